@@ -1,0 +1,146 @@
+//! Turning an SQS batch into work: each body parsed and validated, poison set aside with its
+//! reason, and the events of one request folded into one draft, so that a query and its
+//! response in the same batch cost one write, and duplicates in a batch cost nothing extra.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::sqs::SqsMessage;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use shared_types::{AnalyticsEvent, QueryEvent, RequestRecord, ResponseEvent};
+
+use crate::dead_letter::Rejection;
+use crate::error::ProcessorError;
+
+/// The SQS system attribute that holds a FIFO message's group.
+const MESSAGE_GROUP_ID: &str = "MessageGroupId";
+
+/// One SQS message, as much of it as its outcome needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceMessage {
+    pub id: String,
+    pub body: String,
+    pub group_id: Option<String>,
+}
+
+impl SourceMessage {
+    /// This message, rejected for `reason`.
+    pub fn reject(self, reason: impl Into<String>) -> Rejection {
+        Rejection {
+            message_id: self.id,
+            body: self.body,
+            group_id: self.group_id,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// What one batch knows about one request: its query, its response, or both.
+#[derive(Debug)]
+pub struct RequestDraft {
+    pub request_id: String,
+    query: Option<QueryEvent>,
+    response: Option<ResponseEvent>,
+    /// Every message that contributed; they share the fate of the draft's write.
+    pub messages: Vec<SourceMessage>,
+}
+
+impl RequestDraft {
+    fn new(request_id: String) -> Self {
+        Self {
+            request_id,
+            query: None,
+            response: None,
+            messages: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, event: AnalyticsEvent, message: SourceMessage) {
+        match event {
+            AnalyticsEvent::Query(q) => keep_first_by_content(&mut self.query, q, |q| q.timestamp),
+            AnalyticsEvent::Response(r) => {
+                keep_first_by_content(&mut self.response, r, |r| r.timestamp)
+            }
+        }
+        self.messages.push(message);
+    }
+
+    /// The record this draft writes.
+    pub fn image(&self, ttl_days: u32) -> Option<RequestRecord> {
+        RequestRecord::from_events(self.query.as_ref(), self.response.as_ref(), ttl_days)
+    }
+}
+
+/// A batch, sorted into writes and rejections.
+#[derive(Debug, Default)]
+pub struct ParsedBatch {
+    pub received: usize,
+    pub drafts: Vec<RequestDraft>,
+    pub rejections: Vec<Rejection>,
+}
+
+impl ParsedBatch {
+    /// Accepted events that ride on another event's write (same request, same batch).
+    pub fn merged_in_batch(&self) -> usize {
+        let accepted: usize = self.drafts.iter().map(|d| d.messages.len()).sum();
+        accepted - self.drafts.len()
+    }
+}
+
+/// Parses every message of a batch. Only a record without a message id fails the whole batch:
+/// without an id its outcome cannot be reported to SQS.
+pub fn parse_batch(
+    records: Vec<SqsMessage>,
+    now: DateTime<Utc>,
+) -> Result<ParsedBatch, ProcessorError> {
+    let mut batch = ParsedBatch {
+        received: records.len(),
+        ..ParsedBatch::default()
+    };
+    let mut by_request: HashMap<String, usize> = HashMap::new();
+    for mut record in records {
+        let id = record
+            .message_id
+            .take()
+            .ok_or(ProcessorError::RecordWithoutId)?;
+        let message = SourceMessage {
+            id,
+            group_id: record.attributes.remove(MESSAGE_GROUP_ID),
+            body: record.body.take().unwrap_or_default(),
+        };
+        let event = match AnalyticsEvent::parse(&message.body, now) {
+            Ok(event) => event,
+            Err(reason) => {
+                batch.rejections.push(message.reject(reason.to_string()));
+                continue;
+            }
+        };
+        let request_id = event.request_id().to_owned();
+        let index = *by_request.entry(request_id.clone()).or_insert_with(|| {
+            batch.drafts.push(RequestDraft::new(request_id));
+            batch.drafts.len() - 1
+        });
+        batch.drafts[index].add(event, message);
+    }
+    Ok(batch)
+}
+
+/// Keeps one of two events of the same kind for the same request. Redeliveries are identical;
+/// should two differ, the earlier (then the smaller by content) wins whatever the order.
+fn keep_first_by_content<T: Serialize + PartialEq>(
+    slot: &mut Option<T>,
+    candidate: T,
+    timestamp: impl Fn(&T) -> i64,
+) {
+    let replace = match slot {
+        None => true,
+        Some(existing) if *existing == candidate => false,
+        Some(existing) => {
+            let key = |e: &T| (timestamp(e), serde_json::to_string(e).unwrap_or_default());
+            key(&candidate) < key(existing)
+        }
+    };
+    if replace {
+        *slot = Some(candidate);
+    }
+}

@@ -1,0 +1,132 @@
+//! Settings, read once at cold start from the environment.
+
+use shared_types::record::DEFAULT_TTL_DAYS;
+
+use crate::error::ConfigError;
+
+/// Name of the DynamoDB table (required).
+pub const TABLE_NAME: &str = "TABLE_NAME";
+/// URL of the dead-letter queue that poison messages go to (required).
+pub const DEAD_LETTER_QUEUE_URL: &str = "DEAD_LETTER_QUEUE_URL";
+/// Days a record lives after its query (optional, default 90).
+pub const RECORD_TTL_DAYS: &str = "RECORD_TTL_DAYS";
+/// Most DynamoDB writes of one batch in flight at once (optional, default 4).
+pub const WRITE_CONCURRENCY: &str = "WRITE_CONCURRENCY";
+
+/// Default bound on concurrent writes: a FIFO batch holds at most 10 messages.
+pub const DEFAULT_WRITE_CONCURRENCY: usize = 4;
+
+/// The processor's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub table_name: String,
+    pub dead_letter_queue_url: String,
+    pub ttl_days: u32,
+    pub write_concurrency: usize,
+}
+
+impl Config {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup`, so tests need not touch the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let value = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| value(name).ok_or(ConfigError::Missing(name));
+        Ok(Self {
+            table_name: required(TABLE_NAME)?,
+            dead_letter_queue_url: required(DEAD_LETTER_QUEUE_URL)?,
+            ttl_days: bounded(
+                RECORD_TTL_DAYS,
+                value(RECORD_TTL_DAYS),
+                DEFAULT_TTL_DAYS,
+                3650,
+                "a whole number of days from 1 to 3650",
+            )?,
+            write_concurrency: bounded(
+                WRITE_CONCURRENCY,
+                value(WRITE_CONCURRENCY),
+                DEFAULT_WRITE_CONCURRENCY,
+                64,
+                "a whole number from 1 to 64",
+            )?,
+        })
+    }
+}
+
+/// An optional whole-number setting from 1 to `max`, or `default` when it is not set.
+fn bounded<N>(
+    name: &'static str,
+    text: Option<String>,
+    default: N,
+    max: N,
+    expected: &'static str,
+) -> Result<N, ConfigError>
+where
+    N: std::str::FromStr + PartialOrd + From<u8>,
+{
+    let Some(text) = text else {
+        return Ok(default);
+    };
+    match text.trim().parse::<N>() {
+        Ok(n) if n >= N::from(1) && n <= max => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            name,
+            value: text,
+            expected,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    const REQUIRED: [(&str, &str); 2] = [
+        (TABLE_NAME, "cv-analytics-dev"),
+        (DEAD_LETTER_QUEUE_URL, "https://sqs.example/dlq.fifo"),
+    ];
+
+    #[test]
+    fn defaults_apply_when_optional_settings_are_absent() {
+        let config = config(&REQUIRED).unwrap();
+        assert_eq!(config.ttl_days, 90);
+        assert_eq!(config.write_concurrency, DEFAULT_WRITE_CONCURRENCY);
+    }
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        let err = config(&REQUIRED[1..]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable TABLE_NAME is not set"
+        );
+        let err = config(&[(TABLE_NAME, "t"), (DEAD_LETTER_QUEUE_URL, " ")]).unwrap_err();
+        assert_eq!(err, ConfigError::Missing(DEAD_LETTER_QUEUE_URL));
+    }
+
+    #[test]
+    fn an_unusable_number_is_named_with_what_is_expected() {
+        let mut vars = REQUIRED.to_vec();
+        vars.push((RECORD_TTL_DAYS, "ninety"));
+        let err = config(&vars).unwrap_err().to_string();
+        assert!(err.contains("RECORD_TTL_DAYS is \"ninety\""), "{err}");
+        let mut vars = REQUIRED.to_vec();
+        vars.push((WRITE_CONCURRENCY, "0"));
+        assert!(config(&vars).is_err());
+        vars.pop();
+        vars.push((RECORD_TTL_DAYS, "30"));
+        assert_eq!(config(&vars).unwrap().ttl_days, 30);
+    }
+}

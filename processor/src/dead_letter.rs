@@ -1,0 +1,73 @@
+//! Where poison messages go: the [`DeadLetterQueue`] capability and its in-memory fake.
+
+use std::future::Future;
+use std::sync::Mutex;
+
+use crate::error::{FailureKind, ServiceFailure};
+use crate::store::lock;
+
+/// Name of the message attribute that carries the rejection reason.
+pub const REASON_ATTRIBUTE: &str = "rejectionReason";
+/// Name of the message attribute that carries the id of the rejected message.
+pub const SOURCE_MESSAGE_ID_ATTRIBUTE: &str = "sourceMessageId";
+/// Longest reason attached, in characters (a reason quoting a huge field stays readable).
+pub const MAX_REASON_CHARS: usize = 1_000;
+
+/// A message that can never be processed, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub message_id: String,
+    pub body: String,
+    /// The producer's `MessageGroupId`, kept so that a redrive lands in the same group.
+    pub group_id: Option<String>,
+    pub reason: String,
+}
+
+impl Rejection {
+    /// The reason, cut to [`MAX_REASON_CHARS`].
+    pub fn short_reason(&self) -> String {
+        self.reason.chars().take(MAX_REASON_CHARS).collect()
+    }
+}
+
+/// Keeps rejected messages, with their reasons, out of the source queue.
+pub trait DeadLetterQueue: Send + Sync {
+    fn send(
+        &self,
+        rejection: &Rejection,
+    ) -> impl Future<Output = Result<(), ServiceFailure>> + Send;
+}
+
+/// An in-memory dead-letter queue for tests; it can be told to fail.
+#[derive(Debug, Default)]
+pub struct InMemoryDeadLetters {
+    sent: Mutex<Vec<Rejection>>,
+    failure: Mutex<Option<FailureKind>>,
+}
+
+impl InMemoryDeadLetters {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every send fails with `kind` (or succeeds again with `None`).
+    pub fn set_failure(&self, kind: Option<FailureKind>) {
+        *lock(&self.failure) = kind;
+    }
+
+    /// What was sent so far.
+    pub fn sent(&self) -> Vec<Rejection> {
+        lock(&self.sent).clone()
+    }
+}
+
+impl DeadLetterQueue for InMemoryDeadLetters {
+    async fn send(&self, rejection: &Rejection) -> Result<(), ServiceFailure> {
+        let failure = *lock(&self.failure);
+        if let Some(kind) = failure {
+            return Err(ServiceFailure::new(kind, "injected dead-letter failure"));
+        }
+        lock(&self.sent).push(rejection.clone());
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! Errors of the processor, and the classification that decides what happens to a message.
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use thiserror::Error;
+
+/// A setting is missing or unusable: the Lambda stops at start-up with this message.
+#[derive(Debug, Error, PartialEq)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+
+    #[error("environment variable {name} is {value:?}: {expected}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+}
+
+/// The invocation as a whole failed: nothing in the batch could be processed.
+#[derive(Debug, Error)]
+pub enum ProcessorError {
+    #[error("an SQS record has no messageId, so its outcome cannot be reported")]
+    RecordWithoutId,
+
+    #[error("cannot work at all, the whole batch will be retried: {0}")]
+    Unavailable(ServiceFailure),
+}
+
+/// How a failed call to AWS is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Throttling, 5xx, timeouts: the message is retried by SQS.
+    Transient,
+    /// The request itself is wrong (for example an item over 400 KB): retrying cannot help.
+    Permanent,
+    /// The resource is missing or access is denied: no message can succeed.
+    Fatal,
+}
+
+/// A failed call to DynamoDB or SQS, classified.
+#[derive(Debug, Clone, Error, PartialEq)]
+#[error("{message}")]
+pub struct ServiceFailure {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+impl ServiceFailure {
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Classifies an SDK error by its error code and HTTP status.
+    ///
+    /// The SDK has already retried throttling and 5xx with backoff (standard retry mode, three
+    /// attempts) before the error reaches here.
+    pub fn from_sdk<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let kind = match err {
+            SdkError::ServiceError(context) => {
+                let status = context.raw().status().as_u16();
+                classify_code(context.err().code().unwrap_or_default(), status)
+            }
+            SdkError::ConstructionFailure(_) => FailureKind::Permanent,
+            // Timeouts, connection failures and unreadable responses are worth a retry.
+            _ => FailureKind::Transient,
+        };
+        Self::new(kind, format!("{operation}: {}", DisplayErrorContext(err)))
+    }
+}
+
+fn classify_code(code: &str, status: u16) -> FailureKind {
+    const FATAL: [&str; 8] = [
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "AccessDenied",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "MissingAuthenticationToken",
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+    ];
+    const TRANSIENT: [&str; 7] = [
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "RequestThrottled",
+        "KMSThrottlingException",
+    ];
+    if FATAL.contains(&code) {
+        FailureKind::Fatal
+    } else if TRANSIENT.contains(&code) || status >= 500 || status == 429 {
+        FailureKind::Transient
+    } else {
+        FailureKind::Permanent
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_and_server_errors_are_transient() {
+        assert_eq!(
+            classify_code("ThrottlingException", 400),
+            FailureKind::Transient
+        );
+        assert_eq!(
+            classify_code("ProvisionedThroughputExceededException", 400),
+            FailureKind::Transient
+        );
+        assert_eq!(classify_code("SomethingNew", 503), FailureKind::Transient);
+    }
+
+    #[test]
+    fn missing_resources_and_denied_access_are_fatal() {
+        assert_eq!(
+            classify_code("ResourceNotFoundException", 400),
+            FailureKind::Fatal
+        );
+        assert_eq!(
+            classify_code("AccessDeniedException", 400),
+            FailureKind::Fatal
+        );
+    }
+
+    #[test]
+    fn validation_errors_are_permanent() {
+        assert_eq!(
+            classify_code("ValidationException", 400),
+            FailureKind::Permanent
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! The batch handler: every message of an SQS batch ends stored, dead-lettered or retried.
+//!
+//! - Accepted events are folded per request ([`crate::batch`]) and written concurrently, at
+//!   most `write_concurrency` at a time, one write request per request.
+//! - Poison messages go to the dead-letter queue with their reason and are *not* reported as
+//!   failures, so Lambda deletes them from the source queue: on a FIFO queue with a single
+//!   message group, a retried poison message would hold up every message behind it.
+//! - A transient failure becomes that message's batch item failure, so SQS retries just it.
+//!   Reporting failures out of order is safe here because the merge is order-independent.
+//! - Only a failure that no message can survive (missing table, denied access) fails the whole
+//!   invocation.
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use chrono::{DateTime, Utc};
+use futures::{StreamExt, stream};
+use tracing::{error, info, warn};
+
+use crate::batch::{RequestDraft, parse_batch};
+use crate::config::Config;
+use crate::dead_letter::{DeadLetterQueue, Rejection};
+use crate::error::{FailureKind, ProcessorError, ServiceFailure};
+use crate::store::RecordStore;
+
+/// What happened to one batch.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BatchSummary {
+    /// Messages in the batch.
+    pub received: usize,
+    /// Requests written (a request's query and response in one batch make one write).
+    pub stored: usize,
+    /// Accepted messages that rode on another message's write.
+    pub merged_in_batch: usize,
+    /// Messages sent to the dead-letter queue.
+    pub rejected: usize,
+    /// Messages reported as batch item failures, for SQS to deliver again.
+    pub retried: usize,
+}
+
+/// The response for Lambda, and the counts behind it.
+#[derive(Debug)]
+pub struct BatchOutcome {
+    pub response: SqsBatchResponse,
+    pub summary: BatchSummary,
+}
+
+/// The processor, holding its capabilities and settings.
+#[derive(Debug)]
+pub struct Processor<S, D> {
+    store: S,
+    dead_letters: D,
+    ttl_days: u32,
+    write_concurrency: usize,
+}
+
+impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
+    pub fn new(store: S, dead_letters: D, config: &Config) -> Self {
+        Self {
+            store,
+            dead_letters,
+            ttl_days: config.ttl_days,
+            write_concurrency: config.write_concurrency.max(1),
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn dead_letters(&self) -> &D {
+        &self.dead_letters
+    }
+
+    /// Processes one SQS batch. `now` bounds plausible event times.
+    pub async fn process(
+        &self,
+        event: SqsEvent,
+        now: DateTime<Utc>,
+    ) -> Result<BatchOutcome, ProcessorError> {
+        let batch = parse_batch(event.records, now)?;
+        let mut summary = BatchSummary {
+            received: batch.received,
+            merged_in_batch: batch.merged_in_batch(),
+            ..BatchSummary::default()
+        };
+        let mut retry: Vec<String> = Vec::new();
+        let mut rejections = batch.rejections;
+
+        let writes: Vec<_> = stream::iter(batch.drafts)
+            .map(|draft| self.write(draft))
+            .buffer_unordered(self.write_concurrency)
+            .collect()
+            .await;
+        for (draft, result) in writes {
+            match result {
+                Ok(()) => summary.stored += 1,
+                Err(failure) => match failure.kind {
+                    FailureKind::Fatal => return Err(ProcessorError::Unavailable(failure)),
+                    FailureKind::Transient => {
+                        for message in draft.messages {
+                            warn!(message_id = %message.id, request_id = %draft.request_id, reason = %failure, "write failed; SQS will retry the message");
+                            retry.push(message.id);
+                        }
+                    }
+                    FailureKind::Permanent => {
+                        let reason = format!("DynamoDB refused the record: {failure}");
+                        rejections.extend(draft.messages.into_iter().map(|m| m.reject(&reason)));
+                    }
+                },
+            }
+        }
+
+        let sends: Vec<_> = stream::iter(rejections)
+            .map(|rejection| self.dead_letter(rejection))
+            .buffer_unordered(self.write_concurrency)
+            .collect()
+            .await;
+        for (rejection, result) in sends {
+            match result {
+                Ok(()) => {
+                    warn!(message_id = %rejection.message_id, reason = %rejection.short_reason(), "rejected to the dead-letter queue");
+                    summary.rejected += 1;
+                }
+                Err(failure) if failure.kind == FailureKind::Fatal => {
+                    return Err(ProcessorError::Unavailable(failure));
+                }
+                Err(failure) => {
+                    // The message stays in the source queue; after the queue's maxReceiveCount
+                    // its redrive policy moves it to the dead-letter queue anyway.
+                    error!(message_id = %rejection.message_id, reason = %rejection.short_reason(), error = %failure, "could not dead-letter the message; SQS will retry it");
+                    retry.push(rejection.message_id);
+                }
+            }
+        }
+
+        summary.retried = retry.len();
+        info!(
+            received = summary.received,
+            stored = summary.stored,
+            merged_in_batch = summary.merged_in_batch,
+            rejected = summary.rejected,
+            retried = summary.retried,
+            "batch processed"
+        );
+        let mut response = SqsBatchResponse::default();
+        response.batch_item_failures = retry
+            .into_iter()
+            .map(|id| {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                failure
+            })
+            .collect();
+        Ok(BatchOutcome { response, summary })
+    }
+
+    async fn write(&self, draft: RequestDraft) -> (RequestDraft, Result<(), ServiceFailure>) {
+        let result = match draft.image(self.ttl_days) {
+            Some(image) => self.store.merge(&image).await,
+            None => Err(ServiceFailure::new(
+                FailureKind::Permanent,
+                "no record can be built from these events",
+            )),
+        };
+        (draft, result)
+    }
+
+    async fn dead_letter(&self, rejection: Rejection) -> (Rejection, Result<(), ServiceFailure>) {
+        let result = self.dead_letters.send(&rejection).await;
+        (rejection, result)
+    }
+}

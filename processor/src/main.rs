@@ -1,0 +1,33 @@
+//! The processor Lambda's entry point: settings and clients once, then the runtime loop.
+
+use aws_config::BehaviorVersion;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use processor::dynamo::DynamoRecordStore;
+use processor::sqs::SqsDeadLetterQueue;
+use processor::{Config, Processor};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = Config::from_env().inspect_err(|e| {
+        tracing::error!(error = %e, "cannot start: configuration is incomplete");
+    })?;
+
+    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let store = DynamoRecordStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
+    let dead_letters = SqsDeadLetterQueue::new(
+        aws_sdk_sqs::Client::new(&aws),
+        &config.dead_letter_queue_url,
+    );
+    let processor = Processor::new(store, dead_letters, &config);
+
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let processor = &processor;
+        async move {
+            let outcome = processor.process(event.payload, chrono::Utc::now()).await?;
+            Ok::<SqsBatchResponse, Error>(outcome.response)
+        }
+    }))
+    .await
+}

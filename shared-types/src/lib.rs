@@ -1,0 +1,17 @@
+//! The contract shared by the processor and the reporter.
+//!
+//! - [`event`]: the events the chatbot sends (see `shared/spec/events.md`) and their validation;
+//! - [`week`]: ISO-8601 week ids in UTC, the unit of the weekly report;
+//! - [`record`]: the DynamoDB item both Lambdas agree on, its key builders and merge rules.
+//!
+//! Nothing here talks to AWS: both sides depend on this crate, never on each other.
+
+pub mod error;
+pub mod event;
+pub mod record;
+pub mod week;
+
+pub use error::{EventError, WeekIdError};
+pub use event::{AnalyticsEvent, MatchType, Performance, QueryEvent, ResponseEvent};
+pub use record::RequestRecord;
+pub use week::WeekId;
