@@ -65,16 +65,27 @@ impl ServiceFailure {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let kind = match err {
+        match err {
             SdkError::ServiceError(context) => {
                 let status = context.raw().status().as_u16();
-                classify_code(context.err().code().unwrap_or_default(), status)
+                let code = context.err().code().unwrap_or_default();
+                let message = context.err().message().unwrap_or("no message");
+                Self::new(
+                    classify_code(code, status),
+                    format!("{operation}: {code} (HTTP {status}): {message}"),
+                )
             }
-            SdkError::ConstructionFailure(_) => FailureKind::Permanent,
+            // A request the SDK could not even build will not build on a retry either.
+            SdkError::ConstructionFailure(_) => Self::new(
+                FailureKind::Permanent,
+                format!("{operation}: {}", DisplayErrorContext(err)),
+            ),
             // Timeouts, connection failures and unreadable responses are worth a retry.
-            _ => FailureKind::Transient,
-        };
-        Self::new(kind, format!("{operation}: {}", DisplayErrorContext(err)))
+            _ => Self::new(
+                FailureKind::Transient,
+                format!("{operation}: {}", DisplayErrorContext(err)),
+            ),
+        }
     }
 }
 

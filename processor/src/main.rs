@@ -10,8 +10,9 @@ use processor::{Config, Processor};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env().inspect_err(|e| {
+    let config = Config::from_env().map_err(|e| {
         tracing::error!(error = %e, "cannot start: configuration is incomplete");
+        Error::from(e.to_string())
     })?;
 
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;

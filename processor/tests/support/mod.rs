@@ -1,0 +1,68 @@
+//! Helpers shared by the processor's integration tests.
+#![allow(dead_code)] // each test crate uses a different part
+
+pub mod moto;
+pub mod scenario;
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use chrono::{DateTime, Utc};
+use processor::Config;
+
+/// An SQS event read from `processor/events/`, the files `cargo lambda invoke --data-file` uses.
+pub fn fixture(name: &str) -> SqsEvent {
+    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// An SQS event holding `bodies`, with message ids `m-0`, `m-1`, ... after `first_id`.
+pub fn sqs_event(bodies: &[String], first_id: usize) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut message = SqsMessage::default();
+            message.message_id = Some(format!("m-{}", first_id + i));
+            message.body = Some(body.clone());
+            message
+                .attributes
+                .insert("MessageGroupId".into(), "analytics".into());
+            message
+        })
+        .collect();
+    event
+}
+
+/// The bodies of an SQS event, in order.
+pub fn bodies(event: &SqsEvent) -> Vec<String> {
+    event
+        .records
+        .iter()
+        .map(|r| r.body.clone().unwrap_or_default())
+        .collect()
+}
+
+/// The instant the fixtures were "processed": a day after the spec's example events.
+pub fn fixture_now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(1_762_700_000_000).expect("valid instant")
+}
+
+pub fn config(table: &str, dead_letter_queue_url: &str) -> Config {
+    Config {
+        table_name: table.into(),
+        dead_letter_queue_url: dead_letter_queue_url.into(),
+        ttl_days: 90,
+        write_concurrency: 4,
+    }
+}
+
+/// Ids of the messages reported as batch item failures.
+pub fn failed_ids(outcome: &processor::handler::BatchOutcome) -> Vec<String> {
+    outcome
+        .response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}

@@ -1,0 +1,150 @@
+//! Random scenarios for property tests: requests, their events duplicated, shuffled and split
+//! into batches, and the model of what must be stored.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use shared_types::event::{QueryMetadata, ResponseMetadata};
+use shared_types::{
+    AnalyticsEvent, MatchType, Performance, QueryEvent, RequestRecord, ResponseEvent,
+};
+
+pub const TTL_DAYS: u32 = 90;
+/// 2024-12-27T00:00:00Z: the generated weeks straddle the 2025-W01 year boundary.
+pub const BASE_MS: i64 = 1_735_257_600_000;
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub query: Option<QueryEvent>,
+    pub response: Option<ResponseEvent>,
+}
+
+pub fn request(index: usize) -> impl Strategy<Value = Request> {
+    let request_id = format!("req-{index}");
+    (
+        0i64..10 * 86_400_000,
+        0i64..20_000,
+        prop::option::of(prop_oneof![Just("anonymous".to_string()), "s-[a-c]"]),
+        "[a-z ?]{10,40}",
+        0u8..3,
+        0u32..=100,
+        prop::option::of(0u32..=5),
+        prop::collection::vec("[A-Za-z#.]{1,8}", 0..5),
+        prop::option::of((0.0f64..5_000.0, any::<bool>())),
+        0u8..10,
+    )
+        .prop_map(
+            move |(offset, latency, session, text, kind, score, vectors, sources, perf, shape)| {
+                let timestamp = BASE_MS + offset;
+                let query = QueryEvent {
+                    request_id: request_id.clone(),
+                    timestamp,
+                    session_id: session.clone(),
+                    query: text,
+                    metadata: QueryMetadata {
+                        user_agent: Some("Mozilla/5.0".into()),
+                        referer: None,
+                    },
+                };
+                let response = ResponseEvent {
+                    request_id: request_id.clone(),
+                    timestamp: timestamp + latency,
+                    match_type: [MatchType::Full, MatchType::Partial, MatchType::None]
+                        [usize::from(kind)],
+                    match_score: score,
+                    reasoning: format!("score {score}"),
+                    vector_matches: vectors,
+                    session_id: session,
+                    metadata: ResponseMetadata {
+                        match_quality: Some(f64::from(score) / 100.0),
+                        sources_used: sources,
+                    },
+                    performance: perf.map(|(total, cache_hit)| Performance {
+                        total_time: Some(total),
+                        cache_hit: Some(cache_hit),
+                        ..Performance::default()
+                    }),
+                };
+                // Most requests have a query; many are never answered; a few lose the query.
+                match shape {
+                    0..=4 => Request {
+                        query: Some(query),
+                        response: Some(response),
+                    },
+                    5..=8 => Request {
+                        query: Some(query),
+                        response: None,
+                    },
+                    _ => Request {
+                        query: None,
+                        response: Some(response),
+                    },
+                }
+            },
+        )
+}
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub requests: Vec<Request>,
+    /// Message bodies in delivery order, duplicates included.
+    pub deliveries: Vec<String>,
+    /// Sizes of consecutive batches (the last one takes what is left).
+    pub batch_sizes: Vec<usize>,
+}
+
+pub fn scenario() -> impl Strategy<Value = Scenario> {
+    (1usize..12)
+        .prop_flat_map(|n| (0..n).map(request).collect::<Vec<_>>())
+        .prop_flat_map(|requests| {
+            let events: Vec<String> = requests
+                .iter()
+                .flat_map(|r| {
+                    let q = r.query.clone().map(AnalyticsEvent::Query);
+                    let s = r.response.clone().map(AnalyticsEvent::Response);
+                    q.into_iter().chain(s)
+                })
+                .map(|e| serde_json::to_string(&e).unwrap())
+                .collect();
+            let copies = prop::collection::vec(1usize..=3, events.len());
+            (Just(requests), Just(events), copies)
+        })
+        .prop_flat_map(|(requests, events, copies)| {
+            let deliveries: Vec<String> = events
+                .iter()
+                .zip(copies)
+                .flat_map(|(e, n)| std::iter::repeat_n(e.clone(), n))
+                .collect();
+            let sizes = prop::collection::vec(1usize..=10, 1..=deliveries.len());
+            (Just(requests), Just(deliveries).prop_shuffle(), sizes)
+        })
+        .prop_map(|(requests, deliveries, batch_sizes)| Scenario {
+            requests,
+            deliveries,
+            batch_sizes,
+        })
+}
+
+pub fn model(requests: &[Request]) -> BTreeMap<String, RequestRecord> {
+    requests
+        .iter()
+        .filter_map(|r| RequestRecord::from_events(r.query.as_ref(), r.response.as_ref(), TTL_DAYS))
+        .map(|record| (record.pk.clone(), record))
+        .collect()
+}
+
+impl Scenario {
+    /// The deliveries cut into batches of the generated sizes (the last takes what is left).
+    pub fn batches(&self) -> Vec<&[String]> {
+        let mut batches = Vec::new();
+        let mut rest: &[String] = &self.deliveries;
+        let mut sizes = self.batch_sizes.iter();
+        while !rest.is_empty() {
+            let size = sizes.next().copied().unwrap_or(10).min(rest.len());
+            let (batch, tail) = rest.split_at(size);
+            batches.push(batch);
+            rest = tail;
+        }
+        batches
+    }
+}
