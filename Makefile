@@ -8,10 +8,13 @@ PYTHON ?= python3
 PROPTEST_CASES ?= 1000
 export PROPTEST_CASES
 
-.PHONY: help tools build-tools test lint fmt build
+# The week that `make preview` renders.
+WEEK ?=
+
+.PHONY: help tools build-tools test lint fmt build preview bench-reporter
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 tools: ## Install what the tests use when it is missing (the moto server)
 	@$(PYTHON) -c 'import moto.server, flask, flask_cors' 2>/dev/null \
@@ -36,3 +39,10 @@ fmt: ## Format the code
 
 build: build-tools ## Build every Lambda for arm64 in release mode (target/lambda/<name>/bootstrap)
 	cargo lambda build --release --arm64 --locked
+
+preview: ## Render WEEK (e.g. WEEK=2025-W45) from TABLE_NAME to target/preview/ without sending
+	@test -n "$(WEEK)" || { echo "usage: make preview WEEK=2025-W45 TABLE_NAME=<table>"; exit 2; }
+	cargo run --locked -p reporter --bin preview -- $(WEEK) target/preview
+
+bench-reporter: ## Aggregate and render 10k, 100k and 1M synthetic requests: time and peak memory
+	cargo bench --locked -p reporter --bench scale

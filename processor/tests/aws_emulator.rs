@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use local_aws::{Moto, create_fifo_queue, create_table};
 use processor::Processor;
 use processor::dead_letter::{REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE};
 use processor::dynamo::DynamoRecordStore;
@@ -22,7 +23,6 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use shared_types::record::{WEEK_INDEX, attr};
 use shared_types::{AnalyticsEvent, RequestRecord};
-use support::moto::{Moto, create_fifo_queue, create_table};
 use support::scenario::{BASE_MS, model, scenario};
 use support::{bodies, config, failed_ids, fixture, fixture_now, sqs_event};
 

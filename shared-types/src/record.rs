@@ -26,6 +26,10 @@ use crate::week::WeekId;
 /// Prefix of the partition key of a request's item.
 pub const REQUEST_KEY_PREFIX: &str = "REQ#";
 
+/// Prefix of the partition key of a week's report marker (see the reporter). Marker items have
+/// no `week` attribute, so they never appear in the week index.
+pub const REPORT_KEY_PREFIX: &str = "REPORT#";
+
 /// Name of the global secondary index keyed by week.
 pub const WEEK_INDEX: &str = "week-index";
 
@@ -40,10 +44,42 @@ pub mod attr {
     pub const SESSION_ID: &str = "sessionId";
     pub const QUERY_TS: &str = "queryTs";
     pub const QUERY: &str = "query";
+    pub const USER_AGENT: &str = "userAgent";
+    pub const REFERER: &str = "referer";
     pub const RESPONSE_TS: &str = "responseTs";
     pub const MATCH_TYPE: &str = "matchType";
     pub const MATCH_SCORE: &str = "matchScore";
+    pub const REASONING: &str = "reasoning";
+    pub const VECTOR_MATCHES: &str = "vectorMatches";
+    pub const MATCH_QUALITY: &str = "matchQuality";
     pub const SOURCES_USED: &str = "sourcesUsed";
+    pub const TOTAL_TIME_MS: &str = "totalTimeMs";
+    pub const LLM_TIME_MS: &str = "llmTimeMs";
+    pub const RETRIEVAL_TIME_MS: &str = "retrievalTimeMs";
+    pub const CACHE_HIT: &str = "cacheHit";
+
+    /// Every attribute of a request's item.
+    pub const ALL: [&str; 19] = [
+        PK,
+        WEEK,
+        EXPIRES_AT,
+        SESSION_ID,
+        QUERY_TS,
+        QUERY,
+        USER_AGENT,
+        REFERER,
+        RESPONSE_TS,
+        MATCH_TYPE,
+        MATCH_SCORE,
+        REASONING,
+        VECTOR_MATCHES,
+        MATCH_QUALITY,
+        SOURCES_USED,
+        TOTAL_TIME_MS,
+        LLM_TIME_MS,
+        RETRIEVAL_TIME_MS,
+        CACHE_HIT,
+    ];
 }
 
 /// Attributes that both events carry and that the query owns: a response writes them only
@@ -53,6 +89,11 @@ pub const PROVISIONAL_UNTIL_QUERY: [&str; 3] = [attr::WEEK, attr::SESSION_ID, at
 /// The partition key of a request's item.
 pub fn request_key(request_id: &str) -> String {
     format!("{REQUEST_KEY_PREFIX}{request_id}")
+}
+
+/// The partition key of the marker that records a week's report as sent.
+pub fn report_key(week: WeekId) -> String {
+    format!("{REPORT_KEY_PREFIX}{week}")
 }
 
 /// One request as stored: the query half, the response half, or both.
@@ -204,6 +245,34 @@ mod tests {
         assert_eq!(alone.week.to_string(), "2025-W46");
         assert_eq!(alone.session_id, "anonymous");
         assert!(!alone.has_query() && alone.is_answered());
+    }
+
+    #[test]
+    fn a_complete_record_has_exactly_the_named_attributes() {
+        let mut q = query(SUNDAY_LATE);
+        q.metadata.user_agent = Some("ua".into());
+        q.metadata.referer = Some("ref".into());
+        let mut r = response(MONDAY_EARLY);
+        r.vector_matches = Some(3);
+        r.metadata.match_quality = Some(0.5);
+        r.performance = Some(crate::event::Performance {
+            total_time: Some(1.0),
+            llm_time: Some(1.0),
+            retrieval_time: Some(1.0),
+            cache_hit: Some(true),
+        });
+        let record = RequestRecord::from_events(Some(&q), Some(&r), 1).unwrap();
+        let value = serde_json::to_value(&record).unwrap();
+        let mut names: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected = attr::ALL.to_vec();
+        names.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(names, expected);
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! Helpers shared by the processor's integration tests.
 #![allow(dead_code)] // each test crate uses a different part
 
-pub mod moto;
 pub mod scenario;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};

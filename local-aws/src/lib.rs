@@ -1,7 +1,9 @@
-//! A moto server (the local AWS emulator) started for one test and stopped by PID when dropped.
+//! The local AWS emulator for tests and the demo: a moto server started on a free loopback
+//! port and stopped by PID when dropped, and the project's resources created in it.
 //!
 //! Started as `python3 -m moto.server` so that no shell shim is needed; `MOTO_PYTHON` names
-//! another interpreter. `make test` installs moto when it is missing.
+//! another interpreter. `make tools` (a dependency of `make test`) installs moto when missing.
+#![allow(clippy::expect_used)] // set-up code for tests and the demo: a failed step must stop them
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -92,14 +94,14 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
             .attribute_name(name)
             .key_type(key_type)
             .build()
-            .unwrap()
+            .expect("key schema element")
     };
     let string_attribute = |name: &str| {
         AttributeDefinition::builder()
             .attribute_name(name)
             .attribute_type(ScalarAttributeType::S)
             .build()
-            .unwrap()
+            .expect("key schema element")
     };
     client
         .create_table()
@@ -118,7 +120,7 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
                         .build(),
                 )
                 .build()
-                .unwrap(),
+                .expect("index definition"),
         )
         .send()
         .await
@@ -136,4 +138,73 @@ pub async fn create_fifo_queue(client: &aws_sdk_sqs::Client, name: &str) -> Stri
         .expect("queue created")
         .queue_url
         .expect("queue url")
+}
+
+impl Moto {
+    /// Everything moto holds, as its `/moto-api/data.json` reports it.
+    pub fn state(&self) -> serde_json::Value {
+        let body = self.get("/moto-api/data.json");
+        serde_json::from_str(&body).expect("moto's data.json is JSON")
+    }
+
+    /// The emails SES has accepted, as moto keeps them (subject, body, destinations).
+    pub fn sent_emails(&self) -> Vec<serde_json::Value> {
+        list_values(&self.state()["ses"]["Message"])
+    }
+
+    /// A plain HTTP/1.0 GET on the server (no client library needed for one local call).
+    fn get(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        let address = self.endpoint.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).expect("connect to moto");
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").expect("send request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read response");
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        assert!(
+            head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+            "moto answered {head}"
+        );
+        body.to_owned()
+    }
+}
+
+/// moto stores some collections as lists and some as maps keyed by id.
+fn list_values(value: &serde_json::Value) -> Vec<serde_json::Value> {
+    match value {
+        serde_json::Value::Array(items) => items.clone(),
+        serde_json::Value::Object(map) => map.values().flat_map(list_values).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Verifies an SES identity so that it may send.
+pub async fn create_email_identity(client: &aws_sdk_sesv2::Client, address: &str) {
+    client
+        .create_email_identity()
+        .email_identity(address)
+        .send()
+        .await
+        .expect("email identity created");
+}
+
+/// Starts a Lambda binary with only `vars` (and `PATH`) set and a runtime API that nothing
+/// listens on, and returns whether it exited successfully and what it printed. A binary whose
+/// settings are incomplete must stop before it needs the runtime API.
+pub fn start_lambda_binary(binary: &str, vars: &[(&str, &str)]) -> (bool, String) {
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9");
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    let output = command.output().expect("the Lambda binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
 }

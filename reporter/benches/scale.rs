@@ -1,0 +1,175 @@
+//! Reporter scaling: aggregate and render a week of 10k, 100k and 1M synthetic requests.
+//!
+//! `cargo bench -p reporter --bench scale` (or `make bench-reporter`). Each size runs in a
+//! fresh child process, so that its peak resident memory (`VmHWM` from `/proc/self/status`)
+//! belongs to that size alone. Records are generated on the fly by a streaming source, as the
+//! DynamoDB source streams pages, so the figures are the reporter's own: what it keeps grows
+//! with distinct questions and sessions, not with records.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)] // a benchmark's output is its result
+
+use std::process::Command;
+use std::time::Instant;
+
+use reporter::build_report;
+use reporter::source::RecordSource;
+use shared_types::event::{QueryMetadata, ResponseMetadata};
+use shared_types::{MatchType, QueryEvent, RequestRecord, ResponseEvent, WeekId};
+
+const SIZES: [u64; 3] = [10_000, 100_000, 1_000_000];
+
+/// Deterministic synthetic requests: 2,000 common questions (Zipf-like popularity) plus a 5%
+/// long tail of unique ones, 80% anonymous, 70% answered.
+struct SyntheticSource {
+    week: WeekId,
+    requests: u64,
+}
+
+/// A small, fast, seeded generator (SplitMix64): the same records on every run.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn synthetic(week: WeekId, i: u64) -> RequestRecord {
+    let r = mix(i);
+    let start = week.start().timestamp_millis();
+    let asked = start + i64::try_from(r % 604_800_000).unwrap();
+    let question = if r.is_multiple_of(20) {
+        format!("unique question number {i} about something rare?")
+    } else {
+        // Popularity falls with the rank: rank = 2000 / (1 + k) for a uniform k.
+        let rank = 2_000 / (1 + (r >> 8) % 2_000);
+        format!("Do you have experience with technology {rank}?")
+    };
+    let session = if r.is_multiple_of(5) {
+        format!("s-{}", i / 3)
+    } else {
+        "anonymous".into()
+    };
+    let query = QueryEvent {
+        request_id: format!("req-{i}"),
+        timestamp: asked,
+        session_id: Some(session.clone()),
+        query: question,
+        metadata: QueryMetadata::default(),
+    };
+    let response = (r % 10 < 7).then(|| ResponseEvent {
+        request_id: format!("req-{i}"),
+        timestamp: asked + 500 + i64::try_from((r >> 16) % 5_000).unwrap(),
+        match_type: [MatchType::Full, MatchType::Partial, MatchType::None]
+            [((r >> 24) % 3) as usize],
+        match_score: u32::try_from((r >> 32) % 101).unwrap(),
+        reasoning: "synthetic".into(),
+        vector_matches: Some(5),
+        session_id: Some(session),
+        metadata: ResponseMetadata {
+            match_quality: Some(0.5),
+            sources_used: vec![format!("Tech {}", (r >> 40) % 50), "Rust".into()],
+        },
+        performance: None,
+    });
+    RequestRecord::from_events(Some(&query), response.as_ref(), 90).unwrap()
+}
+
+impl RecordSource for SyntheticSource {
+    async fn read_week(
+        &self,
+        week: WeekId,
+        sink: &mut (dyn FnMut(RequestRecord) + Send),
+    ) -> Result<u64, reporter::ReporterError> {
+        // The week before gets half as many requests, for the changes.
+        let n = if week == self.week {
+            self.requests
+        } else {
+            self.requests / 2
+        };
+        for i in 0..n {
+            sink(synthetic(week, i));
+        }
+        Ok(n)
+    }
+}
+
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn run_one(requests: u64) {
+    let week: WeekId = "2025-W45".parse().unwrap();
+    let source = SyntheticSource { week, requests };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let baseline = peak_rss_kib();
+    // Generation alone, for the split: the same records into a sink that only counts them.
+    let started = Instant::now();
+    let mut generated = 0u64;
+    for w in [week, week.previous()] {
+        runtime
+            .block_on(source.read_week(w, &mut |r| generated += u64::from(r.has_query())))
+            .unwrap();
+    }
+    let generation = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let (figures, report) = runtime
+        .block_on(build_report(&source, week, week.end()))
+        .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(generated, requests + requests / 2);
+    assert_eq!(figures.records_read, requests);
+    println!(
+        "{requests}\t{seconds:.3}\t{generation:.3}\t{}\t{baseline}\t{}\t{}",
+        peak_rss_kib(),
+        figures.questions.len(),
+        report.html.len()
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a child gets `--size N`.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(position) = args.iter().position(|a| a == "--size") {
+        run_one(args[position + 1].parse().unwrap());
+        return;
+    }
+    println!("Reporter: aggregate and render one week (plus half as many in the week before)");
+    println!(
+        "| requests | records read | time (s) | of which generating records (s) | aggregate + render, ns per record | peak RSS (MiB) | above start (MiB) | distinct questions | HTML bytes |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let exe = std::env::current_exe().unwrap();
+    for size in SIZES {
+        let output = Command::new(&exe)
+            .args(["--size", &size.to_string()])
+            .output()
+            .unwrap();
+        let line = String::from_utf8_lossy(&output.stdout);
+        let fields: Vec<&str> = line.trim().split('\t').collect();
+        assert_eq!(
+            fields.len(),
+            7,
+            "child output: {line} {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let seconds: f64 = fields[1].parse().unwrap();
+        let generation: f64 = fields[2].parse().unwrap();
+        let peak: f64 = fields[3].parse().unwrap();
+        let start: f64 = fields[4].parse().unwrap();
+        let read = size + size / 2;
+        println!(
+            "| {size} | {read} | {seconds:.3} | {generation:.3} | {:.0} | {:.1} | {:.1} | {} | {} |",
+            (seconds - generation).max(0.0) * 1e9 / read as f64,
+            peak / 1024.0,
+            (peak - start) / 1024.0,
+            fields[5],
+            fields[6]
+        );
+    }
+}

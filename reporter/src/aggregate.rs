@@ -1,0 +1,224 @@
+//! One streaming pass over a week's records, keeping only what the report needs.
+//!
+//! Memory grows with the number of distinct questions, sessions and sources, never with the
+//! number of records: scores go into a 101-slot histogram (scores are integers 0 to 100) and
+//! latencies into an HDR histogram (three significant digits).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use hdrhistogram::Histogram;
+use shared_types::event::ANONYMOUS_SESSION;
+use shared_types::{MatchType, RequestRecord, WeekId};
+
+/// Highest latency the histogram tracks exactly, in milliseconds (one hour); longer ones are
+/// counted at this value.
+const MAX_TRACKED_LATENCY_MS: u64 = 3_600_000;
+
+/// Sentence punctuation removed from the end of a question. Not `#` or `+`: "C#" and "C++"
+/// are what people ask a CV about.
+const TRAILING_PUNCTUATION: [char; 9] = ['?', '!', '.', ',', ';', ':', '…', '？', '！'];
+
+/// Normalises a question for grouping: lower case, runs of white space as one space, no
+/// leading or trailing white space, no trailing sentence punctuation.
+pub fn normalise_question(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let joined = words.join(" ").to_lowercase();
+    joined
+        .trim_end_matches(|c: char| TRAILING_PUNCTUATION.contains(&c) || c.is_whitespace())
+        .to_owned()
+}
+
+/// What is known of one normalised question over the week.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QuestionStats {
+    /// Times asked.
+    pub asked: u64,
+    /// Times asked and never answered.
+    pub unanswered: u64,
+    /// Times answered with match type `none`.
+    pub no_match: u64,
+    score_sum: u64,
+    scored: u64,
+}
+
+impl QuestionStats {
+    /// Average match score of the answered askings.
+    pub fn average_score(&self) -> Option<f64> {
+        (self.scored > 0).then(|| self.score_sum as f64 / self.scored as f64)
+    }
+
+    /// Askings the CV could not answer: no response, or a `none` match.
+    pub fn gaps(&self) -> u64 {
+        self.unanswered + self.no_match
+    }
+}
+
+/// Running totals for one week.
+#[derive(Debug)]
+pub struct WeekAggregator {
+    week: WeekId,
+    pub records_read: u64,
+    /// Records of other weeks that the index still listed (an item moved, or a stale index).
+    pub skipped_other_week: u64,
+    pub asked: u64,
+    pub answered: u64,
+    /// Responses whose query never arrived.
+    pub incomplete: u64,
+    match_counts: [u64; 3],
+    score_histogram: [u64; 101],
+    latency_ms: Histogram<u64>,
+    latency_max_ms: Option<i64>,
+    pub questions: HashMap<String, QuestionStats>,
+    pub by_weekday: [u64; 7],
+    pub by_hour: [u64; 24],
+    sessions: HashSet<String>,
+    pub anonymous: u64,
+    pub sources: HashMap<String, u64>,
+}
+
+impl WeekAggregator {
+    pub fn new(week: WeekId) -> Self {
+        Self {
+            week,
+            records_read: 0,
+            skipped_other_week: 0,
+            asked: 0,
+            answered: 0,
+            incomplete: 0,
+            match_counts: [0; 3],
+            score_histogram: [0; 101],
+            latency_ms: latency_histogram(),
+            latency_max_ms: None,
+            questions: HashMap::new(),
+            by_weekday: [0; 7],
+            by_hour: [0; 24],
+            sessions: HashSet::new(),
+            anonymous: 0,
+            sources: HashMap::new(),
+        }
+    }
+
+    pub fn week(&self) -> WeekId {
+        self.week
+    }
+
+    /// Adds one record.
+    pub fn add(&mut self, record: &RequestRecord) {
+        self.records_read += 1;
+        if record.week != self.week {
+            self.skipped_other_week += 1;
+            return;
+        }
+        let Some(query_ts) = record.query_ts else {
+            self.incomplete += 1;
+            return;
+        };
+        self.asked += 1;
+        if let Some(at) = DateTime::<Utc>::from_timestamp_millis(query_ts) {
+            self.by_weekday[at.weekday().num_days_from_monday() as usize] += 1;
+            self.by_hour[at.hour() as usize] += 1;
+        }
+        if record.session_id == ANONYMOUS_SESSION || record.session_id.trim().is_empty() {
+            self.anonymous += 1;
+        } else if !self.sessions.contains(&record.session_id) {
+            self.sessions.insert(record.session_id.clone());
+        }
+
+        let question = normalise_question(record.query.as_deref().unwrap_or_default());
+        let stats = self.questions.entry(question).or_default();
+        stats.asked += 1;
+        let Some(match_type) = record.match_type else {
+            stats.unanswered += 1;
+            return;
+        };
+        self.answered += 1;
+        self.match_counts[match_index(match_type)] += 1;
+        if match_type == MatchType::None {
+            stats.no_match += 1;
+        }
+        if let Some(score) = record.match_score {
+            let score = score.min(100);
+            self.score_histogram[score as usize] += 1;
+            stats.score_sum += u64::from(score);
+            stats.scored += 1;
+        }
+        if let Some(latency) = record.latency_ms() {
+            self.latency_max_ms = Some(self.latency_max_ms.map_or(latency, |m| m.max(latency)));
+            let clamped = u64::try_from(latency)
+                .unwrap_or(0)
+                .clamp(1, MAX_TRACKED_LATENCY_MS);
+            self.latency_ms.saturating_record(clamped);
+        }
+        for source in record.sources_used.iter().flatten() {
+            *self.sources.entry(source.clone()).or_default() += 1;
+        }
+    }
+
+    pub fn unanswered(&self) -> u64 {
+        self.asked - self.answered
+    }
+
+    /// Answered share of the questions asked, 0 to 1, or `None` for an empty week.
+    pub fn answer_rate(&self) -> Option<f64> {
+        (self.asked > 0).then(|| self.answered as f64 / self.asked as f64)
+    }
+
+    pub fn match_count(&self, match_type: MatchType) -> u64 {
+        self.match_counts[match_index(match_type)]
+    }
+
+    /// Scores counted in `[low, high]`.
+    pub fn scores_between(&self, low: u32, high: u32) -> u64 {
+        let (low, high) = (low.min(100) as usize, high.min(100) as usize);
+        self.score_histogram[low..=high].iter().sum()
+    }
+
+    /// The median match score (the lower median for an even count).
+    pub fn median_score(&self) -> Option<u32> {
+        let total: u64 = self.score_histogram.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = total.div_ceil(2);
+        let mut seen = 0;
+        for (score, count) in self.score_histogram.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                return u32::try_from(score).ok();
+            }
+        }
+        None
+    }
+
+    /// Latency at `quantile` (0 to 1) in milliseconds, to three significant digits, when there
+    /// are answered requests.
+    pub fn latency_quantile_ms(&self, quantile: f64) -> Option<u64> {
+        (!self.latency_ms.is_empty()).then(|| self.latency_ms.value_at_quantile(quantile))
+    }
+
+    /// The slowest answer, exactly, in milliseconds.
+    pub fn latency_max_ms(&self) -> Option<u64> {
+        self.latency_max_ms.map(|m| u64::try_from(m).unwrap_or(0))
+    }
+
+    /// Distinct sessions that were not anonymous.
+    pub fn distinct_sessions(&self) -> usize {
+        self.sessions.len()
+    }
+}
+
+fn match_index(match_type: MatchType) -> usize {
+    match match_type {
+        MatchType::Full => 0,
+        MatchType::Partial => 1,
+        MatchType::None => 2,
+    }
+}
+
+#[allow(clippy::expect_used)]
+fn latency_histogram() -> Histogram<u64> {
+    // Constant arguments that HDR accepts (low >= 1, high >= 2 * low, precision <= 5): this
+    // cannot fail, and a unit test builds one.
+    Histogram::new_with_bounds(1, MAX_TRACKED_LATENCY_MS, 3).expect("valid histogram bounds")
+}

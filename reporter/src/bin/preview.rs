@@ -1,0 +1,66 @@
+//! Renders any week's report to files without sending it, reading the same table as the Lambda.
+//!
+//! ```sh
+//! TABLE_NAME=cv-analytics-dev cargo run -p reporter --bin preview -- 2025-W45 target/preview
+//! ```
+//! writes `report.html` and `report.txt` into the folder and prints the subject.
+
+#![allow(clippy::print_stdout)] // a command-line tool: its output is what it is for
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use aws_config::BehaviorVersion;
+use reporter::build_report;
+use reporter::dynamo::DynamoRecordSource;
+use shared_types::WeekId;
+
+const USAGE: &str = "usage: TABLE_NAME=<table> preview <week, e.g. 2025-W45> [output folder, default target/preview]";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("preview: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<String, String> {
+    let mut args = std::env::args().skip(1);
+    let week: WeekId = args
+        .next()
+        .ok_or(USAGE)?
+        .parse()
+        .map_err(|e| format!("{e}\n{USAGE}"))?;
+    let folder = PathBuf::from(args.next().unwrap_or_else(|| "target/preview".into()));
+    let table = std::env::var("TABLE_NAME")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .ok_or("environment variable TABLE_NAME is not set")?;
+
+    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let source = DynamoRecordSource::new(aws_sdk_dynamodb::Client::new(&aws), table);
+    let (figures, report) = build_report(&source, week, chrono::Utc::now())
+        .await
+        .map_err(|e| e.to_string())?;
+
+    std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+    let html = folder.join("report.html");
+    let text = folder.join("report.txt");
+    std::fs::write(&html, &report.html).map_err(|e| format!("{}: {e}", html.display()))?;
+    std::fs::write(&text, &report.text).map_err(|e| format!("{}: {e}", text.display()))?;
+    Ok(format!(
+        "{}\n{} records read; wrote {} ({} bytes) and {}",
+        report.subject,
+        figures.records_read,
+        html.display(),
+        report.html.len(),
+        text.display()
+    ))
+}

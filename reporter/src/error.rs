@@ -1,0 +1,62 @@
+//! Errors of the reporter.
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+
+    #[error("environment variable {name} is {value:?}: {expected}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+}
+
+#[derive(Debug, Error)]
+pub enum ReporterError {
+    #[error(
+        "the invocation is not a scheduled event nor a request like {{\"week\": \"2025-W45\", \"dryRun\": true, \"force\": false}}: {0}"
+    )]
+    Invocation(String),
+
+    #[error(transparent)]
+    Week(#[from] shared_types::WeekIdError),
+
+    #[error("{operation} failed: {message}")]
+    Aws {
+        operation: &'static str,
+        message: String,
+    },
+
+    #[error("stored record {key} cannot be read: {message}")]
+    Record { key: String, message: String },
+
+    #[error("rendering the report failed: {0}")]
+    Render(#[from] askama::Error),
+}
+
+impl ReporterError {
+    /// An SDK error, with the service's error code and message when it has them.
+    pub fn aws<E>(operation: &'static str, err: &SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let message = match err {
+            SdkError::ServiceError(context) => format!(
+                "{} (HTTP {}): {}",
+                context.err().code().unwrap_or("unknown error"),
+                context.raw().status().as_u16(),
+                context.err().message().unwrap_or("no message")
+            ),
+            other => DisplayErrorContext(other).to_string(),
+        };
+        Self::Aws { operation, message }
+    }
+}

@@ -1,0 +1,26 @@
+//! The reporter Lambda: one ISO week of records in, one email out.
+//!
+//! - [`invocation`]: what an invocation asks for (scheduled, or a manual week / dry run / force);
+//! - [`aggregate`]: the streaming pass over a week's records;
+//! - [`view`] and [`render`]: the view model and the askama templates;
+//! - [`handler`]: read, render, claim, send, mark;
+//! - [`source`], [`ledger`], [`mailer`]: the capabilities, with in-memory fakes;
+//! - [`dynamo`] and [`ses`]: the AWS adapters behind them.
+
+pub mod aggregate;
+pub mod config;
+pub mod dynamo;
+pub mod error;
+pub mod handler;
+pub mod invocation;
+pub mod ledger;
+pub mod mailer;
+pub mod render;
+pub mod ses;
+pub mod source;
+pub mod view;
+
+pub use config::Config;
+pub use error::{ConfigError, ReporterError};
+pub use handler::{Outcome, ReportSummary, Reporter, build_report};
+pub use invocation::ReportRequest;

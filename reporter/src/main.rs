@@ -1,0 +1,40 @@
+//! The reporter Lambda's entry point: settings and clients once, then the runtime loop.
+
+use aws_config::BehaviorVersion;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
+use reporter::ses::SesMailer;
+use reporter::{Config, ReportRequest, ReportSummary, Reporter};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = Config::from_env().map_err(|e| {
+        tracing::error!(error = %e, "cannot start: configuration is incomplete");
+        Error::from(e.to_string())
+    })?;
+
+    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let reporter = Reporter::new(
+        DynamoRecordSource::new(dynamodb.clone(), &config.table_name),
+        DynamoReportLedger::new(dynamodb, &config.table_name),
+        SesMailer::new(
+            aws_sdk_sesv2::Client::new(&aws),
+            &config.sender,
+            config.recipients.clone(),
+            config.configuration_set.clone(),
+        ),
+        &config,
+    );
+
+    lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
+        let reporter = &reporter;
+        async move {
+            let now = chrono::Utc::now();
+            let request = ReportRequest::from_payload(event.payload, now)?;
+            Ok::<ReportSummary, Error>(reporter.run(request, now).await?)
+        }
+    }))
+    .await
+}

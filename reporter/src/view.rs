@@ -1,0 +1,458 @@
+//! The report as the templates see it: pre-formatted strings and small rows, no logic left.
+//!
+//! Lists are capped so that the HTML stays far under Gmail's ~102 KB clipping limit whatever
+//! the week holds; the caps are stated in the email.
+
+use chrono::{DateTime, Utc};
+use shared_types::MatchType;
+
+use crate::aggregate::{QuestionStats, WeekAggregator};
+
+/// Questions listed in "Top questions".
+pub const TOP_QUESTIONS: usize = 10;
+/// Questions listed in "What the CV could not answer".
+pub const MAX_GAPS: usize = 25;
+/// Sources listed in "Top technologies".
+pub const TOP_SOURCES: usize = 10;
+/// Hours listed in "Busiest hours".
+pub const TOP_HOURS: usize = 5;
+/// Longest question shown, in characters.
+pub const MAX_QUESTION_CHARS: usize = 160;
+
+const GOOD: &str = "#1b5e20";
+const BAD: &str = "#b71c1c";
+const NEUTRAL: &str = "#616161";
+
+/// The headline figures of the week before, for the changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Headline {
+    pub asked: u64,
+    pub answered: u64,
+}
+
+impl Headline {
+    pub fn of(week: &WeekAggregator) -> Self {
+        Self {
+            asked: week.asked,
+            answered: week.answered,
+        }
+    }
+
+    fn unanswered(self) -> u64 {
+        self.asked - self.answered
+    }
+
+    fn rate(self) -> Option<f64> {
+        (self.asked > 0).then(|| self.answered as f64 / self.asked as f64)
+    }
+}
+
+/// One headline figure with its change against the previous week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FigureView {
+    pub label: &'static str,
+    pub value: String,
+    pub change: String,
+    pub colour: &'static str,
+}
+
+/// One row of a bar chart drawn with table cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarView {
+    pub label: String,
+    pub count: String,
+    pub share: String,
+    /// Width of the bar in percent of the widest, 1 to 100 (0 for an empty row).
+    pub width: u32,
+    pub colour: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionRow {
+    pub text: String,
+    pub count: String,
+    pub average_score: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GapRow {
+    pub text: String,
+    pub asked: String,
+    pub unanswered: String,
+    pub no_match: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencyView {
+    pub p50: String,
+    pub p95: String,
+    pub max: String,
+}
+
+/// Everything the templates show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportView {
+    pub week: String,
+    pub subject: String,
+    pub period: String,
+    pub is_empty: bool,
+    pub headline: Vec<FigureView>,
+    pub matches: Vec<BarView>,
+    pub score_buckets: Vec<BarView>,
+    pub median_score: Option<String>,
+    pub latency: Option<LatencyView>,
+    pub top_questions: Vec<QuestionRow>,
+    pub top_questions_note: String,
+    pub gaps: Vec<GapRow>,
+    pub gaps_note: String,
+    pub busiest_days: Vec<BarView>,
+    pub busiest_hours: Vec<BarView>,
+    pub sessions: String,
+    pub sources: Vec<BarView>,
+    pub week_start: String,
+    pub week_end: String,
+    pub records_read: String,
+    pub incomplete: String,
+    pub generated_at: String,
+    pub caps_note: String,
+}
+
+impl ReportView {
+    /// Builds the view of `week`, with changes against `previous`.
+    pub fn build(week: &WeekAggregator, previous: Headline, generated_at: DateTime<Utc>) -> Self {
+        let id = week.week();
+        let start = id.start();
+        let last_day = id.end() - chrono::Duration::days(1);
+        let subject = if week.asked == 0 {
+            format!("CV Analytics - {id}: no activity")
+        } else {
+            format!(
+                "CV Analytics - {id}: {} questions, {} unanswered",
+                thousands(week.asked),
+                thousands(week.unanswered())
+            )
+        };
+        Self {
+            week: id.to_string(),
+            subject: header_safe(&subject),
+            period: format!(
+                "{} to {} (UTC)",
+                start.format("%a %-d %b %Y"),
+                last_day.format("%a %-d %b %Y")
+            ),
+            is_empty: week.asked == 0,
+            headline: headline(week, previous),
+            matches: match_bars(week),
+            score_buckets: score_bars(week),
+            median_score: week.median_score().map(|m| m.to_string()),
+            latency: latency(week),
+            top_questions: top_questions(week),
+            top_questions_note: format!(
+                "The {} most asked of {} distinct questions.",
+                TOP_QUESTIONS.min(week.questions.len()),
+                thousands(week.questions.len() as u64)
+            ),
+            gaps: gaps(week),
+            gaps_note: gaps_note(week),
+            busiest_days: day_bars(week),
+            busiest_hours: hour_bars(week),
+            sessions: sessions(week),
+            sources: source_bars(week),
+            week_start: start.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            week_end: id.end().format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            records_read: thousands(week.records_read),
+            incomplete: thousands(week.incomplete),
+            generated_at: generated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            caps_note: format!(
+                "Lists are capped: top {TOP_QUESTIONS} questions, {MAX_GAPS} unanswered questions, \
+                 {TOP_SOURCES} technologies, {TOP_HOURS} hours; questions are cut at \
+                 {MAX_QUESTION_CHARS} characters."
+            ),
+        }
+    }
+}
+
+/// Removes CR, LF and every other control character: a header stays one line.
+pub fn header_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A share as a percentage with one decimal, `0.0%` when there is no whole.
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "0.0%".into();
+    }
+    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+}
+
+/// A duration in milliseconds, in the unit a reader expects.
+pub fn duration(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{:.1} s", ms as f64 / 1_000.0),
+        _ => format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1_000),
+    }
+}
+
+/// The change from `previous` to `current`, absolute and relative.
+pub fn change(current: u64, previous: u64) -> (String, i8) {
+    let diff = i128::from(current) - i128::from(previous);
+    let sign = diff.signum() as i8;
+    let text = match (previous, diff) {
+        (_, 0) => "no change".to_owned(),
+        (0, _) => format!("{diff:+} (none the week before)"),
+        _ => format!("{diff:+} ({:+.1}%)", diff as f64 * 100.0 / previous as f64),
+    };
+    (text, sign)
+}
+
+fn colour(sign: i8, up_is_good: bool) -> &'static str {
+    match (sign, up_is_good) {
+        (0, _) => NEUTRAL,
+        (s, true) if s > 0 => GOOD,
+        (s, false) if s < 0 => GOOD,
+        _ => BAD,
+    }
+}
+
+fn headline(week: &WeekAggregator, previous: Headline) -> Vec<FigureView> {
+    let figure = |label, current: u64, before: u64, up_is_good| {
+        let (change, sign) = change(current, before);
+        FigureView {
+            label,
+            value: thousands(current),
+            change,
+            colour: colour(sign, up_is_good),
+        }
+    };
+    let rate = week.answer_rate();
+    let (rate_change, rate_sign) = match (rate, previous.rate()) {
+        (Some(now), Some(before)) => {
+            let points = (now - before) * 100.0;
+            if points.abs() < 0.05 {
+                ("no change".to_owned(), 0)
+            } else {
+                (format!("{points:+.1} points"), points.signum() as i8)
+            }
+        }
+        _ => ("no figure the week before".to_owned(), 0),
+    };
+    vec![
+        figure("Questions asked", week.asked, previous.asked, true),
+        figure("Answered", week.answered, previous.answered, true),
+        figure(
+            "Unanswered",
+            week.unanswered(),
+            previous.unanswered(),
+            false,
+        ),
+        FigureView {
+            label: "Answer rate",
+            value: rate.map_or_else(|| "n/a".to_owned(), |r| format!("{:.1}%", r * 100.0)),
+            change: rate_change,
+            colour: colour(rate_sign, true),
+        },
+    ]
+}
+
+fn bars(rows: Vec<(String, u64, &'static str)>, whole: u64) -> Vec<BarView> {
+    let widest = rows.iter().map(|r| r.1).max().unwrap_or(0);
+    rows.into_iter()
+        .map(|(label, count, colour)| BarView {
+            label,
+            count: thousands(count),
+            share: percent(count, whole),
+            width: if widest == 0 || count == 0 {
+                0
+            } else {
+                ((count * 100).div_ceil(widest)).clamp(1, 100) as u32
+            },
+            colour,
+        })
+        .collect()
+}
+
+fn match_bars(week: &WeekAggregator) -> Vec<BarView> {
+    if week.answered == 0 {
+        return Vec::new();
+    }
+    let rows = [
+        ("Full", MatchType::Full, "#2e7d32"),
+        ("Partial", MatchType::Partial, "#f9a825"),
+        ("None", MatchType::None, "#c62828"),
+    ]
+    .into_iter()
+    .map(|(label, kind, colour)| (label.to_owned(), week.match_count(kind), colour))
+    .collect();
+    bars(rows, week.answered)
+}
+
+fn score_bars(week: &WeekAggregator) -> Vec<BarView> {
+    let scored = week.scores_between(0, 100);
+    if scored == 0 {
+        return Vec::new();
+    }
+    let rows = [(0, 19), (20, 39), (40, 59), (60, 79), (80, 100)]
+        .into_iter()
+        .map(|(low, high)| {
+            (
+                format!("{low}-{high}"),
+                week.scores_between(low, high),
+                "#1565c0",
+            )
+        })
+        .collect();
+    bars(rows, scored)
+}
+
+fn latency(week: &WeekAggregator) -> Option<LatencyView> {
+    Some(LatencyView {
+        p50: duration(week.latency_quantile_ms(0.5)?),
+        p95: duration(week.latency_quantile_ms(0.95)?),
+        max: duration(week.latency_max_ms()?),
+    })
+}
+
+fn shown_question(text: &str) -> String {
+    if text.is_empty() {
+        return "(empty)".to_owned();
+    }
+    let mut chars = text.chars();
+    let shown: String = chars.by_ref().take(MAX_QUESTION_CHARS).collect();
+    if chars.next().is_some() {
+        format!("{shown}…")
+    } else {
+        shown
+    }
+}
+
+/// Questions by `key` descending, ties by text, so the order never depends on the read order.
+fn ranked(
+    week: &WeekAggregator,
+    key: impl Fn(&QuestionStats) -> u64,
+) -> Vec<(&String, &QuestionStats)> {
+    let mut rows: Vec<_> = week.questions.iter().filter(|(_, s)| key(s) > 0).collect();
+    rows.sort_by(|a, b| key(b.1).cmp(&key(a.1)).then_with(|| a.0.cmp(b.0)));
+    rows
+}
+
+fn top_questions(week: &WeekAggregator) -> Vec<QuestionRow> {
+    ranked(week, |s| s.asked)
+        .into_iter()
+        .take(TOP_QUESTIONS)
+        .map(|(text, stats)| QuestionRow {
+            text: shown_question(text),
+            count: thousands(stats.asked),
+            average_score: stats
+                .average_score()
+                .map_or_else(|| "-".to_owned(), |s| format!("{s:.0}")),
+        })
+        .collect()
+}
+
+fn gaps(week: &WeekAggregator) -> Vec<GapRow> {
+    ranked(week, QuestionStats::gaps)
+        .into_iter()
+        .take(MAX_GAPS)
+        .map(|(text, stats)| GapRow {
+            text: shown_question(text),
+            asked: thousands(stats.asked),
+            unanswered: thousands(stats.unanswered),
+            no_match: thousands(stats.no_match),
+        })
+        .collect()
+}
+
+fn gaps_note(week: &WeekAggregator) -> String {
+    let distinct = week.questions.values().filter(|s| s.gaps() > 0).count();
+    let no_match: u64 = week.questions.values().map(|s| s.no_match).sum();
+    format!(
+        "{} questions got no answer and {} got a \"none\" match, over {} distinct questions{}.",
+        thousands(week.unanswered()),
+        thousands(no_match),
+        thousands(distinct as u64),
+        if distinct > MAX_GAPS {
+            format!("; the {MAX_GAPS} most frequent are listed")
+        } else {
+            String::new()
+        }
+    )
+}
+
+fn day_bars(week: &WeekAggregator) -> Vec<BarView> {
+    const DAYS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    if week.asked == 0 {
+        return Vec::new();
+    }
+    let rows = DAYS
+        .iter()
+        .zip(week.by_weekday)
+        .map(|(day, count)| ((*day).to_owned(), count, "#6a1b9a"))
+        .collect();
+    bars(rows, week.asked)
+}
+
+fn hour_bars(week: &WeekAggregator) -> Vec<BarView> {
+    let mut hours: Vec<(usize, u64)> = week
+        .by_hour
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    hours.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    hours.truncate(TOP_HOURS);
+    let rows = hours
+        .into_iter()
+        .map(|(hour, count)| (format!("{hour:02}:00-{hour:02}:59"), count, "#00838f"))
+        .collect();
+    bars(rows, week.asked)
+}
+
+fn sessions(week: &WeekAggregator) -> String {
+    if week.asked == 0 {
+        return String::new();
+    }
+    format!(
+        "{} distinct sessions; {} of questions came without a session (anonymous).",
+        thousands(week.distinct_sessions() as u64),
+        percent(week.anonymous, week.asked)
+    )
+}
+
+fn source_bars(week: &WeekAggregator) -> Vec<BarView> {
+    let mut sources: Vec<(&String, &u64)> = week.sources.iter().collect();
+    sources.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let rows = sources
+        .into_iter()
+        .take(TOP_SOURCES)
+        .map(|(name, count)| (shown_question(name), *count, "#4e342e"))
+        .collect();
+    bars(rows, week.answered)
+}

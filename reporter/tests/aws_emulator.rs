@@ -1,0 +1,274 @@
+//! The reporter against moto with the real SDK clients: records written by the processor's own
+//! code path, the handler invoked with the scheduled-event fixture, the email read back from
+//! the emulator; one email for two (and for concurrent) invocations; an empty week; a dry run.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed step fails the test
+
+mod support;
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use local_aws::{Moto, create_email_identity, create_fifo_queue, create_table};
+use processor::Processor;
+use processor::dynamo::DynamoRecordStore;
+use processor::sqs::SqsDeadLetterQueue;
+use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
+use reporter::handler::Outcome;
+use reporter::ses::SesMailer;
+use reporter::{ReportRequest, Reporter};
+use shared_types::AnalyticsEvent;
+use shared_types::MatchType::{Full, None as NoMatch};
+use support::{Answer, answer, at, config, query_event, response_event};
+
+const TABLE: &str = "cv-analytics-test";
+const SENDER: &str = "reports@example.dev";
+
+struct Harness {
+    moto: Moto,
+    reporter: Reporter<DynamoRecordSource, DynamoReportLedger, SesMailer>,
+    processor: Processor<DynamoRecordStore, SqsDeadLetterQueue>,
+}
+
+async fn harness() -> Harness {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    create_table(&dynamodb, TABLE).await;
+    create_email_identity(&ses, SENDER).await;
+    let dlq = create_fifo_queue(&sqs, "dlq.fifo").await;
+    let processor = Processor::new(
+        DynamoRecordStore::new(dynamodb.clone(), TABLE),
+        SqsDeadLetterQueue::new(sqs, &dlq),
+        &processor::Config {
+            table_name: TABLE.into(),
+            dead_letter_queue_url: dlq.clone(),
+            ttl_days: 90,
+            write_concurrency: 4,
+        },
+    );
+    let config = config(true);
+    let reporter = Reporter::new(
+        DynamoRecordSource::new(dynamodb.clone(), TABLE),
+        DynamoReportLedger::new(dynamodb, TABLE),
+        SesMailer::new(
+            ses,
+            SENDER,
+            vec!["owner@example.dev".into(), "second@example.dev".into()],
+            None,
+        ),
+        &config,
+    );
+    Harness {
+        moto,
+        reporter,
+        processor,
+    }
+}
+
+/// Sends the producer's events through the processor, in batches of 10 as SQS would.
+async fn ingest(
+    processor: &Processor<DynamoRecordStore, SqsDeadLetterQueue>,
+    events: &[AnalyticsEvent],
+) {
+    for (n, chunk) in events.chunks(10).enumerate() {
+        let mut event = SqsEvent::default();
+        event.records = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let mut message = SqsMessage::default();
+                message.message_id = Some(format!("m-{n}-{i}"));
+                message.body = Some(serde_json::to_string(e).unwrap());
+                message
+            })
+            .collect();
+        let outcome = processor
+            .process(event, at("2025-11-10T06:00:00Z"))
+            .await
+            .unwrap();
+        assert!(outcome.response.batch_item_failures.is_empty());
+        assert_eq!(outcome.summary.rejected, 0);
+    }
+}
+
+/// 250 questions in 2025-W45 (so that reads span several BatchGetItem calls): 200 answered
+/// `full` about Rust, 30 answered `none` about COBOL, 20 never answered; 40 in 2025-W44.
+fn workload() -> Vec<AnalyticsEvent> {
+    let mut events = Vec::new();
+    let mut add = |id: String, asked: &str, question: &str, answer: Option<Answer>| {
+        let query = query_event(&id, at(asked), question, "anonymous");
+        if let Some(a) = answer {
+            // Responses first for half of them: the order must not matter.
+            let response = AnalyticsEvent::Response(response_event(
+                &id,
+                query.timestamp + a.latency_ms,
+                &a,
+                "anonymous",
+            ));
+            events.push(response);
+        }
+        events.push(AnalyticsEvent::Query(query));
+    };
+    for i in 0..200 {
+        add(
+            format!("rust-{i}"),
+            "2025-11-04T09:15:00Z",
+            "Do you know Rust?",
+            Some(answer(Full, 90, 1_500, &["Rust"])),
+        );
+    }
+    for i in 0..30 {
+        add(
+            format!("cobol-{i}"),
+            "2025-11-06T16:40:00Z",
+            "Can you write COBOL?",
+            Some(answer(NoMatch, 3, 800, &[])),
+        );
+    }
+    for i in 0..20 {
+        add(
+            format!("pilot-{i}"),
+            "2025-11-08T20:05:00Z",
+            "Do you have a pilot licence?",
+            None,
+        );
+    }
+    for i in 0..40 {
+        add(
+            format!("old-{i}"),
+            "2025-10-29T12:00:00Z",
+            "Older question?",
+            None,
+        );
+    }
+    events
+}
+
+#[tokio::test]
+async fn the_scheduled_report_is_read_from_dynamodb_and_sent_once_through_ses() {
+    let h = harness().await;
+    ingest(&h.processor, &workload()).await;
+
+    let event = serde_json::from_str(include_str!("../events/scheduled.json")).unwrap();
+    let now = at("2025-11-10T07:00:02Z");
+    let request = ReportRequest::from_payload(event, now).unwrap();
+    let summary = h.reporter.run(request, now).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Sent);
+    assert_eq!(summary.records_read, 250);
+    assert_eq!(
+        (summary.asked, summary.answered, summary.unanswered),
+        (250, 230, 20)
+    );
+
+    let again = h
+        .reporter
+        .run(request, at("2025-11-10T07:03:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, Outcome::AlreadySent);
+
+    let emails = h.moto.sent_emails();
+    assert_eq!(emails.len(), 1, "{emails:#?}");
+    let email = &emails[0];
+    assert_eq!(
+        email["subject"],
+        "CV Analytics - 2025-W45: 250 questions, 20 unanswered"
+    );
+    assert_eq!(email["source"], SENDER);
+    assert_eq!(
+        email["destinations"]["ToAddresses"],
+        serde_json::json!(["owner@example.dev", "second@example.dev"])
+    );
+    let html = email["body"].as_str().unwrap();
+    for fragment in [
+        "+210 (+525.0%)",
+        "do you know rust",
+        "can you write cobol",
+        "do you have a pilot licence",
+        "92.0%",
+        "250 records read; 0 incomplete",
+    ] {
+        assert!(html.contains(fragment), "email lacks {fragment:?}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_invocations_for_one_week_send_one_email() {
+    let h = harness().await;
+    ingest(&h.processor, &workload()[..60]).await;
+    let request = ReportRequest {
+        week: "2025-W45".parse().unwrap(),
+        dry_run: false,
+        force: false,
+    };
+    let now = at("2025-11-10T07:00:00Z");
+    let (a, b) = tokio::join!(h.reporter.run(request, now), h.reporter.run(request, now));
+    let outcomes = [a.unwrap().outcome, b.unwrap().outcome];
+    assert!(outcomes.contains(&Outcome::Sent), "{outcomes:?}");
+    assert_eq!(h.moto.sent_emails().len(), 1, "{outcomes:?}");
+}
+
+#[tokio::test]
+async fn an_empty_week_and_a_dry_run() {
+    let h = harness().await;
+    ingest(&h.processor, &workload()[..20]).await;
+    let now = at("2025-11-10T07:00:00Z");
+
+    let dry = ReportRequest::from_payload(
+        serde_json::from_str(include_str!("../events/dry-run.json")).unwrap(),
+        now,
+    )
+    .unwrap();
+    let summary = h.reporter.run(dry, now).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::DryRun);
+    assert!(summary.asked > 0);
+    assert!(h.moto.sent_emails().is_empty());
+
+    let empty = ReportRequest {
+        week: "2025-W30".parse().unwrap(),
+        dry_run: false,
+        force: false,
+    };
+    let summary = h.reporter.run(empty, now).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Sent);
+    let emails = h.moto.sent_emails();
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0]["subject"], "CV Analytics - 2025-W30: no activity");
+
+    let forced = ReportRequest::from_payload(
+        serde_json::from_str(include_str!("../events/force-resend.json")).unwrap(),
+        now,
+    )
+    .unwrap();
+    h.reporter.run(forced, now).await.unwrap();
+    h.reporter.run(forced, now).await.unwrap();
+    assert_eq!(h.moto.sent_emails().len(), 3, "force sends every time");
+}
+
+#[tokio::test]
+async fn preview_renders_a_week_to_files_without_sending() {
+    let h = harness().await;
+    ingest(&h.processor, &workload()[..60]).await;
+    let folder = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("preview-{}", std::process::id()));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_preview"))
+        .args(["2025-W45", folder.to_str().unwrap()])
+        .env("TABLE_NAME", TABLE)
+        .env("AWS_ENDPOINT_URL", &h.moto.endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.starts_with("CV Analytics - 2025-W45: "), "{stdout}");
+    let html = std::fs::read_to_string(folder.join("report.html")).unwrap();
+    let text = std::fs::read_to_string(folder.join("report.txt")).unwrap();
+    assert!(html.contains("do you know rust") && text.contains("do you know rust"));
+    assert!(h.moto.sent_emails().is_empty(), "preview never sends");
+}
