@@ -1,8 +1,7 @@
 //! Settings, read once at cold start from the environment.
 
 use shared_types::record::DEFAULT_TTL_DAYS;
-
-use crate::error::ConfigError;
+use shared_types::settings::{ConfigError, Settings};
 
 /// Name of the DynamoDB table (required).
 pub const TABLE_NAME: &str = "TABLE_NAME";
@@ -28,26 +27,21 @@ pub struct Config {
 impl Config {
     /// Reads the settings from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_settings(&Settings::from_env())
     }
 
-    /// Reads the settings through `lookup`, so tests need not touch the environment.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let value = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let required = |name: &'static str| value(name).ok_or(ConfigError::Missing(name));
+    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: required(TABLE_NAME)?,
-            dead_letter_queue_url: required(DEAD_LETTER_QUEUE_URL)?,
-            ttl_days: bounded(
+            table_name: settings.required(TABLE_NAME)?,
+            dead_letter_queue_url: settings.required(DEAD_LETTER_QUEUE_URL)?,
+            ttl_days: settings.bounded(
                 RECORD_TTL_DAYS,
-                value(RECORD_TTL_DAYS),
                 DEFAULT_TTL_DAYS,
                 3650,
                 "a whole number of days from 1 to 3650",
             )?,
-            write_concurrency: bounded(
+            write_concurrency: settings.bounded(
                 WRITE_CONCURRENCY,
-                value(WRITE_CONCURRENCY),
                 DEFAULT_WRITE_CONCURRENCY,
                 64,
                 "a whole number from 1 to 64",
@@ -56,41 +50,12 @@ impl Config {
     }
 }
 
-/// An optional whole-number setting from 1 to `max`, or `default` when it is not set.
-fn bounded<N>(
-    name: &'static str,
-    text: Option<String>,
-    default: N,
-    max: N,
-    expected: &'static str,
-) -> Result<N, ConfigError>
-where
-    N: std::str::FromStr + PartialOrd + From<u8>,
-{
-    let Some(text) = text else {
-        return Ok(default);
-    };
-    match text.trim().parse::<N>() {
-        Ok(n) if n >= N::from(1) && n <= max => Ok(n),
-        _ => Err(ConfigError::Invalid {
-            name,
-            value: text,
-            expected,
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|name| vars.get(name).cloned())
+        Config::from_settings(&Settings::from_pairs(vars))
     }
 
     const REQUIRED: [(&str, &str); 2] = [

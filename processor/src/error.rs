@@ -6,19 +6,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use thiserror::Error;
 
-/// A setting is missing or unusable: the Lambda stops at start-up with this message.
-#[derive(Debug, Error, PartialEq)]
-pub enum ConfigError {
-    #[error("environment variable {0} is not set")]
-    Missing(&'static str),
-
-    #[error("environment variable {name} is {value:?}: {expected}")]
-    Invalid {
-        name: &'static str,
-        value: String,
-        expected: &'static str,
-    },
-}
+pub use shared_types::settings::ConfigError;
 
 /// The invocation as a whole failed: nothing in the batch could be processed.
 #[derive(Debug, Error)]

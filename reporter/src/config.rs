@@ -1,6 +1,6 @@
 //! Settings, read once at cold start from the environment.
 
-use crate::error::ConfigError;
+use shared_types::settings::{ConfigError, Settings};
 
 /// Name of the DynamoDB table (required).
 pub const TABLE_NAME: &str = "TABLE_NAME";
@@ -25,21 +25,19 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_settings(&Settings::from_env())
     }
 
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let value = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let required = |name: &'static str| value(name).ok_or(ConfigError::Missing(name));
-        let sender = required(REPORT_SENDER)?;
+    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        let sender = settings.required(REPORT_SENDER)?;
         if !is_address(&sender) {
-            return Err(invalid(REPORT_SENDER, &sender, "an email address"));
+            return Err(ConfigError::invalid(
+                REPORT_SENDER,
+                &sender,
+                "an email address",
+            ));
         }
-        let recipients_text = required(REPORT_RECIPIENTS)?;
+        let recipients_text = settings.required(REPORT_RECIPIENTS)?;
         let recipients: Vec<String> = recipients_text
             .split(',')
             .map(str::trim)
@@ -47,23 +45,18 @@ impl Config {
             .map(str::to_owned)
             .collect();
         if recipients.is_empty() || !recipients.iter().all(|r| is_address(r)) {
-            return Err(invalid(
+            return Err(ConfigError::invalid(
                 REPORT_RECIPIENTS,
                 &recipients_text,
                 "one or more email addresses separated by commas",
             ));
         }
-        let send_empty_report = match value(SEND_EMPTY_REPORT).as_deref() {
-            None | Some("true") => true,
-            Some("false") => false,
-            Some(other) => return Err(invalid(SEND_EMPTY_REPORT, other, "true or false")),
-        };
         Ok(Self {
-            table_name: required(TABLE_NAME)?,
+            table_name: settings.required(TABLE_NAME)?,
             sender,
             recipients,
-            configuration_set: value(SES_CONFIGURATION_SET),
-            send_empty_report,
+            configuration_set: settings.optional(SES_CONFIGURATION_SET),
+            send_empty_report: settings.flag(SEND_EMPTY_REPORT, true)?,
         })
     }
 }
@@ -82,25 +75,12 @@ fn is_address(text: &str) -> bool {
     }
 }
 
-fn invalid(name: &'static str, value: &str, expected: &'static str) -> ConfigError {
-    ConfigError::Invalid {
-        name,
-        value: value.to_owned(),
-        expected,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|name| vars.get(name).cloned())
+        Config::from_settings(&Settings::from_pairs(vars))
     }
 
     const BASE: [(&str, &str); 3] = [

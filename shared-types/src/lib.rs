@@ -2,13 +2,15 @@
 //!
 //! - [`event`]: the events the chatbot sends (see `shared/spec/events.md`) and their validation;
 //! - [`week`]: ISO-8601 week ids in UTC, the unit of the weekly report;
-//! - [`record`]: the DynamoDB item both Lambdas agree on, its key builders and merge rules.
+//! - [`record`]: the DynamoDB item both Lambdas agree on, its key builders and merge rules;
+//! - [`settings`]: reading each Lambda's settings from the environment, failing by name.
 //!
 //! Nothing here talks to AWS: both sides depend on this crate, never on each other.
 
 pub mod error;
 pub mod event;
 pub mod record;
+pub mod settings;
 pub mod week;
 
 pub use error::{EventError, WeekIdError};
