@@ -11,33 +11,58 @@ export PROPTEST_CASES
 # The week that `make preview` renders.
 WEEK ?=
 
-.PHONY: help tools build-tools test lint fmt build preview bench-reporter
+# Deployment: the stage, and the functions' settings. This is the one place the settings are
+# set: `make deploy` passes them to `cargo lambda deploy`, and the queue's visibility timeout
+# is derived from PROCESSOR_TIMEOUT (6 times it).
+STAGE ?= dev
+PROCESSOR_MEMORY ?= 128
+PROCESSOR_TIMEOUT ?= 30
+REPORTER_MEMORY ?= 256
+REPORTER_TIMEOUT ?= 120
+REPORT_SENDER ?=
+REPORT_RECIPIENTS ?=
+ALARM_EMAIL ?=
+# How deploy builds the functions (tests against the emulator build for the host, in debug).
+LAMBDA_BUILD_FLAGS ?= --release --arm64
+export LAMBDA_BUILD_FLAGS STAGE PROCESSOR_MEMORY PROCESSOR_TIMEOUT REPORTER_MEMORY REPORTER_TIMEOUT
+export REPORT_SENDER REPORT_RECIPIENTS ALARM_EMAIL
+
+
+.PHONY: help tools build-tools arm64-target test lint fmt build preview bench-reporter deploy destroy
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-tools: ## Install what the tests use when it is missing (the moto server)
+tools: ## Install what the tests and lint use when it is missing (moto server, cfn-lint)
 	@$(PYTHON) -c 'import moto.server, flask, flask_cors' 2>/dev/null \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
-	@$(PYTHON) -c 'import moto; print("moto", moto.__version__, "ready")'
+	@$(PYTHON) -c 'import cfnlint' 2>/dev/null \
+		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check 'cfn-lint>=1.20,<2'
+	@$(PYTHON) -c 'import moto, cfnlint.version as c; print("moto", moto.__version__, "and cfn-lint", c.__version__, "ready")'
 
-build-tools: ## Install what the Lambda build uses (cargo-lambda, the arm64 Rust target)
+build-tools: ## Install what the build and deploy use (cargo-lambda, AWS CLI)
 	@command -v cargo-lambda >/dev/null \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check 'cargo-lambda>=1.9,<2'
-	@rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$$' \
-		|| rustup target add aarch64-unknown-linux-gnu
+	@command -v aws >/dev/null \
+		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check 'awscli>=1.29'
 
 test: tools ## Run every test; the tests start and stop their own moto servers by PID
 	cargo test --workspace --locked
+	$(PYTHON) -m unittest discover --start-directory infrastructure/tests --top-level-directory . -v
 
-lint: ## cargo fmt --check and clippy with -D warnings
+lint: tools ## cargo fmt --check, clippy with -D warnings, cfn-lint on every template
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	$(PYTHON) -c 'import sys; from cfnlint.runner import main; sys.exit(main())' infrastructure/*.yaml
 
 fmt: ## Format the code
 	cargo fmt --all
 
-build: build-tools ## Build every Lambda for arm64 in release mode (target/lambda/<name>/bootstrap)
+arm64-target:
+	@rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$$' \
+		|| rustup target add aarch64-unknown-linux-gnu
+
+build: build-tools arm64-target ## Build every Lambda for arm64 in release mode (target/lambda/<name>/bootstrap)
 	cargo lambda build --release --arm64 --locked
 
 preview: ## Render WEEK (e.g. WEEK=2025-W45) from TABLE_NAME to target/preview/ without sending
@@ -46,3 +71,9 @@ preview: ## Render WEEK (e.g. WEEK=2025-W45) from TABLE_NAME to target/preview/ 
 
 bench-reporter: ## Aggregate and render 10k, 100k and 1M synthetic requests: time and peak memory
 	cargo bench --locked -p reporter --bench scale
+
+deploy: build-tools $(if $(findstring --arm64,$(LAMBDA_BUILD_FLAGS)),arm64-target) ## Deploy STAGE (dev|prod): stack, build, cargo lambda deploy, wiring (REPORT_SENDER, REPORT_RECIPIENTS required)
+	infrastructure/deploy.sh
+
+destroy: build-tools ## Remove everything `make deploy` made for STAGE
+	infrastructure/destroy.sh

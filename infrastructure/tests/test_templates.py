@@ -1,0 +1,269 @@
+"""The CloudFormation templates: least-privilege IAM checked against the code, the settings moto
+ignores (TTL, PITR) checked on the template, and the stack deployed into moto and described.
+
+Run by `make test` (python3 -m unittest); needs moto and cfn-lint, which `make tools` installs.
+"""
+
+import pathlib
+import re
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+import boto3
+from cfnlint.decode import decode
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+INFRA = ROOT / "infrastructure"
+
+# Where a wildcard is allowed, and why: Lambda names log streams at run time.
+WILDCARD_ALLOWED = {("ProcessorRole", "Logs"), ("ReporterRole", "Logs")}
+
+# What each function's code calls, found in its sources, and the IAM action each call needs.
+SDK_SERVICES = {"aws_sdk_dynamodb": "dynamodb", "aws_sdk_sqs": "sqs", "aws_sdk_sesv2": "ses"}
+# Calls Lambda makes on the function's behalf with its role (the SQS trigger).
+TRIGGER_ACTIONS = {"ProcessorRole": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}}
+FUNCTION_ROLES = {"processor": "ProcessorRole", "reporter": "ReporterRole"}
+
+
+def load(name):
+    template, matches = decode(str(INFRA / name))
+    if matches:
+        raise AssertionError(f"{name} does not parse: {matches}")
+    return template
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def sdk_actions(crate):
+    """The IAM actions a crate's own code needs: every `client.<operation>()` call in a file
+    that uses one SDK's Client, turned into `service:Operation`."""
+    actions = set()
+    for path in (ROOT / crate / "src").rglob("*.rs"):
+        text = path.read_text()
+        services = [svc for module, svc in SDK_SERVICES.items() if f"{module}::Client" in text]
+        calls = re.findall(r"\.client\s*\.\s*([a-z_]+)\(\)", text)
+        if calls and len(services) != 1:
+            raise AssertionError(f"{path}: cannot tell which SDK its client calls go to")
+        for call in calls:
+            operation = "".join(part.capitalize() for part in call.split("_"))
+            actions.add(f"{services[0]}:{operation}")
+    return actions
+
+
+def role_statements(template, role):
+    for policy in template["Resources"][role]["Properties"]["Policies"]:
+        yield from policy["PolicyDocument"]["Statement"]
+
+
+class Policies(unittest.TestCase):
+    def setUp(self):
+        self.stack = load("stack.yaml")
+
+    def test_no_wildcard_action_or_resource_outside_the_allow_list(self):
+        checked = 0
+        for name, resource in self.stack["Resources"].items():
+            props = resource.get("Properties", {})
+            documents = [p["PolicyDocument"] for p in props.get("Policies", [])]
+            if "PolicyDocument" in props:
+                documents.append(props["PolicyDocument"])
+            for document in documents:
+                for statement in document["Statement"]:
+                    checked += 1
+                    for action in as_list(statement["Action"]):
+                        self.assertNotIn("*", action, f"{name}: wildcard action {action}")
+                    for resource_ref in as_list(statement["Resource"]):
+                        text = str(resource_ref)
+                        if "*" in text and (name, statement.get("Sid")) not in WILDCARD_ALLOWED:
+                            self.fail(f"{name}/{statement.get('Sid')}: wildcard resource {text}")
+        self.assertGreaterEqual(checked, 10)
+
+    def test_every_call_the_code_makes_is_allowed_and_nothing_more(self):
+        for crate, role in FUNCTION_ROLES.items():
+            needed = sdk_actions(crate) | TRIGGER_ACTIONS.get(role, set())
+            allowed = set()
+            for statement in role_statements(self.stack, role):
+                if statement.get("Sid") != "Logs":
+                    allowed.update(as_list(statement["Action"]))
+            self.assertTrue(needed, f"no SDK call found in {crate}")
+            self.assertEqual(needed - allowed, set(), f"{role} lacks permissions {crate} uses")
+            self.assertEqual(allowed - needed, set(), f"{role} allows what {crate} never calls")
+
+    def test_the_code_scan_finds_the_calls_we_know_of(self):
+        # Guards the scan itself: if it stopped finding calls, the test above would prove nothing.
+        self.assertEqual(sdk_actions("processor"), {"dynamodb:UpdateItem", "sqs:SendMessage"})
+        self.assertEqual(
+            sdk_actions("reporter"),
+            {"dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:PutItem",
+             "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ses:SendEmail"},
+        )
+
+    def test_the_reporter_writes_only_report_markers(self):
+        markers = [s for s in role_statements(self.stack, "ReporterRole") if s.get("Sid") == "SentMarkersOnly"]
+        self.assertEqual(len(markers), 1)
+        condition = markers[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        self.assertEqual(condition, ["REPORT#*"])
+
+    def test_the_chatbot_may_only_send_to_the_queue(self):
+        statements = self.stack["Resources"]["ProducerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        self.assertEqual([as_list(s["Action"]) for s in statements], [["sqs:SendMessage"]])
+
+
+class SettingsMotoIgnores(unittest.TestCase):
+    """moto accepts but ignores TTL and point-in-time recovery: assert them on the template."""
+
+    def test_ttl_and_point_in_time_recovery(self):
+        table = load("stack.yaml")["Resources"]["RecordsTable"]["Properties"]
+        self.assertEqual(table["TimeToLiveSpecification"], {"AttributeName": "expiresAt", "Enabled": True})
+        self.assertEqual(table["PointInTimeRecoverySpecification"], {"PointInTimeRecoveryEnabled": True})
+
+    def test_schedule_and_trigger_settings(self):
+        wiring = load("wiring.yaml")["Resources"]
+        self.assertEqual(wiring["WeeklyReportSchedule"]["Properties"]["ScheduleExpression"], "cron(0 7 ? * MON *)")
+        trigger = wiring["ProcessorTrigger"]["Properties"]
+        self.assertEqual(trigger["BatchSize"], 10)
+        self.assertEqual(trigger["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+
+
+class Moto:
+    """A moto server on a free loopback port, stopped by PID."""
+
+    def __init__(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("moto did not start: run `make tools`")
+                time.sleep(0.05)
+
+    def client(self, service):
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+
+
+def deploy(cloudformation, name, template, parameters, capabilities=()):
+    cloudformation.create_stack(
+        StackName=name,
+        TemplateBody=(INFRA / template).read_text(),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        Capabilities=list(capabilities),
+    )
+    cloudformation.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 1})
+    stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+class StackOnEmulator(unittest.TestCase):
+    """stack.yaml deployed into moto's CloudFormation, and what it made, described."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.moto = Moto()
+        cls.outputs = deploy(
+            cls.moto.client("cloudformation"), "cv-analytics-dev", "stack.yaml",
+            {"Stage": "dev", "QueueVisibilityTimeoutSeconds": "180", "ReportSender": "reports@example.dev"},
+            capabilities=["CAPABILITY_NAMED_IAM"],
+        )
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.moto.stop()
+
+    def test_queues_fifo_with_redrive_after_three_receives(self):
+        sqs = self.moto.client("sqs")
+        names = ["FifoQueue", "ContentBasedDeduplication", "VisibilityTimeout", "RedrivePolicy", "QueueArn"]
+        queue = sqs.get_queue_attributes(QueueUrl=self.outputs["QueueUrl"], AttributeNames=names)["Attributes"]
+        self.assertEqual(queue["FifoQueue"], "true")
+        self.assertEqual(queue["ContentBasedDeduplication"], "true")
+        self.assertEqual(queue["VisibilityTimeout"], "180")
+        self.assertIn('"maxReceiveCount": 3', queue["RedrivePolicy"].replace('"3"', "3"))
+        self.assertIn(self.outputs["DeadLetterQueueArn"], queue["RedrivePolicy"])
+        dlq = sqs.get_queue_attributes(QueueUrl=self.outputs["DeadLetterQueueUrl"], AttributeNames=["All"])["Attributes"]
+        self.assertEqual(dlq["FifoQueue"], "true")
+        self.assertEqual(dlq["MessageRetentionPeriod"], "1209600")
+
+    def test_table_keys_and_week_index(self):
+        table = self.moto.client("dynamodb").describe_table(TableName=self.outputs["TableName"])["Table"]
+        self.assertEqual(table["TableName"], "cv-analytics-dev-records")
+        self.assertEqual(table["KeySchema"], [{"AttributeName": "pk", "KeyType": "HASH"}])
+        self.assertEqual(table["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
+        [index] = table["GlobalSecondaryIndexes"]
+        self.assertEqual(index["IndexName"], "week-index")
+        self.assertEqual(index["KeySchema"], [{"AttributeName": "week", "KeyType": "HASH"}])
+        self.assertEqual(index["Projection"]["ProjectionType"], "KEYS_ONLY")
+
+    def test_outputs_name_everything_the_deploy_needs(self):
+        expected = {
+            "QueueUrl", "QueueArn", "DeadLetterQueueUrl", "DeadLetterQueueArn", "TableName", "TableArn",
+            "ProcessorRoleArn", "ReporterRoleArn", "ProcessorFunctionName", "ReporterFunctionName",
+            "ProducerPolicyArn", "AlarmTopicArn",
+        }
+        self.assertEqual(set(self.outputs), expected)
+        self.assertEqual(self.outputs["ProcessorFunctionName"], "cv-analytics-dev-processor")
+
+    def test_every_resource_was_created_except_the_types_moto_skips(self):
+        template = load("stack.yaml")["Resources"]
+        created = {
+            r["LogicalResourceId"]
+            for r in self.moto.client("cloudformation").list_stack_resources(
+                StackName="cv-analytics-dev")["StackResourceSummaries"]
+        }
+        # The alarm email subscription is conditional (no AlarmEmail given here).
+        expected = {name for name, r in template.items() if name != "AlarmSubscription"}
+        skipped = {template[name]["Type"] for name in expected - created}
+        self.assertEqual(skipped, MOTO_SKIPS, "moto skipped other resource types than known")
+
+
+# Resource types moto's CloudFormation accepts but does not create: asserted on the template.
+MOTO_SKIPS = {"AWS::CloudWatch::Alarm"}
+
+
+class Alarms(unittest.TestCase):
+    """The alarms, on the template (moto's CloudFormation skips AWS::CloudWatch::Alarm)."""
+
+    def test_each_alarm_watches_what_it_says_and_notifies_the_topic(self):
+        resources = load("stack.yaml")["Resources"]
+        alarms = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+        watched = {
+            name: (p["Namespace"], p["MetricName"], p["ComparisonOperator"], p["Threshold"], p["TreatMissingData"])
+            for name, p in alarms.items()
+        }
+        self.assertEqual(watched, {
+            "DeadLetterQueueNotEmptyAlarm": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "GreaterThanThreshold", 0, "notBreaching"),
+            "ProcessorErrorsAlarm": ("AWS/Lambda", "Errors", "GreaterThanThreshold", 0, "notBreaching"),
+            "ReporterErrorsAlarm": ("AWS/Lambda", "Errors", "GreaterThanThreshold", 0, "notBreaching"),
+            "NoReportAlarm": ("AWS/Lambda", "Invocations", "LessThanThreshold", 1, "breaching"),
+            "PipelineSilentAlarm": ("AWS/Lambda", "Invocations", "LessThanThreshold", 1, "breaching"),
+        })
+        for name, props in alarms.items():
+            self.assertEqual(props["AlarmActions"], [{"Ref": "AlarmTopic"}], name)
+            periods = props["EvaluationPeriods"]
+            if isinstance(periods, int):
+                # CloudWatch evaluates at most 7 days (Period x EvaluationPeriods <= 604,800 s).
+                self.assertLessEqual(props["Period"] * periods, 7 * 86400, name)
+        silent_days = load("stack.yaml")["Parameters"]["SilentDays"]
+        self.assertLessEqual(alarms["PipelineSilentAlarm"]["Period"] * silent_days["MaxValue"], 7 * 86400)
+
+
+if __name__ == "__main__":
+    unittest.main()
