@@ -28,10 +28,42 @@ export LAMBDA_BUILD_FLAGS STAGE PROCESSOR_MEMORY PROCESSOR_TIMEOUT REPORTER_MEMO
 export REPORT_SENDER REPORT_RECIPIENTS ALARM_EMAIL
 
 
+# The demo's workload: the seed and the number of questions.
+SEED ?= 42
+QUESTIONS ?= 2000
+export SEED QUESTIONS
+# The fixture that `make invoke-processor` / `make invoke-reporter` sends.
+FIXTURE ?=
+
+.PHONY: demo screenshot chromium watch-processor invoke-processor invoke-reporter
 .PHONY: help tools build-tools arm64-target test lint fmt build preview bench-reporter deploy destroy
 
+demo: tools ## The whole pipeline on the local emulator: events in, records stored, the weekly email in target/demo/
+	cargo run --locked -p demo --bin demo
+	@$(MAKE) --no-print-directory screenshot
+
+screenshot: chromium ## Take target/demo/report.png of target/demo/report.html with headless Chromium
+	@chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$$(mktemp -d)" --hide-scrollbars --window-size=720,3600 \
+		--screenshot=target/demo/report.png "file://$(CURDIR)/target/demo/report.html" 2>/dev/null
+	@echo "  screenshot: target/demo/report.png"
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+watch-processor: tools build-tools ## Run the processor under cargo lambda watch against a fresh local stack
+	cargo run --locked -q -p demo --bin with-local-stack -- cargo lambda watch -p processor
+
+invoke-processor: tools build-tools ## Invoke the processor once with FIXTURE (default with-poison.json) on a local stack
+	cargo run --locked -q -p demo --bin with-local-stack -- demo/invoke.sh processor processor/events/$(or $(FIXTURE),with-poison.json)
+
+invoke-reporter: tools build-tools ## Invoke the reporter once with FIXTURE (default dry-run.json) on a local stack
+	cargo run --locked -q -p demo --bin with-local-stack -- demo/invoke.sh reporter reporter/events/$(or $(FIXTURE),dry-run.json)
+
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 tools: ## Install what the tests and lint use when it is missing (moto server, cfn-lint)
 	@$(PYTHON) -c 'import moto.server, flask, flask_cors' 2>/dev/null \
@@ -63,7 +95,7 @@ arm64-target:
 		|| rustup target add aarch64-unknown-linux-gnu
 
 build: build-tools arm64-target ## Build every Lambda for arm64 in release mode (target/lambda/<name>/bootstrap)
-	cargo lambda build --release --arm64 --locked
+	cargo lambda build --release --arm64 --locked --bin processor --bin reporter
 
 preview: ## Render WEEK (e.g. WEEK=2025-W45) from TABLE_NAME to target/preview/ without sending
 	@test -n "$(WEEK)" || { echo "usage: make preview WEEK=2025-W45 TABLE_NAME=<table>"; exit 2; }

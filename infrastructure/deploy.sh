@@ -65,7 +65,7 @@ read_outputs
 
 step "build (cargo lambda build $BUILD_FLAGS)"
 # shellcheck disable=SC2086 # the flags are words on purpose
-cargo lambda build $BUILD_FLAGS --locked
+cargo lambda build $BUILD_FLAGS --locked --bin processor --bin reporter
 
 step "function ${OUTPUT[ProcessorFunctionName]}"
 cargo lambda deploy --region "$REGION" --binary-name processor \

@@ -141,6 +141,11 @@ pub async fn create_fifo_queue(client: &aws_sdk_sqs::Client, name: &str) -> Stri
 }
 
 impl Moto {
+    /// The emulator's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything moto holds, as its `/moto-api/data.json` reports it.
     pub fn state(&self) -> serde_json::Value {
         let body = self.get("/moto-api/data.json");

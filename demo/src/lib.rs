@@ -1,0 +1,8 @@
+//! `make demo`: the whole pipeline on the local AWS emulator, the way production runs it.
+//!
+//! - [`workload`]: a realistic, seeded workload over two ISO weeks, and what must come of it;
+//! - [`pipeline`]: the production template deployed into moto, events through SQS, the
+//!   processor's handler draining the queue, the reporter's scheduled run, results read back.
+
+pub mod pipeline;
+pub mod workload;

@@ -1,0 +1,533 @@
+//! The pipeline run the way production runs it, on the local emulator: the project's own
+//! `infrastructure/stack.yaml` deployed, events sent through the SQS API, the queue drained in
+//! batches of up to 10 into the processor's real handler (standing in for Lambda's event source
+//! mapping: what succeeds is deleted, failures are left for redelivery), then the reporter
+//! invoked with a scheduled event and the email read back from the emulator.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use local_aws::{Moto, create_email_identity};
+use processor::dead_letter::REASON_ATTRIBUTE;
+use processor::dynamo::DynamoRecordStore;
+use processor::sqs::SqsDeadLetterQueue;
+use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
+use reporter::mailer::Mailer;
+use reporter::render::RenderedReport;
+use reporter::ses::SesMailer;
+use reporter::{ReportRequest, ReportSummary, Reporter, ReporterError};
+use shared_types::RequestRecord;
+use thiserror::Error;
+
+use crate::workload::{OutgoingMessage, Workload, WorkloadSpec, generate};
+
+/// The production template, exactly as deployed.
+const STACK_TEMPLATE: &str = include_str!("../../infrastructure/stack.yaml");
+const STAGE: &str = "dev";
+pub const SENDER: &str = "reports@example.dev";
+pub const RECIPIENT: &str = "owner@example.dev";
+/// The processor's timeout in the Makefile, for the queue's visibility timeout (6 times).
+const PROCESSOR_TIMEOUT_SECONDS: u32 = 30;
+
+#[derive(Debug, Error)]
+pub enum DemoError {
+    #[error("{step}: {message}")]
+    Step { step: &'static str, message: String },
+    #[error(transparent)]
+    Processor(#[from] processor::ProcessorError),
+    #[error(transparent)]
+    Reporter(#[from] ReporterError),
+}
+
+fn failed(step: &'static str) -> impl Fn(&dyn std::fmt::Display) -> DemoError {
+    move |e| DemoError::Step {
+        step,
+        message: e.to_string(),
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoOptions {
+    pub workload: WorkloadSpec,
+    /// Show progress bars.
+    pub progress: bool,
+}
+
+/// The email as the emulator kept it (moto keeps one body: the HTML part).
+#[derive(Debug, Clone)]
+pub struct SentEmail {
+    pub subject: String,
+    pub html: String,
+    pub to: Vec<String>,
+}
+
+/// What the run did and found.
+#[derive(Debug)]
+pub struct DemoOutcome {
+    pub workload: Workload,
+    pub messages_sent: usize,
+    pub batches: usize,
+    pub deliveries: usize,
+    pub redelivered: usize,
+    pub records: BTreeMap<String, RequestRecord>,
+    /// Dead-letter queue contents: (body, rejection reason).
+    pub dead_letters: Vec<(String, String)>,
+    pub summary: ReportSummary,
+    pub email: SentEmail,
+    /// The plain-text part the reporter sent (moto keeps only the HTML part).
+    pub text: String,
+}
+
+/// Messages sent before the queue is drained again. Small waves keep the emulator's queue
+/// short: its send and receive get slower with every message waiting (10 was the fastest of
+/// 10, 20 and 50 on 600 questions).
+const WAVE: usize = 10;
+
+#[derive(Debug, Default)]
+struct DrainCounts {
+    batches: usize,
+    deliveries: usize,
+    redelivered: usize,
+}
+
+/// The event queue, fed like the producer feeds it and drained like Lambda drains it.
+struct QueueDrain<'a> {
+    sqs: &'a aws_sdk_sqs::Client,
+    queue_url: &'a str,
+    queue_arn: &'a str,
+}
+
+impl QueueDrain<'_> {
+    /// Sends up to 10 messages with their group and deduplication ids.
+    async fn send(&self, chunk: &[OutgoingMessage]) -> Result<(), DemoError> {
+        let entries: Vec<SendMessageBatchRequestEntry> = chunk
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(format!("m{i}"))
+                    .message_body(&m.body)
+                    .message_group_id(&m.group_id)
+                    .message_deduplication_id(&m.deduplication_id)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let sent = self
+            .sqs
+            .send_message_batch()
+            .queue_url(self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| failed("send events")(&aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        if sent.failed.is_empty() {
+            Ok(())
+        } else {
+            Err(failed("send events")(&format!(
+                "{} entries refused",
+                sent.failed.len()
+            )))
+        }
+    }
+
+    /// Receives batches of up to 10 into the processor's handler until the queue is empty:
+    /// what succeeds is deleted, failures are left for redelivery (made visible at once rather
+    /// than after the visibility timeout, so the demo does not sit waiting).
+    async fn drain<S, D>(
+        &self,
+        processor: &processor::Processor<S, D>,
+        now: chrono::DateTime<chrono::Utc>,
+        counts: &mut DrainCounts,
+    ) -> Result<(), DemoError>
+    where
+        S: processor::store::RecordStore,
+        D: processor::dead_letter::DeadLetterQueue,
+    {
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(self.queue_url)
+                .max_number_of_messages(10)
+                .message_system_attribute_names(MessageSystemAttributeName::All)
+                .send()
+                .await
+                .map_err(|e| {
+                    failed("receive events")(&aws_sdk_sqs::error::DisplayErrorContext(e))
+                })?;
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return Ok(());
+            }
+            let mut event = SqsEvent::default();
+            let mut handles = HashMap::new();
+            for m in messages {
+                let mut record = SqsMessage::default();
+                record.message_id = m.message_id.clone();
+                record.receipt_handle = m.receipt_handle.clone();
+                record.body = m.body;
+                record.md5_of_body = m.md5_of_body;
+                record.event_source = Some("aws:sqs".into());
+                record.event_source_arn = Some(self.queue_arn.to_owned());
+                record.aws_region = Some("us-east-1".into());
+                record.attributes = m
+                    .attributes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v))
+                    .collect();
+                if let (Some(id), Some(handle)) = (m.message_id, m.receipt_handle) {
+                    handles.insert(id, handle);
+                }
+                event.records.push(record);
+            }
+            counts.batches += 1;
+            counts.deliveries += event.records.len();
+            let outcome = processor.process(event, now).await?;
+            let failed_ids: Vec<&str> = outcome
+                .response
+                .batch_item_failures
+                .iter()
+                .map(|f| f.item_identifier.as_str())
+                .collect();
+            counts.redelivered += failed_ids.len();
+            let entries: Vec<DeleteMessageBatchRequestEntry> = handles
+                .iter()
+                .filter(|(id, _)| !failed_ids.contains(&id.as_str()))
+                .enumerate()
+                .filter_map(|(i, (_, handle))| {
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(format!("d{i}"))
+                        .receipt_handle(handle)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            if !entries.is_empty() {
+                self.sqs
+                    .delete_message_batch()
+                    .queue_url(self.queue_url)
+                    .set_entries(Some(entries))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        failed("delete processed events")(&aws_sdk_sqs::error::DisplayErrorContext(
+                            e,
+                        ))
+                    })?;
+            }
+            for (id, handle) in &handles {
+                if failed_ids.contains(&id.as_str()) {
+                    self.sqs
+                        .change_message_visibility()
+                        .queue_url(self.queue_url)
+                        .receipt_handle(handle)
+                        .visibility_timeout(0)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            failed("release a failed event")(
+                                &aws_sdk_sqs::error::DisplayErrorContext(e),
+                            )
+                        })?;
+                }
+            }
+        }
+    }
+}
+
+/// Keeps a copy of what it sends through SES, so the demo can show the text part too.
+#[derive(Debug)]
+struct KeepingMailer {
+    ses: SesMailer,
+    sent: Mutex<Vec<RenderedReport>>,
+}
+
+impl Mailer for KeepingMailer {
+    async fn send(&self, report: &RenderedReport) -> Result<String, ReporterError> {
+        let id = self.ses.send(report).await?;
+        self.sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(report.clone());
+        Ok(id)
+    }
+}
+
+fn bar(progress: bool, length: usize, message: &'static str) -> ProgressBar {
+    if !progress {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(length as u64).with_message(message);
+    if let Ok(style) = ProgressStyle::with_template("{msg:>28} [{bar:40}] {pos}/{len} ({elapsed})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// Deploys `infrastructure/stack.yaml` and returns its outputs.
+pub async fn deploy_stack(
+    cloudformation: &aws_sdk_cloudformation::Client,
+) -> Result<HashMap<String, String>, DemoError> {
+    let name = format!("cv-analytics-{STAGE}");
+    let parameter = |k: &str, v: String| {
+        Parameter::builder()
+            .parameter_key(k)
+            .parameter_value(v)
+            .build()
+    };
+    cloudformation
+        .create_stack()
+        .stack_name(&name)
+        .template_body(STACK_TEMPLATE)
+        .capabilities(Capability::CapabilityNamedIam)
+        .parameters(parameter("Stage", STAGE.into()))
+        .parameters(parameter(
+            "QueueVisibilityTimeoutSeconds",
+            (6 * PROCESSOR_TIMEOUT_SECONDS).to_string(),
+        ))
+        .parameters(parameter("ReportSender", SENDER.into()))
+        .send()
+        .await
+        .map_err(|e| {
+            failed("deploy stack.yaml")(&aws_sdk_cloudformation::error::DisplayErrorContext(e))
+        })?;
+    for _ in 0..600 {
+        let described = cloudformation
+            .describe_stacks()
+            .stack_name(&name)
+            .send()
+            .await
+            .map_err(|e| {
+                failed("describe the stack")(&aws_sdk_cloudformation::error::DisplayErrorContext(e))
+            })?;
+        let Some(stack) = described.stacks.and_then(|s| s.into_iter().next()) else {
+            break;
+        };
+        match stack.stack_status {
+            Some(StackStatus::CreateComplete) => {
+                return Ok(stack
+                    .outputs
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|o| Some((o.output_key?, o.output_value?)))
+                    .collect());
+            }
+            Some(StackStatus::CreateInProgress) => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            other => {
+                return Err(failed("deploy stack.yaml")(&format!(
+                    "stack ended {other:?}: {}",
+                    stack.stack_status_reason.unwrap_or_default()
+                )));
+            }
+        }
+    }
+    Err(failed("deploy stack.yaml")(
+        &"the stack did not complete in 60 s",
+    ))
+}
+
+fn output<'a>(outputs: &'a HashMap<String, String>, key: &str) -> Result<&'a str, DemoError> {
+    outputs
+        .get(key)
+        .map(String::as_str)
+        .ok_or_else(|| failed("read the stack's outputs")(&format!("no output {key}")))
+}
+
+/// Runs the whole pipeline on `moto`.
+pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoError> {
+    let sdk = moto.sdk_config().await;
+    let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let ses = aws_sdk_sesv2::Client::new(&sdk);
+
+    let outputs = deploy_stack(&cloudformation).await?;
+    let table = output(&outputs, "TableName")?.to_owned();
+    let queue_url = output(&outputs, "QueueUrl")?.to_owned();
+    let queue_arn = output(&outputs, "QueueArn")?.to_owned();
+    let dlq_url = output(&outputs, "DeadLetterQueueUrl")?.to_owned();
+    create_email_identity(&ses, SENDER).await;
+
+    let workload = generate(options.workload);
+    let week = options.workload.week;
+    // The Monday run after the reported week, and the processor's view of "now".
+    let scheduled_at = week.end() + chrono::Duration::hours(7);
+
+    // Send, as the producer does, through the SQS API, and drain as Lambda's event source
+    // mapping would, in waves: traffic arrives while the processor runs (and the emulator's
+    // queue operations slow down as a queue grows).
+    let config = processor::Config {
+        table_name: table.clone(),
+        dead_letter_queue_url: dlq_url.clone(),
+        ttl_days: shared_types::record::DEFAULT_TTL_DAYS,
+        write_concurrency: processor::config::DEFAULT_WRITE_CONCURRENCY,
+    };
+    let processor = processor::Processor::new(
+        DynamoRecordStore::new(dynamodb.clone(), &table),
+        SqsDeadLetterQueue::new(sqs.clone(), &dlq_url),
+        &config,
+    );
+    let queue = QueueDrain {
+        sqs: &sqs,
+        queue_url: &queue_url,
+        queue_arn: &queue_arn,
+    };
+    let progress = bar(
+        options.progress,
+        workload.messages.len(),
+        "events sent and processed",
+    );
+    let mut counts = DrainCounts::default();
+    for wave in workload.messages.chunks(WAVE) {
+        for chunk in wave.chunks(10) {
+            queue.send(chunk).await?;
+        }
+        queue.drain(&processor, scheduled_at, &mut counts).await?;
+        progress.inc(wave.len() as u64);
+    }
+    progress.finish();
+    let DrainCounts {
+        batches,
+        deliveries,
+        redelivered,
+    } = counts;
+
+    // The weekly run, from a scheduled event.
+    let mailer = KeepingMailer {
+        ses: SesMailer::new(ses.clone(), SENDER, vec![RECIPIENT.to_owned()], None),
+        sent: Mutex::new(Vec::new()),
+    };
+    let reporter_config = reporter::Config {
+        table_name: table.clone(),
+        sender: SENDER.into(),
+        recipients: vec![RECIPIENT.into()],
+        configuration_set: None,
+        send_empty_report: true,
+    };
+    let reporter = Reporter::new(
+        DynamoRecordSource::new(dynamodb.clone(), &table),
+        DynamoReportLedger::new(dynamodb.clone(), &table),
+        mailer,
+        &reporter_config,
+    );
+    let scheduled = serde_json::json!({
+        "version": "0", "id": "demo", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": scheduled_at.to_rfc3339(), "region": "us-east-1",
+        "resources": [], "detail": {}
+    });
+    let request = ReportRequest::from_payload(scheduled, scheduled_at)?;
+    let summary = reporter.run(request, scheduled_at).await?;
+    let text = reporter
+        .mailer()
+        .sent
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .last()
+        .map(|r| r.text.clone())
+        .unwrap_or_default();
+
+    let email = moto
+        .sent_emails()
+        .into_iter()
+        .last()
+        .map(|m| SentEmail {
+            subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+            html: m["body"].as_str().unwrap_or_default().to_owned(),
+            to: m["destinations"]["ToAddresses"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .ok_or_else(|| failed("read the email back")(&"the emulator holds no email"))?;
+
+    Ok(DemoOutcome {
+        messages_sent: workload.messages.len(),
+        batches,
+        deliveries,
+        redelivered,
+        records: scan_records(&dynamodb, &table).await?,
+        dead_letters: read_dead_letters(&sqs, &dlq_url).await?,
+        summary,
+        email,
+        text,
+        workload,
+    })
+}
+
+async fn scan_records(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<BTreeMap<String, RequestRecord>, DemoError> {
+    let mut records = BTreeMap::new();
+    let mut pages = dynamodb
+        .scan()
+        .table_name(table)
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(item) = pages.next().await {
+        let item = item.map_err(|e| {
+            failed("read the records")(&aws_sdk_dynamodb::error::DisplayErrorContext(e))
+        })?;
+        let is_request = item
+            .get(shared_types::record::attr::PK)
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|pk| pk.starts_with(shared_types::record::REQUEST_KEY_PREFIX));
+        if is_request {
+            let record: RequestRecord =
+                serde_dynamo::from_item(item).map_err(|e| failed("read a record")(&e))?;
+            records.insert(record.pk.clone(), record);
+        }
+    }
+    Ok(records)
+}
+
+async fn read_dead_letters(
+    sqs: &aws_sdk_sqs::Client,
+    dlq_url: &str,
+) -> Result<Vec<(String, String)>, DemoError> {
+    let mut found = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(dlq_url)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .visibility_timeout(300)
+            .send()
+            .await
+            .map_err(|e| {
+                failed("read the dead-letter queue")(&aws_sdk_sqs::error::DisplayErrorContext(e))
+            })?;
+        let messages = received.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(found);
+        }
+        for m in messages {
+            let reason = m
+                .message_attributes
+                .as_ref()
+                .and_then(|a| a.get(REASON_ATTRIBUTE))
+                .and_then(|v| v.string_value.clone())
+                .unwrap_or_default();
+            found.push((m.body.unwrap_or_default(), reason));
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! A realistic, seeded workload over two ISO weeks, in the producer's exact message format, and
+//! what the pipeline must make of it.
+//!
+//! It holds what real traffic holds: popular questions asked again and again (in varied case and
+//! punctuation), questions the CV cannot answer (no response, or a `none` match), anonymous and
+//! named sessions, responses sent before their queries, deliveries duplicated after SQS's
+//! five-minute deduplication window (so with a new deduplication id), and a few malformed
+//! messages. The same seed gives the same messages.
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use shared_types::event::{QueryMetadata, ResponseMetadata};
+use shared_types::{AnalyticsEvent, MatchType, QueryEvent, RequestRecord, ResponseEvent, WeekId};
+
+/// The producer's constant message group.
+pub const MESSAGE_GROUP: &str = "analytics";
+
+/// Questions people ask a CV, with how the CV fares: (question, answerable, sources).
+const QUESTIONS: [(&str, bool, &[&str]); 24] = [
+    ("Do you know Rust?", true, &["Rust", "Tokio", "AWS Lambda"]),
+    (
+        "have you any experience with c#?",
+        true,
+        &["C#", ".NET", "ASP.NET Core", "Azure"],
+    ),
+    (
+        "What cloud platforms have you used?",
+        true,
+        &["AWS", "Azure"],
+    ),
+    (
+        "Have you worked with AWS Lambda",
+        true,
+        &["AWS Lambda", "DynamoDB", "SQS"],
+    ),
+    (
+        "Do you have Kubernetes experience?",
+        true,
+        &["Kubernetes", "Docker"],
+    ),
+    (
+        "What databases do you know?",
+        true,
+        &["PostgreSQL", "DynamoDB", "SQL Server"],
+    ),
+    (
+        "Tell me about your TypeScript skills",
+        true,
+        &["TypeScript", "React", "Node.js"],
+    ),
+    ("Have you led a team?", true, &["Leadership"]),
+    ("What is your most recent role?", true, &["Experience"]),
+    ("Do you know Python?", true, &["Python", "Django"]),
+    (
+        "Have you used Terraform or CloudFormation?",
+        true,
+        &["CloudFormation", "Terraform"],
+    ),
+    (
+        "Any experience with event-driven systems?",
+        true,
+        &["SQS", "EventBridge", "Kafka"],
+    ),
+    ("Do you write unit tests?", true, &["Testing", "TDD"]),
+    (
+        "What about CI/CD pipelines?",
+        true,
+        &["GitHub Actions", "CI/CD"],
+    ),
+    ("Do you know Go?", true, &["Go"]),
+    ("Have you worked with GraphQL?", true, &["GraphQL"]),
+    ("Do you have a pilot licence?", false, &[]),
+    ("Can you write COBOL?", false, &[]),
+    ("What is your salary expectation?", false, &[]),
+    ("Are you available on weekends?", false, &[]),
+    ("Do you speak Japanese?", false, &[]),
+    ("Have you worked on mainframes?", false, &[]),
+    ("Can you fix my printer?", false, &[]),
+    ("What is your favourite colour?", false, &[]),
+];
+
+/// How a delivery may go wrong before it reaches the processor.
+const MALFORMED: [(&str, &str); 6] = [
+    ("this is not json", "body is not JSON"),
+    (
+        r#"{"eventType":"click","requestId":"a1","timestamp":1762607658821}"#,
+        "unknown eventType",
+    ),
+    (
+        r#"{"eventType":"query","requestId":"b2","timestamp":1762607658,"query":"seconds, not ms?","metadata":{}}"#,
+        "looks like seconds",
+    ),
+    (
+        r#"{"eventType":"query","requestId":"c3","timestamp":"yesterday","query":"a question","metadata":{}}"#,
+        "field timestamp: invalid type",
+    ),
+    (
+        r#"{"eventType":"response","requestId":"d4","timestamp":1762607658821,"matchType":"full","matchScore":250,"reasoning":"x","metadata":{}}"#,
+        "matchScore is 250",
+    ),
+    (
+        r#"{"requestId":"e5","timestamp":1762607658821}"#,
+        "missing eventType",
+    ),
+];
+
+/// What to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkloadSpec {
+    pub seed: u64,
+    /// Questions over both weeks.
+    pub questions: usize,
+    /// The second of the two weeks (the one reported).
+    pub week: WeekId,
+    /// Malformed messages, at most `MALFORMED.len()` kinds, repeated round-robin.
+    pub malformed: usize,
+}
+
+/// One SQS message as the producer sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutgoingMessage {
+    pub body: String,
+    pub group_id: String,
+    pub deduplication_id: String,
+}
+
+/// One generated request, as the generator knows it.
+#[derive(Debug, Clone)]
+pub struct GeneratedRequest {
+    pub query: QueryEvent,
+    pub response: Option<ResponseEvent>,
+}
+
+/// The messages to send, and what must come out.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub messages: Vec<OutgoingMessage>,
+    pub requests: Vec<GeneratedRequest>,
+    /// Malformed bodies and a fragment of the reason each must be rejected with.
+    pub malformed: Vec<(String, &'static str)>,
+    /// Deliveries that repeat an earlier one.
+    pub duplicates: usize,
+    /// Requests whose response is sent before the query.
+    pub responses_first: usize,
+}
+
+impl Workload {
+    /// The records the table must hold afterwards, by partition key.
+    pub fn expected_records(&self, ttl_days: u32) -> BTreeMap<String, RequestRecord> {
+        self.requests
+            .iter()
+            .filter_map(|r| {
+                RequestRecord::from_events(Some(&r.query), r.response.as_ref(), ttl_days)
+            })
+            .map(|record| (record.pk.clone(), record))
+            .collect()
+    }
+}
+
+fn message(event: &AnalyticsEvent, retry: bool) -> OutgoingMessage {
+    let kind = match event {
+        AnalyticsEvent::Query(_) => "query",
+        AnalyticsEvent::Response(_) => "response",
+    };
+    let id = format!("{}-{kind}-{}", event.request_id(), event.timestamp_ms());
+    OutgoingMessage {
+        body: serde_json::to_string(event).unwrap_or_default(),
+        group_id: MESSAGE_GROUP.to_owned(),
+        // A redelivery after the five-minute window carries a new deduplication id.
+        deduplication_id: if retry { format!("{id}-retry") } else { id },
+    }
+}
+
+/// A request id in the shape of a UUID v4, from the seeded generator.
+fn request_id(rng: &mut ChaCha8Rng) -> String {
+    let a: u128 = rng.random();
+    let hex = format!("{a:032x}");
+    format!(
+        "{}-{}-4{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Varies case and punctuation the way people type.
+fn as_typed(rng: &mut ChaCha8Rng, question: &str) -> String {
+    let base = question.trim_end_matches('?');
+    match rng.random_range(0..4) {
+        0 => question.to_owned(),
+        1 => base.to_lowercase(),
+        2 => format!("{base}??"),
+        _ => format!("  {}  ", question.to_uppercase()),
+    }
+}
+
+/// Generates the workload of `spec`.
+pub fn generate(spec: WorkloadSpec) -> Workload {
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    let start = spec.week.previous().start();
+    let span_ms = Duration::weeks(2).num_milliseconds();
+    let sessions: Vec<String> = (0..spec.questions / 6 + 1)
+        .map(|i| format!("session-{i:04}"))
+        .collect();
+    let mut requests = Vec::with_capacity(spec.questions);
+    // (send time, event): the producer sends each event when it is built.
+    let mut events: Vec<(i64, AnalyticsEvent)> = Vec::new();
+    let mut responses_first = 0;
+
+    for _ in 0..spec.questions {
+        // Popularity falls with the rank (Zipf-like): a few questions dominate.
+        let rank = ((rng.random::<f64>().powi(3)) * QUESTIONS.len() as f64) as usize;
+        let (question, answerable, sources) = QUESTIONS[rank.min(QUESTIONS.len() - 1)];
+        let id = request_id(&mut rng);
+        let asked = start.timestamp_millis() + rng.random_range(0..span_ms);
+        let session = if rng.random_bool(0.75) {
+            "anonymous".to_owned()
+        } else {
+            sessions.choose(&mut rng).cloned().unwrap_or_default()
+        };
+        let query = QueryEvent {
+            request_id: id.clone(),
+            timestamp: asked,
+            session_id: Some(session.clone()),
+            query: as_typed(&mut rng, question),
+            metadata: QueryMetadata {
+                user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".into()),
+                referer: Some("https://example.dev/cv".into()),
+            },
+        };
+        // Unanswerable questions mostly get no response at all (rejected, out of hours, no
+        // match), sometimes a `none` match; answerable ones are answered most of the time.
+        let answered = if answerable {
+            rng.random_bool(0.9)
+        } else {
+            rng.random_bool(0.3)
+        };
+        let response = answered.then(|| {
+            let (match_type, score) = if !answerable {
+                (MatchType::None, rng.random_range(0..20))
+            } else if rng.random_bool(0.7) {
+                (MatchType::Full, rng.random_range(75..=100))
+            } else {
+                (MatchType::Partial, rng.random_range(40..75))
+            };
+            ResponseEvent {
+                request_id: id.clone(),
+                timestamp: asked + rng.random_range(800..6_000),
+                match_type,
+                match_score: score,
+                reasoning: format!("{} match with {score}% similarity", match_type.as_str()),
+                vector_matches: Some(rng.random_range(0..=5)),
+                session_id: Some(session.clone()),
+                metadata: ResponseMetadata {
+                    match_quality: Some(f64::from(score) / 100.0),
+                    sources_used: sources.iter().map(|s| (*s).to_owned()).collect(),
+                },
+                performance: None,
+            }
+        });
+        let query_event = AnalyticsEvent::Query(query.clone());
+        match &response {
+            // The query's HTTP call is slow and lands after its response.
+            Some(r) if rng.random_bool(0.1) => {
+                responses_first += 1;
+                events.push((r.timestamp, AnalyticsEvent::Response(r.clone())));
+                events.push((r.timestamp + 1, query_event));
+            }
+            Some(r) => {
+                events.push((asked, query_event));
+                events.push((r.timestamp, AnalyticsEvent::Response(r.clone())));
+            }
+            None => events.push((asked, query_event)),
+        }
+        requests.push(GeneratedRequest { query, response });
+    }
+
+    events.sort_by_key(|(send_at, _)| *send_at);
+    let mut messages: Vec<OutgoingMessage> =
+        events.iter().map(|(_, e)| message(e, false)).collect();
+    // Duplicated deliveries: about 3% of the messages again, later, with a new deduplication id.
+    let duplicates = spec.questions * 3 / 100;
+    let repeats: Vec<OutgoingMessage> = (0..duplicates)
+        .filter_map(|_| events.choose(&mut rng).map(|(_, e)| message(e, true)))
+        .collect();
+    messages.extend(repeats);
+    let malformed: Vec<(String, &'static str)> = (0..spec.malformed)
+        .map(|i| {
+            let (body, reason) = MALFORMED[i % MALFORMED.len()];
+            (body.to_owned(), reason)
+        })
+        .collect();
+    for (i, (body, _)) in malformed.iter().enumerate() {
+        let at = rng.random_range(0..=messages.len());
+        messages.insert(
+            at,
+            OutgoingMessage {
+                body: body.clone(),
+                group_id: MESSAGE_GROUP.to_owned(),
+                deduplication_id: format!("malformed-{i}"),
+            },
+        );
+    }
+    // A little shuffling among neighbours: arrival order is likely, not guaranteed.
+    for window in messages.chunks_mut(4) {
+        if rng.random_bool(0.05) {
+            window.shuffle(&mut rng);
+        }
+    }
+    Workload {
+        messages,
+        requests,
+        malformed,
+        duplicates,
+        responses_first,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(seed: u64) -> WorkloadSpec {
+        WorkloadSpec {
+            seed,
+            questions: 500,
+            week: "2025-W46".parse().unwrap(),
+            malformed: 6,
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_messages() {
+        assert_eq!(generate(spec(7)).messages, generate(spec(7)).messages);
+        assert_ne!(generate(spec(7)).messages, generate(spec(8)).messages);
+    }
+
+    #[test]
+    fn the_workload_holds_what_real_traffic_holds() {
+        let workload = generate(spec(1));
+        let unanswered = workload
+            .requests
+            .iter()
+            .filter(|r| r.response.is_none())
+            .count();
+        let none = workload
+            .requests
+            .iter()
+            .filter(|r| {
+                r.response
+                    .as_ref()
+                    .is_some_and(|x| x.match_type == MatchType::None)
+            })
+            .count();
+        assert!(
+            unanswered > 20 && none > 5,
+            "{unanswered} unanswered, {none} none"
+        );
+        assert!(workload.duplicates >= 15);
+        assert!(workload.responses_first >= 10);
+        assert_eq!(workload.malformed.len(), 6);
+        let weeks: std::collections::BTreeSet<String> = workload
+            .requests
+            .iter()
+            .map(|r| {
+                WeekId::of_timestamp_ms(r.query.timestamp)
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            weeks.into_iter().collect::<Vec<_>>(),
+            vec!["2025-W45", "2025-W46"]
+        );
+        for m in &workload.messages {
+            assert_eq!(m.group_id, "analytics");
+            assert!(m.deduplication_id.len() <= 128);
+        }
+    }
+
+    #[test]
+    fn every_well_formed_message_parses_and_every_malformed_one_is_refused() {
+        let workload = generate(spec(3));
+        let now = "2025-11-17T07:00:00Z".parse().unwrap();
+        let refused = workload
+            .messages
+            .iter()
+            .filter(|m| AnalyticsEvent::parse(&m.body, now).is_err())
+            .count();
+        assert_eq!(refused, workload.malformed.len());
+    }
+}

@@ -1,0 +1,105 @@
+//! The demo's flow at a smaller size: what the table holds equals what the generator sent, the
+//! dead-letter queue holds exactly the malformed messages with reasons, and the email's figures
+//! equal figures computed independently from the generated data.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed step fails the test
+
+use std::collections::BTreeMap;
+
+use demo::pipeline::{DemoOptions, run};
+use demo::workload::WorkloadSpec;
+use local_aws::Moto;
+use shared_types::WeekId;
+
+/// Lower case, single spaces, no trailing sentence punctuation: written here again on purpose,
+/// so that the check does not lean on the reporter's own normalisation.
+fn normalise(question: &str) -> String {
+    let spaced = question
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    spaced.trim_end_matches(['?', '!', '.', ' ']).to_owned()
+}
+
+#[tokio::test]
+async fn the_pipeline_stores_rejects_and_reports_what_was_sent() {
+    let week: WeekId = "2025-W46".parse().unwrap();
+    let moto = Moto::start();
+    let outcome = run(
+        &moto,
+        DemoOptions {
+            workload: WorkloadSpec {
+                seed: 11,
+                questions: 300,
+                week,
+                malformed: 6,
+            },
+            progress: false,
+        },
+    )
+    .await
+    .unwrap();
+    let workload = &outcome.workload;
+
+    // Every request stored, answered or not, in its week, with its fields.
+    assert_eq!(outcome.records, workload.expected_records(90));
+    assert_eq!(
+        outcome.deliveries,
+        outcome.messages_sent + outcome.redelivered
+    );
+    assert!(workload.duplicates > 0 && workload.responses_first > 0);
+
+    // The dead-letter queue: exactly the malformed messages, each with its reason.
+    let mut dead: Vec<(String, String)> = outcome.dead_letters.clone();
+    dead.sort();
+    let mut malformed = workload.malformed.clone();
+    malformed.sort();
+    assert_eq!(dead.len(), malformed.len(), "{dead:#?}");
+    for ((body, reason), (expected_body, fragment)) in dead.iter().zip(&malformed) {
+        assert_eq!(body, expected_body);
+        assert!(
+            reason.contains(fragment),
+            "{reason:?} should contain {fragment:?}"
+        );
+    }
+
+    // The email's figures, computed here from the generated requests.
+    let in_week: Vec<_> = workload
+        .requests
+        .iter()
+        .filter(|r| WeekId::of_timestamp_ms(r.query.timestamp) == Some(week))
+        .collect();
+    let asked = in_week.len();
+    let answered = in_week.iter().filter(|r| r.response.is_some()).count();
+    let unanswered = asked - answered;
+    assert_eq!(
+        outcome.email.subject,
+        format!("CV Analytics - 2025-W46: {asked} questions, {unanswered} unanswered")
+    );
+    assert_eq!(outcome.email.to, vec!["owner@example.dev".to_string()]);
+    let rate = format!("{:.1}%", answered as f64 * 100.0 / asked as f64);
+    assert!(outcome.email.html.contains(&rate), "answer rate {rate}");
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &in_week {
+        *counts.entry(normalise(&r.query.query)).or_default() += 1;
+    }
+    let (top, top_count) = counts
+        .iter()
+        .max_by_key(|(q, n)| (**n, std::cmp::Reverse((*q).clone())))
+        .unwrap();
+    assert!(
+        outcome.text.contains(&format!("{top_count} x {top}")),
+        "top question {top:?} x {top_count} not in:\n{}",
+        outcome.text
+    );
+    let previous = workload.requests.len() - asked;
+    let change = asked as i64 - previous as i64;
+    assert!(
+        outcome
+            .text
+            .contains(&format!("Questions asked: {asked} ({change:+}")),
+        "{}",
+        outcome.text
+    );
+    assert_eq!(outcome.summary.records_read as usize, asked);
+}
