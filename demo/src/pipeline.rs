@@ -14,7 +14,7 @@ use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry,
 };
 use indicatif::{ProgressBar, ProgressStyle};
-use local_aws::{Moto, create_email_identity};
+use local_aws::{Moto, create_email_identity, scan_request_records};
 use processor::dead_letter::REASON_ATTRIBUTE;
 use processor::dynamo::DynamoRecordStore;
 use processor::sqs::SqsDeadLetterQueue;
@@ -462,41 +462,13 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoE
         batches,
         deliveries,
         redelivered,
-        records: scan_records(&dynamodb, &table).await?,
+        records: scan_request_records(&dynamodb, &table).await,
         dead_letters: read_dead_letters(&sqs, &dlq_url).await?,
         summary,
         email,
         text,
         workload,
     })
-}
-
-async fn scan_records(
-    dynamodb: &aws_sdk_dynamodb::Client,
-    table: &str,
-) -> Result<BTreeMap<String, RequestRecord>, DemoError> {
-    let mut records = BTreeMap::new();
-    let mut pages = dynamodb
-        .scan()
-        .table_name(table)
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(item) = pages.next().await {
-        let item = item.map_err(|e| {
-            failed("read the records")(&aws_sdk_dynamodb::error::DisplayErrorContext(e))
-        })?;
-        let is_request = item
-            .get(shared_types::record::attr::PK)
-            .and_then(|v| v.as_s().ok())
-            .is_some_and(|pk| pk.starts_with(shared_types::record::REQUEST_KEY_PREFIX));
-        if is_request {
-            let record: RequestRecord =
-                serde_dynamo::from_item(item).map_err(|e| failed("read a record")(&e))?;
-            records.insert(record.pk.clone(), record);
-        }
-    }
-    Ok(records)
 }
 
 async fn read_dead_letters(

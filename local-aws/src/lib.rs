@@ -213,3 +213,31 @@ pub fn start_lambda_binary(binary: &str, vars: &[(&str, &str)]) -> (bool, String
     );
     (output.status.success(), text)
 }
+
+/// Every request record in `table`, by partition key (other items, such as report markers, are
+/// left out). A Scan: fine for tests and the demo, never used by the functions.
+pub async fn scan_request_records(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> std::collections::BTreeMap<String, shared_types::RequestRecord> {
+    let mut records = std::collections::BTreeMap::new();
+    let mut pages = client
+        .scan()
+        .table_name(table)
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(item) = pages.next().await {
+        let item = item.expect("scan the records table");
+        let is_request = item
+            .get(attr::PK)
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|pk| pk.starts_with(shared_types::record::REQUEST_KEY_PREFIX));
+        if is_request {
+            let record: shared_types::RequestRecord =
+                serde_dynamo::from_item(item).expect("a stored record reads back");
+            records.insert(record.pk.clone(), record);
+        }
+    }
+    records
+}

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use local_aws::{Moto, create_fifo_queue, create_table};
+use local_aws::{Moto, create_fifo_queue, create_table, scan_request_records};
 use processor::Processor;
 use processor::dead_letter::{REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE};
 use processor::dynamo::DynamoRecordStore;
@@ -62,25 +62,6 @@ impl Intercept for RequestCounter {
         *self.0.lock().unwrap().entry(operation).or_default() += 1;
         Ok(())
     }
-}
-
-/// Scans a table into records by partition key.
-async fn scan_records(
-    dynamodb: &aws_sdk_dynamodb::Client,
-    table: &str,
-) -> BTreeMap<String, RequestRecord> {
-    let mut records = BTreeMap::new();
-    let mut pages = dynamodb
-        .scan()
-        .table_name(table)
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(item) = pages.next().await {
-        let record: RequestRecord = serde_dynamo::from_item(item.unwrap()).unwrap();
-        records.insert(record.pk.clone(), record);
-    }
-    records
 }
 
 struct Harness {
@@ -134,7 +115,7 @@ impl Harness {
     }
 
     async fn records(&self) -> BTreeMap<String, RequestRecord> {
-        scan_records(&self.dynamodb, &self.table).await
+        scan_request_records(&self.dynamodb, &self.table).await
     }
 
     async fn keys_in_week(&self, week: &str) -> Vec<String> {
@@ -392,7 +373,7 @@ async fn dynamodb_merges_random_scenarios_exactly_like_the_model() {
             assert!(outcome.response.batch_item_failures.is_empty());
         }
         assert_eq!(
-            scan_records(&dynamodb, &table).await,
+            scan_request_records(&dynamodb, &table).await,
             model(&scenario.requests),
             "case {case}: {scenario:#?}"
         );
