@@ -46,6 +46,14 @@ pub enum DemoError {
     Reporter(#[from] ReporterError),
 }
 
+/// An AWS SDK error from `step`, with its whole chain of causes.
+fn aws_failed<E: std::error::Error>(step: &'static str) -> impl Fn(E) -> DemoError {
+    move |e| DemoError::Step {
+        step,
+        message: aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
+    }
+}
+
 fn failed(step: &'static str) -> impl Fn(&dyn std::fmt::Display) -> DemoError {
     move |e| DemoError::Step {
         step,
@@ -128,7 +136,7 @@ impl QueueDrain<'_> {
             .set_entries(Some(entries))
             .send()
             .await
-            .map_err(|e| failed("send events")(&aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+            .map_err(aws_failed("send events"))?;
         if sent.failed.is_empty() {
             Ok(())
         } else {
@@ -161,9 +169,7 @@ impl QueueDrain<'_> {
                 .message_system_attribute_names(MessageSystemAttributeName::All)
                 .send()
                 .await
-                .map_err(|e| {
-                    failed("receive events")(&aws_sdk_sqs::error::DisplayErrorContext(e))
-                })?;
+                .map_err(aws_failed("receive events"))?;
             let messages = received.messages.unwrap_or_default();
             if messages.is_empty() {
                 return Ok(());
@@ -219,11 +225,7 @@ impl QueueDrain<'_> {
                     .set_entries(Some(entries))
                     .send()
                     .await
-                    .map_err(|e| {
-                        failed("delete processed events")(&aws_sdk_sqs::error::DisplayErrorContext(
-                            e,
-                        ))
-                    })?;
+                    .map_err(aws_failed("delete processed events"))?;
             }
             for (id, handle) in &handles {
                 if failed_ids.contains(&id.as_str()) {
@@ -234,11 +236,7 @@ impl QueueDrain<'_> {
                         .visibility_timeout(0)
                         .send()
                         .await
-                        .map_err(|e| {
-                            failed("release a failed event")(
-                                &aws_sdk_sqs::error::DisplayErrorContext(e),
-                            )
-                        })?;
+                        .map_err(aws_failed("release a failed event"))?;
                 }
             }
         }
@@ -299,18 +297,14 @@ pub async fn deploy_stack(
         .parameters(parameter("ReportSender", SENDER.into()))
         .send()
         .await
-        .map_err(|e| {
-            failed("deploy stack.yaml")(&aws_sdk_cloudformation::error::DisplayErrorContext(e))
-        })?;
+        .map_err(aws_failed("deploy stack.yaml"))?;
     for _ in 0..600 {
         let described = cloudformation
             .describe_stacks()
             .stack_name(&name)
             .send()
             .await
-            .map_err(|e| {
-                failed("describe the stack")(&aws_sdk_cloudformation::error::DisplayErrorContext(e))
-            })?;
+            .map_err(aws_failed("describe the stack"))?;
         let Some(stack) = described.stacks.and_then(|s| s.into_iter().next()) else {
             break;
         };
@@ -485,9 +479,7 @@ async fn read_dead_letters(
             .visibility_timeout(300)
             .send()
             .await
-            .map_err(|e| {
-                failed("read the dead-letter queue")(&aws_sdk_sqs::error::DisplayErrorContext(e))
-            })?;
+            .map_err(aws_failed("read the dead-letter queue"))?;
         let messages = received.messages.unwrap_or_default();
         if messages.is_empty() {
             return Ok(found);
