@@ -32,9 +32,16 @@ export REPORT_SENDER REPORT_RECIPIENTS ALARM_EMAIL
 SEED ?= 42
 QUESTIONS ?= 2000
 export SEED QUESTIONS
+# The fault run (make reliability): at least EVENTS messages while FAULT_RATE of the
+# processor's DynamoDB calls fail, with SDK_ATTEMPTS attempts per call (1: SQS does the retrying).
+EVENTS ?= 10000
+FAULT_RATE ?= 0.2
+SDK_ATTEMPTS ?= 1
+export EVENTS FAULT_RATE SDK_ATTEMPTS
 # The fixture that `make invoke-processor` / `make invoke-reporter` sends.
 FIXTURE ?=
 
+.PHONY: reliability
 .PHONY: demo screenshot chromium watch-processor invoke-processor invoke-reporter
 .PHONY: help tools build-tools arm64-target test lint fmt build preview bench-reporter deploy destroy
 
@@ -61,6 +68,9 @@ invoke-processor: tools build-tools ## Invoke the processor once with FIXTURE (d
 
 invoke-reporter: tools build-tools ## Invoke the reporter once with FIXTURE (default dry-run.json) on a local stack
 	cargo run --locked -q -p demo --bin with-local-stack -- demo/invoke.sh reporter reporter/events/$(or $(FIXTURE),dry-run.json)
+
+reliability: tools ## Fault run at full size: EVENTS (10000) through SQS while FAULT_RATE (0.2) of DynamoDB calls fail
+	cargo run --locked -q -p demo --bin fault-run
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'

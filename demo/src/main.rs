@@ -11,19 +11,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use demo::pipeline::{DemoOptions, DemoOutcome, run};
+use demo::setting;
 use demo::workload::WorkloadSpec;
 use local_aws::Moto;
 use shared_types::WeekId;
-
-fn setting<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
-    match std::env::var(name) {
-        Ok(text) if !text.trim().is_empty() => text
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name}={text:?} is not a valid value")),
-        _ => Ok(default),
-    }
-}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -57,6 +48,7 @@ async fn main_inner() -> Result<(), String> {
             malformed: 6,
         },
         progress: true,
+        faults: None,
     };
     // The emulator is stopped when `moto` is dropped: at the end, on an error, or on Ctrl-C.
     let outcome = tokio::select! {

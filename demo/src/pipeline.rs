@@ -14,6 +14,9 @@ use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry,
 };
 use indicatif::{ProgressBar, ProgressStyle};
+use aws_config::retry::RetryConfig;
+use cv_analytics::dlq::DeadLetters;
+use local_aws::faults::{FaultCounts, FaultPlan, FaultyHttpClient};
 use local_aws::{Moto, create_email_identity, scan_request_records};
 use processor::dead_letter::REASON_ATTRIBUTE;
 use processor::dynamo::DynamoRecordStore;
@@ -44,6 +47,8 @@ pub enum DemoError {
     Processor(#[from] processor::ProcessorError),
     #[error(transparent)]
     Reporter(#[from] ReporterError),
+    #[error(transparent)]
+    Operations(#[from] cv_analytics::OpsError),
 }
 
 /// An AWS SDK error from `step`, with its whole chain of causes.
@@ -67,6 +72,30 @@ pub struct DemoOptions {
     pub workload: WorkloadSpec,
     /// Show progress bars.
     pub progress: bool,
+    /// Fail a share of the processor's DynamoDB calls (the reliability suite's fault run).
+    pub faults: Option<FaultOptions>,
+}
+
+/// The fault run: which DynamoDB calls of the processor fail, and how hard the SDK retries.
+#[derive(Debug, Clone, Copy)]
+pub struct FaultOptions {
+    pub plan: FaultPlan,
+    /// Attempts per call of the SDK's standard retry strategy (the SDK's default is 3; with 1,
+    /// SQS redelivery does all the retrying).
+    pub sdk_max_attempts: u32,
+}
+
+/// What the faults did, and how the pipeline recovered.
+#[derive(Debug, Clone, Copy)]
+pub struct FaultReport {
+    pub injected: FaultCounts,
+    /// Messages the processor reported as failed, for SQS to deliver again.
+    pub retried: usize,
+    /// Messages SQS moved to the dead-letter queue after 3 failed receives.
+    pub dead_lettered_by_sqs: usize,
+    /// Messages moved back from the dead-letter queue after the outage (poison included,
+    /// which the processor rejects again).
+    pub redriven: usize,
 }
 
 /// The email as the emulator kept it (moto keeps one body: the HTML part).
@@ -89,6 +118,8 @@ pub struct DemoOutcome {
     /// Dead-letter queue contents: (body, rejection reason).
     pub dead_letters: Vec<(String, String)>,
     pub summary: ReportSummary,
+    /// With [`DemoOptions::faults`]: what was injected and how the pipeline recovered.
+    pub faults: Option<FaultReport>,
     pub email: SentEmail,
     /// The plain-text part the reporter sent (moto keeps only the HTML part).
     pub text: String,
@@ -104,6 +135,7 @@ struct DrainCounts {
     batches: usize,
     deliveries: usize,
     redelivered: usize,
+    rejected: usize,
 }
 
 /// The event queue, fed like the producer feeds it and drained like Lambda drains it.
@@ -206,6 +238,7 @@ impl QueueDrain<'_> {
                 .map(|f| f.item_identifier.as_str())
                 .collect();
             counts.redelivered += failed_ids.len();
+            counts.rejected += outcome.summary.rejected;
             let entries: Vec<DeleteMessageBatchRequestEntry> = handles
                 .iter()
                 .filter(|(id, _)| !failed_ids.contains(&id.as_str()))
@@ -369,8 +402,25 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoE
         ttl_days: shared_types::record::DEFAULT_TTL_DAYS,
         write_concurrency: processor::config::DEFAULT_WRITE_CONCURRENCY,
     };
+    // The processor's own DynamoDB client: through the fault layer in a fault run.
+    let faulty = options
+        .faults
+        .map(|f| (FaultyHttpClient::over_default_client(f.plan), f.sdk_max_attempts));
+    let processor_dynamodb = match &faulty {
+        None => dynamodb.clone(),
+        Some((client, attempts)) => aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk)
+                .http_client(client.clone())
+                .retry_config(
+                    RetryConfig::standard()
+                        .with_max_attempts(*attempts)
+                        .with_initial_backoff(Duration::from_millis(5)),
+                )
+                .build(),
+        ),
+    };
     let processor = processor::Processor::new(
-        DynamoRecordStore::new(dynamodb.clone(), &table),
+        DynamoRecordStore::new(processor_dynamodb, &table),
         SqsDeadLetterQueue::new(sqs.clone(), &dlq_url),
         &config,
     );
@@ -393,10 +443,32 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoE
         progress.inc(wave.len() as u64);
     }
     progress.finish();
+
+    // After the outage: what SQS gave up on is moved back and processed again.
+    let faults = match &faulty {
+        None => None,
+        Some((client, _)) => {
+            client.heal();
+            let (retried, rejected) = (counts.redelivered, counts.rejected);
+            let dead_letters = DeadLetters::new(sqs.clone(), &dlq_url, &queue_url);
+            let (in_dead_letter_queue, _) =
+                dead_letters.depth().await?;
+            let redrive = dead_letters.redrive(false, |_| ()).await?;
+            queue.drain(&processor, scheduled_at, &mut counts).await?;
+            Some(FaultReport {
+                injected: client.counts(),
+                retried,
+                // The queue holds what the processor rejected and what SQS gave up on.
+                dead_lettered_by_sqs: (in_dead_letter_queue as usize).saturating_sub(rejected),
+                redriven: redrive.moved,
+            })
+        }
+    };
     let DrainCounts {
         batches,
         deliveries,
         redelivered,
+        ..
     } = counts;
 
     // The weekly run, from a scheduled event.
@@ -459,6 +531,7 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoE
         records: scan_request_records(&dynamodb, &table).await,
         dead_letters: read_dead_letters(&sqs, &dlq_url).await?,
         summary,
+        faults,
         email,
         text,
         workload,

@@ -35,6 +35,7 @@ async fn the_pipeline_stores_rejects_and_reports_what_was_sent() {
                 malformed: 6,
             },
             progress: false,
+            faults: None,
         },
     )
     .await

@@ -5,6 +5,8 @@
 //! another interpreter. `make tools` (a dependency of `make test`) installs moto when missing.
 #![allow(clippy::expect_used)] // set-up code for tests and the demo: a failed step must stop them
 
+pub mod faults;
+
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

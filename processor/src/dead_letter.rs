@@ -6,10 +6,7 @@ use std::sync::Mutex;
 use crate::error::{FailureKind, ServiceFailure};
 use crate::store::lock;
 
-/// Name of the message attribute that carries the rejection reason.
-pub const REASON_ATTRIBUTE: &str = "rejectionReason";
-/// Name of the message attribute that carries the id of the rejected message.
-pub const SOURCE_MESSAGE_ID_ATTRIBUTE: &str = "sourceMessageId";
+pub use shared_types::dead_letter::{REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE};
 /// Longest reason attached, in characters (a reason quoting a huge field stays readable).
 pub const MAX_REASON_CHARS: usize = 1_000;
 

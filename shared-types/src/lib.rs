@@ -3,10 +3,12 @@
 //! - [`event`]: the events the chatbot sends (see `shared/spec/events.md`) and their validation;
 //! - [`week`]: ISO-8601 week ids in UTC, the unit of the weekly report;
 //! - [`record`]: the DynamoDB item both Lambdas agree on, its key builders and merge rules;
+//! - [`dead_letter`]: what travels with a message the processor dead-letters;
 //! - [`settings`]: reading each Lambda's settings from the environment, failing by name.
 //!
 //! Nothing here talks to AWS: both sides depend on this crate, never on each other.
 
+pub mod dead_letter;
 pub mod error;
 pub mod event;
 pub mod record;

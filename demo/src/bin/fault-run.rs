@@ -1,0 +1,130 @@
+//! `make reliability`: the fault run at full size. The seeded workload goes through SQS into the
+//! processor while a share of its DynamoDB calls fail (throttled, server errors, answers lost
+//! after the write); failed messages are redelivered and SQS moves a message to the dead-letter
+//! queue after 3 receives; after the outage the dead-letter queue is redriven. Then every record
+//! must equal the model, nothing may be missing or counted twice, and only the malformed
+//! messages may remain in the dead-letter queue. Exits non-zero when anything differs.
+//!
+//! Settings: `EVENTS` (at least this many messages, default 10000), `FAULT_RATE` (default 0.2),
+//! `SDK_ATTEMPTS` (the SDK's attempts per call, default 1: SQS does all the retrying), `SEED`.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program: printing is its job
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use demo::pipeline::{DemoOptions, FaultOptions, run};
+use demo::reliability::verify;
+use demo::setting;
+use demo::workload::{WorkloadSpec, generate};
+use local_aws::Moto;
+use local_aws::faults::FaultPlan;
+use shared_types::WeekId;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match main_inner().await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("fault run failed: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn main_inner() -> Result<bool, String> {
+    let events = setting("EVENTS", 10_000usize)?;
+    let rate = setting("FAULT_RATE", 0.2f64)?;
+    let attempts = setting("SDK_ATTEMPTS", 1u32)?;
+    let seed = setting("SEED", 42u64)?;
+    if !(0.0..=1.0).contains(&rate) || attempts == 0 {
+        return Err("FAULT_RATE must be within 0..=1 and SDK_ATTEMPTS at least 1".into());
+    }
+    let week: WeekId = "2025-W46".parse().map_err(|e| format!("{e}"))?;
+    let workload = WorkloadSpec {
+        seed,
+        questions: questions_for(events, seed, week),
+        week,
+        malformed: 6,
+    };
+    let started = Instant::now();
+    let moto = Moto::start();
+    let options = DemoOptions {
+        workload,
+        progress: true,
+        faults: Some(FaultOptions {
+            plan: FaultPlan { rate, seed },
+            sdk_max_attempts: attempts,
+        }),
+    };
+    let outcome = tokio::select! {
+        outcome = run(&moto, options) => outcome.map_err(|e| e.to_string())?,
+        _ = tokio::signal::ctrl_c() => return Err("interrupted; the emulator is stopped".into()),
+    };
+    drop(moto);
+    let findings = verify(&outcome, week);
+    let faults = outcome
+        .faults
+        .ok_or("the run reported no fault figures")?;
+    let injected = faults.injected;
+    println!();
+    println!(
+        "Fault run: {} events ({} requests), FAULT_RATE={rate}, SDK_ATTEMPTS={attempts}, SEED={seed}",
+        findings.events, findings.requests
+    );
+    println!(
+        "  DynamoDB requests from the processor: {}; failed by injection: {} ({:.1}%): {} throttled, {} server errors, {} answers lost after the write",
+        injected.requests,
+        injected.faults(),
+        100.0 * injected.faults() as f64 / injected.requests.max(1) as f64,
+        injected.throttled,
+        injected.server_errors,
+        injected.lost_answers
+    );
+    println!(
+        "  messages retried by SQS: {}; dead-lettered by SQS after 3 receives: {}; redriven after the outage: {}",
+        faults.retried, faults.dead_lettered_by_sqs, faults.redriven
+    );
+    println!(
+        "  deliveries: {} in {} batches",
+        outcome.deliveries, outcome.batches
+    );
+    println!(
+        "  records: {} missing, {} extra, {} different from the model; dead-letter queue: {} messages, {} not the malformed ones",
+        findings.missing,
+        findings.extra,
+        findings.different,
+        outcome.dead_letters.len(),
+        findings.dead_letter_mismatches
+    );
+    println!(
+        "  week {week}: {} requests modelled, {} read by the reporter",
+        findings.week_modelled, findings.week_reported
+    );
+    println!(
+        "{} in {:.0} s",
+        if findings.holds() { "PASS" } else { "FAIL" },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(findings.holds())
+}
+
+/// The fewest questions whose workload has at least `events` messages.
+fn questions_for(events: usize, seed: u64, week: WeekId) -> usize {
+    let messages = |questions| {
+        generate(WorkloadSpec {
+            seed,
+            questions,
+            week,
+            malformed: 6,
+        })
+        .messages
+        .len()
+    };
+    let per_question = messages(1_000) as f64 / 1_000.0;
+    let mut questions = (events as f64 / per_question).ceil() as usize;
+    while messages(questions) < events {
+        questions += questions / 100 + 1;
+    }
+    questions
+}
