@@ -163,8 +163,14 @@ impl AnalyticsEvent {
             },
         };
         let event = match event_type.as_str() {
-            "query" => Self::Query(typed("query", value)?),
-            "response" => Self::Response(typed("response", value)?),
+            "query" => {
+                nested_objects("query", &value)?;
+                Self::Query(typed("query", body)?)
+            }
+            "response" => {
+                nested_objects("response", &value)?;
+                Self::Response(typed("response", body)?)
+            }
             _ => return Err(EventError::UnknownEventType(event_type)),
         };
         event.validate(now)?;
@@ -276,15 +282,36 @@ impl ResponseEvent {
     }
 }
 
-fn typed<T: DeserializeOwned>(
-    event_type: &'static str,
-    value: serde_json::Value,
-) -> Result<T, EventError> {
-    serde_path_to_error::deserialize(value).map_err(|e| EventError::InvalidField {
+/// The typed event, read from the body itself rather than from the parsed value: a JSON object
+/// keeps only the last of two equal keys, the typed reader refuses the body (`duplicate field`),
+/// so `{"requestId":"a","requestId":"b"}` cannot be read as either.
+fn typed<T: DeserializeOwned>(event_type: &'static str, body: &str) -> Result<T, EventError> {
+    let mut reader = serde_json::Deserializer::from_str(body);
+    serde_path_to_error::deserialize(&mut reader).map_err(|e| EventError::InvalidField {
         event_type,
         path: e.path().to_string(),
         message: e.into_inner().to_string(),
     })
+}
+
+/// Refuses a nested field that is not an object. serde's derived structs also accept a JSON
+/// array, read by position, so `"metadata": ["Mozilla"]` would otherwise become a user agent.
+fn nested_objects(event_type: &'static str, value: &serde_json::Value) -> Result<(), EventError> {
+    for field in ["metadata", "performance"] {
+        if let Some(nested) = value.get(field)
+            && !(nested.is_object() || nested.is_null())
+        {
+            return Err(EventError::InvalidField {
+                event_type,
+                path: field.into(),
+                message: format!("expected an object, found {nested}")
+                    .chars()
+                    .take(120)
+                    .collect(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn session_or_anonymous(session: Option<&str>) -> &str {
@@ -408,6 +435,15 @@ mod tests {
         assert_eq!(r.metadata.match_quality, Some(0.91));
         assert_eq!(r.metadata.sources_used.len(), 5);
         assert_eq!(r.performance, None);
+    }
+
+    #[test]
+    fn refuses_nested_arrays_that_serde_would_read_by_position() {
+        let body = with(QUERY, "metadata", serde_json::json!(["Mozilla", "x"]));
+        let error = parse(&body).unwrap_err().to_string();
+        assert!(error.contains("metadata: expected an object"), "{error}");
+        let body = with(RESPONSE, "performance", serde_json::json!([12.0, 3.0]));
+        assert!(parse(&body).unwrap_err().to_string().contains("performance"));
     }
 
     #[test]
