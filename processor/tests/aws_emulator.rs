@@ -14,9 +14,9 @@ use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use local_aws::{Moto, create_fifo_queue, create_table, scan_request_records};
+use local_aws::{DynamoDbLocal, Moto, create_fifo_queue, create_table, scan_request_records};
 use processor::Processor;
-use processor::dead_letter::{REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE};
+use processor::dead_letter::{InMemoryDeadLetters, REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE};
 use processor::dynamo::DynamoRecordStore;
 use processor::sqs::SqsDeadLetterQueue;
 use proptest::strategy::{Strategy, ValueTree};
@@ -382,4 +382,66 @@ async fn dynamodb_merges_random_scenarios_exactly_like_the_model() {
     println!(
         "emulator merge property: {cases} scenarios, {deliveries} deliveries, all equal to the model"
     );
+}
+
+/// Two Lambda instances at once: for each of 40 requests the query goes to one invocation and
+/// the response (and a duplicate of the query) to two others, all in flight together against
+/// the same table. Each merge is one atomic conditional `UpdateItem`, so the result is one
+/// correct record per request.
+///
+/// On DynamoDB Local, not moto: moto applies an `UpdateItem` as a read and a later write, and
+/// two concurrent requests interleave there (this test, run on moto, ended with the response's
+/// `anonymous` session overwriting the query's). DynamoDB applies each update atomically.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn halves_processed_by_concurrent_invocations_make_one_correct_record() {
+    let dynamodb_local = DynamoDbLocal::start();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&dynamodb_local.sdk_config().await);
+    let table = "cv-analytics-race";
+    create_table(&dynamodb, table).await;
+    let instance = || {
+        Arc::new(Processor::new(
+            DynamoRecordStore::new(dynamodb.clone(), table),
+            InMemoryDeadLetters::new(),
+            &config(table, "dlq.fifo"),
+        ))
+    };
+    let (first, second) = (instance(), instance());
+    let mut all = Vec::new();
+    let mut invocations = Vec::new();
+    for i in 0..40 {
+        let t = 1_762_607_000_000i64 + i * 1_000;
+        let query = format!(
+            r#"{{"eventType":"query","requestId":"race-{i}","timestamp":{t},"sessionId":"s-{i}","query":"question {i}?","metadata":{{"userAgent":"ua"}}}}"#
+        );
+        let response = format!(
+            r#"{{"eventType":"response","requestId":"race-{i}","timestamp":{},"matchType":"partial","matchScore":{},"reasoning":"r","vectorMatches":1,"metadata":{{"sourcesUsed":["Rust"]}}}}"#,
+            t + 700,
+            i % 101
+        );
+        all.extend([query.clone(), response.clone()]);
+        for (processor, body) in [
+            (&first, query.clone()),
+            (&second, response),
+            (&second, query),
+        ] {
+            let processor = processor.clone();
+            invocations.push(tokio::spawn(async move {
+                processor
+                    .process(sqs_event(&[body], 0), fixture_now())
+                    .await
+                    .unwrap()
+            }));
+        }
+    }
+    for invocation in invocations {
+        assert!(invocation.await.unwrap().response.batch_item_failures.is_empty());
+    }
+    let (stored, model) = (scan_request_records(&dynamodb, table).await, expected(&all));
+    let wrong: Vec<_> = model
+        .iter()
+        .filter(|(pk, record)| stored.get(*pk) != Some(*record))
+        .map(|(pk, record)| (record, stored.get(pk)))
+        .collect();
+    assert!(wrong.is_empty(), "{} of 40 differ: {wrong:#?}", wrong.len());
+    assert_eq!(stored.len(), model.len());
 }

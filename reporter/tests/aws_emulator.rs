@@ -66,8 +66,8 @@ async fn harness() -> Harness {
 }
 
 /// Sends the producer's events through the processor, in batches of 10 as SQS would.
-async fn ingest(
-    processor: &Processor<DynamoRecordStore, SqsDeadLetterQueue>,
+async fn ingest<D: processor::dead_letter::DeadLetterQueue>(
+    processor: &Processor<DynamoRecordStore, D>,
     events: &[AnalyticsEvent],
 ) {
     for (n, chunk) in events.chunks(10).enumerate() {
@@ -271,4 +271,69 @@ async fn preview_renders_a_week_to_files_without_sending() {
     let text = std::fs::read_to_string(folder.join("report.txt")).unwrap();
     assert!(html.contains("do you know rust") && text.contains("do you know rust"));
     assert!(h.moto.sent_emails().is_empty(), "preview never sends");
+}
+
+/// Two Lambda instances at once for each of six weeks, on DynamoDB Local (whose conditional
+/// writes are atomic, as DynamoDB's are; moto's are a read and a later write): each week is
+/// sent exactly once, by one of the two, and the other says why it did not send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_racing_for_each_week_send_one_email_per_week() {
+    let moto = Moto::start();
+    let dynamodb_local = local_aws::DynamoDbLocal::start();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&dynamodb_local.sdk_config().await);
+    let ses = aws_sdk_sesv2::Client::new(&moto.sdk_config().await);
+    create_table(&dynamodb, TABLE).await;
+    create_email_identity(&ses, SENDER).await;
+    let processor = Processor::new(
+        DynamoRecordStore::new(dynamodb.clone(), TABLE),
+        processor::dead_letter::InMemoryDeadLetters::new(),
+        &processor::Config {
+            table_name: TABLE.into(),
+            dead_letter_queue_url: "dlq.fifo".into(),
+            ttl_days: 90,
+            write_concurrency: 4,
+        },
+    );
+    ingest(&processor, &workload()[..60]).await;
+    let instance = || {
+        std::sync::Arc::new(Reporter::new(
+            DynamoRecordSource::new(dynamodb.clone(), TABLE),
+            DynamoReportLedger::new(dynamodb.clone(), TABLE),
+            SesMailer::new(ses.clone(), SENDER, vec!["owner@example.dev".into()], None),
+            &config(true),
+        ))
+    };
+    let (a, b) = (instance(), instance());
+    let now = at("2025-11-10T07:00:00Z");
+    let mut races = Vec::new();
+    for week in 40..=45 {
+        let request = ReportRequest {
+            week: format!("2025-W{week}").parse().unwrap(),
+            dry_run: false,
+            force: false,
+        };
+        for reporter in [&a, &b] {
+            let reporter = reporter.clone();
+            races.push(tokio::spawn(
+                async move { reporter.run(request, now).await.unwrap() },
+            ));
+        }
+    }
+    let mut sent = std::collections::BTreeMap::new();
+    for race in races {
+        let summary = race.await.unwrap();
+        assert!(
+            matches!(
+                summary.outcome,
+                Outcome::Sent | Outcome::AlreadySent | Outcome::InProgressElsewhere
+            ),
+            "{summary:?}"
+        );
+        if summary.outcome == Outcome::Sent {
+            *sent.entry(summary.week).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(sent.len(), 6, "{sent:?}");
+    assert!(sent.values().all(|n| *n == 1), "{sent:?}");
+    assert_eq!(moto.sent_emails().len(), 6);
 }

@@ -156,31 +156,72 @@ fn the_html_is_built_for_email_clients() {
 #[test]
 fn hostile_questions_are_escaped_and_the_subject_stays_one_line() {
     let t = at("2025-11-05T10:00:00Z");
+    let long_word = "Supercalifragilistic".repeat(40);
     let hostile = [
         "<script>alert('x')</script> do you know rust?",
         "\"><img src=x onerror=alert(1)>",
         "line one\r\nBcc: evil@example.dev",
-        "right-to-left \u{202E}gnp.exe",
-        &"Supercalifragilistic".repeat(40),
+        "right-to-left \u{202E}gnp.exe and \u{2067}isolate",
+        "nul\u{0}and\u{1b}[31mescape",
+        "</td></tr></table><table><tr><td>",
+        long_word.as_str(),
     ];
-    let records: Vec<_> = hostile
-        .iter()
-        .enumerate()
-        .map(|(i, q)| record(&format!("h{i}"), t, q, "anonymous", None))
-        .collect();
-    let (_, report) = rendered(&records, Headline::default());
-    assert!(
-        !report.html.contains("<script>alert"),
-        "script must be escaped"
-    );
+    let week_of = |questions: &[&str], sources: &[&str]| {
+        let mut records: Vec<_> = questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| record(&format!("h{i}"), t, q, "anonymous", None))
+            .collect();
+        records.push(record(
+            "answered",
+            t,
+            "Do you know Rust?",
+            "anonymous",
+            Some(answer(Full, 90, 1_200, sources)),
+        ));
+        rendered(&records, Headline::default()).1
+    };
+    let report = week_of(&hostile, &["<b>bold</b>", "\u{202E}Rust", "a\r\nb"]);
+    // The same week with harmless words: the layout to keep.
+    let harmless: Vec<String> = (0..hostile.len()).map(|i| format!("question {i}")).collect();
+    let harmless: Vec<&str> = harmless.iter().map(String::as_str).collect();
+    let plain = week_of(&harmless, &["bold", "Rust", "ab"]);
+
+    // Escaped: nothing the users typed becomes markup.
+    let html = &report.html;
+    assert!(!html.contains("<script>alert"), "script must be escaped");
+    assert!(html.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"));
+    assert!(!html.contains("<img src=x") && !html.contains("<b>bold"));
+    // The layout is kept: as many table tags as a report of plain questions has, balanced.
+    let count = |text: &str, tag: &str| text.matches(tag).count();
+    assert_eq!(count(html, "<table"), count(html, "</table>"));
+    assert_eq!(count(html, "<tr"), count(html, "</tr>"));
+    assert_eq!(count(html, "<td"), count(html, "</td>"));
+    for tag in ["<table", "<tr", "<td", "<p", "<h"] {
+        assert_eq!(count(html, tag), count(&plain.html, tag), "{tag}");
+    }
+    assert_eq!(report.text.lines().count(), plain.text.lines().count());
+    // No bidirectional override, no control character, reaches either part of the email.
+    for part in [&report.html, &report.text] {
+        for c in ['\u{202E}', '\u{2067}', '\u{0}', '\u{1b}', '\r'] {
+            assert!(!part.contains(c), "{c:?} reached the email");
+        }
+    }
+    assert!(report.text.contains("gnp.exe and isolate"));
+    // Long words are cut and may break inside their cell.
+    assert!(!html.contains(&long_word) && html.contains("…"));
+    assert!(html.contains("word-break:break-word"));
+    // The header stays one line.
+    assert!(!report.subject.contains('\n') && !report.subject.contains('\r'));
+    // Each line of the text part is one line of the report: the CR/LF question did not add one.
     assert!(
         report
-            .html
-            .contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;")
+            .text
+            .lines()
+            .all(|l| !l.trim_start().starts_with("Bcc:")),
+        "{}",
+        report.text
     );
-    assert!(!report.html.contains("<img src=x"));
-    assert!(!report.subject.contains('\n') && !report.subject.contains('\r'));
-    assert!(report.html.contains("…"), "long questions are cut");
 }
 
 #[test]
