@@ -41,10 +41,14 @@ EVENTS ?= 10000
 FAULT_RATE ?= 0.2
 SDK_ATTEMPTS ?= 1
 export EVENTS FAULT_RATE SDK_ATTEMPTS
+# make fuzz: which cargo fuzz target (parse_event or merge_events), for how long, or how many runs.
+FUZZ_TARGET ?= parse_event
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?=
 # The fixture that `make invoke-processor` / `make invoke-reporter` sends.
 FIXTURE ?=
 
-.PHONY: reliability
+.PHONY: reliability fuzz fuzz-tools
 .PHONY: demo screenshot chromium watch-processor invoke-processor invoke-reporter
 .PHONY: help tools build-tools arm64-target test lint fmt build preview bench-reporter deploy destroy
 
@@ -75,6 +79,17 @@ invoke-reporter: tools build-tools ## Invoke the reporter once with FIXTURE (def
 reliability: tools ## Fault run at full size: EVENTS (10000) through SQS while FAULT_RATE (0.2) of DynamoDB calls fail
 	cargo run --locked -q -p demo --bin fault-run
 
+fuzz: fuzz-tools ## Run cargo fuzz target FUZZ_TARGET (parse_event|merge_events) for FUZZ_SECONDS (60) or FUZZ_RUNS executions
+	@mkdir -p fuzz/corpus/$(FUZZ_TARGET) fuzz/seeds/$(FUZZ_TARGET)
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O $(FUZZ_TARGET) corpus/$(FUZZ_TARGET) seeds/$(FUZZ_TARGET) \
+		$(if $(filter parse_event,$(FUZZ_TARGET)),../processor/tests/poison) -- -max_len=17000 -print_final_stats=1 \
+		$(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_SECONDS))
+
+# cargo fuzz builds with nightly-only flags (-Zsanitizer=address); the machine's one toolchain is
+# stable, and RUSTC_BOOTSTRAP=1 lets it accept them.
+fuzz-tools:
+	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
@@ -100,11 +115,13 @@ test: tools ## Run every test; the tests start and stop their own moto servers b
 
 lint: tools ## cargo fmt --check, clippy with -D warnings, cfn-lint on every template
 	cargo fmt --all -- --check
+	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(PYTHON) -c 'import sys; from cfnlint.runner import main; sys.exit(main())' infrastructure/*.yaml
 
 fmt: ## Format the code
 	cargo fmt --all
+	cargo fmt --manifest-path fuzz/Cargo.toml
 
 arm64-target:
 	@rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$$' \

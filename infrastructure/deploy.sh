@@ -73,6 +73,7 @@ cargo lambda deploy --region "$REGION" --binary-name processor \
   --memory "$PROCESSOR_MEMORY" --timeout "$PROCESSOR_TIMEOUT" \
   --env-var "TABLE_NAME=${OUTPUT[TableName]}" \
   --env-var "DEAD_LETTER_QUEUE_URL=${OUTPUT[DeadLetterQueueUrl]}" \
+  --env-var "STAGE=$STAGE" \
   "${OUTPUT[ProcessorFunctionName]}"
 
 step "function ${OUTPUT[ReporterFunctionName]}"
@@ -80,8 +81,8 @@ step "function ${OUTPUT[ReporterFunctionName]}"
 # reporter's settings go through an env file.
 env_file="$(mktemp)"
 trap 'rm -f "$env_file"' EXIT
-printf 'TABLE_NAME=%s\nREPORT_SENDER=%s\nREPORT_RECIPIENTS=%s\n' \
-  "${OUTPUT[TableName]}" "$REPORT_SENDER" "$REPORT_RECIPIENTS" > "$env_file"
+printf 'TABLE_NAME=%s\nREPORT_SENDER=%s\nREPORT_RECIPIENTS=%s\nSTAGE=%s\n' \
+  "${OUTPUT[TableName]}" "$REPORT_SENDER" "$REPORT_RECIPIENTS" "$STAGE" > "$env_file"
 cargo lambda deploy --region "$REGION" --binary-name reporter \
   --iam-role "${OUTPUT[ReporterRoleArn]}" \
   --memory "$REPORTER_MEMORY" --timeout "$REPORTER_TIMEOUT" \

@@ -59,7 +59,9 @@ impl DeadLetter {
         Some(Self {
             reason: text(REASON_ATTRIBUTE),
             source_message_id: text(SOURCE_MESSAGE_ID_ATTRIBUTE),
-            group_id: system.get(&MessageSystemAttributeName::MessageGroupId).cloned(),
+            group_id: system
+                .get(&MessageSystemAttributeName::MessageGroupId)
+                .cloned(),
             sent_at: system
                 .get(&MessageSystemAttributeName::SentTimestamp)
                 .and_then(|ms| ms.parse().ok())

@@ -8,14 +8,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry,
 };
-use indicatif::{ProgressBar, ProgressStyle};
-use aws_config::retry::RetryConfig;
 use cv_analytics::dlq::DeadLetters;
+use indicatif::{ProgressBar, ProgressStyle};
 use local_aws::faults::{FaultCounts, FaultPlan, FaultyHttpClient};
 use local_aws::{Moto, create_email_identity, scan_request_records};
 use processor::dead_letter::REASON_ATTRIBUTE;
@@ -403,9 +403,12 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoE
         write_concurrency: processor::config::DEFAULT_WRITE_CONCURRENCY,
     };
     // The processor's own DynamoDB client: through the fault layer in a fault run.
-    let faulty = options
-        .faults
-        .map(|f| (FaultyHttpClient::over_default_client(f.plan), f.sdk_max_attempts));
+    let faulty = options.faults.map(|f| {
+        (
+            FaultyHttpClient::over_default_client(f.plan),
+            f.sdk_max_attempts,
+        )
+    });
     let processor_dynamodb = match &faulty {
         None => dynamodb.clone(),
         Some((client, attempts)) => aws_sdk_dynamodb::Client::from_conf(
@@ -451,8 +454,7 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoE
             client.heal();
             let (retried, rejected) = (counts.redelivered, counts.rejected);
             let dead_letters = DeadLetters::new(sqs.clone(), &dlq_url, &queue_url);
-            let (in_dead_letter_queue, _) =
-                dead_letters.depth().await?;
+            let (in_dead_letter_queue, _) = dead_letters.depth().await?;
             let redrive = dead_letters.redrive(false, |_| ()).await?;
             queue.drain(&processor, scheduled_at, &mut counts).await?;
             Some(FaultReport {

@@ -28,10 +28,7 @@ async fn nothing_is_lost_or_counted_twice_under_injected_dynamodb_faults() {
             },
             progress: false,
             faults: Some(FaultOptions {
-                plan: FaultPlan {
-                    rate: 0.3,
-                    seed: 7,
-                },
+                plan: FaultPlan { rate: 0.3, seed: 7 },
                 sdk_max_attempts: 1,
             }),
         },

@@ -15,7 +15,9 @@ use processor::dead_letter::InMemoryDeadLetters;
 use processor::store::InMemoryRecordStore;
 use processor::{Config, Processor};
 use shared_types::event::{QueryMetadata, ResponseMetadata};
-use shared_types::{AnalyticsEvent, MatchType, Performance, QueryEvent, RequestRecord, ResponseEvent};
+use shared_types::{
+    AnalyticsEvent, MatchType, Performance, QueryEvent, RequestRecord, ResponseEvent,
+};
 
 const TTL_DAYS: u32 = 90;
 /// 2024-12-27: requests straddle the 2025-W01 year boundary.
@@ -60,7 +62,11 @@ fn events(index: usize, spec: &RequestSpec) -> (Option<QueryEvent>, Option<Respo
         request_id: request_id.clone(),
         timestamp,
         session_id: session(spec.session),
-        query: if text.trim().is_empty() { "q".into() } else { text },
+        query: if text.trim().is_empty() {
+            "q".into()
+        } else {
+            text
+        },
         metadata: QueryMetadata {
             user_agent: spec.user_agent.as_deref().map(|u| clip(u, 2_048)),
             referer: None,
@@ -69,7 +75,8 @@ fn events(index: usize, spec: &RequestSpec) -> (Option<QueryEvent>, Option<Respo
     let response = spec.has_response.then(|| ResponseEvent {
         request_id,
         timestamp: timestamp + i64::from(spec.latency_ms),
-        match_type: [MatchType::Full, MatchType::Partial, MatchType::None][usize::from(spec.kind % 3)],
+        match_type: [MatchType::Full, MatchType::Partial, MatchType::None]
+            [usize::from(spec.kind % 3)],
         match_score: u32::from(spec.score % 101),
         reasoning: format!("score {}", spec.score % 101),
         vector_matches: spec.vectors.map(|v| u32::from(v % 6)),
@@ -113,12 +120,22 @@ fn deliver(
     let mut sizes = batch_sizes.iter();
     let mut first_id = 0;
     while !rest.is_empty() {
-        let size = sizes.next().map_or(10, |s| usize::from(s % 10) + 1).min(rest.len());
+        let size = sizes
+            .next()
+            .map_or(10, |s| usize::from(s % 10) + 1)
+            .min(rest.len());
         let (batch, tail) = rest.split_at(size);
-        let outcome = futures::executor::block_on(processor.process(sqs_event(batch, first_id), now))
-            .expect("the batch is processed");
-        assert!(outcome.response.batch_item_failures.is_empty(), "nothing fails in memory");
-        assert_eq!(outcome.summary.rejected, 0, "valid events are never rejected");
+        let outcome =
+            futures::executor::block_on(processor.process(sqs_event(batch, first_id), now))
+                .expect("the batch is processed");
+        assert!(
+            outcome.response.batch_item_failures.is_empty(),
+            "nothing fails in memory"
+        );
+        assert_eq!(
+            outcome.summary.rejected, 0,
+            "valid events are never rejected"
+        );
         first_id += size;
         rest = tail;
     }
@@ -132,13 +149,26 @@ fuzz_target!(|input: Input| {
     let mut bodies = Vec::new();
     for (index, spec) in input.requests.iter().take(12).enumerate() {
         let (query, response) = events(index, spec);
-        if let Some(record) = RequestRecord::from_events(query.as_ref(), response.as_ref(), TTL_DAYS) {
+        if let Some(record) =
+            RequestRecord::from_events(query.as_ref(), response.as_ref(), TTL_DAYS)
+        {
             model.insert(record.pk.clone(), record);
         }
-        bodies.extend(query.map(AnalyticsEvent::Query).map(|e| serde_json::to_string(&e)));
-        bodies.extend(response.map(AnalyticsEvent::Response).map(|e| serde_json::to_string(&e)));
+        bodies.extend(
+            query
+                .map(AnalyticsEvent::Query)
+                .map(|e| serde_json::to_string(&e)),
+        );
+        bodies.extend(
+            response
+                .map(AnalyticsEvent::Response)
+                .map(|e| serde_json::to_string(&e)),
+        );
     }
-    let bodies: Vec<String> = bodies.into_iter().collect::<Result<_, _>>().expect("events serialise");
+    let bodies: Vec<String> = bodies
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .expect("events serialise");
     if bodies.is_empty() {
         return;
     }
@@ -154,7 +184,11 @@ fuzz_target!(|input: Input| {
         }
     }
     deliveries.extend(
-        bodies.iter().zip(&delivered).filter(|(_, d)| !**d).map(|(b, _)| b.clone()),
+        bodies
+            .iter()
+            .zip(&delivered)
+            .filter(|(_, d)| !**d)
+            .map(|(b, _)| b.clone()),
     );
 
     let config = Config {
@@ -163,7 +197,11 @@ fuzz_target!(|input: Input| {
         ttl_days: TTL_DAYS,
         write_concurrency: 4,
     };
-    let processor = Processor::new(InMemoryRecordStore::new(), InMemoryDeadLetters::new(), &config);
+    let processor = Processor::new(
+        InMemoryRecordStore::new(),
+        InMemoryDeadLetters::new(),
+        &config,
+    );
     deliver(&processor, &deliveries, &input.batch_sizes, now);
     let records = processor.store().records();
     assert_eq!(records, model, "the delivery order changed the records");
@@ -171,5 +209,9 @@ fuzz_target!(|input: Input| {
     // Idempotent: everything again, in reverse and in other batches.
     deliveries.reverse();
     deliver(&processor, &deliveries, &[9], now);
-    assert_eq!(processor.store().records(), model, "a redelivery changed the records");
+    assert_eq!(
+        processor.store().records(),
+        model,
+        "a redelivery changed the records"
+    );
 });

@@ -252,8 +252,8 @@ class Alarms(unittest.TestCase):
             "DeadLetterQueueNotEmptyAlarm": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "GreaterThanThreshold", 0, "notBreaching"),
             "ProcessorErrorsAlarm": ("AWS/Lambda", "Errors", "GreaterThanThreshold", 0, "notBreaching"),
             "ReporterErrorsAlarm": ("AWS/Lambda", "Errors", "GreaterThanThreshold", 0, "notBreaching"),
-            "NoReportAlarm": ("AWS/Lambda", "Invocations", "LessThanThreshold", 1, "breaching"),
-            "PipelineSilentAlarm": ("AWS/Lambda", "Invocations", "LessThanThreshold", 1, "breaching"),
+            "NoReportAlarm": ("CvAnalytics", "ReportsSent", "LessThanThreshold", 1, "breaching"),
+            "PipelineSilentAlarm": ("CvAnalytics", "RequestsStored", "LessThanThreshold", 1, "breaching"),
         })
         for name, props in alarms.items():
             self.assertEqual(props["AlarmActions"], [{"Ref": "AlarmTopic"}], name)
@@ -263,6 +263,21 @@ class Alarms(unittest.TestCase):
                 self.assertLessEqual(props["Period"] * periods, 7 * 86400, name)
         silent_days = load("stack.yaml")["Parameters"]["SilentDays"]
         self.assertLessEqual(alarms["PipelineSilentAlarm"]["Period"] * silent_days["MaxValue"], 7 * 86400)
+
+    def test_alarms_on_the_functions_own_metrics_name_what_the_functions_write(self):
+        """The EMF contract is shared-types/src/metrics.rs: its namespace, its one dimension
+        (Stage) and its metric names must be what these alarms watch."""
+        contract = (ROOT / "shared-types" / "src" / "metrics.rs").read_text()
+        constants = dict(re.findall(r'pub const (\w+): &str = "([^"]+)";', contract))
+        written = set(constants.values())
+        resources = load("stack.yaml")["Resources"]
+        own = [r["Properties"] for r in resources.values()
+               if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["Namespace"] == constants["NAMESPACE"]]
+        self.assertEqual(len(own), 2)
+        for props in own:
+            self.assertIn(props["MetricName"], written)
+            self.assertEqual(props["Dimensions"], [{"Name": constants["STAGE_DIMENSION"], "Value": {"Ref": "Stage"}}])
+            self.assertEqual(props["TreatMissingData"], "breaching")
 
 
 if __name__ == "__main__":

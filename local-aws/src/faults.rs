@@ -185,7 +185,9 @@ fn error_response(status: u16, code: &str, message: &str) -> HttpResponse {
     response
         .headers_mut()
         .insert("content-type", "application/x-amz-json-1.0");
-    response.headers_mut().insert("x-amzn-errortype", code.to_owned());
+    response
+        .headers_mut()
+        .insert("x-amzn-errortype", code.to_owned());
     response
 }
 

@@ -6,7 +6,9 @@
 //! another interpreter. `make tools` (a dependency of `make test`) installs moto when missing.
 #![allow(clippy::expect_used)] // set-up code for tests and the demo: a failed step must stop them
 
+pub mod emf;
 pub mod faults;
+pub mod runtime_api;
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -94,9 +96,16 @@ impl Moto {
         let server = LocalServer::start(
             &python,
             |port| {
-                ["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()]
-                    .map(String::from)
-                    .to_vec()
+                [
+                    "-m",
+                    "moto.server",
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                ]
+                .map(String::from)
+                .to_vec()
             },
             "install moto with `python3 -m pip install 'moto[server]'` (make tools does)",
         );

@@ -13,6 +13,7 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
+use shared_types::metrics::{Count, processor as names};
 use tracing::{error, info, warn};
 
 use crate::batch::{RequestDraft, parse_batch};
@@ -34,6 +35,23 @@ pub struct BatchSummary {
     pub rejected: usize,
     /// Messages reported as batch item failures, for SQS to deliver again.
     pub retried: usize,
+}
+
+impl BatchSummary {
+    /// The counts as CloudWatch metrics (see [`shared_types::metrics`]).
+    pub fn metrics(&self) -> [Count; 5] {
+        let count = |name, value: usize| Count {
+            name,
+            value: value as u64,
+        };
+        [
+            count(names::EVENTS_RECEIVED, self.received),
+            count(names::REQUESTS_STORED, self.stored),
+            count(names::MERGED_IN_BATCH, self.merged_in_batch),
+            count(names::REJECTED_TO_DEAD_LETTER_QUEUE, self.rejected),
+            count(names::RETRIED, self.retried),
+        ]
+    }
 }
 
 /// The response for Lambda, and the counts behind it.

@@ -6,14 +6,19 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use processor::dynamo::DynamoRecordStore;
 use processor::sqs::SqsDeadLetterQueue;
 use processor::{Config, Processor};
+use shared_types::metrics::Metrics;
+use shared_types::settings::Settings;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env().map_err(|e| {
-        tracing::error!(error = %e, "cannot start: configuration is incomplete");
-        Error::from(e.to_string())
-    })?;
+    let settings = Settings::from_env();
+    let (config, metrics) = Config::from_settings(&settings)
+        .and_then(|config| Ok((config, Metrics::from_settings(&settings)?)))
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot start: configuration is incomplete");
+            Error::from(e.to_string())
+        })?;
 
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let store = DynamoRecordStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
@@ -24,9 +29,11 @@ async fn main() -> Result<(), Error> {
     let processor = Processor::new(store, dead_letters, &config);
 
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let processor = &processor;
+        let (processor, metrics) = (&processor, &metrics);
         async move {
-            let outcome = processor.process(event.payload, chrono::Utc::now()).await?;
+            let now = chrono::Utc::now();
+            let outcome = processor.process(event.payload, now).await?;
+            metrics.emit(now, &outcome.summary.metrics());
             Ok::<SqsBatchResponse, Error>(outcome.response)
         }
     }))

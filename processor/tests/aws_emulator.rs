@@ -434,7 +434,14 @@ async fn halves_processed_by_concurrent_invocations_make_one_correct_record() {
         }
     }
     for invocation in invocations {
-        assert!(invocation.await.unwrap().response.batch_item_failures.is_empty());
+        assert!(
+            invocation
+                .await
+                .unwrap()
+                .response
+                .batch_item_failures
+                .is_empty()
+        );
     }
     let (stored, model) = (scan_request_records(&dynamodb, table).await, expected(&all));
     let wrong: Vec<_> = model

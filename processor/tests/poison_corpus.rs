@@ -125,7 +125,9 @@ async fn every_poison_body_is_rejected_with_a_reason_or_stored_as_sent() {
             assert!(reason.chars().count() <= 1_000, "{}", case.file);
         }
     }
-    println!("poison corpus: {rejected} rejected with reasons, {accepted} accepted and stored as sent");
+    println!(
+        "poison corpus: {rejected} rejected with reasons, {accepted} accepted and stored as sent"
+    );
 }
 
 fn parse(body: &str) -> AnalyticsEvent {

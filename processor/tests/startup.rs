@@ -35,3 +35,16 @@ fn an_invalid_ttl_stops_start_up_naming_the_variable() {
     assert!(!ok);
     assert!(output.contains("RECORD_TTL_DAYS is \"-3\""), "{output}");
 }
+
+#[test]
+fn a_missing_stage_stops_start_up_naming_the_variable() {
+    let (ok, output) = start_with(&[
+        ("TABLE_NAME", "records"),
+        ("DEAD_LETTER_QUEUE_URL", "https://sqs/dlq.fifo"),
+    ]);
+    assert!(!ok);
+    assert!(
+        output.contains("environment variable STAGE is not set"),
+        "{output}"
+    );
+}

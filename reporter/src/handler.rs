@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shared_types::WeekId;
+use shared_types::metrics::{Count, reporter as names};
 use tracing::{error, info, warn};
 
 use crate::aggregate::WeekAggregator;
@@ -44,6 +45,28 @@ pub struct ReportSummary {
     pub text_bytes: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+}
+
+impl ReportSummary {
+    /// The outcome as CloudWatch metrics (see [`shared_types::metrics`]): the records read, and
+    /// 1 for what became of the email (0 for the other outcomes, so every series has a value).
+    pub fn metrics(&self) -> [Count; 6] {
+        let outcome = |name, outcome| Count {
+            name,
+            value: u64::from(self.outcome == outcome),
+        };
+        [
+            Count {
+                name: names::RECORDS_READ,
+                value: self.records_read,
+            },
+            outcome(names::SENT, Outcome::Sent),
+            outcome(names::ALREADY_SENT, Outcome::AlreadySent),
+            outcome(names::IN_PROGRESS_ELSEWHERE, Outcome::InProgressElsewhere),
+            outcome(names::EMPTY_WEEK_NOT_SENT, Outcome::EmptyWeekNotSent),
+            outcome(names::DRY_RUNS, Outcome::DryRun),
+        ]
+    }
 }
 
 /// Reads `week` and the week before it, and renders the report.

@@ -5,14 +5,19 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
 use reporter::ses::SesMailer;
 use reporter::{Config, ReportRequest, ReportSummary, Reporter};
+use shared_types::metrics::Metrics;
+use shared_types::settings::Settings;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env().map_err(|e| {
-        tracing::error!(error = %e, "cannot start: configuration is incomplete");
-        Error::from(e.to_string())
-    })?;
+    let settings = Settings::from_env();
+    let (config, metrics) = Config::from_settings(&settings)
+        .and_then(|config| Ok((config, Metrics::from_settings(&settings)?)))
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot start: configuration is incomplete");
+            Error::from(e.to_string())
+        })?;
 
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
@@ -29,11 +34,13 @@ async fn main() -> Result<(), Error> {
     );
 
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
-        let reporter = &reporter;
+        let (reporter, metrics) = (&reporter, &metrics);
         async move {
             let now = chrono::Utc::now();
             let request = ReportRequest::from_payload(event.payload, now)?;
-            Ok::<ReportSummary, Error>(reporter.run(request, now).await?)
+            let summary = reporter.run(request, now).await?;
+            metrics.emit(now, &summary.metrics());
+            Ok::<ReportSummary, Error>(summary)
         }
     }))
     .await

@@ -334,8 +334,8 @@ fn latency(week: &WeekAggregator) -> Option<LatencyView> {
 /// Bidirectional formatting characters: an override in a question must not reverse the text
 /// after it (in the plain-text email, the rest of its line), nor spoof what the reader sees.
 const BIDI_CONTROLS: [char; 12] = [
-    '\u{061C}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}',
-    '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+    '\u{061C}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}',
+    '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
 ];
 
 /// Text from the chatbot's users as the report shows it: bidirectional controls removed, other

@@ -314,9 +314,9 @@ async fn two_instances_racing_for_each_week_send_one_email_per_week() {
         };
         for reporter in [&a, &b] {
             let reporter = reporter.clone();
-            races.push(tokio::spawn(
-                async move { reporter.run(request, now).await.unwrap() },
-            ));
+            races.push(tokio::spawn(async move {
+                reporter.run(request, now).await.unwrap()
+            }));
         }
     }
     let mut sent = std::collections::BTreeMap::new();

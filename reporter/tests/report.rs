@@ -183,7 +183,9 @@ fn hostile_questions_are_escaped_and_the_subject_stays_one_line() {
     };
     let report = week_of(&hostile, &["<b>bold</b>", "\u{202E}Rust", "a\r\nb"]);
     // The same week with harmless words: the layout to keep.
-    let harmless: Vec<String> = (0..hostile.len()).map(|i| format!("question {i}")).collect();
+    let harmless: Vec<String> = (0..hostile.len())
+        .map(|i| format!("question {i}"))
+        .collect();
     let harmless: Vec<&str> = harmless.iter().map(String::as_str).collect();
     let plain = week_of(&harmless, &["bold", "Rust", "ab"]);
 

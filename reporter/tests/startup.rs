@@ -24,6 +24,20 @@ fn each_missing_variable_stops_start_up_by_name() {
 }
 
 #[test]
+fn a_missing_stage_stops_start_up_naming_the_variable() {
+    let (ok, output) = start_with(&[
+        ("TABLE_NAME", "records"),
+        ("REPORT_SENDER", "reports@example.dev"),
+        ("REPORT_RECIPIENTS", "owner@example.dev"),
+    ]);
+    assert!(!ok);
+    assert!(
+        output.contains("environment variable STAGE is not set"),
+        "{output}"
+    );
+}
+
+#[test]
 fn a_recipient_list_without_an_address_stops_start_up() {
     let (ok, output) = start_with(&[
         ("TABLE_NAME", "records"),

@@ -443,7 +443,12 @@ mod tests {
         let error = parse(&body).unwrap_err().to_string();
         assert!(error.contains("metadata: expected an object"), "{error}");
         let body = with(RESPONSE, "performance", serde_json::json!([12.0, 3.0]));
-        assert!(parse(&body).unwrap_err().to_string().contains("performance"));
+        assert!(
+            parse(&body)
+                .unwrap_err()
+                .to_string()
+                .contains("performance")
+        );
     }
 
     #[test]

@@ -63,9 +63,7 @@ async fn main_inner() -> Result<bool, String> {
     };
     drop(moto);
     let findings = verify(&outcome, week);
-    let faults = outcome
-        .faults
-        .ok_or("the run reported no fault figures")?;
+    let faults = outcome.faults.ok_or("the run reported no fault figures")?;
     let injected = faults.injected;
     println!();
     println!(

@@ -48,6 +48,7 @@ async fn main() -> ExitCode {
         .env("QUEUE_URL", get("QueueUrl"))
         .env("REPORT_SENDER", SENDER)
         .env("REPORT_RECIPIENTS", RECIPIENT)
+        .env("STAGE", "dev")
         .kill_on_drop(true)
         .spawn()
     {

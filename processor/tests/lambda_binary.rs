@@ -1,0 +1,63 @@
+//! The built processor binary run as Lambda runs it: started against a Runtime API on loopback
+//! (`local_aws::runtime_api`) with moto behind the SDK, given `events/with-poison.json`. Its
+//! answer names no failed message, and its log holds one Embedded Metric Format line, valid
+//! against the format's schema, with the batch's counts under `CvAnalytics` and `Stage`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed step fails the test
+
+use std::time::Duration;
+
+use local_aws::runtime_api::{Completion, LambdaProcess, RuntimeApi, wait_for_output};
+use local_aws::{Moto, create_fifo_queue, create_table};
+
+#[tokio::test]
+async fn a_batch_writes_one_valid_emf_line_with_its_counts() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    create_table(&aws_sdk_dynamodb::Client::new(&sdk), "records").await;
+    let dlq = create_fifo_queue(&aws_sdk_sqs::Client::new(&sdk), "dlq.fifo").await;
+
+    let api = RuntimeApi::start();
+    let fixture = format!("{}/events/with-poison.json", env!("CARGO_MANIFEST_DIR"));
+    api.push(std::fs::read_to_string(fixture).unwrap());
+    let process = LambdaProcess::start(
+        env!("CARGO_BIN_EXE_processor"),
+        &api,
+        128,
+        &[
+            ("TABLE_NAME", "records"),
+            ("DEAD_LETTER_QUEUE_URL", &dlq),
+            ("STAGE", "test"),
+            ("AWS_ENDPOINT_URL", &moto.endpoint),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ],
+    );
+    let invocations = api
+        .wait_for(1, Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{e}\n{}", process.lines().join("\n")));
+    let Completion::Response(answer) = &invocations[0].completion else {
+        panic!("{:?}", invocations[0]);
+    };
+    let answer: serde_json::Value = serde_json::from_str(answer).unwrap();
+    assert_eq!(answer["batchItemFailures"], serde_json::json!([]));
+
+    let is_emf = |line: &String| line.contains("\"_aws\"");
+    assert!(wait_for_output(&process, Duration::from_secs(5), |lines| {
+        lines.iter().any(is_emf)
+    }));
+    let lines: Vec<String> = process.lines().into_iter().filter(is_emf).collect();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let document = local_aws::emf::validate_line(&lines[0]).unwrap();
+    assert_eq!(
+        document["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "CvAnalytics"
+    );
+    assert_eq!(document["Stage"], "test");
+    // Five messages: a query and its response (one write), and three poison messages.
+    assert_eq!(document["EventsReceived"], 5);
+    assert_eq!(document["RequestsStored"], 1);
+    assert_eq!(document["MergedInBatch"], 1);
+    assert_eq!(document["RejectedToDeadLetterQueue"], 3);
+    assert_eq!(document["Retried"], 0);
+}

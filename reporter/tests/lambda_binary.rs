@@ -1,0 +1,89 @@
+//! The built reporter binary run as Lambda runs it: started against a Runtime API on loopback
+//! (`local_aws::runtime_api`) with moto behind the SDK, invoked twice with
+//! `events/scheduled.json`. The first run sends the week's email, the second skips it as
+//! already sent, and each writes one Embedded Metric Format line, valid against the format's
+//! schema, with the records read and the outcome.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed step fails the test
+
+mod support;
+
+use std::time::Duration;
+
+use local_aws::runtime_api::{Completion, LambdaProcess, RuntimeApi, wait_for_output};
+use local_aws::{Moto, create_email_identity, create_table};
+use processor::dynamo::DynamoRecordStore;
+use processor::store::RecordStore;
+use shared_types::MatchType::Full;
+use support::{answer, at, record};
+
+#[tokio::test]
+async fn each_run_writes_one_valid_emf_line_with_its_outcome() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    create_table(&dynamodb, "records").await;
+    create_email_identity(&aws_sdk_sesv2::Client::new(&sdk), "reports@example.dev").await;
+    // 2025-W45, the week before the fixture's Monday: 12 questions, 9 answered.
+    let store = DynamoRecordStore::new(dynamodb, "records");
+    for i in 0..12 {
+        let answered = (i < 9).then(|| answer(Full, 80, 900, &["Rust"]));
+        let r = record(
+            &format!("r{i}"),
+            at("2025-11-05T10:00:00Z"),
+            "Rust?",
+            "s",
+            answered,
+        );
+        store.merge(&r).await.unwrap();
+    }
+
+    let api = RuntimeApi::start();
+    let fixture = format!("{}/events/scheduled.json", env!("CARGO_MANIFEST_DIR"));
+    let event = std::fs::read_to_string(fixture).unwrap();
+    api.push(event.clone());
+    api.push(event);
+    let process = LambdaProcess::start(
+        env!("CARGO_BIN_EXE_reporter"),
+        &api,
+        256,
+        &[
+            ("TABLE_NAME", "records"),
+            ("REPORT_SENDER", "reports@example.dev"),
+            ("REPORT_RECIPIENTS", "owner@example.dev"),
+            ("STAGE", "test"),
+            ("AWS_ENDPOINT_URL", &moto.endpoint),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ],
+    );
+    let invocations = api
+        .wait_for(2, Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{e}\n{}", process.lines().join("\n")));
+    for invocation in &invocations {
+        assert!(
+            matches!(invocation.completion, Completion::Response(_)),
+            "{invocation:?}"
+        );
+    }
+    let is_emf = |line: &String| line.contains("\"_aws\"");
+    assert!(wait_for_output(&process, Duration::from_secs(5), |lines| {
+        lines.iter().filter(|l| is_emf(l)).count() == 2
+    }));
+    let documents: Vec<serde_json::Value> = process
+        .lines()
+        .iter()
+        .filter(|l| is_emf(l))
+        .map(|l| local_aws::emf::validate_line(l).unwrap())
+        .collect();
+    for (document, (sent, already_sent)) in documents.iter().zip([(1, 0), (0, 1)]) {
+        assert_eq!(document["Stage"], "test");
+        assert_eq!(document["ReportRecordsRead"], 12);
+        assert_eq!(document["ReportsSent"], sent, "{document}");
+        assert_eq!(document["ReportsSkippedAlreadySent"], already_sent);
+        assert_eq!(document["ReportsSkippedInProgress"], 0);
+        assert_eq!(document["ReportsSkippedEmptyWeek"], 0);
+        assert_eq!(document["ReportDryRuns"], 0);
+    }
+    assert_eq!(moto.sent_emails().len(), 1);
+}
