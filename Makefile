@@ -45,10 +45,12 @@ export EVENTS FAULT_RATE SDK_ATTEMPTS
 FUZZ_TARGET ?= parse_event
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?=
+# The sanitizer cargo fuzz builds with; `none` runs the safe-Rust targets about twice as fast.
+FUZZ_SANITIZER ?= address
 # The fixture that `make invoke-processor` / `make invoke-reporter` sends.
 FIXTURE ?=
 
-.PHONY: reliability fuzz fuzz-tools
+.PHONY: reliability fuzz fuzz-tools status dlq redrive backfill ops
 .PHONY: demo screenshot chromium watch-processor invoke-processor invoke-reporter
 .PHONY: help tools build-tools arm64-target test lint fmt build preview bench-reporter deploy destroy
 
@@ -81,7 +83,7 @@ reliability: tools ## Fault run at full size: EVENTS (10000) through SQS while F
 
 fuzz: fuzz-tools ## Run cargo fuzz target FUZZ_TARGET (parse_event|merge_events) for FUZZ_SECONDS (60) or FUZZ_RUNS executions
 	@mkdir -p fuzz/corpus/$(FUZZ_TARGET) fuzz/seeds/$(FUZZ_TARGET)
-	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O $(FUZZ_TARGET) corpus/$(FUZZ_TARGET) seeds/$(FUZZ_TARGET) \
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O -s $(FUZZ_SANITIZER) $(FUZZ_TARGET) corpus/$(FUZZ_TARGET) seeds/$(FUZZ_TARGET) \
 		$(if $(filter parse_event,$(FUZZ_TARGET)),../processor/tests/poison) -- -max_len=17000 -print_final_stats=1 \
 		$(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_SECONDS))
 
@@ -89,6 +91,26 @@ fuzz: fuzz-tools ## Run cargo fuzz target FUZZ_TARGET (parse_event|merge_events)
 # stable, and RUSTC_BOOTSTRAP=1 lets it accept them.
 fuzz-tools:
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+
+# The maintainer command, cv-analytics, against STAGE's deployed stack (AWS credentials from
+# the usual places: AWS_PROFILE, AWS_REGION, ...). See the README's "Operating it".
+CV_ANALYTICS := cargo run --locked -q -p cv-analytics -- --stage $(STAGE)
+
+status: ## The daily look at STAGE: queues, dead letters, requests this and last week, last report
+	$(CV_ANALYTICS) status
+
+dlq: ## List STAGE's dead-letter queue with the processor's reasons
+	$(CV_ANALYTICS) dlq list
+
+redrive: ## Move STAGE's dead letters back to the event queue after a fix (DRY_RUN=1 only counts)
+	$(CV_ANALYTICS) dlq redrive $(if $(DRY_RUN),--dry-run)
+
+backfill: ## Send STAGE's reports for FROM..TO (e.g. FROM=2025-W40 TO=2025-W46); FORCE=1 resends, DRY_RUN=1 sends none
+	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make backfill FROM=2025-W40 TO=2025-W46 REPORT_RECIPIENTS=a@x,b@y [FORCE=1] [DRY_RUN=1]"; exit 2; }
+	$(CV_ANALYTICS) backfill --from $(FROM) --to $(TO) $(if $(DRY_RUN),--dry-run) $(if $(FORCE),--force)
+
+ops: ## Any maintainer command: make ops ARGS="dlq show <message id>" (ARGS="--help" lists them)
+	$(CV_ANALYTICS) $(ARGS)
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'

@@ -179,7 +179,13 @@ impl DeadLetters {
             let sent = self.send_to_source(&batch).await;
             let (moved, unsent): (Vec<&DeadLetter>, Vec<&DeadLetter>) =
                 batch.iter().partition(|m| sent.contains(&m.message_id));
-            self.delete(&moved).await?;
+            if let Err(e) = self.delete(&moved).await {
+                // Visible again at once, so that the next redrive finds them (on a FIFO queue
+                // they would otherwise hold back their whole group for the hold time).
+                let copies: Vec<DeadLetter> = moved.iter().map(|m| (*m).clone()).collect();
+                let _ = self.release(&copies).await;
+                return Err(e);
+            }
             report.moved += moved.len();
             progress(report.moved);
             if let Some(first) = unsent.first() {

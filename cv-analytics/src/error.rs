@@ -4,8 +4,25 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum OpsError {
+    #[error("the stack {stack} was not found in {region}: run make deploy STAGE={stage}")]
+    StackNotFound {
+        stack: String,
+        stage: String,
+        region: String,
+    },
+
+    #[error("the stack {stack} has no output {output}: run make deploy STAGE={stage} to update it")]
+    MissingOutput {
+        stack: String,
+        stage: String,
+        output: &'static str,
+    },
+
     #[error("{step}: {message}")]
     Aws { step: &'static str, message: String },
+
+    #[error(transparent)]
+    Reporter(#[from] reporter::ReporterError),
 
     #[error("{0}")]
     Usage(String),

@@ -1,8 +1,59 @@
 //! The maintainer command's logic, for a deployed stage found by its stack's outputs.
 //!
-//! - [`dlq`]: the dead-letter queue: look, show, redrive (send first, then delete).
+//! - [`stack`]: the stage's CloudFormation stack, its outputs and parameters;
+//! - [`status`]: the daily look (queues, dead letters, requests per week, the last report);
+//! - [`dlq`]: the dead-letter queue: look, show, redrive (send first, then delete);
+//! - [`backfill`]: the reporter's logic for a range of weeks.
 
+pub mod backfill;
 pub mod dlq;
 pub mod error;
+pub mod stack;
+pub mod status;
+
+use aws_config::SdkConfig;
 
 pub use error::OpsError;
+pub use stack::Stack;
+
+use crate::dlq::DeadLetters;
+
+/// A deployed stage and the clients that reach it.
+#[derive(Debug, Clone)]
+pub struct Operations {
+    pub stack: Stack,
+    pub sqs: aws_sdk_sqs::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub ses: aws_sdk_sesv2::Client,
+}
+
+impl Operations {
+    /// Finds `stage`'s stack in the configuration's region.
+    pub async fn connect(sdk: &SdkConfig, stage: &str) -> Result<Self, OpsError> {
+        let region = sdk.region().map(ToString::to_string).ok_or_else(|| {
+            OpsError::Usage("no AWS region: set AWS_REGION or pass --region".into())
+        })?;
+        let cloudformation = aws_sdk_cloudformation::Client::new(sdk);
+        let stack = Stack::find(&cloudformation, stage, &region).await?;
+        Ok(Self::with_clients(stack, sdk))
+    }
+
+    /// The stage of `stack`, reached with clients built from `sdk`.
+    pub fn with_clients(stack: Stack, sdk: &SdkConfig) -> Self {
+        Self {
+            stack,
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            ses: aws_sdk_sesv2::Client::new(sdk),
+        }
+    }
+
+    /// The stage's dead-letter queue, draining into its event queue.
+    pub fn dead_letters(&self) -> Result<DeadLetters, OpsError> {
+        Ok(DeadLetters::new(
+            self.sqs.clone(),
+            self.stack.output("DeadLetterQueueUrl")?,
+            self.stack.output("QueueUrl")?,
+        ))
+    }
+}

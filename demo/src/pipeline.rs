@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
-use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry,
 };
@@ -31,8 +30,6 @@ use thiserror::Error;
 
 use crate::workload::{OutgoingMessage, Workload, WorkloadSpec, generate};
 
-/// The production template, exactly as deployed.
-const STACK_TEMPLATE: &str = include_str!("../../infrastructure/stack.yaml");
 const STAGE: &str = "dev";
 pub const SENDER: &str = "reports@example.dev";
 pub const RECIPIENT: &str = "owner@example.dev";
@@ -310,60 +307,12 @@ fn bar(progress: bool, length: usize, message: &'static str) -> ProgressBar {
 pub async fn deploy_stack(
     cloudformation: &aws_sdk_cloudformation::Client,
 ) -> Result<HashMap<String, String>, DemoError> {
-    let name = format!("cv-analytics-{STAGE}");
-    let parameter = |k: &str, v: String| {
-        Parameter::builder()
-            .parameter_key(k)
-            .parameter_value(v)
-            .build()
-    };
-    cloudformation
-        .create_stack()
-        .stack_name(&name)
-        .template_body(STACK_TEMPLATE)
-        .capabilities(Capability::CapabilityNamedIam)
-        .parameters(parameter("Stage", STAGE.into()))
-        .parameters(parameter(
-            "QueueVisibilityTimeoutSeconds",
-            (6 * PROCESSOR_TIMEOUT_SECONDS).to_string(),
-        ))
-        .parameters(parameter("ReportSender", SENDER.into()))
-        .send()
+    local_aws::deploy_stack(cloudformation, STAGE, SENDER, 6 * PROCESSOR_TIMEOUT_SECONDS)
         .await
-        .map_err(aws_failed("deploy stack.yaml"))?;
-    for _ in 0..600 {
-        let described = cloudformation
-            .describe_stacks()
-            .stack_name(&name)
-            .send()
-            .await
-            .map_err(aws_failed("describe the stack"))?;
-        let Some(stack) = described.stacks.and_then(|s| s.into_iter().next()) else {
-            break;
-        };
-        match stack.stack_status {
-            Some(StackStatus::CreateComplete) => {
-                return Ok(stack
-                    .outputs
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|o| Some((o.output_key?, o.output_value?)))
-                    .collect());
-            }
-            Some(StackStatus::CreateInProgress) => {
-                tokio::time::sleep(Duration::from_millis(100)).await
-            }
-            other => {
-                return Err(failed("deploy stack.yaml")(&format!(
-                    "stack ended {other:?}: {}",
-                    stack.stack_status_reason.unwrap_or_default()
-                )));
-            }
-        }
-    }
-    Err(failed("deploy stack.yaml")(
-        &"the stack did not complete in 60 s",
-    ))
+        .map_err(|message| DemoError::Step {
+            step: "deploy stack.yaml",
+            message,
+        })
 }
 
 fn output<'a>(outputs: &'a HashMap<String, String>, key: &str) -> Result<&'a str, DemoError> {

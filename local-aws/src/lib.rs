@@ -350,3 +350,69 @@ pub async fn scan_request_records(
     }
     records
 }
+
+/// The production template, exactly as `make deploy` deploys it.
+pub const STACK_TEMPLATE: &str = include_str!("../../infrastructure/stack.yaml");
+
+/// Deploys `infrastructure/stack.yaml` as stack `cv-analytics-<stage>` and returns its outputs.
+pub async fn deploy_stack(
+    cloudformation: &aws_sdk_cloudformation::Client,
+    stage: &str,
+    sender: &str,
+    visibility_timeout_seconds: u32,
+) -> Result<std::collections::HashMap<String, String>, String> {
+    use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
+    let failed = |e: &dyn std::fmt::Display| e.to_string();
+    let name = format!("cv-analytics-{stage}");
+    let parameter = |k: &str, v: String| {
+        Parameter::builder()
+            .parameter_key(k)
+            .parameter_value(v)
+            .build()
+    };
+    cloudformation
+        .create_stack()
+        .stack_name(&name)
+        .template_body(STACK_TEMPLATE)
+        .capabilities(Capability::CapabilityNamedIam)
+        .parameters(parameter("Stage", stage.into()))
+        .parameters(parameter(
+            "QueueVisibilityTimeoutSeconds",
+            visibility_timeout_seconds.to_string(),
+        ))
+        .parameters(parameter("ReportSender", sender.into()))
+        .send()
+        .await
+        .map_err(|e| failed(&aws_sdk_cloudformation::error::DisplayErrorContext(e)))?;
+    for _ in 0..600 {
+        let described = cloudformation
+            .describe_stacks()
+            .stack_name(&name)
+            .send()
+            .await
+            .map_err(|e| failed(&aws_sdk_cloudformation::error::DisplayErrorContext(e)))?;
+        let Some(stack) = described.stacks.and_then(|s| s.into_iter().next()) else {
+            break;
+        };
+        match stack.stack_status {
+            Some(StackStatus::CreateComplete) => {
+                return Ok(stack
+                    .outputs
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|o| Some((o.output_key?, o.output_value?)))
+                    .collect());
+            }
+            Some(StackStatus::CreateInProgress) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => {
+                return Err(format!(
+                    "stack ended {other:?}: {}",
+                    stack.stack_status_reason.unwrap_or_default()
+                ));
+            }
+        }
+    }
+    Err("the stack did not complete in 60 s".into())
+}

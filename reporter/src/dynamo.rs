@@ -180,14 +180,8 @@ impl RecordSource for DynamoRecordSource {
     }
 }
 
-/// Marker attributes (the marker's key is `REPORT#<week>`; it has no `week` attribute, so the
-/// week index never lists it).
-const STATUS: &str = "status";
-const CLAIMED_AT: &str = "claimedAt";
-const SENT_AT: &str = "sentAt";
-const MESSAGE_ID: &str = "messageId";
-const SENDING: &str = "sending";
-const SENT: &str = "sent";
+// The marker's attributes: see `shared_types::record::report_marker`.
+use shared_types::record::report_marker::{CLAIMED_AT, MESSAGE_ID, SENDING, SENT, SENT_AT, STATUS};
 
 /// Keeps the sent markers in the records table.
 #[derive(Debug, Clone)]

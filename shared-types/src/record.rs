@@ -92,6 +92,19 @@ pub fn request_key(request_id: &str) -> String {
 }
 
 /// The partition key of the marker that records a week's report as sent.
+/// The weekly report's marker, `REPORT#<week>`: the reporter's exactly-once ledger, read by the
+/// maintainer command. It has no `week` attribute, so the week index never lists it.
+pub mod report_marker {
+    pub const STATUS: &str = "status";
+    pub const CLAIMED_AT: &str = "claimedAt";
+    pub const SENT_AT: &str = "sentAt";
+    pub const MESSAGE_ID: &str = "messageId";
+    /// `status` while an invocation holds the claim.
+    pub const SENDING: &str = "sending";
+    /// `status` once SES accepted the email.
+    pub const SENT: &str = "sent";
+}
+
 pub fn report_key(week: WeekId) -> String {
     format!("{REPORT_KEY_PREFIX}{week}")
 }

@@ -1,0 +1,216 @@
+//! `status`: the daily look at a stage. Queue depth, the dead-letter queue's depth with its
+//! oldest message's age and reason, requests stored this week and last week, and the last report
+//! sent.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Select};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use shared_types::WeekId;
+use shared_types::record::{WEEK_INDEX, attr, report_key, report_marker};
+
+use crate::Operations;
+use crate::dlq::queue_depth;
+use crate::error::{OpsError, aws_failed};
+
+/// Weeks looked back for the last report sent.
+const REPORT_WEEKS_BACK: u32 = 8;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub stage: String,
+    pub stack: String,
+    pub region: String,
+    pub queue: Depth,
+    pub dead_letter_queue: DeadLetterStatus,
+    pub this_week: WeekCount,
+    pub last_week: WeekCount,
+    /// The most recent week (of the last 8) whose report was sent.
+    pub last_report: Option<SentReport>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Depth {
+    /// Waiting to be received.
+    pub visible: u64,
+    /// Received and not yet deleted: being processed, or waiting for their visibility timeout.
+    pub in_flight: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadLetterStatus {
+    #[serde(flatten)]
+    pub depth: Depth,
+    pub oldest: Option<OldestDeadLetter>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OldestDeadLetter {
+    pub message_id: String,
+    pub age_seconds: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekCount {
+    pub week: String,
+    /// Requests the week index lists (answered or not).
+    pub requests: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SentReport {
+    pub week: String,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub message_id: Option<String>,
+}
+
+impl Operations {
+    /// Gathers the stage's status as of `now`.
+    pub async fn status(&self, now: DateTime<Utc>) -> Result<Status, OpsError> {
+        let (visible, in_flight) = queue_depth(&self.sqs, self.stack.output("QueueUrl")?).await?;
+        let dead_letters = self.dead_letters()?;
+        let peek = dead_letters.peek(1).await?;
+        let oldest = peek.messages.into_iter().next().map(|m| OldestDeadLetter {
+            age_seconds: m.sent_at.map_or(0, |t| (now - t).num_seconds().max(0)),
+            reason: m.reason_or_redrive().to_owned(),
+            message_id: m.message_id,
+        });
+        let this_week = WeekId::containing(now);
+        let last_week = this_week.previous();
+        Ok(Status {
+            stage: self.stack.stage.clone(),
+            stack: self.stack.name.clone(),
+            region: self.stack.region.clone(),
+            queue: Depth { visible, in_flight },
+            dead_letter_queue: DeadLetterStatus {
+                depth: Depth {
+                    visible: peek.approximate_total,
+                    in_flight: peek.approximate_in_flight,
+                },
+                oldest,
+            },
+            this_week: self.count_week(this_week).await?,
+            last_week: self.count_week(last_week).await?,
+            last_report: self.last_report(this_week).await?,
+        })
+    }
+
+    /// Requests of `week`, counted on the week index (no item is read).
+    async fn count_week(&self, week: WeekId) -> Result<WeekCount, OpsError> {
+        let mut pages = self
+            .dynamodb
+            .query()
+            .table_name(self.stack.output("TableName")?)
+            .index_name(WEEK_INDEX)
+            .key_condition_expression("#week = :week")
+            .expression_attribute_names("#week", attr::WEEK)
+            .expression_attribute_values(":week", AttributeValue::S(week.to_string()))
+            .select(Select::Count)
+            .into_paginator()
+            .send();
+        let mut requests = 0;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(aws_failed("count the week's requests"))?;
+            requests += u64::try_from(page.count).unwrap_or(0);
+        }
+        Ok(WeekCount {
+            week: week.to_string(),
+            requests,
+        })
+    }
+
+    /// The newest week, from `from` back, whose report marker says sent.
+    async fn last_report(&self, from: WeekId) -> Result<Option<SentReport>, OpsError> {
+        let table = self.stack.output("TableName")?;
+        let mut week = from;
+        for _ in 0..REPORT_WEEKS_BACK {
+            let item = self
+                .dynamodb
+                .get_item()
+                .table_name(table)
+                .key(attr::PK, AttributeValue::S(report_key(week)))
+                .send()
+                .await
+                .map_err(aws_failed("read a report marker"))?
+                .item
+                .unwrap_or_default();
+            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+            if text(report_marker::STATUS).as_deref() == Some(report_marker::SENT) {
+                return Ok(Some(SentReport {
+                    week: week.to_string(),
+                    sent_at: item
+                        .get(report_marker::SENT_AT)
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|n| n.parse().ok())
+                        .and_then(DateTime::from_timestamp_millis),
+                    message_id: text(report_marker::MESSAGE_ID),
+                }));
+            }
+            week = week.previous();
+        }
+        Ok(None)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "Stage {} ({} in {})",
+            self.stage, self.stack, self.region
+        )?;
+        writeln!(
+            f,
+            "  event queue        {} waiting, {} in flight",
+            self.queue.visible, self.queue.in_flight
+        )?;
+        let dlq = &self.dead_letter_queue;
+        write!(
+            f,
+            "  dead-letter queue  {} waiting, {} in flight",
+            dlq.depth.visible, dlq.depth.in_flight
+        )?;
+        match &dlq.oldest {
+            Some(oldest) => writeln!(
+                f,
+                "; oldest {} old: {}\n                     (cv-analytics dlq list, then dlq redrive after a fix)",
+                age(oldest.age_seconds),
+                oldest.reason
+            )?,
+            None => writeln!(f)?,
+        }
+        writeln!(
+            f,
+            "  requests stored    {} this week ({}), {} last week ({})",
+            self.this_week.requests,
+            self.this_week.week,
+            self.last_week.requests,
+            self.last_week.week
+        )?;
+        match &self.last_report {
+            Some(report) => writeln!(
+                f,
+                "  last report sent   {} at {}",
+                report.week,
+                report.sent_at.map_or_else(
+                    || "an unknown time".to_owned(),
+                    |t| t.format("%Y-%m-%d %H:%M UTC").to_string()
+                )
+            ),
+            None => writeln!(
+                f,
+                "  last report sent   none in the last {REPORT_WEEKS_BACK} weeks (cv-analytics backfill --from .. --to ..)"
+            ),
+        }
+    }
+}
+
+/// `95` as `1 min 35 s`, `90000` as `1 d 1 h`.
+pub fn age(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3_600 => format!("{} min {} s", s / 60, s % 60),
+        s if s < 86_400 => format!("{} h {} min", s / 3_600, s % 3_600 / 60),
+        s => format!("{} d {} h", s / 86_400, s % 86_400 / 3_600),
+    }
+}
