@@ -1,6 +1,7 @@
 //! The reporter against moto with the real SDK clients: records written by the processor's own
 //! code path, the handler invoked with the scheduled-event fixture, the email read back from
-//! the emulator; one email for two (and for concurrent) invocations; an empty week; a dry run.
+//! the emulator; one email for two invocations (and, on DynamoDB Local, whose conditional writes
+//! are atomic where moto's are not, for two instances racing); an empty week; a dry run.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed step fails the test
 
 mod support;
@@ -190,22 +191,6 @@ async fn the_scheduled_report_is_read_from_dynamodb_and_sent_once_through_ses() 
     ] {
         assert!(html.contains(fragment), "email lacks {fragment:?}");
     }
-}
-
-#[tokio::test]
-async fn concurrent_invocations_for_one_week_send_one_email() {
-    let h = harness().await;
-    ingest(&h.processor, &workload()[..60]).await;
-    let request = ReportRequest {
-        week: "2025-W45".parse().unwrap(),
-        dry_run: false,
-        force: false,
-    };
-    let now = at("2025-11-10T07:00:00Z");
-    let (a, b) = tokio::join!(h.reporter.run(request, now), h.reporter.run(request, now));
-    let outcomes = [a.unwrap().outcome, b.unwrap().outcome];
-    assert!(outcomes.contains(&Outcome::Sent), "{outcomes:?}");
-    assert_eq!(h.moto.sent_emails().len(), 1, "{outcomes:?}");
 }
 
 #[tokio::test]
