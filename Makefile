@@ -50,7 +50,7 @@ FUZZ_SANITIZER ?= address
 # The fixture that `make invoke-processor` / `make invoke-reporter` sends.
 FIXTURE ?=
 
-.PHONY: reliability fuzz fuzz-tools status dlq redrive backfill ops
+.PHONY: bench reliability fuzz fuzz-tools status dlq redrive backfill ops
 .PHONY: demo screenshot chromium watch-processor invoke-processor invoke-reporter
 .PHONY: help tools build-tools arm64-target test lint fmt build preview bench-reporter deploy destroy
 
@@ -84,7 +84,7 @@ reliability: tools ## Fault run at full size: EVENTS (10000) through SQS while F
 fuzz: fuzz-tools ## Run cargo fuzz target FUZZ_TARGET (parse_event|merge_events) for FUZZ_SECONDS (60) or FUZZ_RUNS executions
 	@mkdir -p fuzz/corpus/$(FUZZ_TARGET) fuzz/seeds/$(FUZZ_TARGET)
 	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O -s $(FUZZ_SANITIZER) $(FUZZ_TARGET) corpus/$(FUZZ_TARGET) seeds/$(FUZZ_TARGET) \
-		$(if $(filter parse_event,$(FUZZ_TARGET)),../processor/tests/poison) -- -max_len=17000 -print_final_stats=1 \
+		$(if $(filter parse_event,$(FUZZ_TARGET)),../processor/tests/poison) -- -max_len=$(if $(filter parse_event,$(FUZZ_TARGET)),17000,512) -print_final_stats=1 \
 		$(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_SECONDS))
 
 # cargo fuzz builds with nightly-only flags (-Zsanitizer=address); the machine's one toolchain is
@@ -155,6 +155,13 @@ build: build-tools arm64-target ## Build every Lambda for arm64 in release mode 
 preview: ## Render WEEK (e.g. WEEK=2025-W45) from TABLE_NAME to target/preview/ without sending
 	@test -n "$(WEEK)" || { echo "usage: make preview WEEK=2025-W45 TABLE_NAME=<table>"; exit 2; }
 	cargo run --locked -p reporter --bin preview -- $(WEEK) target/preview
+
+bench: tools build-tools arm64-target ## Measure in release and write BENCHMARKS.md: sizes, cold starts, DynamoDB units, scaling, cost, ceiling
+	cargo lambda build --release --arm64 --locked --output-format zip --bin processor --bin reporter --bin minimal-lambda
+	cargo build --release --locked --bin processor --bin reporter --bin minimal-lambda --bin bench
+	@mkdir -p target/bench
+	cargo bench --locked -p reporter --bench scale | tee target/bench/reporter-scale.txt
+	target/release/bench
 
 bench-reporter: ## Aggregate and render 10k, 100k and 1M synthetic requests: time and peak memory
 	cargo bench --locked -p reporter --bench scale

@@ -8,14 +8,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_sqs::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sqs::error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use chrono::{DateTime, Duration, Utc};
 use cv_analytics::{Operations, Stack};
-use local_aws::{Moto, create_email_identity, deploy_stack, scan_request_records};
+use local_aws::{Moto, create_email_identity, deploy_stack, scan_request_records, sqs_event};
 use processor::dynamo::DynamoRecordStore;
 use processor::sqs::SqsDeadLetterQueue;
 use processor::store::RecordStore;
@@ -64,23 +63,6 @@ async fn store(stage: &Stage, records: &[RequestRecord]) {
     }
 }
 
-fn sqs_event(bodies: &[String]) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    event.records = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let mut m = SqsMessage::default();
-            m.message_id = Some(format!("source-{i}"));
-            m.body = Some(body.clone());
-            m.attributes
-                .insert("MessageGroupId".into(), "analytics".into());
-            m
-        })
-        .collect();
-    event
-}
-
 /// The deployed processor's code path, with the stage's table and dead-letter queue.
 fn processor(stage: &Stage) -> processor::Processor<DynamoRecordStore, SqsDeadLetterQueue> {
     let table = stage.ops.stack.output("TableName").unwrap();
@@ -117,7 +99,7 @@ async fn drain(stage: &Stage, now: DateTime<Utc>) -> Vec<String> {
             return bodies;
         }
         let batch: Vec<String> = messages.iter().map(|m| m.body.clone().unwrap()).collect();
-        let outcome = processor.process(sqs_event(&batch), now).await.unwrap();
+        let outcome = processor.process(sqs_event(&batch, 0), now).await.unwrap();
         assert!(outcome.response.batch_item_failures.is_empty());
         for m in &messages {
             stage
@@ -199,7 +181,7 @@ async fn status_shows_what_was_seeded() {
         r#"{"eventType":"click"}"#.to_string(),
     ];
     processor(&stage)
-        .process(sqs_event(&poison), now)
+        .process(sqs_event(&poison, 0), now)
         .await
         .unwrap();
     let summaries = stage
@@ -257,7 +239,7 @@ async fn dead_letters_are_listed_shown_and_redriven() {
         ),
     ];
     processor(&stage)
-        .process(sqs_event(&poison), now)
+        .process(sqs_event(&poison, 0), now)
         .await
         .unwrap();
     let dead_letters = stage.ops.dead_letters().unwrap();

@@ -9,6 +9,7 @@
 pub mod emf;
 pub mod faults;
 pub mod runtime_api;
+pub mod wire;
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -415,4 +416,24 @@ pub async fn deploy_stack(
         }
     }
     Err("the stack did not complete in 60 s".into())
+}
+
+/// An SQS event for the processor holding `bodies`, with message ids `m-<first_id>`, `m-<first_id
+/// + 1>`, ... and the producer's message group, as Lambda's event source mapping delivers them.
+pub fn sqs_event(bodies: &[String], first_id: usize) -> aws_lambda_events::sqs::SqsEvent {
+    let mut event = aws_lambda_events::sqs::SqsEvent::default();
+    event.records = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut message = aws_lambda_events::sqs::SqsMessage::default();
+            message.message_id = Some(format!("m-{}", first_id + i));
+            message.body = Some(body.clone());
+            message
+                .attributes
+                .insert("MessageGroupId".into(), "analytics".into());
+            message
+        })
+        .collect();
+    event
 }

@@ -5,15 +5,12 @@
 
 mod support;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use local_aws::wire::WireCounter;
 use local_aws::{DynamoDbLocal, Moto, create_fifo_queue, create_table, scan_request_records};
 use processor::Processor;
 use processor::dead_letter::{InMemoryDeadLetters, REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE};
@@ -26,51 +23,13 @@ use shared_types::{AnalyticsEvent, RequestRecord};
 use support::scenario::{BASE_MS, model, scenario};
 use support::{bodies, config, failed_ids, fixture, fixture_now, sqs_event};
 
-/// Counts the requests a client puts on the wire, by operation name.
-#[derive(Debug, Clone, Default)]
-struct RequestCounter(Arc<Mutex<HashMap<String, usize>>>);
-
-impl RequestCounter {
-    fn count(&self, operation: &str) -> usize {
-        self.0.lock().unwrap().get(operation).copied().unwrap_or(0)
-    }
-
-    fn total(&self) -> usize {
-        self.0.lock().unwrap().values().sum()
-    }
-
-    fn reset(&self) {
-        self.0.lock().unwrap().clear();
-    }
-}
-
-impl Intercept for RequestCounter {
-    fn name(&self) -> &'static str {
-        "RequestCounter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let operation = cfg
-            .load::<Metadata>()
-            .map(|m| m.name().to_owned())
-            .unwrap_or_default();
-        *self.0.lock().unwrap().entry(operation).or_default() += 1;
-        Ok(())
-    }
-}
-
 struct Harness {
     _moto: Moto,
     dynamodb: aws_sdk_dynamodb::Client,
     sqs: aws_sdk_sqs::Client,
     table: String,
     dlq_url: String,
-    counter: RequestCounter,
+    counter: WireCounter,
     processor: Processor<DynamoRecordStore, SqsDeadLetterQueue>,
 }
 
@@ -78,7 +37,7 @@ impl Harness {
     async fn start() -> Self {
         let moto = Moto::start();
         let sdk = moto.sdk_config().await;
-        let counter = RequestCounter::default();
+        let counter = WireCounter::default();
         let dynamodb = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(&sdk)
                 .interceptor(counter.clone())
@@ -296,8 +255,8 @@ async fn write_requests_sent_to_dynamodb_per_event_and_per_request() {
     for batch in interleaved.chunks(10) {
         assert!(h.run(batch).await.is_empty());
     }
-    let same_batch = h.counter.count("UpdateItem");
-    let same_batch_total = h.counter.total();
+    let same_batch = h.counter.tally().count("UpdateItem");
+    let same_batch_total = h.counter.tally().total_requests();
     assert_eq!(h.records().await.len(), N);
     h.counter.reset();
 
@@ -311,8 +270,8 @@ async fn write_requests_sent_to_dynamodb_per_event_and_per_request() {
     for batch in queries.chunks(10).chain(responses.chunks(10)) {
         assert!(h.run(batch).await.is_empty());
     }
-    let split = h.counter.count("UpdateItem");
-    let split_total = h.counter.total();
+    let split = h.counter.tally().count("UpdateItem");
+    let split_total = h.counter.tally().total_requests();
     assert_eq!(h.records().await.len(), 2 * N);
 
     let events = 2 * N;

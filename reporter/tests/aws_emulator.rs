@@ -6,7 +6,6 @@
 
 mod support;
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use local_aws::{Moto, create_email_identity, create_fifo_queue, create_table};
 use processor::Processor;
 use processor::dynamo::DynamoRecordStore;
@@ -72,17 +71,11 @@ async fn ingest<D: processor::dead_letter::DeadLetterQueue>(
     events: &[AnalyticsEvent],
 ) {
     for (n, chunk) in events.chunks(10).enumerate() {
-        let mut event = SqsEvent::default();
-        event.records = chunk
+        let bodies: Vec<String> = chunk
             .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let mut message = SqsMessage::default();
-                message.message_id = Some(format!("m-{n}-{i}"));
-                message.body = Some(serde_json::to_string(e).unwrap());
-                message
-            })
+            .map(|e| serde_json::to_string(e).unwrap())
             .collect();
+        let event = local_aws::sqs_event(&bodies, n * 10);
         let outcome = processor
             .process(event, at("2025-11-10T06:00:00Z"))
             .await

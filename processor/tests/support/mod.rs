@@ -3,7 +3,7 @@
 
 pub mod scenario;
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::SqsEvent;
 use chrono::{DateTime, Utc};
 use processor::Config;
 
@@ -14,24 +14,7 @@ pub fn fixture(name: &str) -> SqsEvent {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// An SQS event holding `bodies`, with message ids `m-0`, `m-1`, ... after `first_id`.
-pub fn sqs_event(bodies: &[String], first_id: usize) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    event.records = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let mut message = SqsMessage::default();
-            message.message_id = Some(format!("m-{}", first_id + i));
-            message.body = Some(body.clone());
-            message
-                .attributes
-                .insert("MessageGroupId".into(), "analytics".into());
-            message
-        })
-        .collect();
-    event
-}
+pub use local_aws::sqs_event;
 
 /// The bodies of an SQS event, in order.
 pub fn bodies(event: &SqsEvent) -> Vec<String> {

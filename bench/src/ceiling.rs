@@ -1,0 +1,64 @@
+//! The ingest ceiling, simulated: how many requests a second the pipeline keeps up with, given
+//! the measured processor batch time and index write units, under the two structural limits:
+//!
+//! - **one FIFO message group**: Lambda processes a group one batch (at most 10 messages) at a
+//!   time, so the group drains at `10 / batch time` messages a second, whatever the concurrency;
+//! - **the week index's partition key**: every request of a week writes the same index key once,
+//!   and one partition key takes about 1,000 write units a second.
+//!
+//! The simulation steps one second at a time for ten minutes: requests arrive at a constant
+//! rate, each limit drains what it can, and the backlog is what is left.
+
+/// Published limit of one partition key (base table or index), write units a second.
+pub const PARTITION_WRU_PER_SECOND: f64 = 1_000.0;
+/// SQS FIFO without high-throughput mode: messages a second with batches of 10.
+pub const FIFO_MESSAGES_PER_SECOND: f64 = 3_000.0;
+
+/// What the pipeline is made of.
+#[derive(Debug, Clone, Copy)]
+pub struct Pipeline {
+    /// Messages (events) per request.
+    pub events_per_request: f64,
+    /// The processor's time for a full batch of 10, in milliseconds.
+    pub batch_ms: f64,
+    /// Index write units per request.
+    pub index_wru_per_request: f64,
+    /// Message groups the producer uses.
+    pub groups: u32,
+    /// Week-key shards the index is spread over.
+    pub week_shards: u32,
+}
+
+impl Pipeline {
+    /// Requests a second each limit sustains.
+    pub fn limits(&self) -> [(&'static str, f64); 3] {
+        let group =
+            f64::from(self.groups) * 10.0 / (self.batch_ms / 1_000.0) / self.events_per_request;
+        let index = f64::from(self.week_shards) * PARTITION_WRU_PER_SECOND
+            / self.index_wru_per_request.max(f64::EPSILON);
+        let fifo = FIFO_MESSAGES_PER_SECOND / self.events_per_request;
+        [
+            ("message groups (one batch at a time each)", group),
+            ("week index partition keys", index),
+            ("SQS FIFO queue throughput", fifo),
+        ]
+    }
+
+    /// The binding limit and its rate.
+    pub fn ceiling(&self) -> (&'static str, f64) {
+        self.limits()
+            .into_iter()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or(("none", f64::INFINITY))
+    }
+
+    /// Backlog (requests waiting) after `seconds` at `rate` requests a second.
+    pub fn backlog_after(&self, rate: f64, seconds: u32) -> f64 {
+        let (_, capacity) = self.ceiling();
+        let mut backlog = 0.0f64;
+        for _ in 0..seconds {
+            backlog = (backlog + rate - capacity).max(0.0);
+        }
+        backlog
+    }
+}

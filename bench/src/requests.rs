@@ -1,0 +1,281 @@
+//! DynamoDB requests and write units per request, counted on the wire against DynamoDB Local
+//! (AWS's own engine, which reports consumed capacity) for the demo's workload.
+//!
+//! The pipeline's design: the processor's real handler and DynamoDB adapter on the project's
+//! table (`KEYS_ONLY` week index), with both halves of a request in one batch, with the halves in
+//! different batches, and with the demo's message stream as delivered (duplicates, responses
+//! before queries, malformed messages).
+//!
+//! The old design, replayed: per answered request a put into an interim table, a get, a put of
+//! the final record into a table whose week index projects ALL, and a delete of the interim item;
+//! an unanswered request is one put that expires unseen. The items carry the same fields.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use demo::workload::Workload;
+use local_aws::sqs_event;
+use processor::Processor;
+use processor::dead_letter::InMemoryDeadLetters;
+use processor::dynamo::DynamoRecordStore;
+use shared_types::record::DEFAULT_TTL_DAYS;
+use shared_types::{AnalyticsEvent, RequestRecord};
+
+use local_aws::wire::{Tally, WireCounter};
+
+/// One arrangement's figures.
+#[derive(Debug, Clone)]
+pub struct Arrangement {
+    pub name: &'static str,
+    pub requests: usize,
+    pub answered: usize,
+    pub events: usize,
+    pub tally: Tally,
+    /// Requests attributable to the answered requests: all of them, less one per unanswered
+    /// request (which every arrangement writes once).
+    pub answered_requests: f64,
+}
+
+impl Arrangement {
+    pub fn requests_per_request(&self) -> f64 {
+        self.tally.total_requests() as f64 / self.requests as f64
+    }
+
+    pub fn requests_per_answered(&self) -> f64 {
+        self.answered_requests / self.answered.max(1) as f64
+    }
+
+    pub fn wru_per_request(&self) -> f64 {
+        self.tally.wru() / self.requests as f64
+    }
+}
+
+fn body(event: AnalyticsEvent) -> String {
+    serde_json::to_string(&event).unwrap_or_default()
+}
+
+/// Runs `batches` through the processor's handler against `table`.
+async fn process(client: &Client, table: &str, batches: &[Vec<String>]) -> Result<(), String> {
+    let processor = Processor::new(
+        DynamoRecordStore::new(client.clone(), table),
+        InMemoryDeadLetters::new(),
+        &processor::Config {
+            table_name: table.into(),
+            dead_letter_queue_url: "dlq.fifo".into(),
+            ttl_days: DEFAULT_TTL_DAYS,
+            write_concurrency: processor::config::DEFAULT_WRITE_CONCURRENCY,
+        },
+    );
+    // Far enough ahead that no generated timestamp is "in the future".
+    let now = chrono::Utc::now() + chrono::Duration::days(3650);
+    let mut first = 0;
+    for batch in batches {
+        let outcome = processor
+            .process(sqs_event(batch, first), now)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !outcome.response.batch_item_failures.is_empty() {
+            return Err(format!("{} writes failed", outcome.summary.retried));
+        }
+        first += batch.len();
+    }
+    Ok(())
+}
+
+/// The three arrangements of the pipeline's design, each on a fresh table.
+pub async fn new_design(
+    client: &Client,
+    counter: &WireCounter,
+    workload: &Workload,
+) -> Result<Vec<Arrangement>, String> {
+    let requests = workload.requests.len();
+    let answered = workload
+        .requests
+        .iter()
+        .filter(|r| r.response.is_some())
+        .count();
+
+    // Both halves of a request in one batch of 10 (an answered request never straddles two).
+    let mut same: Vec<Vec<String>> = vec![Vec::new()];
+    for r in &workload.requests {
+        let mut halves = vec![body(AnalyticsEvent::Query(r.query.clone()))];
+        halves.extend(
+            r.response
+                .clone()
+                .map(|s| body(AnalyticsEvent::Response(s))),
+        );
+        if same.last().is_some_and(|b| b.len() + halves.len() > 10) {
+            same.push(Vec::new());
+        }
+        if let Some(batch) = same.last_mut() {
+            batch.extend(halves);
+        }
+    }
+    // Every query first, then every response: never in one batch.
+    let split_events: Vec<String> = workload
+        .requests
+        .iter()
+        .map(|r| body(AnalyticsEvent::Query(r.query.clone())))
+        .chain(workload.requests.iter().filter_map(|r| {
+            r.response
+                .clone()
+                .map(|s| body(AnalyticsEvent::Response(s)))
+        }))
+        .collect();
+    let split: Vec<Vec<String>> = split_events.chunks(10).map(<[String]>::to_vec).collect();
+    let stream: Vec<Vec<String>> = workload
+        .messages
+        .chunks(10)
+        .map(|c| c.iter().map(|m| m.body.clone()).collect())
+        .collect();
+
+    let mut results = Vec::new();
+    for (i, (name, batches)) in [
+        ("both halves in one batch", same),
+        ("halves in different batches", split),
+        ("demo stream as delivered", stream),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let table = format!("records-{i}");
+        local_aws::create_table(client, &table).await;
+        counter.reset();
+        process(client, &table, &batches).await?;
+        let tally = counter.tally();
+        // Per answered request: what the answered requests cost beyond one write each.
+        let answered_requests = tally.total_requests() as f64 - (requests - answered) as f64;
+        results.push(Arrangement {
+            name,
+            requests,
+            answered,
+            events: batches.iter().map(Vec::len).sum(),
+            tally,
+            answered_requests,
+        });
+    }
+    Ok(results)
+}
+
+fn key(name: &str, key_type: KeyType) -> Result<KeySchemaElement, String> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn string_attribute(name: &str) -> Result<AttributeDefinition, String> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// The old design's two tables: the interim one, and the records with an ALL-projection index.
+async fn old_tables(client: &Client) -> Result<(), String> {
+    client
+        .create_table()
+        .table_name("old-interim")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("requestId")?)
+        .key_schema(key("requestId", KeyType::Hash)?)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    client
+        .create_table()
+        .table_name("old-records")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("pk")?)
+        .attribute_definitions(string_attribute("week")?)
+        .key_schema(key("pk", KeyType::Hash)?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("week-index")
+                .key_schema(key("week", KeyType::Hash)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .map_err(|e| e.to_string())?,
+        )
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The old design's calls for the workload's requests.
+pub async fn old_design(
+    client: &Client,
+    counter: &WireCounter,
+    workload: &Workload,
+) -> Result<Arrangement, String> {
+    old_tables(client).await?;
+    counter.reset();
+    let failed = |e: &dyn std::fmt::Display| e.to_string();
+    for r in &workload.requests {
+        let interim = serde_dynamo::to_item(&r.query).map_err(|e| failed(&e))?;
+        client
+            .put_item()
+            .table_name("old-interim")
+            .set_item(Some(interim))
+            .send()
+            .await
+            .map_err(|e| failed(&e))?;
+        let Some(response) = &r.response else {
+            continue;
+        };
+        client
+            .get_item()
+            .table_name("old-interim")
+            .key(
+                "requestId",
+                aws_sdk_dynamodb::types::AttributeValue::S(r.query.request_id.clone()),
+            )
+            .send()
+            .await
+            .map_err(|e| failed(&e))?;
+        let record = RequestRecord::from_events(Some(&r.query), Some(response), DEFAULT_TTL_DAYS)
+            .ok_or("a record")?;
+        let item = serde_dynamo::to_item(&record).map_err(|e| failed(&e))?;
+        client
+            .put_item()
+            .table_name("old-records")
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| failed(&e))?;
+        client
+            .delete_item()
+            .table_name("old-interim")
+            .key(
+                "requestId",
+                aws_sdk_dynamodb::types::AttributeValue::S(r.query.request_id.clone()),
+            )
+            .send()
+            .await
+            .map_err(|e| failed(&e))?;
+    }
+    let tally = counter.tally();
+    let requests = workload.requests.len();
+    let answered = workload
+        .requests
+        .iter()
+        .filter(|r| r.response.is_some())
+        .count();
+    Ok(Arrangement {
+        name: "old design (replayed)",
+        requests,
+        answered,
+        events: requests + answered,
+        answered_requests: tally.total_requests() as f64 - (requests - answered) as f64,
+        tally,
+    })
+}
