@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use aws_sdk_sqs::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_sqs::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sqs::error::BoxError;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use chrono::{DateTime, Duration, Utc};
 use cv_analytics::{Operations, Stack};
 use local_aws::{Moto, create_email_identity, deploy_stack, scan_request_records, sqs_event};
@@ -137,10 +136,7 @@ async fn send(stage: &Stage, url_output: &'static str, bodies: &[String]) {
 fn command(moto: &Moto, args: &[&str]) -> (bool, String, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_cv-analytics"))
         .args(args)
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .envs(moto.client_env())
         .env_remove("STAGE")
         .env_remove("REPORT_RECIPIENTS")
         .output()
@@ -314,9 +310,7 @@ impl Intercept for FailDeletes {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let is_delete = cfg
-            .load::<Metadata>()
-            .is_some_and(|m| m.name() == "DeleteMessageBatch");
+        let is_delete = local_aws::wire::operation(cfg) == "DeleteMessageBatch";
         if is_delete && self.seen.fetch_add(1, Ordering::SeqCst) >= self.allowed {
             return Err("the connection dropped (injected)".into());
         }

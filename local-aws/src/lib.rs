@@ -120,6 +120,17 @@ impl Moto {
     pub async fn sdk_config(&self) -> SdkConfig {
         local_sdk_config(&self.endpoint).await
     }
+
+    /// The same, as the environment of a child process (a function binary, the maintainer
+    /// command): the endpoint, the region and dummy credentials.
+    pub fn client_env(&self) -> [(&'static str, &str); 4] {
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ]
+    }
 }
 
 /// A running DynamoDB Local (AWS's own DynamoDB engine, in memory): where moto's fidelity is

@@ -91,6 +91,13 @@ impl WireCounter {
     }
 }
 
+/// The name of the operation (`UpdateItem`, `DeleteMessageBatch`, ...) an interceptor sees.
+pub fn operation(cfg: &ConfigBag) -> String {
+    cfg.load::<Metadata>()
+        .map(|m| m.name().to_owned())
+        .unwrap_or_default()
+}
+
 impl Intercept for WireCounter {
     fn name(&self) -> &'static str {
         "WireCounter"
@@ -122,11 +129,7 @@ impl Intercept for WireCounter {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = cfg
-            .load::<Metadata>()
-            .map(|m| m.name().to_owned())
-            .unwrap_or_default();
-        *self.lock().requests.entry(operation).or_default() += 1;
+        *self.lock().requests.entry(operation(cfg)).or_default() += 1;
         Ok(())
     }
 

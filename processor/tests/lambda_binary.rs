@@ -19,20 +19,13 @@ async fn a_batch_writes_one_valid_emf_line_with_its_counts() {
     let api = RuntimeApi::start();
     let fixture = format!("{}/events/with-poison.json", env!("CARGO_MANIFEST_DIR"));
     api.push(std::fs::read_to_string(fixture).unwrap());
-    let process = LambdaProcess::start(
-        env!("CARGO_BIN_EXE_processor"),
-        &api,
-        128,
-        &[
-            ("TABLE_NAME", "records"),
-            ("DEAD_LETTER_QUEUE_URL", &dlq),
-            ("STAGE", "test"),
-            ("AWS_ENDPOINT_URL", &moto.endpoint),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ],
-    );
+    let mut vars = vec![
+        ("TABLE_NAME", "records"),
+        ("DEAD_LETTER_QUEUE_URL", dlq.as_str()),
+        ("STAGE", "test"),
+    ];
+    vars.extend(moto.client_env());
+    let process = LambdaProcess::start(env!("CARGO_BIN_EXE_processor"), &api, 128, &vars);
     let invocations = api
         .wait_for(1, Duration::from_secs(60))
         .unwrap_or_else(|e| panic!("{e}\n{}", process.lines().join("\n")));

@@ -42,21 +42,14 @@ async fn each_run_writes_one_valid_emf_line_with_its_outcome() {
     let event = std::fs::read_to_string(fixture).unwrap();
     api.push(event.clone());
     api.push(event);
-    let process = LambdaProcess::start(
-        env!("CARGO_BIN_EXE_reporter"),
-        &api,
-        256,
-        &[
-            ("TABLE_NAME", "records"),
-            ("REPORT_SENDER", "reports@example.dev"),
-            ("REPORT_RECIPIENTS", "owner@example.dev"),
-            ("STAGE", "test"),
-            ("AWS_ENDPOINT_URL", &moto.endpoint),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ],
-    );
+    let mut vars = vec![
+        ("TABLE_NAME", "records"),
+        ("REPORT_SENDER", "reports@example.dev"),
+        ("REPORT_RECIPIENTS", "owner@example.dev"),
+        ("STAGE", "test"),
+    ];
+    vars.extend(moto.client_env());
+    let process = LambdaProcess::start(env!("CARGO_BIN_EXE_reporter"), &api, 256, &vars);
     let invocations = api
         .wait_for(2, Duration::from_secs(60))
         .unwrap_or_else(|e| panic!("{e}\n{}", process.lines().join("\n")));
