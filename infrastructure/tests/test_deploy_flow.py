@@ -75,6 +75,7 @@ class DeployFlow(unittest.TestCase):
         self.assertEqual(processor["Environment"]["Variables"], {
             "TABLE_NAME": outputs["TableName"],
             "DEAD_LETTER_QUEUE_URL": outputs["DeadLetterQueueUrl"],
+            "STAGE": "dev",
         })
         reporter = lam.get_function_configuration(FunctionName="cv-analytics-dev-reporter")
         self.assertEqual(reporter["Role"], outputs["ReporterRoleArn"])
@@ -83,6 +84,7 @@ class DeployFlow(unittest.TestCase):
             "TABLE_NAME": outputs["TableName"],
             "REPORT_SENDER": "reports@example.dev",
             "REPORT_RECIPIENTS": "owner@example.dev,second@example.dev",
+            "STAGE": "dev",
         })
         # The queue's visibility timeout follows the processor's timeout (6 times).
         queue = self.moto.client("sqs").get_queue_attributes(
