@@ -17,7 +17,6 @@ use cv_analytics::dlq::DeadLetters;
 use indicatif::{ProgressBar, ProgressStyle};
 use local_aws::faults::{FaultCounts, FaultPlan, FaultyHttpClient};
 use local_aws::{Moto, create_email_identity, scan_request_records};
-use processor::dead_letter::REASON_ATTRIBUTE;
 use processor::dynamo::DynamoRecordStore;
 use processor::sqs::SqsDeadLetterQueue;
 use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
@@ -397,12 +396,12 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoE
     progress.finish();
 
     // After the outage: what SQS gave up on is moved back and processed again.
+    let dead_letters = DeadLetters::new(sqs.clone(), &dlq_url, &queue_url);
     let faults = match &faulty {
         None => None,
         Some((client, _)) => {
             client.heal();
             let (retried, rejected) = (counts.redelivered, counts.rejected);
-            let dead_letters = DeadLetters::new(sqs.clone(), &dlq_url, &queue_url);
             let (in_dead_letter_queue, _) = dead_letters.depth().await?;
             let redrive = dead_letters.redrive(false, |_| ()).await?;
             queue.drain(&processor, scheduled_at, &mut counts).await?;
@@ -480,42 +479,17 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoE
         deliveries,
         redelivered,
         records: scan_request_records(&dynamodb, &table).await,
-        dead_letters: read_dead_letters(&sqs, &dlq_url).await?,
+        dead_letters: dead_letters
+            .peek(usize::MAX)
+            .await?
+            .messages
+            .into_iter()
+            .map(|m| (m.body, m.reason.unwrap_or_default()))
+            .collect(),
         summary,
         faults,
         email,
         text,
         workload,
     })
-}
-
-async fn read_dead_letters(
-    sqs: &aws_sdk_sqs::Client,
-    dlq_url: &str,
-) -> Result<Vec<(String, String)>, DemoError> {
-    let mut found = Vec::new();
-    loop {
-        let received = sqs
-            .receive_message()
-            .queue_url(dlq_url)
-            .max_number_of_messages(10)
-            .message_attribute_names("All")
-            .visibility_timeout(300)
-            .send()
-            .await
-            .map_err(aws_failed("read the dead-letter queue"))?;
-        let messages = received.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return Ok(found);
-        }
-        for m in messages {
-            let reason = m
-                .message_attributes
-                .as_ref()
-                .and_then(|a| a.get(REASON_ATTRIBUTE))
-                .and_then(|v| v.string_value.clone())
-                .unwrap_or_default();
-            found.push((m.body.unwrap_or_default(), reason));
-        }
-    }
 }
