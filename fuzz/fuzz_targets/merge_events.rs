@@ -1,8 +1,9 @@
 //! Merging events into records, through the processor's own handler and its in-memory table
 //! (the same merge rules as the DynamoDB update expression): whatever the order of deliveries,
-//! however they are duplicated and cut into batches, the records equal the model built from each
-//! request's query and response (commutative), and delivering everything again changes nothing
-//! (idempotent).
+//! however they are duplicated and cut into batches, and however many different events of one
+//! kind a request has (producer retries that rebuilt an event), the records equal the model
+//! built from each request's lowest-ranked query and response (commutative), and delivering
+//! everything again changes nothing (idempotent).
 #![no_main]
 
 use std::collections::BTreeMap;
@@ -22,6 +23,9 @@ use shared_types::{
 const TTL_DAYS: u32 = 90;
 /// 2024-12-27: requests straddle the 2025-W01 year boundary.
 const BASE_MS: i64 = 1_735_257_600_000;
+/// How far a rebuilt event's timestamp may move from the first one's, either way: into another
+/// ISO week.
+const MAX_SHIFT_MS: i64 = 4 * 86_400_000;
 
 #[derive(Debug, Arbitrary)]
 struct RequestSpec {
@@ -39,6 +43,10 @@ struct RequestSpec {
     quality: Option<u8>,
     sources: Vec<String>,
     performance: Option<(u16, u16, bool)>,
+    /// Rebuilt queries: a timestamp shift (milliseconds, either way) and other text.
+    rebuilt_queries: Vec<(i32, String)>,
+    /// Rebuilt responses: a timestamp shift, match type, score, and vector matches.
+    rebuilt_responses: Vec<(i32, u8, u8, Option<u8>)>,
 }
 
 #[derive(Debug, Arbitrary)]
@@ -53,7 +61,7 @@ fn clip(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
-fn events(index: usize, spec: &RequestSpec) -> (Option<QueryEvent>, Option<ResponseEvent>) {
+fn events(index: usize, spec: &RequestSpec) -> (Vec<QueryEvent>, Vec<ResponseEvent>) {
     let request_id = format!("req-{index}");
     let timestamp = BASE_MS + i64::from(spec.offset_ms % (10 * 86_400_000));
     let session = |s: Option<u8>| s.map(|s| format!("s-{}", s % 4));
@@ -92,7 +100,39 @@ fn events(index: usize, spec: &RequestSpec) -> (Option<QueryEvent>, Option<Respo
             cache_hit: Some(hit),
         }),
     });
-    (query, response)
+    let mut queries: Vec<QueryEvent> = query.into_iter().collect();
+    let mut responses: Vec<ResponseEvent> = response.into_iter().collect();
+    if let Some(first) = queries.first().cloned() {
+        for (shift, text) in spec.rebuilt_queries.iter().take(3) {
+            let text = clip(text, 1_000);
+            queries.push(QueryEvent {
+                timestamp: first.timestamp + i64::from(*shift) % MAX_SHIFT_MS,
+                query: if text.trim().is_empty() {
+                    "rebuilt".into()
+                } else {
+                    text
+                },
+                metadata: QueryMetadata::default(),
+                ..first.clone()
+            });
+        }
+    }
+    if let Some(first) = responses.first().cloned() {
+        for &(shift, kind, score, vectors) in spec.rebuilt_responses.iter().take(3) {
+            responses.push(ResponseEvent {
+                timestamp: first.timestamp + i64::from(shift) % MAX_SHIFT_MS,
+                match_type: [MatchType::Full, MatchType::Partial, MatchType::None]
+                    [usize::from(kind % 3)],
+                match_score: u32::from(score % 101),
+                reasoning: "rebuilt".into(),
+                vector_matches: vectors.map(|v| u32::from(v % 6)),
+                metadata: ResponseMetadata::default(),
+                performance: None,
+                ..first.clone()
+            });
+        }
+    }
+    (queries, responses)
 }
 
 fn sqs_event(bodies: &[String], first_id: usize) -> SqsEvent {
@@ -142,25 +182,27 @@ fn deliver(
 }
 
 fuzz_target!(|input: Input| {
-    let Some(now) = DateTime::from_timestamp_millis(BASE_MS + 11 * 86_400_000) else {
+    let Some(now) = DateTime::from_timestamp_millis(BASE_MS + 16 * 86_400_000) else {
         return;
     };
     let mut model = BTreeMap::new();
     let mut bodies = Vec::new();
     for (index, spec) in input.requests.iter().take(12).enumerate() {
-        let (query, response) = events(index, spec);
-        if let Some(record) =
-            RequestRecord::from_events(query.as_ref(), response.as_ref(), TTL_DAYS)
-        {
+        let (queries, responses) = events(index, spec);
+        let first_query = queries.iter().min_by_key(|q| q.rank());
+        let first_response = responses.iter().min_by_key(|r| r.rank());
+        if let Some(record) = RequestRecord::from_events(first_query, first_response, TTL_DAYS) {
             model.insert(record.pk.clone(), record);
         }
         bodies.extend(
-            query
+            queries
+                .into_iter()
                 .map(AnalyticsEvent::Query)
                 .map(|e| serde_json::to_string(&e)),
         );
         bodies.extend(
-            response
+            responses
+                .into_iter()
                 .map(AnalyticsEvent::Response)
                 .map(|e| serde_json::to_string(&e)),
         );

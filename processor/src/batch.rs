@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use aws_lambda_events::sqs::SqsMessage;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use shared_types::record::EventRank;
 use shared_types::{AnalyticsEvent, QueryEvent, RequestRecord, ResponseEvent};
 
 use crate::dead_letter::Rejection;
@@ -57,9 +57,9 @@ impl RequestDraft {
 
     fn add(&mut self, event: AnalyticsEvent, message: SourceMessage) {
         match event {
-            AnalyticsEvent::Query(q) => keep_first_by_content(&mut self.query, q, |q| q.timestamp),
+            AnalyticsEvent::Query(q) => keep_lowest_rank(&mut self.query, q, QueryEvent::rank),
             AnalyticsEvent::Response(r) => {
-                keep_first_by_content(&mut self.response, r, |r| r.timestamp)
+                keep_lowest_rank(&mut self.response, r, ResponseEvent::rank)
             }
         }
         self.messages.push(message);
@@ -125,20 +125,13 @@ pub fn parse_batch(
     Ok(batch)
 }
 
-/// Keeps one of two events of the same kind for the same request. Redeliveries are identical;
-/// should two differ, the earlier (then the smaller by content) wins whatever the order.
-fn keep_first_by_content<T: Serialize + PartialEq>(
-    slot: &mut Option<T>,
-    candidate: T,
-    timestamp: impl Fn(&T) -> i64,
-) {
+/// Keeps one of two events of the same kind for the same request: the one of lowest
+/// [`EventRank`], the rule the stored item follows too (`shared_types::record`), so folding in a
+/// batch and merging across batches keep the same event whatever the order.
+fn keep_lowest_rank<T>(slot: &mut Option<T>, candidate: T, rank: impl Fn(&T) -> EventRank) {
     let replace = match slot {
         None => true,
-        Some(existing) if *existing == candidate => false,
-        Some(existing) => {
-            let key = |e: &T| (timestamp(e), serde_json::to_string(e).unwrap_or_default());
-            key(&candidate) < key(existing)
-        }
+        Some(existing) => rank(&candidate) < rank(existing),
     };
     if replace {
         *slot = Some(candidate);

@@ -1,15 +1,37 @@
-//! [`DynamoRecordStore`]: the [`RecordStore`] on a DynamoDB table, one `UpdateItem` per write.
+//! [`DynamoRecordStore`]: the [`RecordStore`] on a DynamoDB table, one conditional `UpdateItem`
+//! per write in every ordinary case.
 //!
-//! `UpdateItem` creates the item when it is missing and sets only the attributes named, so a
-//! query and a response can each write their half without reading first, in either order.
+//! `UpdateItem` creates the item when it is missing and touches only the attributes named, so a
+//! query and a response can each write their half without reading first, in either order. The
+//! merge rules of [`shared_types::record`] become the update's condition:
+//! - each half is written only if no lower-ranked event of its kind is stored (the condition
+//!   compares the stored timestamp and digest with the image's);
+//! - a half is written whole: `SET` for what the event has, `REMOVE` for what it lacks;
+//! - a query sets the shared attributes (week, session, expiry); a response alone sets them with
+//!   `if_not_exists`, which is right unless a different response was stored before without a
+//!   query, a case the condition refuses.
+//!
+//! A refused condition returns the stored item (`ReturnValuesOnConditionCheckFailure=ALL_OLD`,
+//! no read units). When what the image still has to write wins against it, the write is sent
+//! again knowing whether a query is stored: once more at most, except when another writer
+//! changes the item in between. A half that lost, or that is already stored, is done.
+
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use shared_types::RequestRecord;
-use shared_types::record::attr;
+use shared_types::record::{Half, PROVISIONAL_UNTIL_QUERY, RankRef, Verdict, attr, compare};
 
 use crate::error::{FailureKind, ServiceFailure};
-use crate::store::{RecordStore, set_only_if_absent};
+use crate::store::RecordStore;
+
+/// Writes of one image before giving up to SQS's retry: each refusal means another writer
+/// changed the item between two of them.
+const MAX_ATTEMPTS: usize = 4;
+
+type Item = HashMap<String, AttributeValue>;
 
 /// Writes records to one DynamoDB table.
 #[derive(Debug, Clone)]
@@ -27,71 +49,259 @@ impl DynamoRecordStore {
     }
 }
 
+/// What a write assumes about the stored item's query half.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredQuery {
+    /// Nothing is known (the first attempt).
+    Unknown,
+    /// A refused attempt saw a query stored.
+    Present,
+    /// A refused attempt saw no query stored.
+    Absent,
+}
+
+/// Which halves of the image a write carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Halves {
+    pub query: bool,
+    pub response: bool,
+}
+
+impl Halves {
+    /// Every half the image has.
+    pub fn of(image: &RequestRecord) -> Self {
+        Self {
+            query: image.has_query(),
+            response: image.is_answered(),
+        }
+    }
+
+    fn carried(self) -> impl Iterator<Item = Half> {
+        [(self.query, Half::Query), (self.response, Half::Response)]
+            .into_iter()
+            .filter_map(|(carried, half)| carried.then_some(half))
+    }
+}
+
 /// The pieces of one `UpdateItem` request.
 #[derive(Debug, PartialEq)]
 pub struct MergeUpdate {
     pub key: AttributeValue,
     pub expression: String,
+    pub condition: String,
     pub names: Vec<(String, String)>,
     pub values: Vec<(String, AttributeValue)>,
 }
 
-/// Builds the update that merges `image` into the stored item: `SET #n = :v` for attributes
-/// the image owns, `SET #n = if_not_exists(#n, :v)` for the provisional ones.
-pub fn merge_update(image: &RequestRecord) -> Result<MergeUpdate, ServiceFailure> {
-    let item: std::collections::HashMap<String, AttributeValue> = serde_dynamo::to_item(image)
-        .map_err(|e| ServiceFailure::new(FailureKind::Permanent, format!("record: {e}")))?;
-    let mut attributes: Vec<(String, AttributeValue)> = item.into_iter().collect();
-    attributes.sort_by(|a, b| a.0.cmp(&b.0));
+/// Placeholders for attribute names and the image's values, one of each per attribute, made
+/// only when used: DynamoDB refuses a request that defines a placeholder it does not use.
+struct Placeholders<'a> {
+    item: &'a Item,
+    names: Vec<(String, String)>,
+    values: Vec<(String, AttributeValue)>,
+    by_name: HashMap<&'static str, String>,
+    by_value: HashMap<&'static str, String>,
+}
 
-    let mut key = None;
-    let mut clauses = Vec::with_capacity(attributes.len());
-    let mut names = Vec::with_capacity(attributes.len());
-    let mut values = Vec::with_capacity(attributes.len());
-    for (name, value) in attributes {
-        if name == attr::PK {
-            key = Some(value);
-            continue;
+impl<'a> Placeholders<'a> {
+    fn new(item: &'a Item) -> Self {
+        Self {
+            item,
+            names: Vec::new(),
+            values: Vec::new(),
+            by_name: HashMap::new(),
+            by_value: HashMap::new(),
         }
-        let (n, v) = (format!("#a{}", names.len()), format!(":v{}", values.len()));
-        clauses.push(if set_only_if_absent(image, &name) {
-            format!("{n} = if_not_exists({n}, {v})")
-        } else {
-            format!("{n} = {v}")
-        });
-        names.push((n, name));
-        values.push((v, value));
     }
-    let key =
-        key.ok_or_else(|| ServiceFailure::new(FailureKind::Permanent, "record has no key"))?;
+
+    /// The placeholder of the attribute's name.
+    fn name(&mut self, name: &'static str) -> String {
+        if let Some(known) = self.by_name.get(name) {
+            return known.clone();
+        }
+        let n = format!("#a{}", self.names.len());
+        self.names.push((n.clone(), name.to_owned()));
+        self.by_name.insert(name, n.clone());
+        n
+    }
+
+    /// The placeholder of the image's value of the attribute, when the image has one.
+    fn value(&mut self, name: &'static str) -> Option<String> {
+        if let Some(known) = self.by_value.get(name) {
+            return Some(known.clone());
+        }
+        let value = self.item.get(name)?.clone();
+        let v = format!(":v{}", self.values.len());
+        self.values.push((v.clone(), value));
+        self.by_value.insert(name, v.clone());
+        Some(v)
+    }
+}
+
+/// Builds the update that writes `halves` of `image`, assuming `stored_query` of the item.
+pub fn merge_update(
+    image: &RequestRecord,
+    halves: Halves,
+    stored_query: StoredQuery,
+) -> Result<MergeUpdate, ServiceFailure> {
+    let item: Item = serde_dynamo::to_item(image)
+        .map_err(|e| ServiceFailure::new(FailureKind::Permanent, format!("record: {e}")))?;
+    let key = item
+        .get(attr::PK)
+        .cloned()
+        .ok_or_else(|| ServiceFailure::new(FailureKind::Permanent, "record has no key"))?;
+    let mut p = Placeholders::new(&item);
+    let (mut set, mut remove, mut conditions) = (Vec::new(), Vec::new(), Vec::new());
+
+    for half in halves.carried() {
+        for &name in half.attributes() {
+            let n = p.name(name);
+            match p.value(name) {
+                Some(v) => set.push(format!("{n} = {v}")),
+                None => remove.push(n),
+            }
+        }
+        let (ts_name, digest_name) = half.rank_attributes();
+        let (ts, digest) = (p.name(ts_name), p.name(digest_name));
+        let (Some(ts_value), Some(digest_value)) = (p.value(ts_name), p.value(digest_name)) else {
+            return Err(ServiceFailure::new(
+                FailureKind::Permanent,
+                "record half without its timestamp or digest",
+            ));
+        };
+        // The stored event of this kind ranks no lower than the image's (see `compare`).
+        conditions.push(format!(
+            "(attribute_not_exists({ts}) OR {ts} > {ts_value} OR ({ts} = {ts_value} AND \
+             (attribute_not_exists({digest}) OR {digest} >= {digest_value})))"
+        ));
+    }
+
+    let shared = if halves.query {
+        Some("{n} = {v}")
+    } else {
+        match stored_query {
+            StoredQuery::Unknown => Some("{n} = if_not_exists({n}, {v})"),
+            StoredQuery::Absent => Some("{n} = {v}"),
+            StoredQuery::Present => None,
+        }
+    };
+    if let Some(form) = shared {
+        for &name in &PROVISIONAL_UNTIL_QUERY {
+            if let Some(v) = p.value(name) {
+                let n = p.name(name);
+                set.push(form.replace("{n}", &n).replace("{v}", &v));
+            }
+        }
+    }
+    if !halves.query {
+        let (query_ts, response_ts) = (p.name(attr::QUERY_TS), p.name(attr::RESPONSE_TS));
+        conditions.push(match stored_query {
+            // `if_not_exists` keeps the shared attributes of whoever wrote them: right when that
+            // is a query, or when nobody did; refused when it was another response.
+            StoredQuery::Unknown => {
+                format!("(attribute_exists({query_ts}) OR attribute_not_exists({response_ts}))")
+            }
+            StoredQuery::Absent => format!("attribute_not_exists({query_ts})"),
+            StoredQuery::Present => format!("attribute_exists({query_ts})"),
+        });
+    }
+
+    let mut expression = format!("SET {}", set.join(", "));
+    if !remove.is_empty() {
+        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+    }
     Ok(MergeUpdate {
         key,
-        expression: format!("SET {}", clauses.join(", ")),
-        names,
-        values,
+        expression,
+        condition: conditions.join(" AND "),
+        names: p.names,
+        values: p.values,
     })
 }
 
-impl RecordStore for DynamoRecordStore {
-    async fn merge(&self, image: &RequestRecord) -> Result<(), ServiceFailure> {
-        let update = merge_update(image)?;
+/// The rank of the stored event of `half` in a returned item.
+fn stored_rank(item: &Item, half: Half) -> Option<RankRef<'_>> {
+    let (ts, digest) = half.rank_attributes();
+    Some(RankRef {
+        timestamp: item.get(ts)?.as_n().ok()?.parse().ok()?,
+        digest: item
+            .get(digest)
+            .and_then(|d| d.as_s().ok())
+            .map(String::as_str),
+    })
+}
+
+/// What is left to write after a refusal that returned `old`: the halves of the image that
+/// still rank before what is stored (a half already stored is done), and whether a query is.
+pub fn after_refusal(image: &RequestRecord, halves: Halves, old: &Item) -> (Halves, StoredQuery) {
+    let still = |carried: bool, half| {
+        carried
+            && image
+                .rank(half)
+                .is_some_and(|rank| compare(rank, stored_rank(old, half)) == Verdict::Wins)
+    };
+    let left = Halves {
+        query: still(halves.query, Half::Query),
+        response: still(halves.response, Half::Response),
+    };
+    let stored_query = if old.contains_key(attr::QUERY_TS) {
+        StoredQuery::Present
+    } else {
+        StoredQuery::Absent
+    };
+    (left, stored_query)
+}
+
+impl DynamoRecordStore {
+    /// Sends one update; `Ok(None)` when it was applied, `Ok(Some(old))` when its condition was
+    /// refused (with the stored item, empty when there is none).
+    async fn send(&self, update: MergeUpdate) -> Result<Option<Item>, ServiceFailure> {
         let mut request = self
             .client
             .update_item()
             .table_name(&self.table_name)
             .key(attr::PK, update.key)
-            .update_expression(update.expression);
+            .update_expression(update.expression)
+            .condition_expression(update.condition)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         for (placeholder, name) in update.names {
             request = request.expression_attribute_names(placeholder, name);
         }
         for (placeholder, value) in update.values {
             request = request.expression_attribute_values(placeholder, value);
         }
-        request
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| ServiceFailure::from_sdk("DynamoDB UpdateItem", &e))
+        match request.send().await {
+            Ok(_) => Ok(None),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
+                    Ok(Some(refused.item().cloned().unwrap_or_default()))
+                }
+                _ => Err(ServiceFailure::from_sdk("DynamoDB UpdateItem", &err)),
+            },
+        }
+    }
+}
+
+impl RecordStore for DynamoRecordStore {
+    async fn merge(&self, image: &RequestRecord) -> Result<(), ServiceFailure> {
+        let (mut halves, mut stored_query) = (Halves::of(image), StoredQuery::Unknown);
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(old) = self
+                .send(merge_update(image, halves, stored_query)?)
+                .await?
+            else {
+                return Ok(());
+            };
+            (halves, stored_query) = after_refusal(image, halves, &old);
+            if !halves.query && !halves.response {
+                // What is stored ranks first, or is this very event: nothing is left to write.
+                return Ok(());
+            }
+        }
+        Err(ServiceFailure::new(
+            FailureKind::Transient,
+            format!("DynamoDB UpdateItem: the item changed under {MAX_ATTEMPTS} writes in a row"),
+        ))
     }
 }
 
@@ -112,34 +322,123 @@ mod tests {
         .unwrap()
     }
 
+    fn placeholder<'a>(update: &'a MergeUpdate, name: &str) -> &'a str {
+        &update.names.iter().find(|(_, n)| n == name).unwrap().0
+    }
+
     #[test]
     fn a_response_alone_sets_week_session_and_expiry_only_if_absent() {
-        let update = merge_update(&image(include_str!("../events/single-response.json"))).unwrap();
+        let image = image(include_str!("../events/single-response.json"));
+        let update = merge_update(&image, Halves::of(&image), StoredQuery::Unknown).unwrap();
         assert_eq!(
             update.key,
             AttributeValue::S("REQ#3f0c5a8e-6b1d-4c2a-9e4f-2a7b9d1c0e55".into())
         );
         for name in ["week", "sessionId", "expiresAt"] {
-            let (placeholder, _) = update.names.iter().find(|(_, n)| n == name).unwrap();
+            let n = placeholder(&update, name);
             assert!(
                 update
                     .expression
-                    .contains(&format!("{placeholder} = if_not_exists({placeholder}, ")),
+                    .contains(&format!("{n} = if_not_exists({n}, ")),
                 "{name} in {}",
                 update.expression
             );
         }
         assert!(!update.names.iter().any(|(_, n)| n == "pk"));
+        // Refused when another response set them without a query.
+        let (q, r) = (
+            placeholder(&update, "queryTs"),
+            placeholder(&update, "responseTs"),
+        );
+        assert!(
+            update.condition.ends_with(&format!(
+                "(attribute_exists({q}) OR attribute_not_exists({r}))"
+            )),
+            "{}",
+            update.condition
+        );
     }
 
     #[test]
-    fn a_query_sets_every_attribute_it_has() {
-        let update = merge_update(&image(include_str!("../events/single-query.json"))).unwrap();
+    fn a_query_sets_its_half_whole_and_the_shared_attributes() {
+        let image = image(include_str!("../events/single-query.json"));
+        let update = merge_update(&image, Halves::of(&image), StoredQuery::Unknown).unwrap();
         assert!(
             !update.expression.contains("if_not_exists"),
             "{}",
             update.expression
         );
-        assert_eq!(update.names.len(), update.values.len());
+        for name in ["queryTs", "queryDigest", "query", "week", "sessionId"] {
+            let n = placeholder(&update, name);
+            assert!(update.expression.contains(&format!("{n} = :v")), "{name}");
+        }
+        let ts = placeholder(&update, "queryTs");
+        assert!(
+            update
+                .condition
+                .starts_with(&format!("(attribute_not_exists({ts}) OR {ts} > :v")),
+            "{}",
+            update.condition
+        );
+        assert!(
+            !update.expression.contains("REMOVE"),
+            "{}",
+            update.expression
+        );
+    }
+
+    #[test]
+    fn what_an_event_lacks_is_removed_so_two_events_never_mix() {
+        let mut image = image(include_str!("../events/single-response.json"));
+        image.vector_matches = None;
+        let update = merge_update(&image, Halves::of(&image), StoredQuery::Absent).unwrap();
+        let removed = placeholder(&update, "vectorMatches");
+        let (_, tail) = update.expression.split_once(" REMOVE ").unwrap();
+        assert!(
+            tail.split(", ").any(|n| n == removed),
+            "{}",
+            update.expression
+        );
+        // Knowing that no query is stored, the response's own shared attributes are set.
+        let week = placeholder(&update, "week");
+        assert!(update.expression.contains(&format!("{week} = :v")));
+        assert!(!update.expression.contains("if_not_exists"));
+    }
+
+    #[test]
+    fn a_refusal_leaves_only_the_halves_that_still_win() {
+        let image = image(include_str!("../events/single-response.json"));
+        let halves = Halves::of(&image);
+        let n = |v: i64| AttributeValue::N(v.to_string());
+        let s = |v: &str| AttributeValue::S(v.into());
+        let ts = image.response_ts.unwrap();
+        let digest = image.response_digest.clone().unwrap();
+
+        let same: Item = [
+            (attr::RESPONSE_TS.into(), n(ts)),
+            (attr::RESPONSE_DIGEST.into(), s(&digest)),
+        ]
+        .into();
+        assert_eq!(
+            after_refusal(&image, halves, &same),
+            (
+                Halves {
+                    query: false,
+                    response: false
+                },
+                StoredQuery::Absent
+            )
+        );
+        let later: Item = [
+            (attr::RESPONSE_TS.into(), n(ts + 1)),
+            (attr::QUERY_TS.into(), n(ts - 1)),
+        ]
+        .into();
+        assert_eq!(
+            after_refusal(&image, halves, &later),
+            (halves, StoredQuery::Present)
+        );
+        let earlier: Item = [(attr::RESPONSE_TS.into(), n(ts - 1))].into();
+        assert!(!after_refusal(&image, halves, &earlier).0.response);
     }
 }

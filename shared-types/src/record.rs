@@ -8,17 +8,27 @@
 //!   when its week changes, never when a response fills in the rest of the item, so an answered
 //!   request costs one index write instead of two.
 //! - `expiresAt` (epoch seconds) is the table's TTL attribute.
-//! - The query half (`queryTs`, `query`, `userAgent`, `referer`) and the response half
-//!   (`responseTs`, `matchType`, ...) are plain attributes, each written by its own event.
+//! - The query half ([`QUERY_HALF`]) and the response half ([`RESPONSE_HALF`]) are plain
+//!   attributes, each written by its own event.
 //!
-//! ## Merge rules (why one write per event is enough)
-//! Each event writes only the attributes it owns, with `SET`, so no write needs to read first.
-//! The attributes both halves can supply ([`PROVISIONAL_UNTIL_QUERY`]: week, session, expiry)
-//! belong to the query: a query sets them unconditionally, a response only when they are absent
-//! (`if_not_exists`). Whatever the order and however often each event is applied, the item ends
-//! as [`RequestRecord::from_events`] of the two events.
+//! ## Merge rules (why one write per event is enough, in any order)
+//! Each event writes only the half it owns, so no write needs to read first.
+//! - **One event per half.** A producer retry that rebuilds an event gives a second, different
+//!   event of the same kind. Of two events of one kind, the one with the lower [`EventRank`]
+//!   (earliest `timestamp`, then smallest content digest) is the one stored, whatever the
+//!   order: a write of a half is applied only if no lower-ranked event of that kind is stored
+//!   ([`compare`]). The half is written whole: every attribute it owns is set, or removed when
+//!   the winning event lacks it, so two events of one kind never mix.
+//! - **The query owns the shared attributes** ([`PROVISIONAL_UNTIL_QUERY`]: week, session,
+//!   expiry). The winning query sets them; until a query is stored, the winning response does.
+//!
+//! The item therefore always equals [`RequestRecord::from_events`] of the lowest-ranked query
+//! and the lowest-ranked response delivered so far.
+
+use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::event::{MatchType, QueryEvent, ResponseEvent};
 use crate::week::WeekId;
@@ -43,10 +53,12 @@ pub mod attr {
     pub const EXPIRES_AT: &str = "expiresAt";
     pub const SESSION_ID: &str = "sessionId";
     pub const QUERY_TS: &str = "queryTs";
+    pub const QUERY_DIGEST: &str = "queryDigest";
     pub const QUERY: &str = "query";
     pub const USER_AGENT: &str = "userAgent";
     pub const REFERER: &str = "referer";
     pub const RESPONSE_TS: &str = "responseTs";
+    pub const RESPONSE_DIGEST: &str = "responseDigest";
     pub const MATCH_TYPE: &str = "matchType";
     pub const MATCH_SCORE: &str = "matchScore";
     pub const REASONING: &str = "reasoning";
@@ -59,16 +71,18 @@ pub mod attr {
     pub const CACHE_HIT: &str = "cacheHit";
 
     /// Every attribute of a request's item.
-    pub const ALL: [&str; 19] = [
+    pub const ALL: [&str; 21] = [
         PK,
         WEEK,
         EXPIRES_AT,
         SESSION_ID,
         QUERY_TS,
+        QUERY_DIGEST,
         QUERY,
         USER_AGENT,
         REFERER,
         RESPONSE_TS,
+        RESPONSE_DIGEST,
         MATCH_TYPE,
         MATCH_SCORE,
         REASONING,
@@ -82,16 +96,159 @@ pub mod attr {
     ];
 }
 
-/// Attributes that both events carry and that the query owns: a response writes them only
-/// when they are absent, a query always.
+/// Attributes that both events carry and that the query owns: the stored query sets them; while
+/// no query is stored, the stored response does.
 pub const PROVISIONAL_UNTIL_QUERY: [&str; 3] = [attr::WEEK, attr::SESSION_ID, attr::EXPIRES_AT];
+
+/// Attributes that the query half owns (besides [`PROVISIONAL_UNTIL_QUERY`]).
+pub const QUERY_HALF: [&str; 5] = [
+    attr::QUERY_TS,
+    attr::QUERY_DIGEST,
+    attr::QUERY,
+    attr::USER_AGENT,
+    attr::REFERER,
+];
+
+/// Attributes that the response half owns.
+pub const RESPONSE_HALF: [&str; 12] = [
+    attr::RESPONSE_TS,
+    attr::RESPONSE_DIGEST,
+    attr::MATCH_TYPE,
+    attr::MATCH_SCORE,
+    attr::REASONING,
+    attr::VECTOR_MATCHES,
+    attr::MATCH_QUALITY,
+    attr::SOURCES_USED,
+    attr::TOTAL_TIME_MS,
+    attr::LLM_TIME_MS,
+    attr::RETRIEVAL_TIME_MS,
+    attr::CACHE_HIT,
+];
+
+/// The two halves of a request's item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Half {
+    Query,
+    Response,
+}
+
+impl Half {
+    /// The attributes the half owns (the shared ones excepted).
+    pub fn attributes(self) -> &'static [&'static str] {
+        match self {
+            Self::Query => &QUERY_HALF,
+            Self::Response => &RESPONSE_HALF,
+        }
+    }
+
+    /// The attributes that hold the stored event's rank: its timestamp and its digest.
+    pub fn rank_attributes(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Query => (attr::QUERY_TS, attr::QUERY_DIGEST),
+            Self::Response => (attr::RESPONSE_TS, attr::RESPONSE_DIGEST),
+        }
+    }
+}
+
+/// Which of two events of one kind for one request is kept: the earliest, then the one with
+/// the smallest content digest. Ordering by rank is total, so every order of delivery keeps
+/// the same event.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventRank {
+    /// The event's `timestamp`, epoch milliseconds.
+    pub timestamp: i64,
+    /// [`content_digest`] of the event.
+    pub digest: String,
+}
+
+/// A stable digest of an event's content: the first 64 bits of the SHA-256 of its JSON form, in
+/// 16 lower-case hex digits (so digests compare the same as strings and as numbers).
+pub fn content_digest<T: Serialize>(event: &T) -> String {
+    let json = serde_json::to_vec(event).unwrap_or_default();
+    let hash = Sha256::digest(&json);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash[..8]);
+    format!("{:016x}", u64::from_be_bytes(first))
+}
+
+impl QueryEvent {
+    pub fn rank(&self) -> EventRank {
+        EventRank {
+            timestamp: self.timestamp,
+            digest: content_digest(self),
+        }
+    }
+}
+
+impl ResponseEvent {
+    pub fn rank(&self) -> EventRank {
+        EventRank {
+            timestamp: self.timestamp,
+            digest: content_digest(self),
+        }
+    }
+}
+
+impl EventRank {
+    pub fn as_ref(&self) -> RankRef<'_> {
+        RankRef {
+            timestamp: self.timestamp,
+            digest: Some(&self.digest),
+        }
+    }
+}
+
+/// A rank as read from an item: items written before digests were stored have a timestamp and
+/// no digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RankRef<'a> {
+    pub timestamp: i64,
+    pub digest: Option<&'a str>,
+}
+
+/// How a candidate event compares with the stored event of the same kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing is stored, or the stored event ranks after the candidate: the candidate replaces it.
+    Wins,
+    /// The stored event is the candidate itself.
+    Same,
+    /// The stored event ranks before the candidate: the candidate is not stored.
+    Loses,
+}
+
+impl Verdict {
+    /// A write of the candidate may proceed (rewriting the same event changes nothing).
+    pub fn may_write(self) -> bool {
+        self != Self::Loses
+    }
+}
+
+/// Compares a candidate with what is stored for its half. A stored half without a digest (an
+/// item from before digests were stored) with the same timestamp is replaced, which upgrades it.
+pub fn compare(candidate: RankRef<'_>, stored: Option<RankRef<'_>>) -> Verdict {
+    let Some(stored) = stored else {
+        return Verdict::Wins;
+    };
+    match stored.timestamp.cmp(&candidate.timestamp) {
+        Ordering::Greater => Verdict::Wins,
+        Ordering::Less => Verdict::Loses,
+        Ordering::Equal => match stored
+            .digest
+            .map(|d| d.cmp(candidate.digest.unwrap_or_default()))
+        {
+            None | Some(Ordering::Greater) => Verdict::Wins,
+            Some(Ordering::Equal) => Verdict::Same,
+            Some(Ordering::Less) => Verdict::Loses,
+        },
+    }
+}
 
 /// The partition key of a request's item.
 pub fn request_key(request_id: &str) -> String {
     format!("{REQUEST_KEY_PREFIX}{request_id}")
 }
 
-/// The partition key of the marker that records a week's report as sent.
 /// The weekly report's marker, `REPORT#<week>`: the reporter's exactly-once ledger, read by the
 /// maintainer command. It has no `week` attribute, so the week index never lists it.
 pub mod report_marker {
@@ -105,6 +262,7 @@ pub mod report_marker {
     pub const SENT: &str = "sent";
 }
 
+/// The partition key of the marker that records a week's report as sent.
 pub fn report_key(week: WeekId) -> String {
     format!("{REPORT_KEY_PREFIX}{week}")
 }
@@ -122,6 +280,9 @@ pub struct RequestRecord {
 
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_ts: Option<i64>,
+    /// [`content_digest`] of the stored query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_digest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +292,9 @@ pub struct RequestRecord {
 
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_ts: Option<i64>,
+    /// [`content_digest`] of the stored response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_digest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub match_type: Option<MatchType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -173,10 +337,12 @@ impl RequestRecord {
             expires_at: owner_ts.div_euclid(1000) + i64::from(ttl_days) * 86_400,
             session_id: session.to_owned(),
             query_ts: query.map(|q| q.timestamp),
+            query_digest: query.map(content_digest),
             query: query.map(|q| q.query.clone()),
             user_agent: query.and_then(|q| q.metadata.user_agent.clone()),
             referer: query.and_then(|q| q.metadata.referer.clone()),
             response_ts: response.map(|r| r.timestamp),
+            response_digest: response.map(content_digest),
             match_type: response.map(|r| r.match_type),
             match_score: response.map(|r| r.match_score),
             reasoning: response.map(|r| r.reasoning.clone()),
@@ -188,6 +354,51 @@ impl RequestRecord {
             retrieval_time_ms: perf.and_then(|p| p.retrieval_time),
             cache_hit: perf.and_then(|p| p.cache_hit),
         })
+    }
+
+    /// `stored` after `image` (what one batch knows of the request) is merged into it, by the
+    /// merge rules above: each half of the image is written whole if its event does not lose
+    /// to the stored one ([`compare`]); the shared attributes follow the stored query, or while
+    /// there is none, the stored response. This is the semantics the DynamoDB write implements
+    /// with condition expressions.
+    pub fn merged(stored: Option<&Self>, image: &Self) -> Self {
+        let writes = |half| {
+            image.rank(half).is_some_and(|candidate| {
+                compare(candidate, stored.and_then(|s| s.rank(half))).may_write()
+            })
+        };
+        let (query, response) = (writes(Half::Query), writes(Half::Response));
+        let Some(stored) = stored else {
+            return image.clone();
+        };
+        let mut merged = stored.clone();
+        if query {
+            merged.query_ts = image.query_ts;
+            merged.query_digest.clone_from(&image.query_digest);
+            merged.query.clone_from(&image.query);
+            merged.user_agent.clone_from(&image.user_agent);
+            merged.referer.clone_from(&image.referer);
+        }
+        if response {
+            merged.response_ts = image.response_ts;
+            merged.response_digest.clone_from(&image.response_digest);
+            merged.match_type = image.match_type;
+            merged.match_score = image.match_score;
+            merged.reasoning.clone_from(&image.reasoning);
+            merged.vector_matches = image.vector_matches;
+            merged.match_quality = image.match_quality;
+            merged.sources_used.clone_from(&image.sources_used);
+            merged.total_time_ms = image.total_time_ms;
+            merged.llm_time_ms = image.llm_time_ms;
+            merged.retrieval_time_ms = image.retrieval_time_ms;
+            merged.cache_hit = image.cache_hit;
+        }
+        if query || (response && !merged.has_query()) {
+            merged.week = image.week;
+            merged.session_id.clone_from(&image.session_id);
+            merged.expires_at = image.expires_at;
+        }
+        merged
     }
 
     /// The request id, from the partition key.
@@ -203,6 +414,18 @@ impl RequestRecord {
     /// A response arrived for this request.
     pub fn is_answered(&self) -> bool {
         self.response_ts.is_some()
+    }
+
+    /// The rank of the event of `half` that this record holds, if it holds one.
+    pub fn rank(&self, half: Half) -> Option<RankRef<'_>> {
+        let (timestamp, digest) = match half {
+            Half::Query => (self.query_ts?, &self.query_digest),
+            Half::Response => (self.response_ts?, &self.response_digest),
+        };
+        Some(RankRef {
+            timestamp,
+            digest: digest.as_deref(),
+        })
     }
 
     /// Response time minus query time, when both halves are here.
