@@ -62,7 +62,7 @@ pub struct QueryEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
     pub query: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: QueryMetadata,
 }
 
@@ -90,7 +90,7 @@ pub struct ResponseEvent {
     pub vector_matches: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: ResponseMetadata,
     /// Not sent today; used when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -314,6 +314,15 @@ fn nested_objects(event_type: &'static str, value: &serde_json::Value) -> Result
     Ok(())
 }
 
+/// Reads `null` as the type's default: `"metadata": null` is empty metadata, as `{}` is.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
+}
+
 fn session_or_anonymous(session: Option<&str>) -> &str {
     match session {
         Some(s) if !s.trim().is_empty() => s,
@@ -456,6 +465,20 @@ mod tests {
         let body = with(QUERY, "metadata", serde_json::json!({}));
         let body = with(&body, "someFutureKey", serde_json::json!({"a": [1, 2]}));
         assert!(parse(&body).is_ok());
+    }
+
+    #[test]
+    fn null_metadata_is_empty_metadata() {
+        let body = with(QUERY, "metadata", serde_json::Value::Null);
+        let AnalyticsEvent::Query(q) = parse(&body).unwrap() else {
+            panic!("not a query")
+        };
+        assert_eq!(q.metadata, QueryMetadata::default());
+        let body = with(RESPONSE, "metadata", serde_json::Value::Null);
+        let AnalyticsEvent::Response(r) = parse(&body).unwrap() else {
+            panic!("not a response")
+        };
+        assert_eq!(r.metadata, ResponseMetadata::default());
     }
 
     #[test]

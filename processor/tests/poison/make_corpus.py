@@ -157,6 +157,9 @@ accept("right-to-left-override", with_(with_(q, ["query"], "\u202eevil\u202c \u2
 accept("unknown-extra-keys", with_(with_(q, ["extra"], {"nested": [1, 2, {"x": None}]}), ["requestId"], "hostile-10"))
 accept("astral-plane-text", with_(with_(q, ["query"], "\U0001F600 \U0001D54F \U00010348?"), ["requestId"], "hostile-11"))
 accept("long-unbroken-word", with_(with_(q, ["query"], "W" * 1_000), ["requestId"], "hostile-12"))
+# "metadata": null is empty metadata, as {} is.
+accept("null-query-metadata", with_(with_(q, ["metadata"], None), ["requestId"], "null-metadata-1"))
+accept("null-response-metadata", with_(with_(r, ["metadata"], None), ["requestId"], "null-metadata-2"))
 
 for old in HERE.glob("*.body"):
     old.unlink()
