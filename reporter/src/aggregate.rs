@@ -6,6 +6,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use unicode_normalization::UnicodeNormalization;
+
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use hdrhistogram::Histogram;
 use shared_types::event::ANONYMOUS_SESSION;
@@ -19,12 +21,24 @@ const MAX_TRACKED_LATENCY_MS: u64 = 3_600_000;
 /// are what people ask a CV about.
 const TRAILING_PUNCTUATION: [char; 9] = ['?', '!', '.', ',', ';', ':', '…', '？', '！'];
 
-/// Normalises a question for grouping: lower case, runs of white space as one space, no
-/// leading or trailing white space, no trailing sentence punctuation.
+/// Normalises a question for grouping: Unicode compatibility form and full case folding
+/// (NFKC, then Unicode case folding, then NFKC again: full-width `Ｃ＃` is `c#`, a decomposed
+/// accent matches the composed one, `STRASSE` matches `straße`), runs of white space as one
+/// space, and no trailing sentence punctuation.
 pub fn normalise_question(text: &str) -> String {
+    let compatible: String = text.nfkc().collect();
+    let folded: String = caseless::default_case_fold_str(&compatible)
+        .nfkc()
+        .collect();
+    spelling(&folded)
+}
+
+/// A question as written, tidied only: runs of white space as one space, no trailing sentence
+/// punctuation; case and characters kept (the report shows `.NET`, not `.net`).
+pub fn spelling(text: &str) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
-    let joined = words.join(" ").to_lowercase();
-    joined
+    words
+        .join(" ")
         .trim_end_matches(|c: char| TRAILING_PUNCTUATION.contains(&c) || c.is_whitespace())
         .to_owned()
 }
@@ -40,9 +54,20 @@ pub struct QuestionStats {
     pub no_match: u64,
     score_sum: u64,
     scored: u64,
+    /// How often each spelling ([`spelling`]) of the question was asked.
+    spellings: HashMap<String, u64>,
 }
 
 impl QuestionStats {
+    /// The spelling asked most often; of equally frequent ones, the first in code-point order,
+    /// so the choice never depends on the read order.
+    pub fn shown_spelling(&self) -> Option<&str> {
+        self.spellings
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(text, _)| text.as_str())
+    }
+
     /// Average match score of the answered askings.
     pub fn average_score(&self) -> Option<f64> {
         (self.scored > 0).then(|| self.score_sum as f64 / self.scored as f64)
@@ -68,7 +93,10 @@ pub struct WeekAggregator {
     match_counts: [u64; 3],
     score_histogram: [u64; 101],
     latency_ms: Histogram<u64>,
-    latency_max_ms: Option<i64>,
+    latency_max_ms: Option<u64>,
+    /// Answers whose response is timestamped before its question (clock skew): counted here,
+    /// left out of the response times.
+    pub negative_latencies: u64,
     pub questions: HashMap<String, QuestionStats>,
     pub by_weekday: [u64; 7],
     pub by_hour: [u64; 24],
@@ -90,6 +118,7 @@ impl WeekAggregator {
             score_histogram: [0; 101],
             latency_ms: latency_histogram(),
             latency_max_ms: None,
+            negative_latencies: 0,
             questions: HashMap::new(),
             by_weekday: [0; 7],
             by_hour: [0; 24],
@@ -125,9 +154,10 @@ impl WeekAggregator {
             self.sessions.insert(record.session_id.clone());
         }
 
-        let question = normalise_question(record.query.as_deref().unwrap_or_default());
-        let stats = self.questions.entry(question).or_default();
+        let text = record.query.as_deref().unwrap_or_default();
+        let stats = self.questions.entry(normalise_question(text)).or_default();
         stats.asked += 1;
+        *stats.spellings.entry(spelling(text)).or_default() += 1;
         let Some(match_type) = record.match_type else {
             stats.unanswered += 1;
             return;
@@ -143,15 +173,21 @@ impl WeekAggregator {
             stats.score_sum += u64::from(score);
             stats.scored += 1;
         }
-        if let Some(latency) = record.latency_ms() {
-            self.latency_max_ms = Some(self.latency_max_ms.map_or(latency, |m| m.max(latency)));
-            let clamped = u64::try_from(latency)
-                .unwrap_or(0)
-                .clamp(1, MAX_TRACKED_LATENCY_MS);
-            self.latency_ms.saturating_record(clamped);
+        match record.latency_ms().map(u64::try_from) {
+            Some(Ok(latency)) => {
+                self.latency_max_ms = Some(self.latency_max_ms.map_or(latency, |m| m.max(latency)));
+                self.latency_ms
+                    .saturating_record(latency.clamp(1, MAX_TRACKED_LATENCY_MS));
+            }
+            Some(Err(_)) => self.negative_latencies += 1,
+            None => {}
         }
-        for source in record.sources_used.iter().flatten() {
-            *self.sources.entry(source.clone()).or_default() += 1;
+        // A source listed twice in one answer counts once for that answer.
+        let sources = record.sources_used.as_deref().unwrap_or_default();
+        for (i, source) in sources.iter().enumerate() {
+            if !sources[..i].contains(source) {
+                *self.sources.entry(source.clone()).or_default() += 1;
+            }
         }
     }
 
@@ -191,15 +227,22 @@ impl WeekAggregator {
         None
     }
 
-    /// Latency at `quantile` (0 to 1) in milliseconds, to three significant digits, when there
-    /// are answered requests.
+    /// Latency at `quantile` (0 to 1) in milliseconds, to three significant digits and never
+    /// above the slowest answer, when there are timed answers. (The histogram answers with the
+    /// top of a bucket, which can exceed every value in it.)
     pub fn latency_quantile_ms(&self, quantile: f64) -> Option<u64> {
-        (!self.latency_ms.is_empty()).then(|| self.latency_ms.value_at_quantile(quantile))
+        let max = self.latency_max_ms?;
+        Some(self.latency_ms.value_at_quantile(quantile).min(max))
     }
 
     /// The slowest answer, exactly, in milliseconds.
     pub fn latency_max_ms(&self) -> Option<u64> {
-        self.latency_max_ms.map(|m| u64::try_from(m).unwrap_or(0))
+        self.latency_max_ms
+    }
+
+    /// Answers with a response time (both timestamps, the response not before the question).
+    pub fn timed_answers(&self) -> u64 {
+        self.latency_ms.len()
     }
 
     /// Distinct sessions that were not anonymous.

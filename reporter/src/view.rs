@@ -18,6 +18,9 @@ pub const TOP_SOURCES: usize = 10;
 pub const TOP_HOURS: usize = 5;
 /// Longest question shown, in characters.
 pub const MAX_QUESTION_CHARS: usize = 160;
+/// Fewest timed answers for which a 95th percentile is shown: with fewer, "p95" would be the
+/// slowest answer or next to it, and say nothing about the 95th.
+pub const MIN_ANSWERS_FOR_P95: u64 = 20;
 
 const GOOD: &str = "#1b5e20";
 const BAD: &str = "#b71c1c";
@@ -85,8 +88,11 @@ pub struct GapRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LatencyView {
     pub p50: String,
+    /// The 95th percentile, or a dash with fewer than [`MIN_ANSWERS_FOR_P95`] timed answers.
     pub p95: String,
     pub max: String,
+    /// How many answers the figures come from, and why p95 is missing when it is.
+    pub note: String,
 }
 
 /// Everything the templates show.
@@ -113,6 +119,9 @@ pub struct ReportView {
     pub week_end: String,
     pub records_read: String,
     pub incomplete: String,
+    /// Answers timestamped before their question, left out of the response times; empty when
+    /// there were none.
+    pub clock_skew_note: String,
     pub generated_at: String,
     pub caps_note: String,
 }
@@ -162,6 +171,7 @@ impl ReportView {
             week_end: id.end().format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             records_read: thousands(week.records_read),
             incomplete: thousands(week.incomplete),
+            clock_skew_note: clock_skew_note(week),
             generated_at: generated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             caps_note: format!(
                 "Lists are capped: top {TOP_QUESTIONS} questions, {MAX_GAPS} unanswered questions, \
@@ -324,11 +334,39 @@ fn score_bars(week: &WeekAggregator) -> Vec<BarView> {
 }
 
 fn latency(week: &WeekAggregator) -> Option<LatencyView> {
+    let timed = week.timed_answers();
+    let enough = timed >= MIN_ANSWERS_FOR_P95;
     Some(LatencyView {
         p50: duration(week.latency_quantile_ms(0.5)?),
-        p95: duration(week.latency_quantile_ms(0.95)?),
+        p95: if enough {
+            duration(week.latency_quantile_ms(0.95)?)
+        } else {
+            "-".to_owned()
+        },
         max: duration(week.latency_max_ms()?),
+        note: if enough {
+            format!("From {} timed answers.", thousands(timed))
+        } else {
+            format!(
+                "From {} timed answers; p95 is shown from {MIN_ANSWERS_FOR_P95} on.",
+                thousands(timed)
+            )
+        },
     })
+}
+
+fn clock_skew_note(week: &WeekAggregator) -> String {
+    match week.negative_latencies {
+        0 => String::new(),
+        1 => "1 answer was timestamped before its question (clock skew); it is left out of the \
+              response times."
+            .to_owned(),
+        n => format!(
+            "{} answers were timestamped before their question (clock skew); they are left out \
+             of the response times.",
+            thousands(n)
+        ),
+    }
 }
 
 /// Bidirectional formatting characters: an override in a question must not reverse the text
@@ -377,7 +415,7 @@ fn top_questions(week: &WeekAggregator) -> Vec<QuestionRow> {
         .into_iter()
         .take(TOP_QUESTIONS)
         .map(|(text, stats)| QuestionRow {
-            text: shown_question(text),
+            text: shown_question(stats.shown_spelling().unwrap_or(text)),
             count: thousands(stats.asked),
             average_score: stats
                 .average_score()
@@ -391,7 +429,7 @@ fn gaps(week: &WeekAggregator) -> Vec<GapRow> {
         .into_iter()
         .take(MAX_GAPS)
         .map(|(text, stats)| GapRow {
-            text: shown_question(text),
+            text: shown_question(stats.shown_spelling().unwrap_or(text)),
             asked: thousands(stats.asked),
             unanswered: thousands(stats.unanswered),
             no_match: thousands(stats.no_match),

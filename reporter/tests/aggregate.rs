@@ -184,3 +184,142 @@ fn sources_are_counted_per_answer() {
     assert_eq!(week.sources["Rust"], 2);
     assert_eq!(week.sources["AWS"], 1);
 }
+
+#[test]
+fn percentiles_never_exceed_the_slowest_answer() {
+    // One answer of 2,050 ms: the histogram's bucket top is 2,051 ms, shown as "2.1 s", above
+    // the slowest answer ("2.0 s") before the clamp.
+    let t = at("2025-11-05T10:00:00Z");
+    let one = [record(
+        "a",
+        t,
+        "q?",
+        "anonymous",
+        Some(answer(Full, 90, 2_050, &[])),
+    )];
+    let week = aggregate("2025-W45", &one);
+    assert_eq!(week.latency_max_ms(), Some(2_050));
+    assert_eq!(week.latency_quantile_ms(0.5), Some(2_050));
+    assert_eq!(week.latency_quantile_ms(0.95), Some(2_050));
+    let view = reporter::view::ReportView::build(&week, Default::default(), t);
+    let latency = view.latency.unwrap();
+    assert_eq!(
+        (latency.p50.as_str(), latency.max.as_str()),
+        ("2.0 s", "2.0 s")
+    );
+}
+
+#[test]
+fn p95_is_shown_from_twenty_timed_answers_on() {
+    let t = at("2025-11-05T10:00:00Z");
+    let answers = |n: i64| -> Vec<_> {
+        (1..=n)
+            .map(|i| {
+                record(
+                    &format!("r{i}"),
+                    t,
+                    "q?",
+                    "anonymous",
+                    Some(answer(Full, 90, i * 100, &[])),
+                )
+            })
+            .collect()
+    };
+    let latency = |n| {
+        let week = aggregate("2025-W45", &answers(n));
+        reporter::view::ReportView::build(&week, Default::default(), t)
+            .latency
+            .unwrap()
+    };
+    let few = latency(19);
+    assert_eq!(few.p95, "-");
+    assert_eq!(few.note, "From 19 timed answers; p95 is shown from 20 on.");
+    let enough = latency(20);
+    assert_eq!(enough.p95, "1.9 s");
+    assert_eq!(enough.note, "From 20 timed answers.");
+}
+
+#[test]
+fn a_negative_latency_is_counted_not_shown_as_a_time() {
+    let t = at("2025-11-05T10:00:00Z");
+    let records = [
+        record("a", t, "q?", "anonymous", Some(answer(Full, 90, -40, &[]))),
+        record("b", t, "q?", "anonymous", Some(answer(Full, 90, 700, &[]))),
+    ];
+    let week = aggregate("2025-W45", &records);
+    assert_eq!(week.negative_latencies, 1);
+    assert_eq!(week.timed_answers(), 1);
+    assert_eq!(week.latency_quantile_ms(0.0), Some(700));
+    assert_eq!(week.latency_max_ms(), Some(700));
+    let view = reporter::view::ReportView::build(&week, Default::default(), t);
+    assert_eq!(
+        view.clock_skew_note,
+        "1 answer was timestamped before its question (clock skew); it is left out of the \
+         response times."
+    );
+    let report = reporter::render::render(&view).unwrap();
+    assert!(report.html.contains("(clock skew)") && report.text.contains("(clock skew)"));
+}
+
+#[test]
+fn a_source_listed_twice_in_one_answer_counts_once() {
+    let t = at("2025-11-05T10:00:00Z");
+    let records = [
+        record(
+            "a",
+            t,
+            "q?",
+            "anonymous",
+            Some(answer(Full, 90, 1, &["Rust", "Rust", "AWS"])),
+        ),
+        record(
+            "b",
+            t,
+            "q?",
+            "anonymous",
+            Some(answer(Full, 90, 1, &["Rust"])),
+        ),
+    ];
+    let week = aggregate("2025-W45", &records);
+    assert_eq!(week.sources["Rust"], 2);
+    assert_eq!(week.sources["AWS"], 1);
+    let view = reporter::view::ReportView::build(&week, Default::default(), t);
+    let rust = view.sources.iter().find(|s| s.label == "Rust").unwrap();
+    assert_eq!((rust.count.as_str(), rust.share.as_str()), ("2", "100.0%"));
+}
+
+#[test]
+fn normalisation_folds_unicode_compatibility_and_full_case() {
+    // Full-width letters and signs, decomposed accents, and the sharp s.
+    assert_eq!(normalise_question("Ｃ＃？"), "c#");
+    assert_eq!(normalise_question("C#"), normalise_question("Ｃ＃"));
+    assert_eq!(
+        normalise_question("Cafe\u{301} experience?"),
+        normalise_question("Café experience")
+    );
+    assert_eq!(normalise_question("STRASSE"), normalise_question("straße"));
+    assert_eq!(normalise_question("ΣΊΣΥΦΟΣ"), normalise_question("σίσυφος"));
+}
+
+#[test]
+fn the_most_common_spelling_of_a_question_is_shown() {
+    let t = at("2025-11-05T10:00:00Z");
+    let mut records = Vec::new();
+    for (i, text) in [
+        "What about .NET?",
+        "what about .net",
+        "What about .NET",
+        "WHAT ABOUT .NET",
+    ]
+    .iter()
+    .enumerate()
+    {
+        records.push(record(&format!("n{i}"), t, text, "anonymous", None));
+    }
+    let week = aggregate("2025-W45", &records);
+    assert_eq!(week.questions.len(), 1);
+    let view = reporter::view::ReportView::build(&week, Default::default(), t);
+    assert_eq!(view.top_questions[0].text, "What about .NET");
+    assert_eq!(view.top_questions[0].count, "4");
+    assert_eq!(view.gaps[0].text, "What about .NET");
+}

@@ -176,9 +176,9 @@ async fn the_scheduled_report_is_read_from_dynamodb_and_sent_once_through_ses() 
     let html = email["body"].as_str().unwrap();
     for fragment in [
         "+210 (+525.0%)",
-        "do you know rust",
-        "can you write cobol",
-        "do you have a pilot licence",
+        "Do you know Rust",
+        "Can you write COBOL",
+        "Do you have a pilot licence",
         "92.0%",
         "250 records read; 0 incomplete",
     ] {
@@ -247,7 +247,7 @@ async fn preview_renders_a_week_to_files_without_sending() {
     assert!(stdout.starts_with("CV Analytics - 2025-W45: "), "{stdout}");
     let html = std::fs::read_to_string(folder.join("report.html")).unwrap();
     let text = std::fs::read_to_string(folder.join("report.txt")).unwrap();
-    assert!(html.contains("do you know rust") && text.contains("do you know rust"));
+    assert!(html.contains("Do you know Rust") && text.contains("Do you know Rust"));
     assert!(h.moto.sent_emails().is_empty(), "preview never sends");
 }
 

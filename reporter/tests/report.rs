@@ -116,11 +116,11 @@ fn the_report_shows_the_weeks_figures() {
         "+2 (+20.0%)",
         "Match quality",
         "Response time",
-        "do you know rust",
+        "Do you know Rust",
         "have you any experience with c#",
         "What the CV could not answer",
-        "do you have a pilot licence",
-        "can you write cobol",
+        "Do you have a pilot licence",
+        "Can you write COBOL",
         "3 distinct sessions; 58.3% of questions came without a session (anonymous).",
         "from 2025-11-03 00:00:00 UTC to 2025-11-10 00:00:00 UTC",
         "12 records read; 0 incomplete",
@@ -130,7 +130,7 @@ fn the_report_shows_the_weeks_figures() {
     }
     for fragment in [
         "Questions asked: 12 (+2 (+20.0%))",
-        "2 x do you have a pilot licence",
+        "2 x Do you have a pilot licence",
         "p50 1.8 s",
     ] {
         assert!(
