@@ -78,7 +78,9 @@ impl Operations {
                 dry_run,
                 force,
             };
-            let summary = reporter.run(request, now).await?;
+            let summary = reporter
+                .run(request, now, now + chrono::Duration::minutes(15))
+                .await?;
             progress(&summary);
             summaries.push(summary);
         }

@@ -445,7 +445,9 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoE
         "resources": [], "detail": {}
     });
     let request = ReportRequest::from_payload(scheduled, scheduled_at)?;
-    let summary = reporter.run(request, scheduled_at).await?;
+    // The deadline Lambda would give an invocation with the Makefile's REPORTER_TIMEOUT (120 s).
+    let deadline = scheduled_at + chrono::Duration::seconds(120);
+    let summary = reporter.run(request, scheduled_at, deadline).await?;
     let text = reporter
         .mailer()
         .sent

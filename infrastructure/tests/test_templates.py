@@ -40,13 +40,14 @@ def as_list(value):
 
 
 def sdk_actions(crate):
-    """The IAM actions a crate's own code needs: every `client.<operation>()` call in a file
-    that uses one SDK's Client, turned into `service:Operation`."""
+    """The IAM actions a crate's own code needs: every `client.<operation>()` call (on a field or
+    a variable named `client`) in a file that uses one SDK's Client, turned into
+    `service:Operation`."""
     actions = set()
     for path in (ROOT / crate / "src").rglob("*.rs"):
         text = path.read_text()
         services = [svc for module, svc in SDK_SERVICES.items() if f"{module}::Client" in text]
-        calls = re.findall(r"\.client\s*\.\s*([a-z_]+)\(\)", text)
+        calls = [c for c in re.findall(r"\bclient\s*\.\s*([a-z_]+)\(\)", text) if c != "clone"]
         if calls and len(services) != 1:
             raise AssertionError(f"{path}: cannot tell which SDK its client calls go to")
         for call in calls:

@@ -11,6 +11,7 @@ use unicode_normalization::UnicodeNormalization;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use hdrhistogram::Histogram;
 use shared_types::event::ANONYMOUS_SESSION;
+use shared_types::record::report_marker::WeekSummary;
 use shared_types::{MatchType, RequestRecord, WeekId};
 
 /// Highest latency the histogram tracks exactly, in milliseconds (one hour); longer ones are
@@ -193,6 +194,17 @@ impl WeekAggregator {
 
     pub fn unanswered(&self) -> u64 {
         self.asked - self.answered
+    }
+
+    /// The week's figures as a report stores them (see [`WeekSummary`]).
+    pub fn summary(&self) -> WeekSummary {
+        WeekSummary {
+            indexed: self.records_read,
+            asked: self.asked,
+            answered: self.answered,
+            incomplete: self.incomplete,
+            late: 0,
+        }
     }
 
     /// Answered share of the questions asked, 0 to 1, or `None` for an empty week.

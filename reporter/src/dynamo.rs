@@ -11,15 +11,20 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure,
+    AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure, Select,
 };
 use chrono::{DateTime, Utc};
-use shared_types::record::{WEEK_INDEX, attr, report_key};
+use shared_types::record::report_marker::WeekSummary;
+use shared_types::record::{REPORT_KEY_PREFIX, WEEK_INDEX, attr, report_key};
 use shared_types::{RequestRecord, WeekId};
 
 use crate::error::ReporterError;
-use crate::ledger::{CLAIM_LEASE_SECONDS, Claim, ReportLedger};
+use crate::ledger::{Claim, ReportLedger};
 use crate::source::RecordSource;
+
+/// How long a claim written before claims carried their lease protects a send: Lambda's
+/// longest timeout (15 minutes).
+const LEGACY_CLAIM_LEASE_SECONDS: i64 = 900;
 
 /// `BatchGetItem` takes at most 100 keys.
 const BATCH_GET_LIMIT: usize = 100;
@@ -78,56 +83,78 @@ impl DynamoRecordSource {
             .map(|i| format!("#a{i}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut pending = keys;
         let mut passed = 0;
-        for attempt in 0..UNPROCESSED_ATTEMPTS {
-            if pending.is_empty() {
-                return Ok(passed);
-            }
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
-            }
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(std::mem::take(&mut pending)))
-                .projection_expression(&projection)
-                .set_expression_attribute_names(Some(names.clone()))
-                .build()
-                .map_err(|e| ReporterError::Aws {
-                    operation: "DynamoDB BatchGetItem",
-                    message: e.to_string(),
-                })?;
-            let output = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table_name, request)
-                .send()
-                .await
-                .map_err(|e| ReporterError::aws("DynamoDB BatchGetItem", &e))?;
-            for item in output
-                .responses
-                .and_then(|mut r| r.remove(&self.table_name))
-                .unwrap_or_default()
-            {
+        batch_get(
+            &self.client,
+            &self.table_name,
+            keys,
+            (&projection, &names),
+            &mut |item| {
                 sink(record_from(item)?);
                 passed += 1;
-            }
-            pending = output
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table_name))
-                .map(|k| k.keys)
-                .unwrap_or_default();
-        }
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(passed)
+    }
+}
+
+/// `BatchGetItem` of up to 100 `keys` of `table`, projected, with the keys DynamoDB leaves
+/// unprocessed (throttling) asked again with backoff; each item found goes to `sink`.
+async fn batch_get(
+    client: &Client,
+    table: &str,
+    keys: Vec<Item>,
+    (projection, names): (&str, &HashMap<String, String>),
+    sink: &mut (dyn FnMut(Item) -> Result<(), ReporterError> + Send),
+) -> Result<(), ReporterError> {
+    let mut pending = keys;
+    for attempt in 0..UNPROCESSED_ATTEMPTS {
         if pending.is_empty() {
-            Ok(passed)
-        } else {
-            Err(ReporterError::Aws {
-                operation: "DynamoDB BatchGetItem",
-                message: format!(
-                    "{} keys still unprocessed after {UNPROCESSED_ATTEMPTS} attempts",
-                    pending.len()
-                ),
-            })
+            return Ok(());
         }
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+        }
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(std::mem::take(&mut pending)))
+            .projection_expression(projection)
+            .set_expression_attribute_names(Some(names.clone()))
+            .build()
+            .map_err(|e| ReporterError::Aws {
+                operation: "DynamoDB BatchGetItem",
+                message: e.to_string(),
+            })?;
+        let output = client
+            .batch_get_item()
+            .request_items(table, request)
+            .send()
+            .await
+            .map_err(|e| ReporterError::aws("DynamoDB BatchGetItem", &e))?;
+        for item in output
+            .responses
+            .and_then(|mut r| r.remove(table))
+            .unwrap_or_default()
+        {
+            sink(item)?;
+        }
+        pending = output
+            .unprocessed_keys
+            .and_then(|mut u| u.remove(table))
+            .map(|k| k.keys)
+            .unwrap_or_default();
+    }
+    if pending.is_empty() {
+        Ok(())
+    } else {
+        Err(ReporterError::Aws {
+            operation: "DynamoDB BatchGetItem",
+            message: format!(
+                "{} keys still unprocessed after {UNPROCESSED_ATTEMPTS} attempts",
+                pending.len()
+            ),
+        })
     }
 }
 
@@ -178,10 +205,32 @@ impl RecordSource for DynamoRecordSource {
         }
         Ok(passed)
     }
+
+    async fn count_week(&self, week: WeekId) -> Result<u64, ReporterError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table_name)
+            .index_name(WEEK_INDEX)
+            .select(Select::Count)
+            .key_condition_expression("#week = :week")
+            .expression_attribute_names("#week", attr::WEEK)
+            .expression_attribute_values(":week", AttributeValue::S(week.to_string()))
+            .into_paginator()
+            .send();
+        let mut count = 0;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| ReporterError::aws("DynamoDB Query (count)", &e))?;
+            count += u64::try_from(page.count).unwrap_or(0);
+        }
+        Ok(count)
+    }
 }
 
 // The marker's attributes: see `shared_types::record::report_marker`.
-use shared_types::record::report_marker::{CLAIMED_AT, MESSAGE_ID, SENDING, SENT, SENT_AT, STATUS};
+use shared_types::record::report_marker::{
+    CLAIMED_AT, LEASE_UNTIL, MESSAGE_ID, SENDING, SENT, SENT_AT, STATUS, SUMMARY,
+};
 
 /// Keeps the sent markers in the records table.
 #[derive(Debug, Clone)]
@@ -204,11 +253,23 @@ fn millis(value: Option<&AttributeValue>) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
 }
 
+fn epoch_millis(at: DateTime<Utc>) -> AttributeValue {
+    AttributeValue::N(at.timestamp_millis().to_string())
+}
+
+fn summary_value(summary: &WeekSummary) -> Result<AttributeValue, ReporterError> {
+    serde_dynamo::to_attribute_value(summary).map_err(|e| ReporterError::Aws {
+        operation: "DynamoDB (report marker)",
+        message: format!("the week's summary: {e}"),
+    })
+}
+
 impl ReportLedger for DynamoReportLedger {
     async fn claim(
         &self,
         week: WeekId,
         now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
         force: bool,
     ) -> Result<Claim, ReporterError> {
         let mut request = self
@@ -217,24 +278,22 @@ impl ReportLedger for DynamoReportLedger {
             .table_name(&self.table_name)
             .item(attr::PK, AttributeValue::S(report_key(week)))
             .item(STATUS, AttributeValue::S(SENDING.into()))
-            .item(
-                CLAIMED_AT,
-                AttributeValue::N(now.timestamp_millis().to_string()),
-            );
+            .item(CLAIMED_AT, epoch_millis(now))
+            .item(LEASE_UNTIL, epoch_millis(lease_until));
         if !force {
-            let stale = now - chrono::Duration::seconds(CLAIM_LEASE_SECONDS);
+            let legacy_stale = now - chrono::Duration::seconds(LEGACY_CLAIM_LEASE_SECONDS);
             request = request
                 .condition_expression(
-                    "attribute_not_exists(#pk) OR (#status = :sending AND #claimed < :stale)",
+                    "attribute_not_exists(#pk) OR (#status = :sending AND (#lease < :now OR \
+                     (attribute_not_exists(#lease) AND #claimed < :stale)))",
                 )
                 .expression_attribute_names("#pk", attr::PK)
                 .expression_attribute_names("#status", STATUS)
+                .expression_attribute_names("#lease", LEASE_UNTIL)
                 .expression_attribute_names("#claimed", CLAIMED_AT)
                 .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
-                .expression_attribute_values(
-                    ":stale",
-                    AttributeValue::N(stale.timestamp_millis().to_string()),
-                )
+                .expression_attribute_values(":now", epoch_millis(now))
+                .expression_attribute_values(":stale", epoch_millis(legacy_stale))
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 );
@@ -253,8 +312,12 @@ impl ReportLedger for DynamoReportLedger {
                             sent_at: millis(old.get(SENT_AT)),
                         }
                     } else {
+                        let claimed_at = millis(old.get(CLAIMED_AT)).unwrap_or(now);
                         Claim::InProgress {
-                            claimed_at: millis(old.get(CLAIMED_AT)).unwrap_or(now),
+                            claimed_at,
+                            lease_until: millis(old.get(LEASE_UNTIL)).unwrap_or_else(|| {
+                                claimed_at + chrono::Duration::seconds(LEGACY_CLAIM_LEASE_SECONDS)
+                            }),
                         }
                     })
                 }
@@ -268,21 +331,25 @@ impl ReportLedger for DynamoReportLedger {
         week: WeekId,
         now: DateTime<Utc>,
         message_id: &str,
+        summary: &WeekSummary,
     ) -> Result<(), ReporterError> {
         self.client
             .update_item()
             .table_name(&self.table_name)
             .key(attr::PK, AttributeValue::S(report_key(week)))
-            .update_expression("SET #status = :sent, #sent_at = :now, #message = :id")
+            .update_expression(
+                "SET #status = :sent, #sent_at = :now, #message = :id, #summary = :summary \
+                 REMOVE #lease",
+            )
             .expression_attribute_names("#status", STATUS)
             .expression_attribute_names("#sent_at", SENT_AT)
             .expression_attribute_names("#message", MESSAGE_ID)
+            .expression_attribute_names("#summary", SUMMARY)
+            .expression_attribute_names("#lease", LEASE_UNTIL)
             .expression_attribute_values(":sent", AttributeValue::S(SENT.into()))
-            .expression_attribute_values(
-                ":now",
-                AttributeValue::N(now.timestamp_millis().to_string()),
-            )
+            .expression_attribute_values(":now", epoch_millis(now))
             .expression_attribute_values(":id", AttributeValue::S(message_id.into()))
+            .expression_attribute_values(":summary", summary_value(summary)?)
             .send()
             .await
             .map(|_| ())
@@ -299,10 +366,7 @@ impl ReportLedger for DynamoReportLedger {
             .expression_attribute_names("#status", STATUS)
             .expression_attribute_names("#claimed", CLAIMED_AT)
             .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
-            .expression_attribute_values(
-                ":claimed",
-                AttributeValue::N(claimed_at.timestamp_millis().to_string()),
-            )
+            .expression_attribute_values(":claimed", epoch_millis(claimed_at))
             .send()
             .await;
         match result {
@@ -317,6 +381,82 @@ impl ReportLedger for DynamoReportLedger {
             }
             Err(err) => Err(ReporterError::aws(
                 "DynamoDB DeleteItem (report marker)",
+                &err,
+            )),
+        }
+    }
+
+    async fn summaries(
+        &self,
+        weeks: &[WeekId],
+    ) -> Result<HashMap<WeekId, WeekSummary>, ReporterError> {
+        let keys = weeks
+            .iter()
+            .map(|week| {
+                HashMap::from([(attr::PK.to_owned(), AttributeValue::S(report_key(*week)))])
+            })
+            .collect();
+        let names = HashMap::from([
+            ("#pk".to_owned(), attr::PK.to_owned()),
+            ("#status".to_owned(), STATUS.to_owned()),
+            ("#summary".to_owned(), SUMMARY.to_owned()),
+        ]);
+        let mut found = HashMap::new();
+        batch_get(
+            &self.client,
+            &self.table_name,
+            keys,
+            ("#pk, #status, #summary", &names),
+            &mut |item| {
+                let sent = item
+                    .get(STATUS)
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some(SENT);
+                let week = item
+                    .get(attr::PK)
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|pk| pk.strip_prefix(REPORT_KEY_PREFIX))
+                    .and_then(|w| w.parse::<WeekId>().ok());
+                let summary = item
+                    .get(SUMMARY)
+                    .and_then(|v| serde_dynamo::from_attribute_value(v.clone()).ok());
+                if let (true, Some(week), Some(summary)) = (sent, week, summary) {
+                    found.insert(week, summary);
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(found)
+    }
+
+    async fn correct(&self, week: WeekId, summary: &WeekSummary) -> Result<(), ReporterError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table_name)
+            .key(attr::PK, AttributeValue::S(report_key(week)))
+            .update_expression("SET #summary = :summary")
+            .condition_expression("#status = :sent")
+            .expression_attribute_names("#summary", SUMMARY)
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_values(":summary", summary_value(summary)?)
+            .expression_attribute_values(":sent", AttributeValue::S(SENT.into()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Not sent (a forced resend is under way, or the marker expired): nothing to correct.
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(ReporterError::aws(
+                "DynamoDB UpdateItem (report marker summary)",
                 &err,
             )),
         }

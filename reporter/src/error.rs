@@ -29,6 +29,15 @@ pub enum ReporterError {
 
     #[error("rendering the report failed: {0}")]
     Render(#[from] askama::Error),
+
+    #[error(
+        "the report of {week} is being sent by another invocation (claimed at {claimed_at}, until {lease_until}); a retry after that takes over if it died"
+    )]
+    ClaimedElsewhere {
+        week: shared_types::WeekId,
+        claimed_at: chrono::DateTime<chrono::Utc>,
+        lease_until: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 impl ReporterError {

@@ -1,12 +1,22 @@
-//! The weekly run: read the week (and the week before, for the changes), render, and send once.
+//! The weekly run: read the week, look back at the weeks already reported, render, and send
+//! once.
 //!
 //! Reading and rendering have no side effects, so they come first; the claim in the ledger is
 //! taken just before sending (see [`crate::ledger`] for the failure semantics).
+//!
+//! **The weeks before.** Each sent report stores its week's figures ([`WeekSummary`]) in the
+//! week's marker, so the changes against last week come from one small item instead of last
+//! week's records (read in full only when last week has no stored figures). The last
+//! [`LATE_ARRIVAL_WEEKS`] reported weeks are counted again in the week index (a `COUNT` query
+//! reads keys only): a week that now holds more requests than its report counted got late
+//! arrivals (a redriven query, say). Such a week is read again, the email says how many arrived
+//! late, and once the email is sent the week's stored figures are corrected.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shared_types::WeekId;
 use shared_types::metrics::{Count, reporter as names};
+use shared_types::record::report_marker::WeekSummary;
 use tracing::{error, info, warn};
 
 use crate::aggregate::WeekAggregator;
@@ -17,7 +27,13 @@ use crate::ledger::{Claim, ReportLedger};
 use crate::mailer::Mailer;
 use crate::render::{RenderedReport, render};
 use crate::source::RecordSource;
-use crate::view::{Headline, ReportView};
+use crate::view::{Headline, LateArrivals, ReportView};
+
+/// How many reported weeks before the one reported are checked for late arrivals. An event can
+/// reach the table up to 28 days after it was sent (14 days in the event queue, then 14 in the
+/// dead-letter queue before a redrive), so the report of the week it arrives in looks at least
+/// 4 weeks back; one more for slack.
+pub const LATE_ARRIVAL_WEEKS: usize = 5;
 
 /// What became of the week's email.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -26,6 +42,7 @@ pub enum Outcome {
     Sent,
     DryRun,
     AlreadySent,
+    /// Another invocation holds the week's claim: the invocation fails, so that Lambda retries.
     InProgressElsewhere,
     EmptyWeekNotSent,
 }
@@ -48,38 +65,105 @@ pub struct ReportSummary {
 }
 
 impl ReportSummary {
-    /// The outcome as CloudWatch metrics (see [`shared_types::metrics`]): the records read, and
-    /// 1 for what became of the email (0 for the other outcomes, so every series has a value).
+    /// The outcome as CloudWatch metrics (see [`shared_types::metrics`]).
     pub fn metrics(&self) -> [Count; 6] {
+        self.outcome.metrics(self.records_read)
+    }
+}
+
+impl Outcome {
+    /// The records read, and 1 for this outcome (0 for the others, so every series has a
+    /// value), as CloudWatch metrics. [`Outcome::InProgressElsewhere`] is written when the
+    /// invocation fails with [`ReporterError::ClaimedElsewhere`].
+    pub fn metrics(self, records_read: u64) -> [Count; 6] {
         let outcome = |name, outcome| Count {
             name,
-            value: u64::from(self.outcome == outcome),
+            value: u64::from(self == outcome),
         };
         [
             Count {
                 name: names::RECORDS_READ,
-                value: self.records_read,
+                value: records_read,
             },
-            outcome(names::SENT, Outcome::Sent),
-            outcome(names::ALREADY_SENT, Outcome::AlreadySent),
-            outcome(names::IN_PROGRESS_ELSEWHERE, Outcome::InProgressElsewhere),
-            outcome(names::EMPTY_WEEK_NOT_SENT, Outcome::EmptyWeekNotSent),
-            outcome(names::DRY_RUNS, Outcome::DryRun),
+            outcome(names::SENT, Self::Sent),
+            outcome(names::ALREADY_SENT, Self::AlreadySent),
+            outcome(names::IN_PROGRESS_ELSEWHERE, Self::InProgressElsewhere),
+            outcome(names::EMPTY_WEEK_NOT_SENT, Self::EmptyWeekNotSent),
+            outcome(names::DRY_RUNS, Self::DryRun),
         ]
     }
 }
 
-/// Reads `week` and the week before it, and renders the report.
-pub async fn build_report<S: RecordSource>(
+/// A rendered report, with the figures behind it and the corrections it found.
+#[derive(Debug)]
+pub struct BuiltReport {
+    pub figures: WeekAggregator,
+    pub rendered: RenderedReport,
+    /// Reported weeks whose requests arrived after their report, with their figures now.
+    pub late: Vec<LateArrivals>,
+}
+
+/// Reads `week`, looks back at the weeks already reported (their stored figures, and late
+/// arrivals), and renders the report. Nothing is written.
+pub async fn build_report<S: RecordSource, L: ReportLedger>(
     source: &S,
+    ledger: &L,
     week: WeekId,
     now: DateTime<Utc>,
-) -> Result<(WeekAggregator, RenderedReport), ReporterError> {
+) -> Result<BuiltReport, ReporterError> {
     let current = read_week(source, week).await?;
-    let previous = read_week(source, week.previous()).await?;
-    let view = ReportView::build(&current, Headline::of(&previous), now);
+    let earlier: Vec<WeekId> = std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
+        .take(LATE_ARRIVAL_WEEKS)
+        .collect();
+    let mut summaries = ledger.summaries(&earlier).await?;
+    let late = late_arrivals(source, &summaries).await?;
+    for arrivals in &late {
+        summaries.insert(arrivals.week, arrivals.now.clone());
+    }
+    let previous = match summaries.get(&week.previous()) {
+        Some(summary) => Headline::from(summary),
+        None => Headline::of(&read_week(source, week.previous()).await?),
+    };
+    let view = ReportView::build(&current, previous, now).with_late_arrivals(&late);
     let rendered = render(&view)?;
-    Ok((current, rendered))
+    Ok(BuiltReport {
+        figures: current,
+        rendered,
+        late,
+    })
+}
+
+/// The reported weeks that hold more requests now than their report counted, read again.
+async fn late_arrivals<S: RecordSource>(
+    source: &S,
+    summaries: &std::collections::HashMap<WeekId, WeekSummary>,
+) -> Result<Vec<LateArrivals>, ReporterError> {
+    let mut weeks: Vec<(&WeekId, &WeekSummary)> = summaries.iter().collect();
+    weeks.sort_by_key(|(week, _)| **week);
+    let counts =
+        futures::future::try_join_all(weeks.iter().map(|(week, _)| source.count_week(**week)))
+            .await?;
+    let mut late = Vec::new();
+    for ((week, reported), count) in weeks.into_iter().zip(counts) {
+        if count <= reported.indexed {
+            continue;
+        }
+        let again = read_week(source, *week).await?;
+        let mut now = again.summary();
+        let arrived = now.indexed.saturating_sub(reported.indexed);
+        if arrived == 0 {
+            continue;
+        }
+        now.late = reported.late + arrived;
+        info!(week = %week, arrived, "requests arrived after the week's report");
+        late.push(LateArrivals {
+            week: *week,
+            arrived,
+            reported: reported.clone(),
+            now,
+        });
+    }
+    Ok(late)
 }
 
 async fn read_week<S: RecordSource>(
@@ -116,18 +200,29 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         &self.ledger
     }
 
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+
     pub fn mailer(&self) -> &M {
         &self.mailer
     }
 
-    /// Produces the week's report and sends it at most once (unless forced).
+    /// Produces the week's report and sends it at most once (unless forced). `now` is the
+    /// invocation's clock and `deadline` the instant Lambda ends it: a claim protects the send
+    /// until then.
     pub async fn run(
         &self,
         request: ReportRequest,
         now: DateTime<Utc>,
+        deadline: DateTime<Utc>,
     ) -> Result<ReportSummary, ReporterError> {
         let week = request.week;
-        let (figures, rendered) = build_report(&self.source, week, now).await?;
+        let BuiltReport {
+            figures,
+            rendered,
+            late,
+        } = build_report(&self.source, &self.ledger, week, now).await?;
         let mut summary = ReportSummary {
             week: week.to_string(),
             outcome: Outcome::DryRun,
@@ -140,8 +235,14 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
             text_bytes: rendered.text.len(),
             message_id: None,
         };
-        (summary.outcome, summary.message_id) =
-            self.deliver(&request, &rendered, &figures, now).await?;
+        (summary.outcome, summary.message_id) = self
+            .deliver(&request, &rendered, &figures, (now, deadline))
+            .await?;
+        if summary.outcome == Outcome::Sent {
+            for arrivals in &late {
+                self.ledger.correct(arrivals.week, &arrivals.now).await?;
+            }
+        }
         info!(
             week = %week,
             outcome = ?summary.outcome,
@@ -159,7 +260,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         request: &ReportRequest,
         rendered: &RenderedReport,
         figures: &WeekAggregator,
-        now: DateTime<Utc>,
+        (now, deadline): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<(Outcome, Option<String>), ReporterError> {
         let week = request.week;
         if request.dry_run {
@@ -168,15 +269,28 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         if figures.asked == 0 && !self.send_empty_report {
             return Ok((Outcome::EmptyWeekNotSent, None));
         }
-        match self.ledger.claim(week, now, request.force).await? {
+        match self
+            .ledger
+            .claim(week, now, deadline, request.force)
+            .await?
+        {
             Claim::Granted => {}
             Claim::AlreadySent { sent_at } => {
                 info!(week = %week, sent_at = ?sent_at, "report already sent; not sending again");
                 return Ok((Outcome::AlreadySent, None));
             }
-            Claim::InProgress { claimed_at } => {
-                warn!(week = %week, claimed_at = %claimed_at, "another invocation is sending this week's report");
-                return Ok((Outcome::InProgressElsewhere, None));
+            Claim::InProgress {
+                claimed_at,
+                lease_until,
+            } => {
+                // An error, not a quiet skip: if the claimer died, Lambda's next retry (after
+                // the lease) takes the claim over and sends.
+                warn!(week = %week, claimed_at = %claimed_at, lease_until = %lease_until, "another invocation holds this week's claim");
+                return Err(ReporterError::ClaimedElsewhere {
+                    week,
+                    claimed_at,
+                    lease_until,
+                });
             }
         }
         let id = match self.mailer.send(rendered).await {
@@ -188,7 +302,11 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
                 return Err(send_error);
             }
         };
-        if let Err(mark_error) = self.ledger.mark_sent(week, now, &id).await {
+        if let Err(mark_error) = self
+            .ledger
+            .mark_sent(week, now, &id, &figures.summary())
+            .await
+        {
             // The email went out: report success, and say that a retry after the lease could
             // send it again.
             error!(week = %week, message_id = %id, error = %mark_error, "email sent but not marked as sent");

@@ -1,14 +1,17 @@
-//! Exactly one email per week: the [`ReportLedger`] capability and its in-memory fake.
+//! Exactly one email per week, and the figures each report sent: the [`ReportLedger`]
+//! capability and its in-memory fake.
 //!
 //! The reporter *claims* a week with a conditional write before sending, marks it *sent*
-//! afterwards, and releases the claim if SES refuses the email. So two invocations, even
-//! concurrent ones, send one email: the second finds the claim and stops.
+//! afterwards with the week's [`WeekSummary`], and releases the claim if SES refuses the email.
+//! So two invocations, even concurrent ones, send one email: the second finds the claim.
 //!
-//! A claim whose invocation died (a timeout or crash between the claim and the mark) goes
-//! stale after [`CLAIM_LEASE_SECONDS`] and may then be taken again. The one window in which an
-//! email can go out twice is a crash after SES accepted the email and before the mark was
-//! written, followed by a retry after the lease; that trade (at least once) is chosen over
-//! losing the week's report.
+//! A claim protects a send in progress until its *lease* ends: the claiming invocation's
+//! deadline, which Lambda sets (an invocation cannot outlive it). An invocation that finds a live
+//! claim fails, so that Lambda's asynchronous retries (one minute, then two minutes later) come
+//! back: if the claimer died after claiming, a retry after the lease takes the claim over and
+//! sends. The one window in which an email can go out twice is a crash after SES accepted the
+//! email and before the mark was written, followed by a retry after the lease; that trade (at
+//! least once) is chosen over losing the week's report.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -16,11 +19,9 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use shared_types::WeekId;
+use shared_types::record::report_marker::WeekSummary;
 
 use crate::error::ReporterError;
-
-/// How long a claim protects a send in progress: Lambda's longest timeout (15 minutes).
-pub const CLAIM_LEASE_SECONDS: i64 = 900;
 
 /// What a claim found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,26 +30,31 @@ pub enum Claim {
     Granted,
     /// The report was sent already.
     AlreadySent { sent_at: Option<DateTime<Utc>> },
-    /// Another invocation claimed the week less than the lease ago.
-    InProgress { claimed_at: DateTime<Utc> },
+    /// Another invocation holds the claim until `lease_until`.
+    InProgress {
+        claimed_at: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    },
 }
 
-/// Records which weeks' reports were sent.
+/// Records which weeks' reports were sent, and the figures they sent.
 pub trait ReportLedger: Send + Sync {
-    /// Claims `week` for sending at `now`; `force` takes it whatever its state.
+    /// Claims `week` at `now` until `lease_until`; `force` takes it whatever its state.
     fn claim(
         &self,
         week: WeekId,
         now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
         force: bool,
     ) -> impl Future<Output = Result<Claim, ReporterError>> + Send;
 
-    /// Marks the week's report as sent, with SES's message id.
+    /// Marks the week's report as sent, with SES's message id and the week's figures.
     fn mark_sent(
         &self,
         week: WeekId,
         now: DateTime<Utc>,
         message_id: &str,
+        summary: &WeekSummary,
     ) -> impl Future<Output = Result<(), ReporterError>> + Send;
 
     /// Gives up a claim made at `claimed_at` after a failed send, so a retry can send.
@@ -57,6 +63,19 @@ pub trait ReportLedger: Send + Sync {
         week: WeekId,
         claimed_at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), ReporterError>> + Send;
+
+    /// The figures of those `weeks` whose report was sent with them, in one read.
+    fn summaries(
+        &self,
+        weeks: &[WeekId],
+    ) -> impl Future<Output = Result<HashMap<WeekId, WeekSummary>, ReporterError>> + Send;
+
+    /// Replaces the stored figures of a week whose report was sent (late arrivals).
+    fn correct(
+        &self,
+        week: WeekId,
+        summary: &WeekSummary,
+    ) -> impl Future<Output = Result<(), ReporterError>> + Send;
 }
 
 /// The state of one week in the ledger.
@@ -64,10 +83,12 @@ pub trait ReportLedger: Send + Sync {
 pub enum MarkerState {
     Sending {
         claimed_at: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
     },
     Sent {
         sent_at: DateTime<Utc>,
         message_id: String,
+        summary: WeekSummary,
     },
 }
 
@@ -98,6 +119,7 @@ impl ReportLedger for InMemoryLedger {
         &self,
         week: WeekId,
         now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
         force: bool,
     ) -> Result<Claim, ReporterError> {
         let mut markers = self.lock();
@@ -107,19 +129,25 @@ impl ReportLedger for InMemoryLedger {
             Some(MarkerState::Sent { sent_at, .. }) => Some(Claim::AlreadySent {
                 sent_at: Some(*sent_at),
             }),
-            Some(MarkerState::Sending { claimed_at })
-                if (now - *claimed_at).num_seconds() < CLAIM_LEASE_SECONDS =>
-            {
-                Some(Claim::InProgress {
-                    claimed_at: *claimed_at,
-                })
-            }
+            Some(&MarkerState::Sending {
+                claimed_at,
+                lease_until,
+            }) if lease_until >= now => Some(Claim::InProgress {
+                claimed_at,
+                lease_until,
+            }),
             Some(MarkerState::Sending { .. }) => None,
         };
         if let Some(refusal) = refusal {
             return Ok(refusal);
         }
-        markers.insert(week, MarkerState::Sending { claimed_at: now });
+        markers.insert(
+            week,
+            MarkerState::Sending {
+                claimed_at: now,
+                lease_until,
+            },
+        );
         Ok(Claim::Granted)
     }
 
@@ -128,12 +156,14 @@ impl ReportLedger for InMemoryLedger {
         week: WeekId,
         now: DateTime<Utc>,
         message_id: &str,
+        summary: &WeekSummary,
     ) -> Result<(), ReporterError> {
         self.lock().insert(
             week,
             MarkerState::Sent {
                 sent_at: now,
                 message_id: message_id.to_owned(),
+                summary: summary.clone(),
             },
         );
         Ok(())
@@ -141,8 +171,30 @@ impl ReportLedger for InMemoryLedger {
 
     async fn release(&self, week: WeekId, claimed_at: DateTime<Utc>) -> Result<(), ReporterError> {
         let mut markers = self.lock();
-        if markers.get(&week) == Some(&MarkerState::Sending { claimed_at }) {
+        if matches!(markers.get(&week), Some(MarkerState::Sending { claimed_at: c, .. }) if *c == claimed_at)
+        {
             markers.remove(&week);
+        }
+        Ok(())
+    }
+
+    async fn summaries(
+        &self,
+        weeks: &[WeekId],
+    ) -> Result<HashMap<WeekId, WeekSummary>, ReporterError> {
+        let markers = self.lock();
+        Ok(weeks
+            .iter()
+            .filter_map(|week| match markers.get(week) {
+                Some(MarkerState::Sent { summary, .. }) => Some((*week, summary.clone())),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn correct(&self, week: WeekId, corrected: &WeekSummary) -> Result<(), ReporterError> {
+        if let Some(MarkerState::Sent { summary, .. }) = self.lock().get_mut(&week) {
+            *summary = corrected.clone();
         }
         Ok(())
     }

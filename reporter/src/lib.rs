@@ -22,5 +22,5 @@ pub mod view;
 
 pub use config::Config;
 pub use error::{ConfigError, ReporterError};
-pub use handler::{Outcome, ReportSummary, Reporter, build_report};
+pub use handler::{BuiltReport, Outcome, ReportSummary, Reporter, build_report};
 pub use invocation::ReportRequest;

@@ -15,11 +15,13 @@ pub trait Mailer: Send + Sync {
     ) -> impl Future<Output = Result<String, ReporterError>> + Send;
 }
 
-/// Keeps sent reports in memory, for tests; can be told to fail.
+/// Keeps sent reports in memory, for tests; can be told to fail, or to hang (a send that never
+/// ends, as when the invocation dies or times out while sending).
 #[derive(Debug, Default)]
 pub struct InMemoryMailer {
     sent: Mutex<Vec<RenderedReport>>,
     failing: Mutex<bool>,
+    hanging: Mutex<bool>,
 }
 
 impl InMemoryMailer {
@@ -40,10 +42,24 @@ impl InMemoryMailer {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = failing;
     }
+
+    pub fn set_hanging(&self, hanging: bool) {
+        *self
+            .hanging
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = hanging;
+    }
 }
 
 impl Mailer for InMemoryMailer {
     async fn send(&self, report: &RenderedReport) -> Result<String, ReporterError> {
+        let hanging = *self
+            .hanging
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if hanging {
+            std::future::pending::<()>().await;
+        }
         if *self
             .failing
             .lock()

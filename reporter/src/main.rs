@@ -3,8 +3,9 @@
 use aws_config::BehaviorVersion;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
+use reporter::error::ReporterError;
 use reporter::ses::SesMailer;
-use reporter::{Config, ReportRequest, ReportSummary, Reporter};
+use reporter::{Config, Outcome, ReportRequest, ReportSummary, Reporter};
 use shared_types::metrics::Metrics;
 use shared_types::settings::Settings;
 
@@ -37,10 +38,26 @@ async fn main() -> Result<(), Error> {
         let (reporter, metrics) = (&reporter, &metrics);
         async move {
             let now = chrono::Utc::now();
+            // Lambda's deadline for this invocation: the lease of a claim it takes.
+            let deadline = i64::try_from(event.context.deadline)
+                .ok()
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .unwrap_or(now);
             let request = ReportRequest::from_payload(event.payload, now)?;
-            let summary = reporter.run(request, now).await?;
-            metrics.emit(now, &summary.metrics());
-            Ok::<ReportSummary, Error>(summary)
+            // Boxed: the run's future is deep enough to overflow the compiler's layout limit
+            // inside the runtime's own futures.
+            match Box::pin(reporter.run(request, now, deadline)).await {
+                Ok(summary) => {
+                    metrics.emit(now, &summary.metrics());
+                    Ok::<ReportSummary, Error>(summary)
+                }
+                Err(error) => {
+                    if matches!(error, ReporterError::ClaimedElsewhere { .. }) {
+                        metrics.emit(now, &Outcome::InProgressElsewhere.metrics(0));
+                    }
+                    Err(error.into())
+                }
+            }
         }
     }))
     .await

@@ -15,6 +15,9 @@ pub trait RecordSource: Send + Sync {
         week: WeekId,
         sink: &mut (dyn FnMut(RequestRecord) + Send),
     ) -> impl Future<Output = Result<u64, ReporterError>> + Send;
+
+    /// How many requests are filed under `week` now, without reading them.
+    fn count_week(&self, week: WeekId) -> impl Future<Output = Result<u64, ReporterError>> + Send;
 }
 
 /// Records held in memory, for tests and benchmarks.
@@ -29,6 +32,17 @@ impl InMemoryRecordSource {
             records: Mutex::new(records),
         }
     }
+
+    /// Adds a record, as the processor would (a late arrival, for instance).
+    pub fn push(&self, record: RequestRecord) {
+        self.lock().push(record);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RequestRecord>> {
+        self.records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl RecordSource for InMemoryRecordSource {
@@ -37,16 +51,16 @@ impl RecordSource for InMemoryRecordSource {
         week: WeekId,
         sink: &mut (dyn FnMut(RequestRecord) + Send),
     ) -> Result<u64, ReporterError> {
-        let records = self
-            .records
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
+        let records = self.lock().clone();
         let mut passed = 0;
         for record in records.into_iter().filter(|r| r.week == week) {
             sink(record);
             passed += 1;
         }
         Ok(passed)
+    }
+
+    async fn count_week(&self, week: WeekId) -> Result<u64, ReporterError> {
+        Ok(self.lock().iter().filter(|r| r.week == week).count() as u64)
     }
 }

@@ -4,7 +4,8 @@
 //! the week holds; the caps are stated in the email.
 
 use chrono::{DateTime, Utc};
-use shared_types::MatchType;
+use shared_types::record::report_marker::WeekSummary;
+use shared_types::{MatchType, WeekId};
 
 use crate::aggregate::{QuestionStats, WeekAggregator};
 
@@ -31,6 +32,27 @@ const NEUTRAL: &str = "#616161";
 pub struct Headline {
     pub asked: u64,
     pub answered: u64,
+}
+
+impl From<&WeekSummary> for Headline {
+    fn from(summary: &WeekSummary) -> Self {
+        Self {
+            asked: summary.asked,
+            answered: summary.answered,
+        }
+    }
+}
+
+/// A reported week that got requests after its report was sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LateArrivals {
+    pub week: WeekId,
+    /// Requests filed under the week now that its report did not count.
+    pub arrived: u64,
+    /// The figures as reported (and corrected before).
+    pub reported: WeekSummary,
+    /// The figures now, to be stored once this report is sent.
+    pub now: WeekSummary,
 }
 
 impl Headline {
@@ -124,6 +146,8 @@ pub struct ReportView {
     pub clock_skew_note: String,
     pub generated_at: String,
     pub caps_note: String,
+    /// One line per reported week that got late arrivals.
+    pub late_arrivals: Vec<String>,
 }
 
 impl ReportView {
@@ -178,7 +202,32 @@ impl ReportView {
                  {TOP_SOURCES} technologies, {TOP_HOURS} hours; questions are cut at \
                  {MAX_QUESTION_CHARS} characters."
             ),
+            late_arrivals: Vec::new(),
         }
+    }
+
+    /// Adds a line for each reported week that got requests after its report.
+    pub fn with_late_arrivals(mut self, late: &[LateArrivals]) -> Self {
+        self.late_arrivals = late
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} {} late for {}: it now has {} questions ({} answered, {} unanswered); its report counted {}.",
+                    thousands(l.arrived),
+                    if l.arrived == 1 {
+                        "request arrived"
+                    } else {
+                        "requests arrived"
+                    },
+                    l.week,
+                    thousands(l.now.asked),
+                    thousands(l.now.answered),
+                    thousands(l.now.unanswered()),
+                    thousands(l.reported.asked),
+                )
+            })
+            .collect();
+        self
     }
 }
 

@@ -19,6 +19,8 @@ use shared_types::MatchType::{Full, None as NoMatch};
 use support::{Answer, answer, at, config, query_event, response_event};
 
 const TABLE: &str = "cv-analytics-test";
+/// The reporter's timeout (`REPORTER_TIMEOUT`): an invocation's deadline is this after it starts.
+const TIMEOUT: chrono::Duration = chrono::Duration::seconds(120);
 const SENDER: &str = "reports@example.dev";
 
 struct Harness {
@@ -146,7 +148,7 @@ async fn the_scheduled_report_is_read_from_dynamodb_and_sent_once_through_ses() 
     let event = serde_json::from_str(include_str!("../events/scheduled.json")).unwrap();
     let now = at("2025-11-10T07:00:02Z");
     let request = ReportRequest::from_payload(event, now).unwrap();
-    let summary = h.reporter.run(request, now).await.unwrap();
+    let summary = h.reporter.run(request, now, now + TIMEOUT).await.unwrap();
     assert_eq!(summary.outcome, Outcome::Sent);
     assert_eq!(summary.records_read, 250);
     assert_eq!(
@@ -156,7 +158,11 @@ async fn the_scheduled_report_is_read_from_dynamodb_and_sent_once_through_ses() 
 
     let again = h
         .reporter
-        .run(request, at("2025-11-10T07:03:00Z"))
+        .run(
+            request,
+            at("2025-11-10T07:03:00Z"),
+            at("2025-11-10T07:03:00Z") + TIMEOUT,
+        )
         .await
         .unwrap();
     assert_eq!(again.outcome, Outcome::AlreadySent);
@@ -197,7 +203,7 @@ async fn an_empty_week_and_a_dry_run() {
         now,
     )
     .unwrap();
-    let summary = h.reporter.run(dry, now).await.unwrap();
+    let summary = h.reporter.run(dry, now, now + TIMEOUT).await.unwrap();
     assert_eq!(summary.outcome, Outcome::DryRun);
     assert!(summary.asked > 0);
     assert!(h.moto.sent_emails().is_empty());
@@ -207,7 +213,7 @@ async fn an_empty_week_and_a_dry_run() {
         dry_run: false,
         force: false,
     };
-    let summary = h.reporter.run(empty, now).await.unwrap();
+    let summary = h.reporter.run(empty, now, now + TIMEOUT).await.unwrap();
     assert_eq!(summary.outcome, Outcome::Sent);
     let emails = h.moto.sent_emails();
     assert_eq!(emails.len(), 1);
@@ -218,8 +224,8 @@ async fn an_empty_week_and_a_dry_run() {
         now,
     )
     .unwrap();
-    h.reporter.run(forced, now).await.unwrap();
-    h.reporter.run(forced, now).await.unwrap();
+    h.reporter.run(forced, now, now + TIMEOUT).await.unwrap();
+    h.reporter.run(forced, now, now + TIMEOUT).await.unwrap();
     assert_eq!(h.moto.sent_emails().len(), 3, "force sends every time");
 }
 
@@ -293,25 +299,112 @@ async fn two_instances_racing_for_each_week_send_one_email_per_week() {
         for reporter in [&a, &b] {
             let reporter = reporter.clone();
             races.push(tokio::spawn(async move {
-                reporter.run(request, now).await.unwrap()
+                reporter.run(request, now, now + TIMEOUT).await
             }));
         }
     }
     let mut sent = std::collections::BTreeMap::new();
     for race in races {
-        let summary = race.await.unwrap();
-        assert!(
-            matches!(
-                summary.outcome,
-                Outcome::Sent | Outcome::AlreadySent | Outcome::InProgressElsewhere
+        // The loser finds the week sent, or the winner's claim live and fails (Lambda would
+        // retry it, to find the week sent).
+        match race.await.unwrap() {
+            Ok(summary) if summary.outcome == Outcome::Sent => {
+                *sent.entry(summary.week).or_insert(0) += 1;
+            }
+            Ok(summary) => assert_eq!(summary.outcome, Outcome::AlreadySent, "{summary:?}"),
+            Err(error) => assert!(
+                matches!(error, reporter::ReporterError::ClaimedElsewhere { .. }),
+                "{error}"
             ),
-            "{summary:?}"
-        );
-        if summary.outcome == Outcome::Sent {
-            *sent.entry(summary.week).or_insert(0) += 1;
         }
     }
     assert_eq!(sent.len(), 6, "{sent:?}");
     assert!(sent.values().all(|n| *n == 1), "{sent:?}");
     assert_eq!(moto.sent_emails().len(), 6);
+}
+
+/// On DynamoDB Local, through the real marker item: a run that dies after claiming leaves a
+/// claim whose lease is its deadline; Lambda's first retry (a minute later) fails on it, the
+/// second (two minutes after that) takes it over and sends, once. Then a request that arrives
+/// for the sent week is reported by the next week's report and the week's stored figures are
+/// corrected, through the `COUNT` query on the week index and the marker's summary.
+#[tokio::test]
+async fn a_dead_claim_is_taken_over_and_late_arrivals_are_corrected_on_dynamodb_local() {
+    use reporter::ledger::ReportLedger;
+    use reporter::mailer::InMemoryMailer;
+
+    let dynamodb_local = local_aws::DynamoDbLocal::start();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&dynamodb_local.sdk_config().await);
+    create_table(&dynamodb, TABLE).await;
+    let processor = Processor::new(
+        DynamoRecordStore::new(dynamodb.clone(), TABLE),
+        processor::dead_letter::InMemoryDeadLetters::new(),
+        &processor::Config {
+            table_name: TABLE.into(),
+            dead_letter_queue_url: "dlq.fifo".into(),
+            ttl_days: 90,
+            write_concurrency: 4,
+        },
+    );
+    let events = workload();
+    ingest(&processor, &events[..60]).await;
+    let reporter = Reporter::new(
+        DynamoRecordSource::new(dynamodb.clone(), TABLE),
+        DynamoReportLedger::new(dynamodb.clone(), TABLE),
+        InMemoryMailer::new(),
+        &config(true),
+    );
+    let w45 = ReportRequest {
+        week: "2025-W45".parse().unwrap(),
+        dry_run: false,
+        force: false,
+    };
+
+    let started = at("2025-11-10T07:00:00Z");
+    reporter.mailer().set_hanging(true);
+    let died = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        reporter.run(w45, started, started + TIMEOUT),
+    )
+    .await;
+    assert!(died.is_err(), "the first run must not finish");
+    reporter.mailer().set_hanging(false);
+    let first_retry = started + chrono::Duration::seconds(61);
+    let error = reporter
+        .run(w45, first_retry, first_retry + TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, reporter::ReporterError::ClaimedElsewhere { lease_until, .. } if lease_until == started + TIMEOUT),
+        "{error}"
+    );
+    let second_retry = first_retry + chrono::Duration::seconds(121);
+    let sent = reporter
+        .run(w45, second_retry, second_retry + TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(sent.outcome, Outcome::Sent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
+    let reported = reporter.ledger().summaries(&[w45.week]).await.unwrap()[&w45.week].clone();
+    assert_eq!(reported.indexed, sent.records_read);
+    assert_eq!(reported.asked, sent.asked);
+
+    // Ten more requests of 2025-W45 arrive late (a redrive), and the next week's report says so.
+    ingest(&processor, &events[60..80]).await;
+    let w46 = ReportRequest {
+        week: "2025-W46".parse().unwrap(),
+        ..w45
+    };
+    let next = at("2025-11-17T07:00:00Z");
+    reporter.run(w46, next, next + TIMEOUT).await.unwrap();
+    let corrected = reporter.ledger().summaries(&[w45.week]).await.unwrap()[&w45.week].clone();
+    let arrived = corrected.indexed - reported.indexed;
+    assert!(arrived > 0, "{corrected:?}");
+    assert_eq!(corrected.late, arrived);
+    let email = &reporter.mailer().sent()[1];
+    let line = format!(
+        "{arrived} requests arrived late for 2025-W45: it now has {} questions",
+        corrected.asked
+    );
+    assert!(email.text.contains(&line), "{line}\n{}", email.text);
 }

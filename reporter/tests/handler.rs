@@ -50,12 +50,24 @@ fn request(week_id: &str, dry_run: bool, force: bool) -> ReportRequest {
 
 const NOW: &str = "2025-11-10T07:00:00Z";
 
+/// The reporter's timeout (`REPORTER_TIMEOUT` in the Makefile): an invocation's deadline.
+const TIMEOUT: chrono::Duration = chrono::Duration::seconds(120);
+
+/// Runs the reporter as an invocation at `now` would, with Lambda's deadline `TIMEOUT` later.
+async fn run(
+    reporter: &FakeReporter,
+    request: ReportRequest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<reporter::ReportSummary, reporter::ReporterError> {
+    reporter.run(request, now, now + TIMEOUT).await
+}
+
 #[tokio::test]
 async fn the_scheduled_run_sends_the_previous_weeks_report_once() {
     let reporter = reporter(true);
     let event = serde_json::from_str(include_str!("../events/scheduled.json")).unwrap();
     let request = ReportRequest::from_payload(event, at(NOW)).unwrap();
-    let first = reporter.run(request, at(NOW)).await.unwrap();
+    let first = run(&reporter, request, at(NOW)).await.unwrap();
     assert_eq!(first.outcome, Outcome::Sent);
     assert_eq!(first.week, "2025-W45");
     assert_eq!((first.asked, first.answered, first.unanswered), (2, 1, 1));
@@ -64,8 +76,7 @@ async fn the_scheduled_run_sends_the_previous_weeks_report_once() {
         "CV Analytics - 2025-W45: 2 questions, 1 unanswered"
     );
 
-    let second = reporter
-        .run(request, at("2025-11-10T07:01:00Z"))
+    let second = run(&reporter, request, at("2025-11-10T07:01:00Z"))
         .await
         .unwrap();
     assert_eq!(second.outcome, Outcome::AlreadySent);
@@ -81,19 +92,25 @@ async fn concurrent_invocations_for_one_week_send_one_email() {
     let reporter = reporter(true);
     let request = request("2025-W45", false, false);
     let (a, b) = tokio::join!(
-        reporter.run(request, at(NOW)),
-        reporter.run(request, at(NOW))
+        run(&reporter, request, at(NOW)),
+        run(&reporter, request, at(NOW))
     );
-    let outcomes = [a.unwrap().outcome, b.unwrap().outcome];
+    // One sends; the other finds the week sent, or (had they interleaved) the claim live, and
+    // fails so that Lambda retries it.
+    let outcomes: Vec<_> = [a, b].into_iter().map(|r| r.map(|s| s.outcome)).collect();
     assert_eq!(reporter.mailer().sent().len(), 1, "{outcomes:?}");
-    assert!(outcomes.contains(&Outcome::Sent));
+    assert!(outcomes.iter().any(|o| matches!(o, Ok(Outcome::Sent))));
+    assert!(outcomes.iter().all(|o| matches!(
+        o,
+        Ok(Outcome::Sent | Outcome::AlreadySent)
+            | Err(reporter::ReporterError::ClaimedElsewhere { .. })
+    )));
 }
 
 #[tokio::test]
 async fn a_dry_run_renders_and_sends_nothing() {
     let reporter = reporter(true);
-    let summary = reporter
-        .run(request("2025-W45", true, false), at(NOW))
+    let summary = run(&reporter, request("2025-W45", true, false), at(NOW))
         .await
         .unwrap();
     assert_eq!(summary.outcome, Outcome::DryRun);
@@ -105,12 +122,10 @@ async fn a_dry_run_renders_and_sends_nothing() {
 #[tokio::test]
 async fn force_sends_again() {
     let reporter = reporter(true);
-    reporter
-        .run(request("2025-W45", false, false), at(NOW))
+    run(&reporter, request("2025-W45", false, false), at(NOW))
         .await
         .unwrap();
-    let forced = reporter
-        .run(request("2025-W45", false, true), at(NOW))
+    let forced = run(&reporter, request("2025-W45", false, true), at(NOW))
         .await
         .unwrap();
     assert_eq!(forced.outcome, Outcome::Sent);
@@ -120,8 +135,7 @@ async fn force_sends_again() {
 #[tokio::test]
 async fn an_empty_week_sends_a_short_email_unless_turned_off() {
     let sending = reporter(true);
-    let summary = sending
-        .run(request("2025-W40", false, false), at(NOW))
+    let summary = run(&sending, request("2025-W40", false, false), at(NOW))
         .await
         .unwrap();
     assert_eq!(summary.outcome, Outcome::Sent);
@@ -131,8 +145,7 @@ async fn an_empty_week_sends_a_short_email_unless_turned_off() {
     );
 
     let quiet = reporter(false);
-    let summary = quiet
-        .run(request("2025-W40", false, false), at(NOW))
+    let summary = run(&quiet, request("2025-W40", false, false), at(NOW))
         .await
         .unwrap();
     assert_eq!(summary.outcome, Outcome::EmptyWeekNotSent);
@@ -144,55 +157,75 @@ async fn a_failed_send_releases_the_claim_so_a_retry_sends() {
     let reporter = reporter(true);
     reporter.mailer().set_failing(true);
     assert!(
-        reporter
-            .run(request("2025-W45", false, false), at(NOW))
+        run(&reporter, request("2025-W45", false, false), at(NOW))
             .await
             .is_err()
     );
     assert_eq!(reporter.ledger().state(week("2025-W45")), None);
 
     reporter.mailer().set_failing(false);
-    let retry = reporter
-        .run(request("2025-W45", false, false), at(NOW))
+    let retry = run(&reporter, request("2025-W45", false, false), at(NOW))
         .await
         .unwrap();
     assert_eq!(retry.outcome, Outcome::Sent);
     assert_eq!(reporter.mailer().sent().len(), 1);
 }
 
+/// A run that dies after claiming (killed while sending, or timed out): Lambda retries the
+/// asynchronous invocation one minute after the failure, then two minutes after that. The first
+/// retry finds the claim live (its lease is the dead run's deadline) and fails, so Lambda keeps
+/// retrying; the second comes after the lease, takes the claim over and sends: one email.
 #[tokio::test]
-async fn a_stale_claim_is_taken_over_after_the_lease() {
-    use reporter::ledger::ReportLedger;
+async fn a_run_that_dies_after_claiming_is_sent_by_a_later_retry_exactly_once() {
     let reporter = reporter(true);
-    let claimed = reporter
-        .ledger()
-        .claim(week("2025-W45"), at(NOW), false)
+    let started = at(NOW);
+    reporter.mailer().set_hanging(true);
+    let died = tokio::time::timeout(
+        std::time::Duration::from_millis(100),
+        run(&reporter, request("2025-W45", false, false), started),
+    )
+    .await;
+    assert!(died.is_err(), "the first run must not finish");
+    assert_eq!(
+        reporter.ledger().state(week("2025-W45")),
+        Some(MarkerState::Sending {
+            claimed_at: started,
+            lease_until: started + TIMEOUT,
+        })
+    );
+    reporter.mailer().set_hanging(false);
+
+    // Lambda's first retry, a minute after the run died early.
+    let first_retry = started + chrono::Duration::seconds(61);
+    let error = run(&reporter, request("2025-W45", false, false), first_retry)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, reporter::ReporterError::ClaimedElsewhere { lease_until, .. } if lease_until == started + TIMEOUT),
+        "{error}"
+    );
+    assert!(reporter.mailer().sent().is_empty());
+
+    // The second retry, two minutes after the first failed: after the lease.
+    let second_retry = first_retry + chrono::Duration::seconds(121);
+    let sent = run(&reporter, request("2025-W45", false, false), second_retry)
         .await
         .unwrap();
-    assert_eq!(claimed, reporter::ledger::Claim::Granted);
-    let soon = reporter
-        .run(
-            request("2025-W45", false, false),
-            at("2025-11-10T07:05:00Z"),
-        )
+    assert_eq!(sent.outcome, Outcome::Sent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
+
+    // A duplicate delivery of the schedule later finds it sent.
+    let again = run(&reporter, request("2025-W45", false, false), second_retry)
         .await
         .unwrap();
-    assert_eq!(soon.outcome, Outcome::InProgressElsewhere);
-    let later = reporter
-        .run(
-            request("2025-W45", false, false),
-            at("2025-11-10T07:20:00Z"),
-        )
-        .await
-        .unwrap();
-    assert_eq!(later.outcome, Outcome::Sent);
+    assert_eq!(again.outcome, Outcome::AlreadySent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
 }
 
 #[tokio::test]
 async fn the_previous_week_feeds_the_changes() {
     let reporter = reporter(true);
-    reporter
-        .run(request("2025-W45", false, false), at(NOW))
+    run(&reporter, request("2025-W45", false, false), at(NOW))
         .await
         .unwrap();
     let email = &reporter.mailer().sent()[0];
@@ -200,5 +233,116 @@ async fn the_previous_week_feeds_the_changes() {
         email.text.contains("Questions asked: 2 (+1 (+100.0%))"),
         "{}",
         email.text
+    );
+}
+
+/// A redriven query lands in a week whose report was sent: the next report says so, counts it in
+/// that week's corrected figures (which the changes use), and stores them; the report after
+/// that says nothing more.
+#[tokio::test]
+async fn a_request_arriving_after_its_weeks_report_is_reported_late_once_and_corrected() {
+    use reporter::ledger::ReportLedger;
+    let reporter = reporter(true);
+    let w45 = week("2025-W45");
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    let reported = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!((reported.indexed, reported.asked, reported.late), (2, 2, 0));
+
+    // The redriven query of 2025-W45 arrives on 2025-11-12.
+    reporter.source().push(record(
+        "late",
+        at("2025-11-07T12:00:00Z"),
+        "Do you know Kotlin?",
+        "anonymous",
+        None,
+    ));
+    reporter.source().push(record(
+        "w46",
+        at("2025-11-12T12:00:00Z"),
+        "Do you know Go?",
+        "anonymous",
+        None,
+    ));
+    let w46 = run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(w46.outcome, Outcome::Sent);
+    let email = &reporter.mailer().sent()[1];
+    let line = "1 request arrived late for 2025-W45: it now has 3 questions (1 answered, 2 \
+                unanswered); its report counted 2.";
+    assert!(email.text.contains(line), "{}", email.text);
+    assert!(email.html.contains(line));
+    // The changes compare with the corrected week: 1 question against 3.
+    assert!(
+        email.text.contains("Questions asked: 1 (-2 (-66.7%))"),
+        "{}",
+        email.text
+    );
+    let corrected = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!(
+        (
+            corrected.indexed,
+            corrected.asked,
+            corrected.answered,
+            corrected.late
+        ),
+        (3, 3, 1, 1)
+    );
+
+    run(
+        &reporter,
+        request("2025-W47", false, false),
+        at("2025-11-24T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let next = &reporter.mailer().sent()[2];
+    assert!(!next.text.contains("arrived late"), "{}", next.text);
+}
+
+/// A dry run shows late arrivals but stores no correction: the real run still reports them.
+#[tokio::test]
+async fn a_dry_run_shows_late_arrivals_without_correcting_them() {
+    use reporter::ledger::ReportLedger;
+    let reporter = reporter(true);
+    let w45 = week("2025-W45");
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    reporter.source().push(record(
+        "late",
+        at("2025-11-07T12:00:00Z"),
+        "Do you know Kotlin?",
+        "anonymous",
+        None,
+    ));
+    run(
+        &reporter,
+        request("2025-W46", true, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].asked,
+        2
+    );
+    run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        reporter.mailer().sent()[1]
+            .text
+            .contains("1 request arrived late for 2025-W45")
     );
 }

@@ -249,17 +249,49 @@ pub fn request_key(request_id: &str) -> String {
     format!("{REQUEST_KEY_PREFIX}{request_id}")
 }
 
-/// The weekly report's marker, `REPORT#<week>`: the reporter's exactly-once ledger, read by the
-/// maintainer command. It has no `week` attribute, so the week index never lists it.
+/// The weekly report's marker, `REPORT#<week>`: the reporter's exactly-once ledger and the
+/// week's figures as reported, read by later reports and by the maintainer command. It has no
+/// `week` attribute, so the week index never lists it.
 pub mod report_marker {
+    use serde::{Deserialize, Serialize};
+
     pub const STATUS: &str = "status";
+    /// When the claim was taken, epoch milliseconds (the reporter's clock in Lambda).
     pub const CLAIMED_AT: &str = "claimedAt";
+    /// Until when the claim protects a send in progress, epoch milliseconds: the claiming
+    /// invocation's deadline, which Lambda sets.
+    pub const LEASE_UNTIL: &str = "leaseUntil";
     pub const SENT_AT: &str = "sentAt";
     pub const MESSAGE_ID: &str = "messageId";
+    /// The [`WeekSummary`] of the report as sent, corrected by later reports.
+    pub const SUMMARY: &str = "summary";
     /// `status` while an invocation holds the claim.
     pub const SENDING: &str = "sending";
     /// `status` once SES accepted the email.
     pub const SENT: &str = "sent";
+
+    /// A week's figures as its report counted them, stored in the week's marker when the report
+    /// is sent, so that later reports read them instead of the week's records, and corrected
+    /// when requests arrive for the week after its report.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct WeekSummary {
+        /// Requests filed under the week (the week index's entries for it) when counted.
+        pub indexed: u64,
+        pub asked: u64,
+        pub answered: u64,
+        /// Responses whose question never arrived.
+        pub incomplete: u64,
+        /// Requests that arrived after the week's report was sent, as later reports found.
+        #[serde(default)]
+        pub late: u64,
+    }
+
+    impl WeekSummary {
+        pub fn unanswered(&self) -> u64 {
+            self.asked.saturating_sub(self.answered)
+        }
+    }
 }
 
 /// The partition key of the marker that records a week's report as sent.

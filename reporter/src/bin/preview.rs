@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aws_config::BehaviorVersion;
-use reporter::build_report;
-use reporter::dynamo::DynamoRecordSource;
+use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
+use reporter::{BuiltReport, build_report};
 use shared_types::WeekId;
 
 const USAGE: &str = "usage: TABLE_NAME=<table> preview <week, e.g. 2025-W45> [output folder, default target/preview]";
@@ -45,8 +45,15 @@ async fn run() -> Result<String, String> {
         .ok_or("environment variable TABLE_NAME is not set")?;
 
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    let source = DynamoRecordSource::new(aws_sdk_dynamodb::Client::new(&aws), table);
-    let (figures, report) = build_report(&source, week, chrono::Utc::now())
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let source = DynamoRecordSource::new(dynamodb.clone(), &table);
+    // Read only: the ledger gives the stored figures of earlier weeks, nothing is written.
+    let ledger = DynamoReportLedger::new(dynamodb, table);
+    let BuiltReport {
+        figures,
+        rendered: report,
+        ..
+    } = build_report(&source, &ledger, week, chrono::Utc::now())
         .await
         .map_err(|e| e.to_string())?;
 
