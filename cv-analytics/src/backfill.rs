@@ -1,15 +1,16 @@
-//! `backfill`: the reporter's own logic run here for a range of weeks, honouring the
-//! exactly-once marker (a week already sent is skipped) unless forced.
+//! `backfill`: the deployed reporter function, invoked once per week of a range, in order. One
+//! code path and one configuration (recipients, configuration set, empty weeks, record lifetime):
+//! the function's own. It honours the exactly-once marker (a week already sent is skipped)
+//! unless forced, takes its claim's time from Lambda's clock, refuses weeks whose records have
+//! expired, and writes the same metrics as the weekly run (so a backfill clears the
+//! no-weekly-report alarm).
 
-use chrono::{DateTime, Utc};
-use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
-use reporter::ses::SesMailer;
-use reporter::{ReportRequest, ReportSummary, Reporter};
+use aws_sdk_lambda::primitives::Blob;
 use shared_types::WeekId;
-use shared_types::settings::Settings;
+use shared_types::report::{ReportInvocation, ReportSummary};
 
 use crate::Operations;
-use crate::error::OpsError;
+use crate::error::{OpsError, aws_failed};
 
 /// Longest range, in weeks: two years.
 const MAX_WEEKS: usize = 104;
@@ -36,56 +37,70 @@ pub fn weeks(from: WeekId, to: WeekId) -> Result<Vec<WeekId>, OpsError> {
 }
 
 impl Operations {
-    /// Runs the reporter for each week in order, calling `progress` after each. Recipients are
-    /// those the deployed reporter sends to (its `REPORT_RECIPIENTS`); the sender is the
-    /// stack's `ReportSender`.
+    /// Invokes the stage's reporter for each week in order, calling `progress` after each; stops
+    /// at the first week the function fails on, with its error.
     pub async fn backfill(
         &self,
         weeks: &[WeekId],
-        recipients: &str,
         dry_run: bool,
         force: bool,
-        now: DateTime<Utc>,
         mut progress: impl FnMut(&ReportSummary),
     ) -> Result<Vec<ReportSummary>, OpsError> {
-        let table = self.stack.output("TableName")?;
-        let sender = self.stack.parameter("ReportSender").unwrap_or_default();
-        let config = reporter::Config::from_settings(&Settings::from_pairs(&[
-            (reporter::config::TABLE_NAME, table),
-            (reporter::config::REPORT_SENDER, sender),
-            (reporter::config::REPORT_RECIPIENTS, recipients),
-        ]))
-        .map_err(|e| {
-            OpsError::Usage(format!(
-                "{e}: pass --recipients with the addresses the deployed reporter sends to"
-            ))
-        })?;
-        let reporter = Reporter::new(
-            DynamoRecordSource::new(self.dynamodb.clone(), table),
-            DynamoReportLedger::new(self.dynamodb.clone(), table),
-            SesMailer::new(
-                self.ses.clone(),
-                &config.sender,
-                config.recipients.clone(),
-                None,
-            ),
-            &config,
-        );
+        let function = self.stack.output("ReporterFunctionName")?;
         let mut summaries = Vec::with_capacity(weeks.len());
         for &week in weeks {
-            let request = ReportRequest {
-                week,
-                dry_run,
-                force,
-            };
-            let summary = reporter
-                .run(request, now, now + chrono::Duration::minutes(15))
-                .await?;
+            let summary = self.invoke_reporter(function, week, dry_run, force).await?;
             progress(&summary);
             summaries.push(summary);
         }
         Ok(summaries)
     }
+
+    async fn invoke_reporter(
+        &self,
+        function: &str,
+        week: WeekId,
+        dry_run: bool,
+        force: bool,
+    ) -> Result<ReportSummary, OpsError> {
+        let request = ReportInvocation {
+            week: Some(week.to_string()),
+            dry_run,
+            force,
+        };
+        let payload = serde_json::to_vec(&request).map_err(|e| OpsError::Usage(e.to_string()))?;
+        let answer = self
+            .lambda
+            .invoke()
+            .function_name(function)
+            .payload(Blob::new(payload))
+            .send()
+            .await
+            .map_err(aws_failed("invoke the reporter function"))?;
+        let body = answer
+            .payload()
+            .map(|b| String::from_utf8_lossy(b.as_ref()).into_owned())
+            .unwrap_or_default();
+        if answer.function_error().is_some() {
+            return Err(OpsError::ReporterFailed {
+                week: week.to_string(),
+                function: function.to_owned(),
+                message: error_message(&body),
+            });
+        }
+        serde_json::from_str(&body).map_err(|e| OpsError::Aws {
+            step: "read the reporter's answer",
+            message: format!("{e}: {body}"),
+        })
+    }
+}
+
+/// The message of a function error (`{"errorType": ..., "errorMessage": ...}`), or the body.
+fn error_message(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("errorMessage")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| body.to_owned())
 }
 
 #[cfg(test)]
@@ -101,6 +116,13 @@ mod tests {
         let weeks = weeks(week("2025-W51"), week("2026-W02")).unwrap();
         let names: Vec<String> = weeks.iter().map(ToString::to_string).collect();
         assert_eq!(names, ["2025-W51", "2025-W52", "2026-W01", "2026-W02"]);
+    }
+
+    #[test]
+    fn a_function_error_reads_as_its_message() {
+        let body = r#"{"errorType":"ReporterError::WeekExpired","errorMessage":"2025-W10 cannot be reported"}"#;
+        assert_eq!(error_message(body), "2025-W10 cannot be reported");
+        assert_eq!(error_message("not json"), "not json");
     }
 
     #[test]

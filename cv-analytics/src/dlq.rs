@@ -12,8 +12,16 @@
 //! stops between the two leaves the message in both queues; the copy has the deduplication id
 //! `redrive-<dead-letter message id>`, so a second redrive within SQS's five-minute window is
 //! deduplicated, and after that the processor's idempotent merge absorbs the duplicate.
+//!
+//! A redrive moves at most what the queue held when it started. With the processor's trigger
+//! live, a message that is still poison comes straight back (the processor dead-letters it with
+//! `sourceMessageId` = the copy's id; SQS's own redrive keeps the copy's id): a message that is
+//! one of this redrive's copies is left where it is and ends the redrive, so nothing cycles.
+//!
+//! Every receive that could decide "the queue is empty" long-polls (`WaitTimeSeconds`): a short
+//! poll samples only some of SQS's servers and can answer nothing while messages wait.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
@@ -29,6 +37,8 @@ use crate::error::{OpsError, aws_failed};
 
 /// Seconds a looked-at or moving message stays hidden from other readers.
 const HOLD_SECONDS: i32 = 60;
+/// Long polling: how long a receive waits for a message before answering none.
+const WAIT_SECONDS: i32 = 2;
 
 /// A message in the dead-letter queue.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -51,7 +61,26 @@ pub struct DeadLetter {
     attributes: HashMap<String, MessageAttributeValue>,
 }
 
+/// What a `SendMessageBatch` of copies came to.
+#[derive(Debug, Default)]
+struct SentCopies {
+    /// Dead-letter message id to the id of its copy in the source queue.
+    accepted: HashMap<String, String>,
+    /// (dead-letter message id, SQS's error code, its message).
+    refused: Vec<(String, String, String)>,
+}
+
 impl DeadLetter {
+    /// Whether this is one of `copies` come back: dead-lettered by the processor again (its
+    /// source message id is the copy's), or moved back by SQS's redrive policy (same id).
+    fn is_copy_of(&self, copies: &HashSet<String>) -> bool {
+        copies.contains(&self.message_id)
+            || self
+                .source_message_id
+                .as_ref()
+                .is_some_and(|source| copies.contains(source))
+    }
+
     fn from_message(message: Message) -> Option<Self> {
         let system = message.attributes.unwrap_or_default();
         let attributes = message.message_attributes.unwrap_or_default();
@@ -102,6 +131,11 @@ pub struct RedriveReport {
     pub moved: usize,
     /// With `--dry-run`: what would have moved (the queue's own count).
     pub would_move: u64,
+    /// What the queue held when the redrive started (the most it moves).
+    pub held_at_start: u64,
+    /// Copies this redrive sent that were back in the dead-letter queue (still poison), left
+    /// there.
+    pub came_back: usize,
     pub dry_run: bool,
 }
 
@@ -155,30 +189,54 @@ impl DeadLetters {
             .find(|m| m.message_id == message_id))
     }
 
-    /// Moves every message back to the source queue (see the module documentation), calling
-    /// `progress` with the number moved so far after each batch.
+    /// Moves the messages the queue holds now back to the source queue (see the module
+    /// documentation), calling `progress` with the number moved so far after each batch.
     pub async fn redrive(
         &self,
         dry_run: bool,
         mut progress: impl FnMut(usize),
     ) -> Result<RedriveReport, OpsError> {
+        let (visible, in_flight) = self.depth().await?;
+        let held = visible + in_flight;
         if dry_run {
-            let (visible, in_flight) = self.depth().await?;
             return Ok(RedriveReport {
-                moved: 0,
-                would_move: visible + in_flight,
+                would_move: held,
+                held_at_start: held,
                 dry_run,
+                ..RedriveReport::default()
             });
         }
-        let mut report = RedriveReport::default();
-        loop {
-            let batch = self.receive(10).await?;
+        let mut report = RedriveReport {
+            held_at_start: held,
+            ..RedriveReport::default()
+        };
+        // The ids of the copies sent so far, as the source queue knows them.
+        let mut copies: HashSet<String> = HashSet::new();
+        while (report.moved as u64) < held {
+            let left = usize::try_from(held - report.moved as u64).unwrap_or(usize::MAX);
+            let batch = self.receive(left.min(10)).await?;
             if batch.is_empty() {
-                return Ok(report);
+                break;
             }
-            let sent = self.send_to_source(&batch).await;
-            let (moved, unsent): (Vec<&DeadLetter>, Vec<&DeadLetter>) =
-                batch.iter().partition(|m| sent.contains(&m.message_id));
+            let (returned, batch): (Vec<DeadLetter>, Vec<DeadLetter>) =
+                batch.into_iter().partition(|m| m.is_copy_of(&copies));
+            if !returned.is_empty() {
+                // Everything before them in the queue has been moved: stop here.
+                report.came_back += returned.len();
+                self.release(&returned).await?;
+                self.release(&batch).await?;
+                break;
+            }
+            let sent = match self.send_to_source(&batch).await {
+                Ok(sent) => sent,
+                Err(e) => {
+                    self.release(&batch).await?;
+                    return Err(e);
+                }
+            };
+            let (moved, unsent): (Vec<&DeadLetter>, Vec<&DeadLetter>) = batch
+                .iter()
+                .partition(|m| sent.accepted.contains_key(&m.message_id));
             if let Err(e) = self.delete(&moved).await {
                 // Visible again at once, so that the next redrive finds them (on a FIFO queue
                 // they would otherwise hold back their whole group for the hold time).
@@ -186,24 +244,25 @@ impl DeadLetters {
                 let _ = self.release(&copies).await;
                 return Err(e);
             }
+            copies.extend(sent.accepted.into_values());
             report.moved += moved.len();
             progress(report.moved);
-            if let Some(first) = unsent.first() {
+            if let Some((id, code, message)) = sent.refused.first() {
                 let unsent: Vec<DeadLetter> = unsent.iter().map(|m| (*m).clone()).collect();
                 self.release(&unsent).await?;
                 return Err(OpsError::Aws {
                     step: "send to the source queue",
                     message: format!(
-                        "{} of {} messages were refused (first: {}); {} moved before it; \
-                         the refused ones are still in the dead-letter queue",
-                        unsent.len(),
+                        "SQS refused {} of {} messages (first, {id}: {code}: {message}); {} \
+                         moved before it; the refused ones are still in the dead-letter queue",
+                        sent.refused.len(),
                         batch.len(),
-                        first.message_id,
                         report.moved
                     ),
                 });
             }
         }
+        Ok(report)
     }
 
     async fn receive(&self, max: usize) -> Result<Vec<DeadLetter>, OpsError> {
@@ -213,6 +272,7 @@ impl DeadLetters {
             .queue_url(&self.dead_letter_url)
             .max_number_of_messages(max.clamp(1, 10) as i32)
             .visibility_timeout(HOLD_SECONDS)
+            .wait_time_seconds(WAIT_SECONDS)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .message_attribute_names("All")
             .send()
@@ -226,8 +286,9 @@ impl DeadLetters {
             .collect())
     }
 
-    /// Sends copies to the source queue; returns the ids SQS accepted.
-    async fn send_to_source(&self, batch: &[DeadLetter]) -> Vec<String> {
+    /// Sends copies to the source queue; says which SQS accepted (with the copies' ids) and
+    /// which it refused (with its error code and message). A request refused whole is an error.
+    async fn send_to_source(&self, batch: &[DeadLetter]) -> Result<SentCopies, OpsError> {
         let fifo = self.source_url.ends_with(".fifo");
         let entries: Vec<SendMessageBatchRequestEntry> = batch
             .iter()
@@ -253,17 +314,28 @@ impl DeadLetters {
                 entry.build().ok()
             })
             .collect();
-        match self
+        let output = self
             .sqs
             .send_message_batch()
             .queue_url(&self.source_url)
             .set_entries(Some(entries))
             .send()
             .await
-        {
-            Ok(output) => output.successful.into_iter().map(|s| s.id).collect(),
-            Err(_) => Vec::new(),
-        }
+            .map_err(aws_failed(
+                "send to the source queue (nothing was moved from this batch; the messages are still in the dead-letter queue)",
+            ))?;
+        Ok(SentCopies {
+            accepted: output
+                .successful
+                .into_iter()
+                .map(|s| (s.id, s.message_id))
+                .collect(),
+            refused: output
+                .failed
+                .into_iter()
+                .map(|f| (f.id, f.code, f.message.unwrap_or_default()))
+                .collect(),
+        })
     }
 
     async fn delete(&self, messages: &[&DeadLetter]) -> Result<(), OpsError> {

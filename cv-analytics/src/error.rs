@@ -21,8 +21,12 @@ pub enum OpsError {
     #[error("{step}: {message}")]
     Aws { step: &'static str, message: String },
 
-    #[error(transparent)]
-    Reporter(#[from] reporter::ReporterError),
+    #[error("the reporter ({function}) failed on {week}: {message}")]
+    ReporterFailed {
+        week: String,
+        function: String,
+        message: String,
+    },
 
     #[error("{0}")]
     Usage(String),

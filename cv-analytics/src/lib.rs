@@ -3,7 +3,7 @@
 //! - [`stack`]: the stage's CloudFormation stack, its outputs and parameters;
 //! - [`status`]: the daily look (queues, dead letters, requests per week, the last report);
 //! - [`dlq`]: the dead-letter queue: look, show, redrive (send first, then delete);
-//! - [`backfill`]: the reporter's logic for a range of weeks.
+//! - [`backfill`]: the deployed reporter function, invoked for a range of weeks.
 
 pub mod backfill;
 pub mod dlq;
@@ -24,14 +24,18 @@ pub struct Operations {
     pub stack: Stack,
     pub sqs: aws_sdk_sqs::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
-    pub ses: aws_sdk_sesv2::Client,
+    pub lambda: aws_sdk_lambda::Client,
 }
 
 impl Operations {
     /// Finds `stage`'s stack in the configuration's region.
     pub async fn connect(sdk: &SdkConfig, stage: &str) -> Result<Self, OpsError> {
         let region = sdk.region().map(ToString::to_string).ok_or_else(|| {
-            OpsError::Usage("no AWS region: set AWS_REGION or pass --region".into())
+            OpsError::Usage(
+                "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), give the profile one \
+                 with `aws configure set region <region>`, or pass --region"
+                    .into(),
+            )
         })?;
         let cloudformation = aws_sdk_cloudformation::Client::new(sdk);
         let stack = Stack::find(&cloudformation, stage, &region).await?;
@@ -44,7 +48,7 @@ impl Operations {
             stack,
             sqs: aws_sdk_sqs::Client::new(sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-            ses: aws_sdk_sesv2::Client::new(sdk),
+            lambda: aws_sdk_lambda::Client::new(sdk),
         }
     }
 

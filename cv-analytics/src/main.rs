@@ -12,9 +12,9 @@ use cv_analytics::dlq::{DeadLetter, Peek, RedriveReport};
 use cv_analytics::status::age;
 use cv_analytics::{Operations, OpsError};
 use indicatif::{ProgressBar, ProgressStyle};
-use reporter::ReportSummary;
 use serde::Serialize;
 use shared_types::WeekId;
+use shared_types::report::{Outcome, ReportSummary};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,8 +46,8 @@ enum Command {
         #[command(subcommand)]
         action: DlqCommand,
     },
-    /// Run the weekly report for a range of weeks (weeks already sent are skipped unless
-    /// --force).
+    /// Invoke the deployed reporter for a range of weeks (weeks already sent are skipped unless
+    /// --force); it sends to the recipients it is deployed with.
     Backfill {
         /// First week, e.g. 2025-W40.
         #[arg(long)]
@@ -61,9 +61,6 @@ enum Command {
         /// Send again weeks already sent.
         #[arg(long)]
         force: bool,
-        /// Comma-separated recipients: those the deployed reporter sends to.
-        #[arg(long, env = "REPORT_RECIPIENTS")]
-        recipients: Option<String>,
     },
 }
 
@@ -150,19 +147,11 @@ async fn run(cli: Cli) -> Result<(), OpsError> {
             to,
             dry_run,
             force,
-            recipients,
         } => {
             let weeks = weeks(from, to)?;
-            let recipients = recipients.ok_or_else(|| {
-                OpsError::Usage(
-                    "no recipients: pass --recipients (or set REPORT_RECIPIENTS) with the \
-                     addresses the deployed reporter sends to"
-                        .into(),
-                )
-            })?;
             let bar = progress(cli.json, weeks.len() as u64, "weeks");
             let summaries = ops
-                .backfill(&weeks, &recipients, dry_run, force, now, |s| {
+                .backfill(&weeks, dry_run, force, |s| {
                     bar.set_message(s.week.clone());
                     bar.inc(1);
                 })
@@ -246,17 +235,24 @@ fn show_text(m: &DeadLetter) -> String {
 
 fn redrive_text(report: &RedriveReport) -> String {
     if report.dry_run {
-        format!(
+        return format!(
             "{} messages would move back to the event queue (dry run: nothing moved)\n",
             report.would_move
-        )
-    } else {
-        format!(
-            "{} messages moved back to the event queue; the processor takes them from there \
-             (those still poison come back with their reason)\n",
-            report.moved
-        )
+        );
     }
+    let mut out = format!(
+        "{} of the {} messages held at the start moved back to the event queue; the processor \
+         takes them from there\n",
+        report.moved, report.held_at_start
+    );
+    if report.came_back > 0 {
+        out += &format!(
+            "{} came back already, still poison (their reasons: cv-analytics dlq list); they \
+             were left in the dead-letter queue\n",
+            report.came_back
+        );
+    }
+    out
 }
 
 fn backfill_text(summaries: &[ReportSummary]) -> String {
@@ -272,7 +268,7 @@ fn backfill_text(summaries: &[ReportSummary]) -> String {
     }
     let sent = summaries
         .iter()
-        .filter(|s| s.outcome == reporter::Outcome::Sent)
+        .filter(|s| s.outcome == Outcome::Sent)
         .count();
     out + &format!("{sent} of {} weeks sent\n", summaries.len())
 }

@@ -1,7 +1,8 @@
 //! The maintainer command against moto with the project's own `infrastructure/stack.yaml`
 //! deployed: status equals what was seeded; dead letters listed, shown and redriven, also after
-//! a redrive interrupted halfway; backfill over three weeks sends three emails and a second run
-//! none; and the binary itself, as the README's "Operating it" section uses it.
+//! a redrive interrupted halfway; and the binary itself, as the README's "Operating it" section
+//! uses it. (Backfill invokes the deployed reporter function: `reporter/tests/backfill.rs` runs
+//! it against the real reporter binary.)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed step fails the test
 
 use std::collections::BTreeMap;
@@ -13,11 +14,10 @@ use aws_sdk_sqs::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sqs::error::BoxError;
 use chrono::{DateTime, Duration, Utc};
 use cv_analytics::{Operations, Stack};
-use local_aws::{Moto, create_email_identity, deploy_stack, scan_request_records, sqs_event};
+use local_aws::{Moto, deploy_stack, scan_request_records, sqs_event};
 use processor::dynamo::DynamoRecordStore;
 use processor::sqs::SqsDeadLetterQueue;
 use processor::store::RecordStore;
-use reporter::Outcome;
 use shared_types::{AnalyticsEvent, RequestRecord, WeekId};
 
 const SENDER: &str = "reports@example.dev";
@@ -35,7 +35,6 @@ async fn deployed() -> Stage {
     deploy_stack(&cloudformation, "dev", SENDER, 180)
         .await
         .unwrap();
-    create_email_identity(&aws_sdk_sesv2::Client::new(&sdk), SENDER).await;
     let ops = Operations::connect(&sdk, "dev").await.unwrap();
     Stage { moto, sdk, ops }
 }
@@ -62,30 +61,30 @@ async fn store(stage: &Stage, records: &[RequestRecord]) {
     }
 }
 
-/// The deployed processor's code path, with the stage's table and dead-letter queue.
-fn processor(stage: &Stage) -> processor::Processor<DynamoRecordStore, SqsDeadLetterQueue> {
-    let table = stage.ops.stack.output("TableName").unwrap();
-    let dlq = stage.ops.stack.output("DeadLetterQueueUrl").unwrap();
+/// The deployed processor's code path, with the stage's table and dead-letter queue, one call
+/// at a time: moto can lose one of several messages sent to a FIFO queue at the same moment.
+fn processor(ops: &Operations) -> processor::Processor<DynamoRecordStore, SqsDeadLetterQueue> {
+    let table = ops.stack.output("TableName").unwrap();
+    let dlq = ops.stack.output("DeadLetterQueueUrl").unwrap();
     processor::Processor::new(
-        DynamoRecordStore::new(stage.ops.dynamodb.clone(), table),
-        SqsDeadLetterQueue::new(stage.ops.sqs.clone(), dlq),
+        DynamoRecordStore::new(ops.dynamodb.clone(), table),
+        SqsDeadLetterQueue::new(ops.sqs.clone(), dlq),
         &processor::Config {
             table_name: table.into(),
             dead_letter_queue_url: dlq.into(),
             ttl_days: 90,
-            write_concurrency: 4,
+            write_concurrency: 1,
         },
     )
 }
 
 /// Receives everything in the event queue into the processor, deleting what succeeds.
-async fn drain(stage: &Stage, now: DateTime<Utc>) -> Vec<String> {
-    let url = stage.ops.stack.output("QueueUrl").unwrap();
-    let processor = processor(stage);
+async fn drain(ops: &Operations, now: DateTime<Utc>) -> Vec<String> {
+    let url = ops.stack.output("QueueUrl").unwrap();
+    let processor = processor(ops);
     let mut bodies = Vec::new();
     loop {
-        let received = stage
-            .ops
+        let received = ops
             .sqs
             .receive_message()
             .queue_url(url)
@@ -98,12 +97,15 @@ async fn drain(stage: &Stage, now: DateTime<Utc>) -> Vec<String> {
             return bodies;
         }
         let batch: Vec<String> = messages.iter().map(|m| m.body.clone().unwrap()).collect();
-        let outcome = processor.process(sqs_event(&batch, 0), now).await.unwrap();
+        // As Lambda hands them over: with their SQS message ids.
+        let mut event = sqs_event(&batch, 0);
+        for (record, message) in event.records.iter_mut().zip(&messages) {
+            record.message_id.clone_from(&message.message_id);
+        }
+        let outcome = processor.process(event, now).await.unwrap();
         assert!(outcome.response.batch_item_failures.is_empty());
         for m in &messages {
-            stage
-                .ops
-                .sqs
+            ops.sqs
                 .delete_message()
                 .queue_url(url)
                 .receipt_handle(m.receipt_handle.clone().unwrap())
@@ -132,13 +134,36 @@ async fn send(stage: &Stage, url_output: &'static str, bodies: &[String]) {
     }
 }
 
+/// Marks `week`'s report as sent, as the reporter does.
+async fn mark_sent(stage: &Stage, week: WeekId, at: DateTime<Utc>) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use shared_types::record::report_marker::{MESSAGE_ID, SENT, SENT_AT, STATUS};
+    stage
+        .ops
+        .dynamodb
+        .put_item()
+        .table_name(stage.ops.stack.output("TableName").unwrap())
+        .item(
+            "pk",
+            AttributeValue::S(shared_types::record::report_key(week)),
+        )
+        .item(STATUS, AttributeValue::S(SENT.into()))
+        .item(
+            SENT_AT,
+            AttributeValue::N(at.timestamp_millis().to_string()),
+        )
+        .item(MESSAGE_ID, AttributeValue::S("message-1".into()))
+        .send()
+        .await
+        .unwrap();
+}
+
 /// Runs the built command against the emulator and returns (success, stdout, stderr).
 fn command(moto: &Moto, args: &[&str]) -> (bool, String, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_cv-analytics"))
         .args(args)
         .envs(moto.client_env())
         .env_remove("STAGE")
-        .env_remove("REPORT_RECIPIENTS")
         .output()
         .unwrap();
     (
@@ -176,16 +201,11 @@ async fn status_shows_what_was_seeded() {
         "not json".to_string(),
         r#"{"eventType":"click"}"#.to_string(),
     ];
-    processor(&stage)
+    processor(&stage.ops)
         .process(sqs_event(&poison, 0), now)
         .await
         .unwrap();
-    let summaries = stage
-        .ops
-        .backfill(&[last_week], "owner@example.dev", false, false, now, |_| ())
-        .await
-        .unwrap();
-    assert_eq!(summaries[0].outcome, Outcome::Sent);
+    mark_sent(&stage, last_week, now).await;
 
     let status = stage.ops.status(now).await.unwrap();
     assert_eq!(status.stack, "cv-analytics-dev");
@@ -239,7 +259,7 @@ async fn dead_letters_are_listed_shown_and_redriven() {
             &now.timestamp().to_string(),
         ),
     ];
-    processor(&stage)
+    processor(&stage.ops)
         .process(sqs_event(&poison, 0), now)
         .await
         .unwrap();
@@ -289,7 +309,7 @@ async fn dead_letters_are_listed_shown_and_redriven() {
     assert_eq!(dead_letters.depth().await.unwrap(), (0, 0));
     // Back in the event queue, in the producer's group; still poison, so the processor sends
     // them back with their reasons.
-    let mut redriven = drain(&stage, now).await;
+    let mut redriven = drain(&stage.ops, now).await;
     redriven.sort();
     let mut expected = poison.to_vec();
     expected.sort();
@@ -356,7 +376,7 @@ async fn a_redrive_interrupted_halfway_loses_and_duplicates_nothing() {
     let report = dead_letters.redrive(false, |_| ()).await.unwrap();
     assert_eq!(report.moved, 15);
     assert_eq!(dead_letters.depth().await.unwrap(), (0, 0));
-    let delivered = drain(&stage, now).await;
+    let delivered = drain(&stage.ops, now).await;
     assert_eq!(delivered.len(), 25, "nothing lost, nothing duplicated");
     let mut unique = delivered.clone();
     unique.sort();
@@ -365,61 +385,6 @@ async fn a_redrive_interrupted_halfway_loses_and_duplicates_nothing() {
     let table = stage.ops.stack.output("TableName").unwrap();
     let stored: BTreeMap<_, _> = scan_request_records(&stage.ops.dynamodb, table).await;
     assert_eq!(stored.len(), 25);
-}
-
-#[tokio::test]
-async fn backfill_over_three_weeks_sends_three_emails_and_a_second_run_none() {
-    let stage = deployed().await;
-    let weeks: Vec<WeekId> = ["2025-W40", "2025-W41", "2025-W42"]
-        .iter()
-        .map(|w| w.parse().unwrap())
-        .collect();
-    let records: Vec<_> = weeks
-        .iter()
-        .enumerate()
-        .flat_map(|(i, w)| {
-            (0..=i).map(move |j| record(&format!("w{i}-{j}"), w.start() + Duration::hours(9)))
-        })
-        .collect();
-    store(&stage, &records).await;
-    let now: DateTime<Utc> = "2025-10-27T07:00:00Z".parse().unwrap();
-
-    let first = stage
-        .ops
-        .backfill(&weeks, "owner@example.dev", false, false, now, |_| ())
-        .await
-        .unwrap();
-    let outcomes: Vec<_> = first.iter().map(|s| (s.outcome, s.records_read)).collect();
-    assert_eq!(
-        outcomes,
-        [(Outcome::Sent, 1), (Outcome::Sent, 2), (Outcome::Sent, 3)]
-    );
-    assert_eq!(stage.moto.sent_emails().len(), 3);
-
-    // The second run, through the binary: every week is already sent.
-    let (ok, json, stderr) = command(
-        &stage.moto,
-        &[
-            "backfill",
-            "--from",
-            "2025-W40",
-            "--to",
-            "2025-W42",
-            "--recipients",
-            "owner@example.dev",
-            "--json",
-        ],
-    );
-    assert!(ok, "{stderr}");
-    let summaries: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let outcomes: Vec<&str> = summaries
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["outcome"].as_str().unwrap())
-        .collect();
-    assert_eq!(outcomes, ["alreadySent"; 3]);
-    assert_eq!(stage.moto.sent_emails().len(), 3);
 }
 
 #[tokio::test]
@@ -450,11 +415,6 @@ async fn errors_say_what_to_do_next() {
         !ok && stderr.contains("give the earlier week first"),
         "{stderr}"
     );
-    let (ok, _, stderr) = command(
-        &moto,
-        &["backfill", "--from", "2025-W40", "--to", "2025-W41"],
-    );
-    assert!(!ok && stderr.contains("pass --recipients"), "{stderr}");
     let stack = Stack::find(
         &aws_sdk_cloudformation::Client::new(&sdk),
         "dev",
@@ -463,4 +423,147 @@ async fn errors_say_what_to_do_next() {
     .await
     .unwrap();
     assert_eq!(stack.parameter("ReportSender"), Some(SENDER));
+}
+
+/// The queue's depth once it reads `expected`, or what it reads after 5 s: moto's counts can lag
+/// just-sent messages for a moment.
+async fn settled_depth(
+    dead_letters: &cv_analytics::dlq::DeadLetters,
+    expected: (u64, u64),
+) -> (u64, u64) {
+    let mut depth = dead_letters.depth().await.unwrap();
+    for _ in 0..50 {
+        if depth == expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        depth = dead_letters.depth().await.unwrap();
+    }
+    depth
+}
+
+/// Counts the `ReceiveMessage` requests sent without long polling.
+#[derive(Debug, Clone, Default)]
+struct ShortPolls {
+    receives: Arc<AtomicUsize>,
+    short: Arc<AtomicUsize>,
+}
+
+impl Intercept for ShortPolls {
+    fn name(&self) -> &'static str {
+        "ShortPolls"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &aws_sdk_sqs::config::interceptors::BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(receive) = context
+            .input()
+            .downcast_ref::<aws_sdk_sqs::operation::receive_message::ReceiveMessageInput>(
+        ) {
+            self.receives.fetch_add(1, Ordering::SeqCst);
+            if receive.wait_time_seconds.unwrap_or(0) == 0 {
+                self.short.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// With the processor's trigger live, redriven poison comes straight back to the dead-letter
+/// queue. The redrive moves what the queue held when it started, recognises its own copies
+/// coming back, and stops: nothing cycles. Every receive long-polls.
+#[tokio::test]
+async fn a_redrive_with_the_trigger_live_moves_what_was_there_once_and_stops() {
+    let stage = deployed().await;
+    let now = Utc::now();
+    let poison: Vec<String> = (0..12)
+        .map(|i| format!(r#"{{"eventType":"click","requestId":"p-{i}"}}"#))
+        .collect();
+    processor(&stage.ops)
+        .process(sqs_event(&poison, 0), now)
+        .await
+        .unwrap();
+    let polls = ShortPolls::default();
+    let watched = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(&stage.sdk)
+            .interceptor(polls.clone())
+            .build(),
+    );
+    let dead_letters = cv_analytics::dlq::DeadLetters::new(
+        watched,
+        stage.ops.stack.output("DeadLetterQueueUrl").unwrap(),
+        stage.ops.stack.output("QueueUrl").unwrap(),
+    );
+    assert_eq!(settled_depth(&dead_letters, (12, 0)).await, (12, 0));
+
+    // The trigger: the processor takes whatever reaches the event queue, all the time.
+    let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let trigger = {
+        let (ops, running) = (stage.ops.clone(), running.clone());
+        tokio::spawn(async move {
+            while running.load(Ordering::SeqCst) {
+                drain(&ops, now).await;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+    };
+    let report = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        dead_letters.redrive(false, |_| ()),
+    )
+    .await
+    .expect("the redrive ends")
+    .unwrap();
+    // Stopped between two drains, so that no message is left half-processed in flight.
+    running.store(false, Ordering::SeqCst);
+    trigger.await.unwrap();
+    assert_eq!(report.held_at_start, 12);
+    assert_eq!(report.moved, 12, "{report:?}");
+    // What came back is there, with its reason again; nothing was moved twice.
+    drain(&stage.ops, now).await;
+    assert_eq!(settled_depth(&dead_letters, (12, 0)).await, (12, 0));
+    let peek = dead_letters.peek(12).await.unwrap();
+    assert!(
+        peek.messages
+            .iter()
+            .all(|m| m.reason.as_deref().is_some_and(|r| r.contains("click")))
+    );
+    assert!(polls.receives.load(Ordering::SeqCst) > 0);
+    assert_eq!(
+        polls.short.load(Ordering::SeqCst),
+        0,
+        "every receive long-polls"
+    );
+}
+
+/// A `SendMessageBatch` that SQS refuses shows SQS's own error, and moves nothing.
+#[tokio::test]
+async fn a_refused_send_shows_sqs_error_and_moves_nothing() {
+    let stage = deployed().await;
+    let now = Utc::now();
+    let bodies: Vec<String> = (0..3).map(|i| query(&format!("kept-{i}"), now)).collect();
+    send(&stage, "DeadLetterQueueUrl", &bodies).await;
+    stage
+        .ops
+        .sqs
+        .delete_queue()
+        .queue_url(stage.ops.stack.output("QueueUrl").unwrap())
+        .send()
+        .await
+        .unwrap();
+    let dead_letters = stage.ops.dead_letters().unwrap();
+    let error = dead_letters
+        .redrive(false, |_| ())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("send to the source queue"), "{error}");
+    assert!(
+        error.contains("NonExistentQueue") || error.contains("QueueDoesNotExist"),
+        "{error}"
+    );
+    assert_eq!(dead_letters.depth().await.unwrap(), (3, 0));
 }

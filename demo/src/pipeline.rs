@@ -432,6 +432,7 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoE
         recipients: vec![RECIPIENT.into()],
         configuration_set: None,
         send_empty_report: true,
+        ttl_days: shared_types::record::DEFAULT_TTL_DAYS,
     };
     let reporter = Reporter::new(
         DynamoRecordSource::new(dynamodb.clone(), &table),

@@ -21,6 +21,10 @@ SETTINGS = {
     "PROCESSOR_TIMEOUT": "30",
     "REPORTER_MEMORY": "256",
     "REPORTER_TIMEOUT": "120",
+    "RECORD_TTL_DAYS": "120",
+    "WRITE_CONCURRENCY": "8",
+    "SEND_EMPTY_REPORT": "false",
+    "SES_CONFIGURATION_SET": "cv-analytics-reports",
 }
 
 
@@ -33,13 +37,16 @@ class DeployFlow(unittest.TestCase):
     def tearDownClass(cls):
         cls.moto.stop()
 
-    def make(self, target):
+    def make(self, target, expect_success=True, **settings):
         env = dict(os.environ)
         env.update(SETTINGS)
+        env.update(settings)
+        env.pop("AWS_DEFAULT_REGION", None)
         env.update({
             "AWS_ENDPOINT_URL": self.moto.endpoint,
+            # Only AWS_REGION, which the AWS CLI itself does not read: the scripts' one region
+            # rule passes it on.
             "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "LAMBDA_BUILD_FLAGS": "",
@@ -47,18 +54,19 @@ class DeployFlow(unittest.TestCase):
         })
         run = subprocess.run(["make", "--no-print-directory", target], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=1800)
-        self.assertEqual(run.returncode, 0, f"make {target} failed:\n{run.stdout}\n{run.stderr}")
-        return run.stdout
+        if expect_success:
+            self.assertEqual(run.returncode, 0, f"make {target} failed:\n{run.stdout}\n{run.stderr}")
+        return run
 
     def test_deploy_twice_then_destroy(self):
-        first = self.make("deploy")
-        self.assertIn("==> deployed cv-analytics-dev", first)
+        first = self.make("deploy").stdout
+        self.assertIn("==> deployed cv-analytics-dev in us-east-1", first)
         # A second deploy is the same single command and changes nothing it should not.
         self.make("deploy")
         self.check_functions()
         self.check_wiring()
 
-        self.make("destroy")
+        self.assertIn("removed cv-analytics-dev from us-east-1", self.make("destroy").stdout)
         stacks = self.moto.client("cloudformation").list_stacks(
             StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])["StackSummaries"]
         self.assertEqual([s["StackName"] for s in stacks], [])
@@ -72,10 +80,13 @@ class DeployFlow(unittest.TestCase):
         processor = lam.get_function_configuration(FunctionName="cv-analytics-dev-processor")
         self.assertEqual(processor["Role"], outputs["ProcessorRoleArn"])
         self.assertEqual((processor["MemorySize"], processor["Timeout"]), (128, 30))
+        # Every setting of the Makefile, since a deploy replaces the whole environment.
         self.assertEqual(processor["Environment"]["Variables"], {
             "TABLE_NAME": outputs["TableName"],
             "DEAD_LETTER_QUEUE_URL": outputs["DeadLetterQueueUrl"],
             "STAGE": "dev",
+            "RECORD_TTL_DAYS": "120",
+            "WRITE_CONCURRENCY": "8",
         })
         reporter = lam.get_function_configuration(FunctionName="cv-analytics-dev-reporter")
         self.assertEqual(reporter["Role"], outputs["ReporterRoleArn"])
@@ -85,7 +96,13 @@ class DeployFlow(unittest.TestCase):
             "REPORT_SENDER": "reports@example.dev",
             "REPORT_RECIPIENTS": "owner@example.dev,second@example.dev",
             "STAGE": "dev",
+            "SEND_EMPTY_REPORT": "false",
+            "RECORD_TTL_DAYS": "120",
+            "SES_CONFIGURATION_SET": "cv-analytics-reports",
         })
+        parameters = {p["ParameterKey"]: p["ParameterValue"]
+                      for p in cloudformation.describe_stacks(StackName="cv-analytics-dev")["Stacks"][0]["Parameters"]}
+        self.assertEqual(parameters["SesConfigurationSet"], "cv-analytics-reports")
         # The queue's visibility timeout follows the processor's timeout (6 times).
         queue = self.moto.client("sqs").get_queue_attributes(
             QueueUrl=outputs["QueueUrl"], AttributeNames=["VisibilityTimeout"])["Attributes"]
@@ -98,11 +115,35 @@ class DeployFlow(unittest.TestCase):
         self.assertEqual(mapping["FunctionResponseTypes"], ["ReportBatchItemFailures"])
         self.assertTrue(mapping["EventSourceArn"].endswith(":cv-analytics-dev-events.fifo"))
         events = self.moto.client("events")
-        rule = events.describe_rule(Name="cv-analytics-dev-weekly-report")
-        self.assertEqual(rule["ScheduleExpression"], "cron(0 7 ? * MON *)")
-        [target] = events.list_targets_by_rule(Rule="cv-analytics-dev-weekly-report")["Targets"]
+        rule = events.describe_rule(Name="cv-analytics-dev-report")
+        self.assertEqual(rule["ScheduleExpression"], "cron(0 7 * * ? *)")
+        [target] = events.list_targets_by_rule(Rule="cv-analytics-dev-report")["Targets"]
         self.assertTrue(target["Arn"].endswith(":function:cv-analytics-dev-reporter"))
 
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RetainedTable(unittest.TestCase):
+    """A prod table kept by an earlier `make destroy`: the next deploy stops before creating the
+    stack, and says what to do."""
+
+    def test_a_kept_table_stops_the_deploy_with_what_to_do(self):
+        moto = Moto()
+        try:
+            moto.client("dynamodb").create_table(
+                TableName="cv-analytics-prod-records", BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+            flow = DeployFlow()
+            flow.moto = moto
+            run = flow.make("deploy", expect_success=False, STAGE="prod")
+            self.assertNotEqual(run.returncode, 0)
+            self.assertIn("The table cv-analytics-prod-records already exists in us-east-1", run.stderr)
+            self.assertIn("make import-table STAGE=prod", run.stderr)
+            self.assertIn("aws dynamodb delete-table --region us-east-1 --table-name cv-analytics-prod-records", run.stderr)
+            stacks = moto.client("cloudformation").list_stacks()["StackSummaries"]
+            self.assertEqual(stacks, [], "nothing was created")
+        finally:
+            moto.stop()

@@ -18,8 +18,10 @@ from cfnlint.decode import decode
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infrastructure"
 
-# Where a wildcard is allowed, and why: Lambda names log streams at run time.
-WILDCARD_ALLOWED = {("ProcessorRole", "Logs"), ("ReporterRole", "Logs")}
+# Where a wildcard is allowed, and why: Lambda names log streams at run time; SES authorises a
+# send on whichever identities it involves (the sender's address or domain, and in the sandbox
+# each recipient), so the reporter may use any identity, with its own sender in From only.
+WILDCARD_ALLOWED = {("ProcessorRole", "Logs"), ("ReporterRole", "Logs"), ("ReporterRole", "SendReport")}
 
 # What each function's code calls, found in its sources, and the IAM action each call needs.
 SDK_SERVICES = {"aws_sdk_dynamodb": "dynamodb", "aws_sdk_sqs": "sqs", "aws_sdk_sesv2": "ses"}
@@ -56,9 +58,19 @@ def sdk_actions(crate):
     return actions
 
 
+def expand_conditions(statements):
+    for statement in statements:
+        if "Fn::If" in statement:
+            _, *branches = statement["Fn::If"]
+            yield from (b for b in branches if b != {"Ref": "AWS::NoValue"})
+        else:
+            yield statement
+
+
 def role_statements(template, role):
+    """The role's statements, with both branches of a conditional statement (`!If`)."""
     for policy in template["Resources"][role]["Properties"]["Policies"]:
-        yield from policy["PolicyDocument"]["Statement"]
+        yield from expand_conditions(policy["PolicyDocument"]["Statement"])
 
 
 class Policies(unittest.TestCase):
@@ -73,7 +85,7 @@ class Policies(unittest.TestCase):
             if "PolicyDocument" in props:
                 documents.append(props["PolicyDocument"])
             for document in documents:
-                for statement in document["Statement"]:
+                for statement in expand_conditions(document["Statement"]):
                     checked += 1
                     for action in as_list(statement["Action"]):
                         self.assertNotIn("*", action, f"{name}: wildcard action {action}")
@@ -109,6 +121,19 @@ class Policies(unittest.TestCase):
         condition = markers[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
         self.assertEqual(condition, ["REPORT#*"])
 
+    def test_the_reporter_sends_only_as_its_sender_on_any_identity_and_its_configuration_set(self):
+        sends = {s["Sid"]: s for s in role_statements(self.stack, "ReporterRole")
+                 if "ses:SendEmail" in as_list(s["Action"])}
+        self.assertEqual(set(sends), {"SendReport", "SendWithConfigurationSet"})
+        identity = sends["SendReport"]
+        self.assertTrue(identity["Resource"]["Fn::Sub"].endswith(":identity/*"))
+        self.assertEqual(identity["Condition"], {"StringEquals": {"ses:FromAddress": {"Ref": "ReportSender"}}})
+        configuration_set = sends["SendWithConfigurationSet"]
+        self.assertTrue(configuration_set["Resource"]["Fn::Sub"].endswith(":configuration-set/${SesConfigurationSet}"))
+        conditional = [s for s in self.stack["Resources"]["ReporterRole"]["Properties"]["Policies"][0]
+                       ["PolicyDocument"]["Statement"] if "Fn::If" in s]
+        self.assertEqual([c["Fn::If"][0] for c in conditional], ["HasConfigurationSet"])
+
     def test_the_chatbot_may_only_send_to_the_queue(self):
         statements = self.stack["Resources"]["ProducerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
         self.assertEqual([as_list(s["Action"]) for s in statements], [["sqs:SendMessage"]])
@@ -122,9 +147,23 @@ class SettingsMotoIgnores(unittest.TestCase):
         self.assertEqual(table["TimeToLiveSpecification"], {"AttributeName": "expiresAt", "Enabled": True})
         self.assertEqual(table["PointInTimeRecoverySpecification"], {"PointInTimeRecoveryEnabled": True})
 
-    def test_schedule_and_trigger_settings(self):
+    def test_queues_keep_events_14_days_and_queues_and_log_groups_say_what_happens_on_delete(self):
+        resources = load("stack.yaml")["Resources"]
+        for name in ("EventQueue", "DeadLetterQueue"):
+            self.assertEqual(resources[name]["Properties"]["MessageRetentionPeriod"], 1209600, name)
+        kinds = ("AWS::SQS::Queue", "AWS::Logs::LogGroup")
+        checked = [name for name, r in resources.items() if r["Type"] in kinds]
+        self.assertEqual(len(checked), 4)
+        for name in checked:
+            self.assertEqual(resources[name].get("DeletionPolicy"), "Delete", name)
+            self.assertEqual(resources[name].get("UpdateReplacePolicy"), "Delete", name)
+
+    def test_schedule_retries_and_trigger_settings(self):
         wiring = load("wiring.yaml")["Resources"]
-        self.assertEqual(wiring["WeeklyReportSchedule"]["Properties"]["ScheduleExpression"], "cron(0 7 ? * MON *)")
+        # Daily: Monday's run sends, the others find it sent and keep the alarm's data daily.
+        self.assertEqual(wiring["ReportSchedule"]["Properties"]["ScheduleExpression"], "cron(0 7 * * ? *)")
+        retries = wiring["ReporterRetries"]["Properties"]
+        self.assertEqual(retries["MaximumRetryAttempts"], 2)
         trigger = wiring["ProcessorTrigger"]["Properties"]
         self.assertEqual(trigger["BatchSize"], 10)
         self.assertEqual(trigger["FunctionResponseTypes"], ["ReportBatchItemFailures"])
@@ -246,24 +285,51 @@ class Alarms(unittest.TestCase):
         resources = load("stack.yaml")["Resources"]
         alarms = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
         watched = {
-            name: (p["Namespace"], p["MetricName"], p["ComparisonOperator"], p["Threshold"], p["TreatMissingData"])
+            name: (p.get("Namespace"), p.get("MetricName"), p["ComparisonOperator"], p["Threshold"], p["TreatMissingData"])
             for name, p in alarms.items()
         }
         self.assertEqual(watched, {
             "DeadLetterQueueNotEmptyAlarm": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "GreaterThanThreshold", 0, "notBreaching"),
             "ProcessorErrorsAlarm": ("AWS/Lambda", "Errors", "GreaterThanThreshold", 0, "notBreaching"),
-            "ReporterErrorsAlarm": ("AWS/Lambda", "Errors", "GreaterThanThreshold", 0, "notBreaching"),
-            "NoReportAlarm": ("CvAnalytics", "ReportsSent", "LessThanThreshold", 1, "breaching"),
-            "PipelineSilentAlarm": ("CvAnalytics", "RequestsStored", "LessThanThreshold", 1, "breaching"),
+            "ReporterErrorsAlarm": (None, None, "GreaterThanThreshold", 0, "notBreaching"),
+            "NoReportAlarm": ("CvAnalytics", "ReportUpToDate", "LessThanThreshold", 1, "missing"),
+            "PipelineSilentAlarm": ("CvAnalytics", "RequestsStored", "LessThanThreshold", 1, "missing"),
         })
         for name, props in alarms.items():
             self.assertEqual(props["AlarmActions"], [{"Ref": "AlarmTopic"}], name)
             periods = props["EvaluationPeriods"]
-            if isinstance(periods, int):
+            if isinstance(periods, int) and "Period" in props:
                 # CloudWatch evaluates at most 7 days (Period x EvaluationPeriods <= 604,800 s).
                 self.assertLessEqual(props["Period"] * periods, 7 * 86400, name)
         silent_days = load("stack.yaml")["Parameters"]["SilentDays"]
         self.assertLessEqual(alarms["PipelineSilentAlarm"]["Period"] * silent_days["MaxValue"], 7 * 86400)
+
+    def test_a_fresh_stage_is_quiet_and_a_daily_cadence_cannot_flap(self):
+        """The "nothing happened" alarms watch metrics a fresh stage does not have: with missing
+        data left missing, a new alarm stays in INSUFFICIENT_DATA, and actions run only on a
+        change of state, so nothing is sent until the first data point. After that, a whole
+        evaluation range without data is a change to INSUFFICIENT_DATA, which notifies. The
+        reporter runs daily, so its alarm's range (2 days) always holds a run unless runs stop."""
+        resources = load("stack.yaml")["Resources"]
+        for name in ("NoReportAlarm", "PipelineSilentAlarm"):
+            props = resources[name]["Properties"]
+            self.assertEqual(props["TreatMissingData"], "missing", name)
+            self.assertEqual(props["InsufficientDataActions"], [{"Ref": "AlarmTopic"}], name)
+            self.assertEqual(props["DatapointsToAlarm"], props["EvaluationPeriods"], name)
+        no_report = resources["NoReportAlarm"]["Properties"]
+        schedule = load("wiring.yaml")["Resources"]["ReportSchedule"]["Properties"]["ScheduleExpression"]
+        runs_every = 86400 if schedule == "cron(0 7 * * ? *)" else None
+        self.assertIsNotNone(runs_every, schedule)
+        self.assertEqual(no_report["Statistic"], "Maximum")  # a dry run's 0 never hides a real run's 1
+        self.assertGreaterEqual(no_report["Period"] * no_report["EvaluationPeriods"], 2 * runs_every)
+
+    def test_reporter_errors_leave_out_runs_that_found_a_claim(self):
+        props = load("stack.yaml")["Resources"]["ReporterErrorsAlarm"]["Properties"]
+        metrics = {m["Id"]: m for m in props["Metrics"]}
+        self.assertEqual(metrics["failures"]["Expression"], "FILL(errors, 0) - FILL(claimed, 0)")
+        self.assertEqual(metrics["errors"]["MetricStat"]["Metric"]["MetricName"], "Errors")
+        self.assertEqual(metrics["claimed"]["MetricStat"]["Metric"]["MetricName"], "ReportsSkippedInProgress")
+        self.assertEqual(metrics["errors"]["MetricStat"]["Period"], metrics["claimed"]["MetricStat"]["Period"])
 
     def test_alarms_on_the_functions_own_metrics_name_what_the_functions_write(self):
         """The EMF contract is shared-types/src/metrics.rs: its namespace, its one dimension
@@ -272,13 +338,18 @@ class Alarms(unittest.TestCase):
         constants = dict(re.findall(r'pub const (\w+): &str = "([^"]+)";', contract))
         written = set(constants.values())
         resources = load("stack.yaml")["Resources"]
-        own = [r["Properties"] for r in resources.values()
-               if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["Namespace"] == constants["NAMESPACE"]]
-        self.assertEqual(len(own), 2)
+        own = []
+        for r in resources.values():
+            if r["Type"] != "AWS::CloudWatch::Alarm":
+                continue
+            props = r["Properties"]
+            own += [props] if props.get("Namespace") == constants["NAMESPACE"] else []
+            own += [m["MetricStat"]["Metric"] for m in props.get("Metrics", [])
+                    if "MetricStat" in m and m["MetricStat"]["Metric"]["Namespace"] == constants["NAMESPACE"]]
+        self.assertEqual(len(own), 3)
         for props in own:
             self.assertIn(props["MetricName"], written)
             self.assertEqual(props["Dimensions"], [{"Name": constants["STAGE_DIMENSION"], "Value": {"Ref": "Stage"}}])
-            self.assertEqual(props["TreatMissingData"], "breaching")
 
 
 if __name__ == "__main__":

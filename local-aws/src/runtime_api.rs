@@ -4,6 +4,12 @@
 //! Events are handed out in order; once they are used up, the next request waits, as Lambda's
 //! does between invocations.
 //!
+//! It also answers Lambda's `Invoke` API (`POST /2015-03-31/functions/<name>/invocations`, what
+//! the AWS SDK's Lambda client sends), as the Lambda service does for a synchronous invocation:
+//! the payload becomes the next event, and the answer is the function's response, or its error
+//! with `X-Amz-Function-Error: Unhandled`. So a client pointed here (`AWS_ENDPOINT_URL_LAMBDA`)
+//! invokes the real binary.
+//!
 //! [`LambdaProcess`] starts a binary against it with the variables Lambda sets, keeps what the
 //! binary prints, and is stopped by PID when dropped.
 
@@ -42,6 +48,8 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     changed: Condvar,
+    /// The function's timeout: each event's deadline is this after it is handed out.
+    timeout: Duration,
 }
 
 impl Shared {
@@ -49,6 +57,33 @@ impl Shared {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn push(&self, event: String) -> String {
+        let mut state = self.lock();
+        state.next_id += 1;
+        let id = format!("request-{}", state.next_id);
+        state.pending.push_back((id.clone(), event));
+        self.changed.notify_all();
+        id
+    }
+
+    /// Queues `event` and waits for the function's answer to it.
+    fn invoke(&self, event: String) -> Completion {
+        let id = self.push(event);
+        let mut state = self.lock();
+        loop {
+            if let Some(done) = state.done.iter().find(|d| d.request_id == id) {
+                return done.completion.clone();
+            }
+            if let Some(error) = &state.init_error {
+                return Completion::Error(error.clone());
+            }
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
     }
 }
 
@@ -60,11 +95,20 @@ pub struct RuntimeApi {
 }
 
 impl RuntimeApi {
-    /// Listens on a free loopback port.
+    /// Listens on a free loopback port, for a function with Lambda's longest timeout (15 min).
     pub fn start() -> Self {
+        Self::with_timeout(Duration::from_secs(900))
+    }
+
+    /// Listens on a free loopback port, for a function with `timeout`: the deadline of each
+    /// event (`Lambda-Runtime-Deadline-Ms`) is `timeout` after the function receives it.
+    pub fn with_timeout(timeout: Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
         let address = listener.local_addr().expect("a bound address").to_string();
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            timeout,
+            ..Shared::default()
+        });
         let serving = shared.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
@@ -82,12 +126,12 @@ impl RuntimeApi {
 
     /// Queues an event; returns its request id.
     pub fn push(&self, event: impl Into<String>) -> String {
-        let mut state = self.shared.lock();
-        state.next_id += 1;
-        let id = format!("request-{}", state.next_id);
-        state.pending.push_back((id.clone(), event.into()));
-        self.shared.changed.notify_all();
-        id
+        self.shared.push(event.into())
+    }
+
+    /// `http://host:port`, the endpoint of the Lambda `Invoke` API it answers.
+    pub fn invoke_endpoint(&self) -> String {
+        format!("http://{}", self.address)
     }
 
     /// Waits until `count` invocations have finished (or the function reported an init error,
@@ -127,7 +171,17 @@ fn serve(stream: TcpStream, shared: &Shared) {
     let mut reader = BufReader::new(stream);
     let mut writer = writer;
     while let Some((method, path, body)) = read_request(&mut reader) {
-        let reply = if method == "GET" && path.ends_with("/runtime/invocation/next") {
+        let reply = if method == "POST" && path.ends_with("/invocations") {
+            let (header, body) = match shared.invoke(body) {
+                Completion::Response(body) => ("", body),
+                Completion::Error(body) => ("X-Amz-Function-Error: Unhandled\r\n", body),
+            };
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{header}\
+                 X-Amz-Executed-Version: $LATEST\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        } else if method == "GET" && path.ends_with("/runtime/invocation/next") {
             let (id, event) = next_event(shared);
             format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
@@ -136,7 +190,8 @@ fn serve(stream: TcpStream, shared: &Shared) {
                  Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:local\r\n\
                  Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000\r\n\
                  Content-Length: {}\r\n\r\n{event}",
-                chrono::Utc::now().timestamp_millis() + 900_000,
+                chrono::Utc::now().timestamp_millis()
+                    + i64::try_from(shared.timeout.as_millis()).unwrap_or(i64::MAX),
                 event.len()
             )
         } else {

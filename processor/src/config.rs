@@ -1,14 +1,13 @@
 //! Settings, read once at cold start from the environment.
 
-use shared_types::record::DEFAULT_TTL_DAYS;
 use shared_types::settings::{ConfigError, Settings};
 
 /// Name of the DynamoDB table (required).
 pub const TABLE_NAME: &str = "TABLE_NAME";
 /// URL of the dead-letter queue that poison messages go to (required).
 pub const DEAD_LETTER_QUEUE_URL: &str = "DEAD_LETTER_QUEUE_URL";
-/// Days a record lives after its query (optional, default 90).
-pub const RECORD_TTL_DAYS: &str = "RECORD_TTL_DAYS";
+/// Days a record lives after its query (optional, default 90, 14 to 3650).
+pub use shared_types::settings::RECORD_TTL_DAYS;
 /// Most DynamoDB writes of one batch in flight at once (optional, default 4).
 pub const WRITE_CONCURRENCY: &str = "WRITE_CONCURRENCY";
 
@@ -34,16 +33,11 @@ impl Config {
         Ok(Self {
             table_name: settings.required(TABLE_NAME)?,
             dead_letter_queue_url: settings.required(DEAD_LETTER_QUEUE_URL)?,
-            ttl_days: settings.bounded(
-                RECORD_TTL_DAYS,
-                DEFAULT_TTL_DAYS,
-                3650,
-                "a whole number of days from 1 to 3650",
-            )?,
+            ttl_days: settings.record_ttl_days()?,
             write_concurrency: settings.bounded(
                 WRITE_CONCURRENCY,
                 DEFAULT_WRITE_CONCURRENCY,
-                64,
+                1..=64,
                 "a whole number from 1 to 64",
             )?,
         })

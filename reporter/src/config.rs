@@ -21,6 +21,9 @@ pub struct Config {
     pub recipients: Vec<String>,
     pub configuration_set: Option<String>,
     pub send_empty_report: bool,
+    /// How long records live (`RECORD_TTL_DAYS`, the processor's setting): a week whose first
+    /// records may have expired is refused rather than reported short.
+    pub ttl_days: u32,
 }
 
 impl Config {
@@ -57,6 +60,7 @@ impl Config {
             recipients,
             configuration_set: settings.optional(SES_CONFIGURATION_SET),
             send_empty_report: settings.flag(SEND_EMPTY_REPORT, true)?,
+            ttl_days: settings.record_ttl_days()?,
         })
     }
 }

@@ -31,6 +31,15 @@ pub enum ReporterError {
     Render(#[from] askama::Error),
 
     #[error(
+        "{week} cannot be reported: its first records expired on {expired} (RECORD_TTL_DAYS is {ttl_days}), so its figures would be short"
+    )]
+    WeekExpired {
+        week: shared_types::WeekId,
+        expired: chrono::DateTime<chrono::Utc>,
+        ttl_days: u32,
+    },
+
+    #[error(
         "the report of {week} is being sent by another invocation (claimed at {claimed_at}, until {lease_until}); a retry after that takes over if it died"
     )]
     ClaimedElsewhere {

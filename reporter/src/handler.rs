@@ -13,7 +13,6 @@
 //! late, and once the email is sent the week's stored figures are corrected.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use shared_types::WeekId;
 use shared_types::metrics::{Count, reporter as names};
 use shared_types::record::report_marker::WeekSummary;
@@ -35,63 +34,36 @@ use crate::view::{Headline, LateArrivals, ReportView};
 /// 4 weeks back; one more for slack.
 pub const LATE_ARRIVAL_WEEKS: usize = 5;
 
-/// What became of the week's email.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Outcome {
-    Sent,
-    DryRun,
-    AlreadySent,
-    /// Another invocation holds the week's claim: the invocation fails, so that Lambda retries.
-    InProgressElsewhere,
-    EmptyWeekNotSent,
-}
+pub use shared_types::report::{Outcome, ReportSummary};
 
-/// The Lambda's answer: the outcome and the figures behind it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReportSummary {
-    pub week: String,
-    pub outcome: Outcome,
-    pub subject: String,
-    pub records_read: u64,
-    pub asked: u64,
-    pub answered: u64,
-    pub unanswered: u64,
-    pub html_bytes: usize,
-    pub text_bytes: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-}
-
-impl ReportSummary {
-    /// The outcome as CloudWatch metrics (see [`shared_types::metrics`]).
-    pub fn metrics(&self) -> [Count; 6] {
-        self.outcome.metrics(self.records_read)
-    }
-}
-
-impl Outcome {
-    /// The records read, and 1 for this outcome (0 for the others, so every series has a
-    /// value), as CloudWatch metrics. [`Outcome::InProgressElsewhere`] is written when the
-    /// invocation fails with [`ReporterError::ClaimedElsewhere`].
-    pub fn metrics(self, records_read: u64) -> [Count; 6] {
-        let outcome = |name, outcome| Count {
-            name,
-            value: u64::from(self == outcome),
-        };
-        [
-            Count {
-                name: names::RECORDS_READ,
-                value: records_read,
-            },
-            outcome(names::SENT, Self::Sent),
-            outcome(names::ALREADY_SENT, Self::AlreadySent),
-            outcome(names::IN_PROGRESS_ELSEWHERE, Self::InProgressElsewhere),
-            outcome(names::EMPTY_WEEK_NOT_SENT, Self::EmptyWeekNotSent),
-            outcome(names::DRY_RUNS, Self::DryRun),
-        ]
-    }
+/// A run's outcome as CloudWatch metrics (see [`shared_types::metrics`]): the records read, 1
+/// for the outcome (0 for the others, so every series has a value), and whether the week's
+/// report is up to date. [`Outcome::InProgressElsewhere`] is written when the invocation fails
+/// with [`ReporterError::ClaimedElsewhere`].
+pub fn outcome_metrics(outcome: Outcome, records_read: u64) -> [Count; 7] {
+    let is = |name, expected| Count {
+        name,
+        value: u64::from(outcome == expected),
+    };
+    let up_to_date = matches!(
+        outcome,
+        Outcome::Sent | Outcome::AlreadySent | Outcome::EmptyWeekNotSent
+    );
+    [
+        Count {
+            name: names::RECORDS_READ,
+            value: records_read,
+        },
+        is(names::SENT, Outcome::Sent),
+        is(names::ALREADY_SENT, Outcome::AlreadySent),
+        is(names::IN_PROGRESS_ELSEWHERE, Outcome::InProgressElsewhere),
+        is(names::EMPTY_WEEK_NOT_SENT, Outcome::EmptyWeekNotSent),
+        is(names::DRY_RUNS, Outcome::DryRun),
+        Count {
+            name: names::UP_TO_DATE,
+            value: u64::from(up_to_date),
+        },
+    ]
 }
 
 /// A rendered report, with the figures behind it and the corrections it found.
@@ -184,6 +156,7 @@ pub struct Reporter<S, L, M> {
     ledger: L,
     mailer: M,
     send_empty_report: bool,
+    ttl_days: u32,
 }
 
 impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
@@ -193,6 +166,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
             ledger,
             mailer,
             send_empty_report: config.send_empty_report,
+            ttl_days: config.ttl_days,
         }
     }
 
@@ -218,6 +192,30 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         deadline: DateTime<Utc>,
     ) -> Result<ReportSummary, ReporterError> {
         let week = request.week;
+        let expired = week.start() + chrono::Duration::days(i64::from(self.ttl_days));
+        if now > expired {
+            return Err(ReporterError::WeekExpired {
+                week,
+                expired,
+                ttl_days: self.ttl_days,
+            });
+        }
+        if !request.dry_run && !request.force && self.already_sent(week).await? {
+            // The daily schedule's other six days: one marker read, no records.
+            info!(week = %week, "report already sent; not reading the week again");
+            return Ok(ReportSummary {
+                week: week.to_string(),
+                outcome: Outcome::AlreadySent,
+                subject: String::new(),
+                records_read: 0,
+                asked: 0,
+                answered: 0,
+                unanswered: 0,
+                html_bytes: 0,
+                text_bytes: 0,
+                message_id: None,
+            });
+        }
         let BuiltReport {
             figures,
             rendered,
@@ -253,6 +251,11 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
             "weekly report"
         );
         Ok(summary)
+    }
+
+    /// Whether the ledger holds `week` as sent (with its figures).
+    async fn already_sent(&self, week: WeekId) -> Result<bool, ReporterError> {
+        Ok(self.ledger.summaries(&[week]).await?.contains_key(&week))
     }
 
     async fn deliver(

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use shared_types::WeekId;
+use shared_types::report::ReportInvocation;
 
 use crate::error::ReporterError;
 
@@ -20,16 +21,6 @@ pub struct ReportRequest {
     pub dry_run: bool,
     /// Send even if the week's report was already sent.
     pub force: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ManualRequest {
-    week: Option<String>,
-    #[serde(default)]
-    dry_run: bool,
-    #[serde(default)]
-    force: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,7 +44,7 @@ impl ReportRequest {
                 force: false,
             });
         }
-        let manual: ManualRequest = serde_json::from_value(payload).map_err(invalid)?;
+        let manual: ReportInvocation = serde_json::from_value(payload).map_err(invalid)?;
         let week = match manual.week {
             Some(text) => text.parse()?,
             None => WeekId::containing(now).previous(),

@@ -4,6 +4,7 @@ use aws_config::BehaviorVersion;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
 use reporter::error::ReporterError;
+use reporter::handler::outcome_metrics;
 use reporter::ses::SesMailer;
 use reporter::{Config, Outcome, ReportRequest, ReportSummary, Reporter};
 use shared_types::metrics::Metrics;
@@ -48,12 +49,12 @@ async fn main() -> Result<(), Error> {
             // inside the runtime's own futures.
             match Box::pin(reporter.run(request, now, deadline)).await {
                 Ok(summary) => {
-                    metrics.emit(now, &summary.metrics());
+                    metrics.emit(now, &outcome_metrics(summary.outcome, summary.records_read));
                     Ok::<ReportSummary, Error>(summary)
                 }
                 Err(error) => {
                     if matches!(error, ReporterError::ClaimedElsewhere { .. }) {
-                        metrics.emit(now, &Outcome::InProgressElsewhere.metrics(0));
+                        metrics.emit(now, &outcome_metrics(Outcome::InProgressElsewhere, 0));
                     }
                     Err(error.into())
                 }

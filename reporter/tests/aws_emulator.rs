@@ -209,7 +209,7 @@ async fn an_empty_week_and_a_dry_run() {
     assert!(h.moto.sent_emails().is_empty());
 
     let empty = ReportRequest {
-        week: "2025-W30".parse().unwrap(),
+        week: "2025-W40".parse().unwrap(),
         dry_run: false,
         force: false,
     };
@@ -217,7 +217,7 @@ async fn an_empty_week_and_a_dry_run() {
     assert_eq!(summary.outcome, Outcome::Sent);
     let emails = h.moto.sent_emails();
     assert_eq!(emails.len(), 1);
-    assert_eq!(emails[0]["subject"], "CV Analytics - 2025-W30: no activity");
+    assert_eq!(emails[0]["subject"], "CV Analytics - 2025-W40: no activity");
 
     let forced = ReportRequest::from_payload(
         serde_json::from_str(include_str!("../events/force-resend.json")).unwrap(),

@@ -346,3 +346,22 @@ async fn a_dry_run_shows_late_arrivals_without_correcting_them() {
             .contains("1 request arrived late for 2025-W45")
     );
 }
+
+/// A week whose first records may already have expired is refused, not reported short: 2025-W30
+/// starts on 21 July, 112 days before NOW, past the 90-day lifetime.
+#[tokio::test]
+async fn a_week_whose_records_have_expired_is_refused() {
+    let reporter = reporter(true);
+    let error = run(&reporter, request("2025-W30", false, true), at(NOW))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "2025-W30 cannot be reported: its first records expired on 2025-10-19 00:00:00 UTC \
+         (RECORD_TTL_DAYS is 90), so its figures would be short"
+    );
+    assert!(reporter.mailer().sent().is_empty());
+    // The oldest week still whole is reported.
+    let oldest = run(&reporter, request("2025-W34", true, false), at(NOW)).await;
+    assert_eq!(oldest.unwrap().outcome, Outcome::DryRun);
+}

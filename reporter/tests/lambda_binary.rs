@@ -47,6 +47,8 @@ async fn each_run_writes_one_valid_emf_line_with_its_outcome() {
         ("REPORT_SENDER", "reports@example.dev"),
         ("REPORT_RECIPIENTS", "owner@example.dev"),
         ("STAGE", "test"),
+        // The fixture's week is 2025-W45, older than the default 90 days by now.
+        ("RECORD_TTL_DAYS", "3650"),
     ];
     vars.extend(moto.client_env());
     let process = LambdaProcess::start(env!("CARGO_BIN_EXE_reporter"), &api, 256, &vars);
@@ -69,9 +71,11 @@ async fn each_run_writes_one_valid_emf_line_with_its_outcome() {
         .filter(|l| is_emf(l))
         .map(|l| local_aws::emf::validate_line(l).unwrap())
         .collect();
-    for (document, (sent, already_sent)) in documents.iter().zip([(1, 0), (0, 1)]) {
+    // The second run finds the week sent from its marker and reads no records.
+    for (document, (read, sent, already_sent)) in documents.iter().zip([(12, 1, 0), (0, 0, 1)]) {
         assert_eq!(document["Stage"], "test");
-        assert_eq!(document["ReportRecordsRead"], 12);
+        assert_eq!(document["ReportRecordsRead"], read);
+        assert_eq!(document["ReportUpToDate"], 1);
         assert_eq!(document["ReportsSent"], sent, "{document}");
         assert_eq!(document["ReportsSkippedAlreadySent"], already_sent);
         assert_eq!(document["ReportsSkippedInProgress"], 0);

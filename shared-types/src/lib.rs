@@ -4,6 +4,7 @@
 //! - [`week`]: ISO-8601 week ids in UTC, the unit of the weekly report;
 //! - [`record`]: the DynamoDB item both Lambdas agree on, its key builders and merge rules;
 //! - [`dead_letter`]: what travels with a message the processor dead-letters;
+//! - [`report`]: the reporter's invocation contract (a manual request, the answer);
 //! - [`metrics`]: the CloudWatch metrics both functions write (Embedded Metric Format);
 //! - [`settings`]: reading each Lambda's settings from the environment, failing by name.
 //!
@@ -14,6 +15,7 @@ pub mod error;
 pub mod event;
 pub mod metrics;
 pub mod record;
+pub mod report;
 pub mod settings;
 pub mod week;
 

@@ -45,6 +45,11 @@ pub const WEEK_INDEX: &str = "week-index";
 
 /// Default lifetime of a record, in days after its query (or, until the query comes, its response).
 pub const DEFAULT_TTL_DAYS: u32 = 90;
+/// Shortest lifetime: a week is reported by a run up to 14 days after it starts (the daily
+/// schedule's Sunday run checks the week before), and its records must still be there.
+pub const MIN_TTL_DAYS: u32 = 14;
+/// Longest lifetime: ten years.
+pub const MAX_TTL_DAYS: u32 = 3650;
 
 /// Attribute names, shared so that no side spells them on its own.
 pub mod attr {

@@ -30,6 +30,9 @@ impl ConfigError {
     }
 }
 
+/// Days a record lives after its query (optional, default 90, 14 to 3650).
+pub const RECORD_TTL_DAYS: &str = "RECORD_TTL_DAYS";
+
 /// Finds a setting's raw value by name.
 type Lookup = Box<dyn Fn(&str) -> Option<String>>;
 
@@ -76,24 +79,35 @@ impl Settings {
         self.optional(name).ok_or(ConfigError::Missing(name))
     }
 
-    /// A whole number from 1 to `max`, or `default` when `name` is not set.
+    /// A whole number in `range`, or `default` when `name` is not set.
     pub fn bounded<N>(
         &self,
         name: &'static str,
         default: N,
-        max: N,
+        range: std::ops::RangeInclusive<N>,
         expected: &'static str,
     ) -> Result<N, ConfigError>
     where
-        N: FromStr + PartialOrd + From<u8>,
+        N: FromStr + PartialOrd,
     {
         let Some(text) = self.optional(name) else {
             return Ok(default);
         };
         match text.parse::<N>() {
-            Ok(n) if n >= N::from(1) && n <= max => Ok(n),
+            Ok(n) if range.contains(&n) => Ok(n),
             _ => Err(ConfigError::invalid(name, &text, expected)),
         }
+    }
+
+    /// [`RECORD_TTL_DAYS`]: how long a record lives, which both functions need (the processor
+    /// sets it, the reporter refuses weeks already expired).
+    pub fn record_ttl_days(&self) -> Result<u32, ConfigError> {
+        self.bounded(
+            RECORD_TTL_DAYS,
+            crate::record::DEFAULT_TTL_DAYS,
+            crate::record::MIN_TTL_DAYS..=crate::record::MAX_TTL_DAYS,
+            "a whole number of days from 14 to 3650",
+        )
     }
 
     /// `true` or `false`, or `default` when `name` is not set.
@@ -125,13 +139,30 @@ mod tests {
     #[test]
     fn numbers_and_flags_are_checked() {
         let settings = Settings::from_pairs(&[("N", "0"), ("M", "12"), ("F", "yes")]);
-        assert!(settings.bounded::<u32>("N", 5, 64, "1 to 64").is_err());
-        assert_eq!(settings.bounded::<u32>("M", 5, 64, "1 to 64"), Ok(12));
-        assert_eq!(settings.bounded::<u32>("absent", 5, 64, "1 to 64"), Ok(5));
+        assert!(settings.bounded::<u32>("N", 5, 1..=64, "1 to 64").is_err());
+        assert_eq!(settings.bounded::<u32>("M", 5, 1..=64, "1 to 64"), Ok(12));
+        assert_eq!(
+            settings.bounded::<u32>("absent", 5, 1..=64, "1 to 64"),
+            Ok(5)
+        );
         assert_eq!(
             settings.flag("F", true).unwrap_err().to_string(),
             "environment variable F is \"yes\": true or false"
         );
         assert_eq!(settings.flag("absent", true), Ok(true));
+    }
+
+    #[test]
+    fn records_live_at_least_two_weeks() {
+        let ttl = |v: &str| Settings::from_pairs(&[(RECORD_TTL_DAYS, v)]).record_ttl_days();
+        assert_eq!(Settings::from_pairs(&[]).record_ttl_days(), Ok(90));
+        assert_eq!(ttl("14"), Ok(14));
+        assert!(
+            ttl("13")
+                .unwrap_err()
+                .to_string()
+                .contains("from 14 to 3650")
+        );
+        assert!(ttl("3651").is_err());
     }
 }

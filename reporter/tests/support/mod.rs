@@ -93,5 +93,6 @@ pub fn config(send_empty_report: bool) -> Config {
         recipients: vec!["owner@example.dev".into()],
         configuration_set: None,
         send_empty_report,
+        ttl_days: 90,
     }
 }
