@@ -1,6 +1,6 @@
 //! Cost per million requests from measured figures and published prices.
 //!
-//! Prices: `shared/cost-and-limits.md` (published AWS prices, us-east-1, 2026): Lambda arm64
+//! Prices: `docs/costs.md` (published AWS prices, us-east-1, 2026): Lambda arm64
 //! $0.0000133334 per GB-second and $0.20 per million requests; DynamoDB on demand $0.625 per
 //! million write units and $0.125 per million read units; SQS FIFO $0.50 per million requests.
 

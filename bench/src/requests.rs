@@ -18,8 +18,8 @@ use aws_sdk_dynamodb::types::{
 use demo::workload::Workload;
 use local_aws::sqs_event;
 use processor::Processor;
-use processor::dead_letter::InMemoryDeadLetters;
 use processor::dynamo::DynamoRecordStore;
+use processor::fakes::InMemoryDeadLetters;
 use shared_types::record::DEFAULT_TTL_DAYS;
 use shared_types::{AnalyticsEvent, RequestRecord};
 

@@ -1,6 +1,6 @@
 //! The maintainer command against moto with the project's own `infrastructure/stack.yaml`
 //! deployed: status equals what was seeded; dead letters listed, shown and redriven, also after
-//! a redrive interrupted halfway; and the binary itself, as the README's "Operating it" section
+//! a redrive interrupted halfway; and the binary itself, as docs/operations.md
 //! uses it. (Backfill invokes the deployed reporter function: `reporter/tests/backfill.rs` runs
 //! it against the real reporter binary.)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed step fails the test

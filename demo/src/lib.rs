@@ -8,14 +8,3 @@
 pub mod pipeline;
 pub mod reliability;
 pub mod workload;
-
-/// A setting of the demo's commands from the environment, or `default` when unset or blank.
-pub fn setting<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
-    match std::env::var(name) {
-        Ok(text) if !text.trim().is_empty() => text
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name}={text:?} is not a valid value")),
-        _ => Ok(default),
-    }
-}

@@ -11,9 +11,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use demo::pipeline::{DemoOptions, DemoOutcome, run};
-use demo::setting;
 use demo::workload::WorkloadSpec;
 use local_aws::Moto;
+use local_aws::setting;
 use shared_types::WeekId;
 
 #[tokio::main]

@@ -38,7 +38,12 @@ impl LocalServer {
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
             .port();
+        // Whatever a server writes where it runs (DynamoDB Local writes its metadata file even
+        // in memory) goes under target/, never into the source tree.
+        let workdir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/local-aws");
+        std::fs::create_dir_all(&workdir).expect("target/local-aws can be created");
         let child = Command::new(program)
+            .current_dir(&workdir)
             .args(args(port))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -447,4 +452,16 @@ pub fn sqs_event(bodies: &[String], first_id: usize) -> aws_lambda_events::sqs::
         })
         .collect();
     event
+}
+
+/// A setting of a local command (the demo, the fault run, the benchmarks) from the environment,
+/// or `default` when unset or blank.
+pub fn setting<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match std::env::var(name) {
+        Ok(text) if !text.trim().is_empty() => text
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name}={text:?} is not a valid value")),
+        _ => Ok(default),
+    }
 }

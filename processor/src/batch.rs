@@ -17,7 +17,7 @@ const MESSAGE_GROUP_ID: &str = "MessageGroupId";
 
 /// One SQS message, as much of it as its outcome needs.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SourceMessage {
+pub(crate) struct SourceMessage {
     pub id: String,
     pub body: String,
     pub group_id: Option<String>,
@@ -25,7 +25,7 @@ pub struct SourceMessage {
 
 impl SourceMessage {
     /// This message, rejected for `reason`.
-    pub fn reject(self, reason: impl Into<String>) -> Rejection {
+    pub(crate) fn reject(self, reason: impl Into<String>) -> Rejection {
         Rejection {
             message_id: self.id,
             body: self.body,
@@ -37,7 +37,7 @@ impl SourceMessage {
 
 /// What one batch knows about one request: its query, its response, or both.
 #[derive(Debug)]
-pub struct RequestDraft {
+pub(crate) struct RequestDraft {
     pub request_id: String,
     query: Option<QueryEvent>,
     response: Option<ResponseEvent>,
@@ -66,14 +66,14 @@ impl RequestDraft {
     }
 
     /// The record this draft writes.
-    pub fn image(&self, ttl_days: u32) -> Option<RequestRecord> {
+    pub(crate) fn image(&self, ttl_days: u32) -> Option<RequestRecord> {
         RequestRecord::from_events(self.query.as_ref(), self.response.as_ref(), ttl_days)
     }
 }
 
 /// A batch, sorted into writes and rejections.
 #[derive(Debug, Default)]
-pub struct ParsedBatch {
+pub(crate) struct ParsedBatch {
     pub received: usize,
     pub drafts: Vec<RequestDraft>,
     pub rejections: Vec<Rejection>,
@@ -81,7 +81,7 @@ pub struct ParsedBatch {
 
 impl ParsedBatch {
     /// Accepted events that ride on another event's write (same request, same batch).
-    pub fn merged_in_batch(&self) -> usize {
+    pub(crate) fn merged_in_batch(&self) -> usize {
         let accepted: usize = self.drafts.iter().map(|d| d.messages.len()).sum();
         accepted - self.drafts.len()
     }
@@ -89,7 +89,7 @@ impl ParsedBatch {
 
 /// Parses every message of a batch. Only a record without a message id fails the whole batch:
 /// without an id its outcome cannot be reported to SQS.
-pub fn parse_batch(
+pub(crate) fn parse_batch(
     records: Vec<SqsMessage>,
     now: DateTime<Utc>,
 ) -> Result<ParsedBatch, ProcessorError> {

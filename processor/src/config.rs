@@ -1,13 +1,13 @@
 //! Settings, read once at cold start from the environment.
 
-use shared_types::settings::{ConfigError, Settings};
+use lambda_support::settings::{ConfigError, Settings};
 
 /// Name of the DynamoDB table (required).
 pub const TABLE_NAME: &str = "TABLE_NAME";
 /// URL of the dead-letter queue that poison messages go to (required).
 pub const DEAD_LETTER_QUEUE_URL: &str = "DEAD_LETTER_QUEUE_URL";
 /// Days a record lives after its query (optional, default 90, 14 to 3650).
-pub use shared_types::settings::RECORD_TTL_DAYS;
+pub use lambda_support::settings::RECORD_TTL_DAYS;
 /// Most DynamoDB writes of one batch in flight at once (optional, default 4).
 pub const WRITE_CONCURRENCY: &str = "WRITE_CONCURRENCY";
 

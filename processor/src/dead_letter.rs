@@ -1,10 +1,8 @@
 //! Where poison messages go: the [`DeadLetterQueue`] capability and its in-memory fake.
 
 use std::future::Future;
-use std::sync::Mutex;
 
-use crate::error::{FailureKind, ServiceFailure};
-use crate::store::lock;
+use crate::error::ServiceFailure;
 
 pub use shared_types::dead_letter::{REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE};
 /// Longest reason attached, in characters (a reason quoting a huge field stays readable).
@@ -33,38 +31,4 @@ pub trait DeadLetterQueue: Send + Sync {
         &self,
         rejection: &Rejection,
     ) -> impl Future<Output = Result<(), ServiceFailure>> + Send;
-}
-
-/// An in-memory dead-letter queue for tests; it can be told to fail.
-#[derive(Debug, Default)]
-pub struct InMemoryDeadLetters {
-    sent: Mutex<Vec<Rejection>>,
-    failure: Mutex<Option<FailureKind>>,
-}
-
-impl InMemoryDeadLetters {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Every send fails with `kind` (or succeeds again with `None`).
-    pub fn set_failure(&self, kind: Option<FailureKind>) {
-        *lock(&self.failure) = kind;
-    }
-
-    /// What was sent so far.
-    pub fn sent(&self) -> Vec<Rejection> {
-        lock(&self.sent).clone()
-    }
-}
-
-impl DeadLetterQueue for InMemoryDeadLetters {
-    async fn send(&self, rejection: &Rejection) -> Result<(), ServiceFailure> {
-        let failure = *lock(&self.failure);
-        if let Some(kind) = failure {
-            return Err(ServiceFailure::new(kind, "injected dead-letter failure"));
-        }
-        lock(&self.sent).push(rejection.clone());
-        Ok(())
-    }
 }

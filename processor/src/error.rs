@@ -1,12 +1,9 @@
 //! Errors of the processor, and the classification that decides what happens to a message.
 
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use thiserror::Error;
 
-pub use shared_types::settings::ConfigError;
+pub use lambda_support::settings::ConfigError;
+pub use lambda_support::{FailureKind, ServiceFailure};
 
 /// The invocation as a whole failed: nothing in the batch could be processed.
 #[derive(Debug, Error)]
@@ -18,91 +15,24 @@ pub enum ProcessorError {
     Unavailable(ServiceFailure),
 }
 
-/// How a failed call to AWS is treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
-    /// Throttling, 5xx, timeouts: the message is retried by SQS.
-    Transient,
-    /// The request itself is wrong (for example an item over 400 KB): retrying cannot help.
-    Permanent,
-    /// The resource is missing or access is denied: no message can succeed.
-    Fatal,
+impl ProcessorError {
+    /// The name CloudWatch shows as the invocation's `errorType`: stable, and by meaning.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::RecordWithoutId => "ProcessorError::RecordWithoutId",
+            Self::Unavailable(_) => "ProcessorError::Unavailable",
+        }
+    }
 }
 
-/// A failed call to DynamoDB or SQS, classified.
-#[derive(Debug, Clone, Error, PartialEq)]
-#[error("{message}")]
-pub struct ServiceFailure {
-    pub kind: FailureKind,
-    pub message: String,
-}
-
-impl ServiceFailure {
-    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+/// What the Lambda runtime reports for a failed invocation: `errorType` is the variant's name,
+/// not the boxed type's (`&alloc::boxed::Box<dyn core::error::Error ...>`).
+impl From<ProcessorError> for lambda_runtime::Diagnostic {
+    fn from(error: ProcessorError) -> Self {
         Self {
-            kind,
-            message: message.into(),
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
         }
-    }
-
-    /// Classifies an SDK error by its error code and HTTP status.
-    ///
-    /// The SDK has already retried throttling and 5xx with backoff (standard retry mode, three
-    /// attempts) before the error reaches here.
-    pub fn from_sdk<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> Self
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        match err {
-            SdkError::ServiceError(context) => {
-                let status = context.raw().status().as_u16();
-                let code = context.err().code().unwrap_or_default();
-                let message = context.err().message().unwrap_or("no message");
-                Self::new(
-                    classify_code(code, status),
-                    format!("{operation}: {code} (HTTP {status}): {message}"),
-                )
-            }
-            // A request the SDK could not even build will not build on a retry either.
-            SdkError::ConstructionFailure(_) => Self::new(
-                FailureKind::Permanent,
-                format!("{operation}: {}", DisplayErrorContext(err)),
-            ),
-            // Timeouts, connection failures and unreadable responses are worth a retry.
-            _ => Self::new(
-                FailureKind::Transient,
-                format!("{operation}: {}", DisplayErrorContext(err)),
-            ),
-        }
-    }
-}
-
-fn classify_code(code: &str, status: u16) -> FailureKind {
-    const FATAL: [&str; 8] = [
-        "ResourceNotFoundException",
-        "AccessDeniedException",
-        "AccessDenied",
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "MissingAuthenticationToken",
-        "AWS.SimpleQueueService.NonExistentQueue",
-        "QueueDoesNotExist",
-    ];
-    const TRANSIENT: [&str; 7] = [
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "RequestThrottled",
-        "KMSThrottlingException",
-    ];
-    if FATAL.contains(&code) {
-        FailureKind::Fatal
-    } else if TRANSIENT.contains(&code) || status >= 500 || status == 429 {
-        FailureKind::Transient
-    } else {
-        FailureKind::Permanent
     }
 }
 
@@ -111,35 +41,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn throttling_and_server_errors_are_transient() {
+    fn the_runtime_reports_the_variant_as_the_error_type() {
+        let failure = ServiceFailure::new(FailureKind::Fatal, "DynamoDB UpdateItem: no table");
+        let diagnostic = lambda_runtime::Diagnostic::from(ProcessorError::Unavailable(failure));
+        assert_eq!(diagnostic.error_type, "ProcessorError::Unavailable");
         assert_eq!(
-            classify_code("ThrottlingException", 400),
-            FailureKind::Transient
-        );
-        assert_eq!(
-            classify_code("ProvisionedThroughputExceededException", 400),
-            FailureKind::Transient
-        );
-        assert_eq!(classify_code("SomethingNew", 503), FailureKind::Transient);
-    }
-
-    #[test]
-    fn missing_resources_and_denied_access_are_fatal() {
-        assert_eq!(
-            classify_code("ResourceNotFoundException", 400),
-            FailureKind::Fatal
-        );
-        assert_eq!(
-            classify_code("AccessDeniedException", 400),
-            FailureKind::Fatal
-        );
-    }
-
-    #[test]
-    fn validation_errors_are_permanent() {
-        assert_eq!(
-            classify_code("ValidationException", 400),
-            FailureKind::Permanent
+            diagnostic.error_message,
+            "cannot work at all, the whole batch will be retried: DynamoDB UpdateItem: no table"
         );
     }
 }

@@ -13,7 +13,8 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
-use shared_types::metrics::{Count, processor as names};
+use lambda_support::Count;
+use shared_types::metrics::processor as names;
 use tracing::{error, info, warn};
 
 use crate::batch::{RequestDraft, parse_batch};

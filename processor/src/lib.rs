@@ -7,11 +7,13 @@
 //! - [`dynamo`] and [`sqs`]: the AWS adapters behind them;
 //! - [`error`]: what can go wrong, and how each failure is treated.
 
-pub mod batch;
+mod batch;
 pub mod config;
 pub mod dead_letter;
 pub mod dynamo;
-pub mod error;
+mod error;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
 pub mod handler;
 pub mod sqs;
 pub mod store;

@@ -3,11 +3,11 @@
 use aws_config::BehaviorVersion;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_support::Metrics;
+use lambda_support::settings::Settings;
 use processor::dynamo::DynamoRecordStore;
 use processor::sqs::SqsDeadLetterQueue;
-use processor::{Config, Processor};
-use shared_types::metrics::Metrics;
-use shared_types::settings::Settings;
+use processor::{Config, Processor, ProcessorError};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -34,7 +34,7 @@ async fn main() -> Result<(), Error> {
             let now = chrono::Utc::now();
             let outcome = processor.process(event.payload, now).await?;
             metrics.emit(now, &outcome.summary.metrics());
-            Ok::<SqsBatchResponse, Error>(outcome.response)
+            Ok::<SqsBatchResponse, ProcessorError>(outcome.response)
         }
     }))
     .await

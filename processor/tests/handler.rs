@@ -3,8 +3,8 @@
 
 mod support;
 
-use processor::dead_letter::InMemoryDeadLetters;
-use processor::store::InMemoryRecordStore;
+use processor::fakes::InMemoryDeadLetters;
+use processor::fakes::InMemoryRecordStore;
 use processor::{FailureKind, Processor, ProcessorError};
 use shared_types::RequestRecord;
 use support::{bodies, config, failed_ids, fixture, fixture_now, sqs_event};

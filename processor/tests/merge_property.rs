@@ -11,8 +11,8 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use processor::Processor;
-use processor::dead_letter::InMemoryDeadLetters;
-use processor::store::InMemoryRecordStore;
+use processor::fakes::InMemoryDeadLetters;
+use processor::fakes::InMemoryRecordStore;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use shared_types::AnalyticsEvent;

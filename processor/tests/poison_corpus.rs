@@ -7,8 +7,8 @@
 mod support;
 
 use processor::Processor;
-use processor::dead_letter::InMemoryDeadLetters;
-use processor::store::InMemoryRecordStore;
+use processor::fakes::InMemoryDeadLetters;
+use processor::fakes::InMemoryRecordStore;
 use shared_types::{AnalyticsEvent, RequestRecord};
 use support::{config, failed_ids, fixture_now, sqs_event};
 

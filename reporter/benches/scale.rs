@@ -10,7 +10,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use reporter::ledger::InMemoryLedger;
+use reporter::fakes::InMemoryLedger;
 use reporter::source::RecordSource;
 use reporter::{BuiltReport, build_report};
 use shared_types::event::{QueryMetadata, ResponseMetadata};

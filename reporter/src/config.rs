@@ -1,6 +1,6 @@
 //! Settings, read once at cold start from the environment.
 
-use shared_types::settings::{ConfigError, Settings};
+use lambda_support::settings::{ConfigError, Settings};
 
 /// Name of the DynamoDB table (required).
 pub const TABLE_NAME: &str = "TABLE_NAME";

@@ -18,6 +18,8 @@ use shared_types::record::report_marker::WeekSummary;
 use shared_types::record::{REPORT_KEY_PREFIX, WEEK_INDEX, attr, report_key};
 use shared_types::{RequestRecord, WeekId};
 
+use lambda_support::{FailureKind, ServiceFailure};
+
 use crate::error::ReporterError;
 use crate::ledger::{Claim, ReportLedger};
 use crate::source::RecordSource;
@@ -122,10 +124,7 @@ async fn batch_get(
             .projection_expression(projection)
             .set_expression_attribute_names(Some(names.clone()))
             .build()
-            .map_err(|e| ReporterError::Aws {
-                operation: "DynamoDB BatchGetItem",
-                message: e.to_string(),
-            })?;
+            .map_err(|e| ReporterError::request("DynamoDB BatchGetItem", e))?;
         let output = client
             .batch_get_item()
             .request_items(table, request)
@@ -148,13 +147,14 @@ async fn batch_get(
     if pending.is_empty() {
         Ok(())
     } else {
-        Err(ReporterError::Aws {
-            operation: "DynamoDB BatchGetItem",
-            message: format!(
-                "{} keys still unprocessed after {UNPROCESSED_ATTEMPTS} attempts",
+        // Throttling that outlasted the backoff: a later run may succeed.
+        Err(ReporterError::Aws(ServiceFailure::new(
+            FailureKind::Transient,
+            format!(
+                "DynamoDB BatchGetItem: {} keys still unprocessed after {UNPROCESSED_ATTEMPTS} attempts",
                 pending.len()
             ),
-        })
+        )))
     }
 }
 
@@ -258,9 +258,11 @@ fn epoch_millis(at: DateTime<Utc>) -> AttributeValue {
 }
 
 fn summary_value(summary: &WeekSummary) -> Result<AttributeValue, ReporterError> {
-    serde_dynamo::to_attribute_value(summary).map_err(|e| ReporterError::Aws {
-        operation: "DynamoDB (report marker)",
-        message: format!("the week's summary: {e}"),
+    serde_dynamo::to_attribute_value(summary).map_err(|e| {
+        ReporterError::request(
+            "DynamoDB (report marker)",
+            format!("the week's summary: {e}"),
+        )
     })
 }
 

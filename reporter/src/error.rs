@@ -2,11 +2,11 @@
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use lambda_support::{FailureKind, ServiceFailure};
 use thiserror::Error;
 
-pub use shared_types::settings::ConfigError;
+pub use lambda_support::settings::ConfigError;
 
 #[derive(Debug, Error)]
 pub enum ReporterError {
@@ -18,11 +18,8 @@ pub enum ReporterError {
     #[error(transparent)]
     Week(#[from] shared_types::WeekIdError),
 
-    #[error("{operation} failed: {message}")]
-    Aws {
-        operation: &'static str,
-        message: String,
-    },
+    #[error("{0}")]
+    Aws(ServiceFailure),
 
     #[error("stored record {key} cannot be read: {message}")]
     Record { key: String, message: String },
@@ -55,15 +52,41 @@ impl ReporterError {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let message = match err {
-            SdkError::ServiceError(context) => format!(
-                "{} (HTTP {}): {}",
-                context.err().code().unwrap_or("unknown error"),
-                context.raw().status().as_u16(),
-                context.err().message().unwrap_or("no message")
-            ),
-            other => DisplayErrorContext(other).to_string(),
-        };
-        Self::Aws { operation, message }
+        Self::Aws(ServiceFailure::from_sdk(operation, err))
+    }
+
+    /// A request that could not be built or an answer that could not be used: retrying the same
+    /// run would meet the same.
+    pub fn request(operation: &'static str, message: impl std::fmt::Display) -> Self {
+        Self::Aws(ServiceFailure::new(
+            FailureKind::Permanent,
+            format!("{operation}: {message}"),
+        ))
+    }
+}
+
+impl ReporterError {
+    /// The name CloudWatch shows as the invocation's `errorType`: stable, and by meaning.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Invocation(_) => "ReporterError::Invocation",
+            Self::Week(_) => "ReporterError::Week",
+            Self::Aws(_) => "ReporterError::Aws",
+            Self::Record { .. } => "ReporterError::Record",
+            Self::Render(_) => "ReporterError::Render",
+            Self::WeekExpired { .. } => "ReporterError::WeekExpired",
+            Self::ClaimedElsewhere { .. } => "ReporterError::ClaimedElsewhere",
+        }
+    }
+}
+
+/// What the Lambda runtime reports for a failed invocation: `errorType` is the variant's name,
+/// not the boxed type's.
+impl From<ReporterError> for lambda_runtime::Diagnostic {
+    fn from(error: ReporterError) -> Self {
+        Self {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
+        }
     }
 }

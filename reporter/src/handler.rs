@@ -13,8 +13,9 @@
 //! late, and once the email is sent the week's stored figures are corrected.
 
 use chrono::{DateTime, Utc};
+use lambda_support::Count;
 use shared_types::WeekId;
-use shared_types::metrics::{Count, reporter as names};
+use shared_types::metrics::reporter as names;
 use shared_types::record::report_marker::WeekSummary;
 use tracing::{error, info, warn};
 

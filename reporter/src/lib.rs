@@ -8,11 +8,13 @@
 //! - [`dynamo`] and [`ses`]: the AWS adapters behind them.
 
 pub mod aggregate;
-pub mod config;
+mod config;
 pub mod dynamo;
-pub mod error;
+mod error;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
 pub mod handler;
-pub mod invocation;
+mod invocation;
 pub mod ledger;
 pub mod mailer;
 pub mod render;
@@ -20,7 +22,9 @@ pub mod ses;
 pub mod source;
 pub mod view;
 
-pub use config::Config;
+pub use config::{
+    Config, REPORT_RECIPIENTS, REPORT_SENDER, SEND_EMPTY_REPORT, SES_CONFIGURATION_SET, TABLE_NAME,
+};
 pub use error::{ConfigError, ReporterError};
 pub use handler::{BuiltReport, Outcome, ReportSummary, Reporter, build_report};
 pub use invocation::ReportRequest;

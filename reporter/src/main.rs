@@ -2,13 +2,12 @@
 
 use aws_config::BehaviorVersion;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_support::Metrics;
+use lambda_support::settings::Settings;
 use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
-use reporter::error::ReporterError;
 use reporter::handler::outcome_metrics;
 use reporter::ses::SesMailer;
-use reporter::{Config, Outcome, ReportRequest, ReportSummary, Reporter};
-use shared_types::metrics::Metrics;
-use shared_types::settings::Settings;
+use reporter::{Config, Outcome, ReportRequest, ReportSummary, Reporter, ReporterError};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -50,13 +49,13 @@ async fn main() -> Result<(), Error> {
             match Box::pin(reporter.run(request, now, deadline)).await {
                 Ok(summary) => {
                     metrics.emit(now, &outcome_metrics(summary.outcome, summary.records_read));
-                    Ok::<ReportSummary, Error>(summary)
+                    Ok::<ReportSummary, ReporterError>(summary)
                 }
                 Err(error) => {
                     if matches!(error, ReporterError::ClaimedElsewhere { .. }) {
                         metrics.emit(now, &outcome_metrics(Outcome::InProgressElsewhere, 0));
                     }
-                    Err(error.into())
+                    Err(error)
                 }
             }
         }

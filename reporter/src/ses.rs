@@ -38,10 +38,7 @@ fn utf8(data: &str) -> Result<Content, ReporterError> {
         .data(data)
         .charset("UTF-8")
         .build()
-        .map_err(|e| ReporterError::Aws {
-            operation: "SES SendEmail",
-            message: e.to_string(),
-        })
+        .map_err(|e| ReporterError::request("SES SendEmail", e))
 }
 
 impl Mailer for SesMailer {

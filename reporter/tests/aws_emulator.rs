@@ -270,7 +270,7 @@ async fn two_instances_racing_for_each_week_send_one_email_per_week() {
     create_email_identity(&ses, SENDER).await;
     let processor = Processor::new(
         DynamoRecordStore::new(dynamodb.clone(), TABLE),
-        processor::dead_letter::InMemoryDeadLetters::new(),
+        processor::fakes::InMemoryDeadLetters::new(),
         &processor::Config {
             table_name: TABLE.into(),
             dead_letter_queue_url: "dlq.fifo".into(),
@@ -330,15 +330,15 @@ async fn two_instances_racing_for_each_week_send_one_email_per_week() {
 /// corrected, through the `COUNT` query on the week index and the marker's summary.
 #[tokio::test]
 async fn a_dead_claim_is_taken_over_and_late_arrivals_are_corrected_on_dynamodb_local() {
+    use reporter::fakes::InMemoryMailer;
     use reporter::ledger::ReportLedger;
-    use reporter::mailer::InMemoryMailer;
 
     let dynamodb_local = local_aws::DynamoDbLocal::start();
     let dynamodb = aws_sdk_dynamodb::Client::new(&dynamodb_local.sdk_config().await);
     create_table(&dynamodb, TABLE).await;
     let processor = Processor::new(
         DynamoRecordStore::new(dynamodb.clone(), TABLE),
-        processor::dead_letter::InMemoryDeadLetters::new(),
+        processor::fakes::InMemoryDeadLetters::new(),
         &processor::Config {
             table_name: TABLE.into(),
             dead_letter_queue_url: "dlq.fifo".into(),

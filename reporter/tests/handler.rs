@@ -3,10 +3,10 @@
 
 mod support;
 
+use reporter::fakes::InMemoryMailer;
+use reporter::fakes::InMemoryRecordSource;
+use reporter::fakes::{InMemoryLedger, MarkerState};
 use reporter::handler::Outcome;
-use reporter::ledger::{InMemoryLedger, MarkerState};
-use reporter::mailer::InMemoryMailer;
-use reporter::source::InMemoryRecordSource;
 use reporter::{ReportRequest, Reporter};
 use shared_types::MatchType::Full;
 use support::{answer, at, config, record, week};

@@ -1,4 +1,4 @@
-//! The analytics events the chatbot sends, exactly as `shared/spec/events.md` describes them,
+//! The analytics events the chatbot sends, exactly as `docs/events.md` describes them,
 //! and the validation that decides whether a message body is one.
 //!
 //! Unknown keys are tolerated (the producer may add some); wrong types, unknown event types,

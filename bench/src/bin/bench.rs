@@ -14,8 +14,8 @@ use bench::ceiling::Pipeline;
 use bench::coldstart::{Runs, measure};
 use bench::cost::{Cost, Inputs, per_million};
 use bench::requests::{Arrangement, new_design, old_design};
-use demo::setting;
 use demo::workload::{WorkloadSpec, generate};
+use local_aws::setting;
 use local_aws::wire::WireCounter;
 use local_aws::{DynamoDbLocal, Moto, create_email_identity, create_fifo_queue, create_table};
 use processor::dynamo::DynamoRecordStore;
@@ -24,7 +24,7 @@ use shared_types::{QueryEvent, RequestRecord, WeekId};
 
 const PROCESSOR_MEMORY_MB: u32 = 128;
 const REPORTER_MEMORY_MB: u32 = 256;
-/// The old design's published figures (shared/cost-and-limits.md).
+/// The old design's published figures (docs/costs.md).
 const OLD_MEMORY_MB: f64 = 512.0;
 const NODE_HELLO_WORLD_COLD_MS: f64 = 130.5;
 const RUST_HELLO_WORLD_COLD_MS: f64 = 13.8;
@@ -313,7 +313,7 @@ fn document(f: &Figures) -> String {
     let _ = writeln!(
         d,
         "\nThe processor's first invocation includes creating its SDK clients and writing five requests; the reporter's includes reading 1,000 records (a Query and BatchGetItem), rendering and sending through SES. \
-         For scale: the published hello-world cold starts at 128 MB arm64 are {RUST_HELLO_WORLD_COLD_MS} ms for Rust and {NODE_HELLO_WORLD_COLD_MS} ms for Node.js 20 (`shared/cost-and-limits.md`). \
+         For scale: the published hello-world cold starts at 128 MB arm64 are {RUST_HELLO_WORLD_COLD_MS} ms for Rust and {NODE_HELLO_WORLD_COLD_MS} ms for Node.js 20 (`docs/costs.md`). \
          Not measured here: the TLS handshake of the first real DynamoDB call (about 0.9 s at 128 MB elsewhere; one cheap call during init would move it out of the first invocation), and arm64 itself.\n"
     );
 
@@ -373,7 +373,7 @@ fn document(f: &Figures) -> String {
     };
     let _ = writeln!(
         d,
-        "## Cost per million requests\n\nPrices: `shared/cost-and-limits.md` (published AWS prices, us-east-1, 2026): Lambda arm64 $0.0000133334 per GB-second and $0.20 per million requests; DynamoDB on demand $0.625 per million WRU and $0.125 per million RRU; SQS FIFO $0.50 per million requests. \
+        "## Cost per million requests\n\nPrices: `docs/costs.md` (published AWS prices, us-east-1, 2026): Lambda arm64 $0.0000133334 per GB-second and $0.20 per million requests; DynamoDB on demand $0.625 per million WRU and $0.125 per million RRU; SQS FIFO $0.50 per million requests. \
          A million requests are {:.2} million messages ({:.0}% answered), processed in full batches of 10 (at low traffic batches are smaller and invocations more numerous). \
          Pipeline: the processor at {PROCESSOR_MEMORY_MB} MB for {:.1} ms per batch (the measured warm invocation above, x86_64 here, billed per started millisecond), the WRU measured above. \
          SQS: the producer's sends plus one receive and one batched delete per invocation (Lambda's empty long polls are a fixed cost, not per request).\n\n\

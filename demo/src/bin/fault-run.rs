@@ -14,10 +14,10 @@ use std::time::Instant;
 
 use demo::pipeline::{DemoOptions, FaultOptions, run};
 use demo::reliability::verify;
-use demo::setting;
 use demo::workload::{WorkloadSpec, generate};
 use local_aws::Moto;
 use local_aws::faults::FaultPlan;
+use local_aws::setting;
 use shared_types::WeekId;
 
 #[tokio::main]

@@ -1,23 +1,23 @@
 //! Helpers shared by the processor's integration tests.
 #![allow(dead_code)] // each test crate uses a different part
 
-pub mod scenario;
+pub(crate) mod scenario;
 
 use aws_lambda_events::sqs::SqsEvent;
 use chrono::{DateTime, Utc};
 use processor::Config;
 
 /// An SQS event read from `processor/events/`, the files `cargo lambda invoke --data-file` uses.
-pub fn fixture(name: &str) -> SqsEvent {
+pub(crate) fn fixture(name: &str) -> SqsEvent {
     let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-pub use local_aws::sqs_event;
+pub(crate) use local_aws::sqs_event;
 
 /// The bodies of an SQS event, in order.
-pub fn bodies(event: &SqsEvent) -> Vec<String> {
+pub(crate) fn bodies(event: &SqsEvent) -> Vec<String> {
     event
         .records
         .iter()
@@ -26,11 +26,11 @@ pub fn bodies(event: &SqsEvent) -> Vec<String> {
 }
 
 /// The instant the fixtures were "processed": a day after the spec's example events.
-pub fn fixture_now() -> DateTime<Utc> {
+pub(crate) fn fixture_now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(1_762_700_000_000).expect("valid instant")
 }
 
-pub fn config(table: &str, dead_letter_queue_url: &str) -> Config {
+pub(crate) fn config(table: &str, dead_letter_queue_url: &str) -> Config {
     Config {
         table_name: table.into(),
         dead_letter_queue_url: dead_letter_queue_url.into(),
@@ -40,7 +40,7 @@ pub fn config(table: &str, dead_letter_queue_url: &str) -> Config {
 }
 
 /// Ids of the messages reported as batch item failures.
-pub fn failed_ids(outcome: &processor::handler::BatchOutcome) -> Vec<String> {
+pub(crate) fn failed_ids(outcome: &processor::handler::BatchOutcome) -> Vec<String> {
     outcome
         .response
         .batch_item_failures

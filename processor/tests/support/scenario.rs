@@ -9,16 +9,16 @@ use shared_types::{
     AnalyticsEvent, MatchType, Performance, QueryEvent, RequestRecord, ResponseEvent,
 };
 
-pub const TTL_DAYS: u32 = 90;
+pub(crate) const TTL_DAYS: u32 = 90;
 /// 2024-12-27T00:00:00Z: the generated weeks straddle the 2025-W01 year boundary.
-pub const BASE_MS: i64 = 1_735_257_600_000;
+pub(crate) const BASE_MS: i64 = 1_735_257_600_000;
 
 /// One request as the producer may have sent it: its queries and its responses. Usually one
 /// of each kind (or no response); a producer retry that rebuilt an event adds a second or third,
 /// with another timestamp (earlier or later, across a week boundary, or the very same
 /// millisecond) and other content.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub(crate) struct Request {
     pub queries: Vec<QueryEvent>,
     pub responses: Vec<ResponseEvent>,
 }
@@ -69,7 +69,7 @@ fn rebuild() -> impl Strategy<Value = Rebuild> {
 
 const MATCH_TYPES: [MatchType; 3] = [MatchType::Full, MatchType::Partial, MatchType::None];
 
-pub fn request(index: usize) -> impl Strategy<Value = Request> {
+pub(crate) fn request(index: usize) -> impl Strategy<Value = Request> {
     let request_id = format!("req-{index}");
     (
         (
@@ -168,7 +168,7 @@ pub fn request(index: usize) -> impl Strategy<Value = Request> {
 }
 
 #[derive(Debug, Clone)]
-pub struct Scenario {
+pub(crate) struct Scenario {
     pub requests: Vec<Request>,
     /// Message bodies in delivery order, duplicates included.
     pub deliveries: Vec<String>,
@@ -176,7 +176,7 @@ pub struct Scenario {
     pub batch_sizes: Vec<usize>,
 }
 
-pub fn scenario() -> impl Strategy<Value = Scenario> {
+pub(crate) fn scenario() -> impl Strategy<Value = Scenario> {
     (1usize..12)
         .prop_flat_map(|n| (0..n).map(request).collect::<Vec<_>>())
         .prop_flat_map(|requests| {
@@ -210,7 +210,7 @@ pub fn scenario() -> impl Strategy<Value = Scenario> {
 
 /// What must be stored: for each request, the record of its lowest-ranked query and its
 /// lowest-ranked response (the earliest, then the smallest content digest).
-pub fn model(requests: &[Request]) -> BTreeMap<String, RequestRecord> {
+pub(crate) fn model(requests: &[Request]) -> BTreeMap<String, RequestRecord> {
     requests
         .iter()
         .filter_map(|r| {
@@ -224,7 +224,7 @@ pub fn model(requests: &[Request]) -> BTreeMap<String, RequestRecord> {
 
 impl Scenario {
     /// The deliveries cut into batches of the generated sizes (the last takes what is left).
-    pub fn batches(&self) -> Vec<&[String]> {
+    pub(crate) fn batches(&self) -> Vec<&[String]> {
         let mut batches = Vec::new();
         let mut rest: &[String] = &self.deliveries;
         let mut sizes = self.batch_sizes.iter();

@@ -6,26 +6,31 @@ use reporter::Config;
 use shared_types::event::{QueryMetadata, ResponseMetadata};
 use shared_types::{MatchType, QueryEvent, RequestRecord, ResponseEvent, WeekId};
 
-pub fn at(text: &str) -> DateTime<Utc> {
+pub(crate) fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
         .unwrap()
         .with_timezone(&Utc)
 }
 
-pub fn week(text: &str) -> WeekId {
+pub(crate) fn week(text: &str) -> WeekId {
     text.parse().unwrap()
 }
 
 /// An answer to a question: match type, score, latency in ms, sources.
 #[derive(Debug, Clone)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub match_type: MatchType,
     pub score: u32,
     pub latency_ms: i64,
     pub sources: Vec<String>,
 }
 
-pub fn answer(match_type: MatchType, score: u32, latency_ms: i64, sources: &[&str]) -> Answer {
+pub(crate) fn answer(
+    match_type: MatchType,
+    score: u32,
+    latency_ms: i64,
+    sources: &[&str],
+) -> Answer {
     Answer {
         match_type,
         score,
@@ -34,7 +39,12 @@ pub fn answer(match_type: MatchType, score: u32, latency_ms: i64, sources: &[&st
     }
 }
 
-pub fn query_event(id: &str, asked_at: DateTime<Utc>, question: &str, session: &str) -> QueryEvent {
+pub(crate) fn query_event(
+    id: &str,
+    asked_at: DateTime<Utc>,
+    question: &str,
+    session: &str,
+) -> QueryEvent {
     QueryEvent {
         request_id: id.to_owned(),
         timestamp: asked_at.timestamp_millis(),
@@ -44,7 +54,7 @@ pub fn query_event(id: &str, asked_at: DateTime<Utc>, question: &str, session: &
     }
 }
 
-pub fn response_event(
+pub(crate) fn response_event(
     id: &str,
     answered_at_ms: i64,
     answer: &Answer,
@@ -67,7 +77,7 @@ pub fn response_event(
 }
 
 /// A request as stored: the question, and its answer if any.
-pub fn record(
+pub(crate) fn record(
     id: &str,
     asked_at: DateTime<Utc>,
     question: &str,
@@ -80,13 +90,13 @@ pub fn record(
 }
 
 /// A response whose question never arrived.
-pub fn incomplete(id: &str, answered_at: DateTime<Utc>) -> RequestRecord {
+pub(crate) fn incomplete(id: &str, answered_at: DateTime<Utc>) -> RequestRecord {
     let answer = answer(MatchType::Full, 90, 0, &[]);
     let response = response_event(id, answered_at.timestamp_millis(), &answer, "anonymous");
     RequestRecord::from_events(None, Some(&response), 90).unwrap()
 }
 
-pub fn config(send_empty_report: bool) -> Config {
+pub(crate) fn config(send_empty_report: bool) -> Config {
     Config {
         table_name: "records".into(),
         sender: "reports@example.dev".into(),

@@ -104,8 +104,8 @@ impl Settings {
     pub fn record_ttl_days(&self) -> Result<u32, ConfigError> {
         self.bounded(
             RECORD_TTL_DAYS,
-            crate::record::DEFAULT_TTL_DAYS,
-            crate::record::MIN_TTL_DAYS..=crate::record::MAX_TTL_DAYS,
+            shared_types::record::DEFAULT_TTL_DAYS,
+            shared_types::record::MIN_TTL_DAYS..=shared_types::record::MAX_TTL_DAYS,
             "a whole number of days from 14 to 3650",
         )
     }

@@ -1,0 +1,246 @@
+//! In-memory fakes of the reporter's capabilities, for tests and benchmarks: compiled only for
+//! the crate's own tests and with the `fakes` feature.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use shared_types::record::report_marker::WeekSummary;
+use shared_types::{RequestRecord, WeekId};
+
+use crate::error::ReporterError;
+use crate::ledger::{Claim, ReportLedger};
+use crate::mailer::Mailer;
+use crate::render::RenderedReport;
+use crate::source::RecordSource;
+
+/// Records held in memory, for tests and benchmarks.
+#[derive(Debug, Default)]
+pub struct InMemoryRecordSource {
+    records: Mutex<Vec<RequestRecord>>,
+}
+
+impl InMemoryRecordSource {
+    pub fn new(records: Vec<RequestRecord>) -> Self {
+        Self {
+            records: Mutex::new(records),
+        }
+    }
+
+    /// Adds a record, as the processor would (a late arrival, for instance).
+    pub fn push(&self, record: RequestRecord) {
+        self.lock().push(record);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RequestRecord>> {
+        self.records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl RecordSource for InMemoryRecordSource {
+    async fn read_week(
+        &self,
+        week: WeekId,
+        sink: &mut (dyn FnMut(RequestRecord) + Send),
+    ) -> Result<u64, ReporterError> {
+        let records = self.lock().clone();
+        let mut passed = 0;
+        for record in records.into_iter().filter(|r| r.week == week) {
+            sink(record);
+            passed += 1;
+        }
+        Ok(passed)
+    }
+
+    async fn count_week(&self, week: WeekId) -> Result<u64, ReporterError> {
+        Ok(self.lock().iter().filter(|r| r.week == week).count() as u64)
+    }
+}
+
+/// The state of one week in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarkerState {
+    Sending {
+        claimed_at: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    },
+    Sent {
+        sent_at: DateTime<Utc>,
+        message_id: String,
+        summary: WeekSummary,
+    },
+}
+
+/// An in-memory ledger for tests.
+#[derive(Debug, Default)]
+pub struct InMemoryLedger {
+    markers: Mutex<HashMap<WeekId, MarkerState>>,
+}
+
+impl InMemoryLedger {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn state(&self, week: WeekId) -> Option<MarkerState> {
+        self.lock().get(&week).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<WeekId, MarkerState>> {
+        self.markers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl ReportLedger for InMemoryLedger {
+    async fn claim(
+        &self,
+        week: WeekId,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        force: bool,
+    ) -> Result<Claim, ReporterError> {
+        let mut markers = self.lock();
+        let refusal = match markers.get(&week) {
+            _ if force => None,
+            None => None,
+            Some(MarkerState::Sent { sent_at, .. }) => Some(Claim::AlreadySent {
+                sent_at: Some(*sent_at),
+            }),
+            Some(&MarkerState::Sending {
+                claimed_at,
+                lease_until,
+            }) if lease_until >= now => Some(Claim::InProgress {
+                claimed_at,
+                lease_until,
+            }),
+            Some(MarkerState::Sending { .. }) => None,
+        };
+        if let Some(refusal) = refusal {
+            return Ok(refusal);
+        }
+        markers.insert(
+            week,
+            MarkerState::Sending {
+                claimed_at: now,
+                lease_until,
+            },
+        );
+        Ok(Claim::Granted)
+    }
+
+    async fn mark_sent(
+        &self,
+        week: WeekId,
+        now: DateTime<Utc>,
+        message_id: &str,
+        summary: &WeekSummary,
+    ) -> Result<(), ReporterError> {
+        self.lock().insert(
+            week,
+            MarkerState::Sent {
+                sent_at: now,
+                message_id: message_id.to_owned(),
+                summary: summary.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    async fn release(&self, week: WeekId, claimed_at: DateTime<Utc>) -> Result<(), ReporterError> {
+        let mut markers = self.lock();
+        if matches!(markers.get(&week), Some(MarkerState::Sending { claimed_at: c, .. }) if *c == claimed_at)
+        {
+            markers.remove(&week);
+        }
+        Ok(())
+    }
+
+    async fn summaries(
+        &self,
+        weeks: &[WeekId],
+    ) -> Result<HashMap<WeekId, WeekSummary>, ReporterError> {
+        let markers = self.lock();
+        Ok(weeks
+            .iter()
+            .filter_map(|week| match markers.get(week) {
+                Some(MarkerState::Sent { summary, .. }) => Some((*week, summary.clone())),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn correct(&self, week: WeekId, corrected: &WeekSummary) -> Result<(), ReporterError> {
+        if let Some(MarkerState::Sent { summary, .. }) = self.lock().get_mut(&week) {
+            *summary = corrected.clone();
+        }
+        Ok(())
+    }
+}
+
+/// Keeps sent reports in memory, for tests; can be told to fail, or to hang (a send that never
+/// ends, as when the invocation dies or times out while sending).
+#[derive(Debug, Default)]
+pub struct InMemoryMailer {
+    sent: Mutex<Vec<RenderedReport>>,
+    failing: Mutex<bool>,
+    hanging: Mutex<bool>,
+}
+
+impl InMemoryMailer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn sent(&self) -> Vec<RenderedReport> {
+        self.sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn set_failing(&self, failing: bool) {
+        *self
+            .failing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = failing;
+    }
+
+    pub fn set_hanging(&self, hanging: bool) {
+        *self
+            .hanging
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = hanging;
+    }
+}
+
+impl Mailer for InMemoryMailer {
+    async fn send(&self, report: &RenderedReport) -> Result<String, ReporterError> {
+        let hanging = *self
+            .hanging
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if hanging {
+            std::future::pending::<()>().await;
+        }
+        if *self
+            .failing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            return Err(ReporterError::Aws(lambda_support::ServiceFailure::new(
+                lambda_support::FailureKind::Transient,
+                "SES SendEmail: injected failure",
+            )));
+        }
+        let mut sent = self
+            .sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        sent.push(report.clone());
+        Ok(format!("message-{}", sent.len()))
+    }
+}
