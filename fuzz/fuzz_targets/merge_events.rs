@@ -12,8 +12,8 @@ use arbitrary::Arbitrary;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
-use processor::dead_letter::InMemoryDeadLetters;
-use processor::store::InMemoryRecordStore;
+use processor::fakes::InMemoryDeadLetters;
+use processor::fakes::InMemoryRecordStore;
 use processor::{Config, Processor};
 use shared_types::event::{QueryMetadata, ResponseMetadata};
 use shared_types::{
