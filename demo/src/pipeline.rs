@@ -226,7 +226,19 @@ impl QueueDrain<'_> {
             }
             counts.batches += 1;
             counts.deliveries += event.records.len();
-            let outcome = processor.process(event, now).await?;
+            // The processor sees a batch a few seconds after its latest event was built (never
+            // after `now`): weeks' pipeline counts fall in the weeks the traffic happened.
+            let latest = event
+                .records
+                .iter()
+                .filter_map(|r| {
+                    let body: serde_json::Value = serde_json::from_str(r.body.as_deref()?).ok()?;
+                    body.get("timestamp")?.as_i64()
+                })
+                .max()
+                .and_then(chrono::DateTime::from_timestamp_millis);
+            let batch_now = latest.map_or(now, |t| (t + chrono::Duration::seconds(5)).min(now));
+            let outcome = processor.process(event, batch_now).await?;
             let failed_ids: Vec<&str> = outcome
                 .response
                 .batch_item_failures
@@ -445,10 +457,23 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoE
         "account": "123456789012", "time": scheduled_at.to_rfc3339(), "region": "us-east-1",
         "resources": [], "detail": {}
     });
+    // The deadline Lambda gives an invocation with the Makefile's REPORTER_TIMEOUT (120 s).
+    let timeout = chrono::Duration::seconds(120);
+    // Last week's report first, as its own Monday sent it: this week's compares with it (the
+    // trend, the gaps' status) from its marker.
+    let last_monday = week.start() + chrono::Duration::hours(7);
+    let last_week = ReportRequest {
+        week: week.previous(),
+        dry_run: false,
+        force: false,
+    };
+    reporter
+        .run(last_week, last_monday, last_monday + timeout)
+        .await?;
     let request = ReportRequest::from_payload(scheduled, scheduled_at)?;
-    // The deadline Lambda would give an invocation with the Makefile's REPORTER_TIMEOUT (120 s).
-    let deadline = scheduled_at + chrono::Duration::seconds(120);
-    let summary = reporter.run(request, scheduled_at, deadline).await?;
+    let summary = reporter
+        .run(request, scheduled_at, scheduled_at + timeout)
+        .await?;
     let text = reporter
         .mailer()
         .sent

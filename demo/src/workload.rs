@@ -83,6 +83,49 @@ const QUESTIONS: [(&str, bool, &[&str]); 24] = [
     ("What is your favourite colour?", false, &[]),
 ];
 
+/// Other ways people ask the questions the CV cannot answer: one content gap each.
+const PARAPHRASES: [(&str, &[&str]); 4] = [
+    (
+        "Do you have a pilot licence?",
+        &[
+            "pilot license?",
+            "can you fly a plane",
+            "are you a licensed pilot",
+        ],
+    ),
+    (
+        "Can you write COBOL?",
+        &[
+            "do you know cobol",
+            "cobol experience?",
+            "any mainframe cobol work?",
+        ],
+    ),
+    (
+        "What is your salary expectation?",
+        &[
+            "what salary do you expect",
+            "salary expectations?",
+            "how much do you want to be paid",
+        ],
+    ),
+    (
+        "Do you speak Japanese?",
+        &[
+            "japanese language skills?",
+            "can you work in japanese",
+            "how good is your japanese",
+        ],
+    ),
+];
+
+/// Contact details some people type into their question; the processor scrubs them.
+const PERSONAL: [&str; 3] = [
+    " you can mail me at jane.doe@example.com",
+    " call me on +44 20 7946 0958",
+    " my iban is GB82 WEST 1234 5698 7654 32",
+];
+
 /// How a delivery may go wrong before it reaches the processor.
 const MALFORMED: [(&str, &str); 6] = [
     ("this is not json", "body is not JSON"),
@@ -217,6 +260,20 @@ pub fn generate(spec: WorkloadSpec) -> Workload {
         // Popularity falls with the rank (Zipf-like): a few questions dominate.
         let rank = ((rng.random::<f64>().powi(3)) * QUESTIONS.len() as f64) as usize;
         let (question, answerable, sources) = QUESTIONS[rank.min(QUESTIONS.len() - 1)];
+        // The CV's gaps are asked in other words too, and now and then with contact details.
+        let mut question = question.to_owned();
+        if let Some((_, others)) = PARAPHRASES.iter().find(|(q, _)| *q == question)
+            && rng.random_bool(0.5)
+        {
+            question = others
+                .choose(&mut rng)
+                .copied()
+                .unwrap_or_default()
+                .to_owned();
+        }
+        if !answerable && rng.random_bool(0.05) {
+            question.push_str(PERSONAL.choose(&mut rng).copied().unwrap_or_default());
+        }
         let id = request_id(&mut rng);
         let asked = start.timestamp_millis() + rng.random_range(0..span_ms);
         let session = if rng.random_bool(0.75) {
@@ -228,7 +285,7 @@ pub fn generate(spec: WorkloadSpec) -> Workload {
             request_id: id.clone(),
             timestamp: asked,
             session_id: Some(session.clone()),
-            query: as_typed(&mut rng, question),
+            query: as_typed(&mut rng, &question),
             metadata: QueryMetadata {
                 user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".into()),
                 referer: Some("https://example.dev/cv".into()),

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use aws_lambda_events::sqs::SqsMessage;
 use chrono::{DateTime, Utc};
 use shared_types::record::EventRank;
-use shared_types::{AnalyticsEvent, QueryEvent, RequestRecord, ResponseEvent};
+use shared_types::{AnalyticsEvent, QueryEvent, RequestRecord, ResponseEvent, WeekId};
 
 use crate::dead_letter::Rejection;
 use crate::error::ProcessorError;
@@ -43,6 +43,10 @@ pub(crate) struct RequestDraft {
     response: Option<ResponseEvent>,
     /// Every message that contributed; they share the fate of the draft's write.
     pub messages: Vec<SourceMessage>,
+    /// Messages whose event was already in the draft, or lost to another of its kind.
+    pub absorbed: usize,
+    /// Messages whose event's week had its report due already (see `WeekId::report_due`).
+    pub late: usize,
 }
 
 impl RequestDraft {
@@ -52,16 +56,20 @@ impl RequestDraft {
             query: None,
             response: None,
             messages: Vec::new(),
+            absorbed: 0,
+            late: 0,
         }
     }
 
     fn add(&mut self, event: AnalyticsEvent, message: SourceMessage) {
-        match event {
+        let had = match event {
             AnalyticsEvent::Query(q) => keep_lowest_rank(&mut self.query, q, QueryEvent::rank),
             AnalyticsEvent::Response(r) => {
                 keep_lowest_rank(&mut self.response, r, ResponseEvent::rank)
             }
-        }
+        };
+        // One event of each kind is kept: every further one is absorbed.
+        self.absorbed += usize::from(had);
         self.messages.push(message);
     }
 
@@ -115,11 +123,13 @@ pub(crate) fn parse_batch(
                 continue;
             }
         };
+        let due = WeekId::of_timestamp_ms(event.timestamp_ms()).map(WeekId::report_due);
         let request_id = event.request_id().to_owned();
         let index = *by_request.entry(request_id.clone()).or_insert_with(|| {
             batch.drafts.push(RequestDraft::new(request_id));
             batch.drafts.len() - 1
         });
+        batch.drafts[index].late += usize::from(due.is_some_and(|due| now >= due));
         batch.drafts[index].add(event, message);
     }
     Ok(batch)
@@ -128,12 +138,14 @@ pub(crate) fn parse_batch(
 /// Keeps one of two events of the same kind for the same request: the one of lowest
 /// [`EventRank`], the rule the stored item follows too (`shared_types::record`), so folding in a
 /// batch and merging across batches keep the same event whatever the order.
-fn keep_lowest_rank<T>(slot: &mut Option<T>, candidate: T, rank: impl Fn(&T) -> EventRank) {
-    let replace = match slot {
-        None => true,
-        Some(existing) => rank(&candidate) < rank(existing),
+/// Returns whether the slot held an event already.
+fn keep_lowest_rank<T>(slot: &mut Option<T>, candidate: T, rank: impl Fn(&T) -> EventRank) -> bool {
+    let (had, replace) = match slot {
+        None => (false, true),
+        Some(existing) => (true, rank(&candidate) < rank(existing)),
     };
     if replace {
         *slot = Some(candidate);
     }
+    had
 }

@@ -4,8 +4,9 @@
 //! `UpdateItem` creates the item when it is missing and touches only the attributes named, so a
 //! query and a response can each write their half without reading first, in either order. The
 //! merge rules of [`shared_types::record`] become the update's condition:
-//! - each half is written only if no lower-ranked event of its kind is stored (the condition
-//!   compares the stored timestamp and digest with the image's);
+//! - each half is written only if what is stored of its kind ranks after it (the condition
+//!   compares the stored timestamp and digest with the image's): a lower-ranked event, or the
+//!   very same one, is left alone, and the refusal says which, so a redelivery is counted;
 //! - a half is written whole: `SET` for what the event has, `REMOVE` for what it lacks;
 //! - a query sets the shared attributes (week, session, expiry); a response alone sets them with
 //!   `if_not_exists`, which is right unless a different response was stored before without a
@@ -21,11 +22,12 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
-use shared_types::RequestRecord;
+use shared_types::record::pipeline_stats::{self, PipelineStats};
 use shared_types::record::{Half, PROVISIONAL_UNTIL_QUERY, RankRef, Verdict, attr, compare};
+use shared_types::{RequestRecord, WeekId};
 
 use crate::error::{FailureKind, ServiceFailure};
-use crate::store::RecordStore;
+use crate::store::{Merged, RecordStore};
 
 /// Writes of one image before giving up to SQS's retry: each refusal means another writer
 /// changed the item between two of them.
@@ -169,10 +171,12 @@ pub fn merge_update(
                 "record half without its timestamp or digest",
             ));
         };
-        // The stored event of this kind ranks no lower than the image's (see `compare`).
+        // The stored event of this kind ranks after the image's (see `compare`): the very same
+        // event is refused too, so a redelivery is seen (in the refused item, at no read cost)
+        // and counted as absorbed.
         conditions.push(format!(
             "(attribute_not_exists({ts}) OR {ts} > {ts_value} OR ({ts} = {ts_value} AND \
-             (attribute_not_exists({digest}) OR {digest} >= {digest_value})))"
+             (attribute_not_exists({digest}) OR {digest} > {digest_value})))"
         ));
     }
 
@@ -231,6 +235,19 @@ fn stored_rank(item: &Item, half: Half) -> Option<RankRef<'_>> {
     })
 }
 
+/// How many of the `halves` of the image add nothing to `old` (the same event is stored, or a
+/// lower-ranked one of its kind).
+fn absorbed(image: &RequestRecord, halves: Halves, old: &Item) -> usize {
+    halves
+        .carried()
+        .filter(|&half| {
+            image
+                .rank(half)
+                .is_some_and(|rank| compare(rank, stored_rank(old, half)) != Verdict::Wins)
+        })
+        .count()
+}
+
 /// What is left to write after a refusal that returned `old`: the halves of the image that
 /// still rank before what is stored (a half already stored is done), and whether a query is.
 pub fn after_refusal(image: &RequestRecord, halves: Halves, old: &Item) -> (Halves, StoredQuery) {
@@ -252,10 +269,15 @@ pub fn after_refusal(image: &RequestRecord, halves: Halves, old: &Item) -> (Halv
     (left, stored_query)
 }
 
+/// What one `UpdateItem` came to: applied, or refused (with the stored item, empty when there is
+/// none, at no read cost).
+enum Sent {
+    Applied,
+    Refused(Item),
+}
+
 impl DynamoRecordStore {
-    /// Sends one update; `Ok(None)` when it was applied, `Ok(Some(old))` when its condition was
-    /// refused (with the stored item, empty when there is none).
-    async fn send(&self, update: MergeUpdate) -> Result<Option<Item>, ServiceFailure> {
+    async fn send(&self, update: MergeUpdate) -> Result<Sent, ServiceFailure> {
         let mut request = self
             .client
             .update_item()
@@ -271,10 +293,10 @@ impl DynamoRecordStore {
             request = request.expression_attribute_values(placeholder, value);
         }
         match request.send().await {
-            Ok(_) => Ok(None),
+            Ok(_) => Ok(Sent::Applied),
             Err(err) => match err.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
-                    Ok(Some(refused.item().cloned().unwrap_or_default()))
+                    Ok(Sent::Refused(refused.item().cloned().unwrap_or_default()))
                 }
                 _ => Err(ServiceFailure::from_sdk("DynamoDB UpdateItem", &err)),
             },
@@ -283,25 +305,61 @@ impl DynamoRecordStore {
 }
 
 impl RecordStore for DynamoRecordStore {
-    async fn merge(&self, image: &RequestRecord) -> Result<(), ServiceFailure> {
+    async fn merge(&self, image: &RequestRecord) -> Result<Merged, ServiceFailure> {
         let (mut halves, mut stored_query) = (Halves::of(image), StoredQuery::Unknown);
+        let mut merged = Merged::default();
         for _ in 0..MAX_ATTEMPTS {
-            let Some(old) = self
+            match self
                 .send(merge_update(image, halves, stored_query)?)
                 .await?
-            else {
-                return Ok(());
-            };
-            (halves, stored_query) = after_refusal(image, halves, &old);
+            {
+                // Every half it carried ranked before what was stored.
+                Sent::Applied => return Ok(merged),
+                Sent::Refused(old) => {
+                    // The halves that do not win are done: absorbed. Those that win are sent
+                    // again, and counted on that answer.
+                    merged.absorbed += absorbed(image, halves, &old);
+                    (halves, stored_query) = after_refusal(image, halves, &old);
+                }
+            }
             if !halves.query && !halves.response {
                 // What is stored ranks first, or is this very event: nothing is left to write.
-                return Ok(());
+                return Ok(merged);
             }
         }
         Err(ServiceFailure::new(
             FailureKind::Transient,
             format!("DynamoDB UpdateItem: the item changed under {MAX_ATTEMPTS} writes in a row"),
         ))
+    }
+
+    async fn add_stats(
+        &self,
+        week: WeekId,
+        stats: &PipelineStats,
+        expires_at: i64,
+    ) -> Result<(), ServiceFailure> {
+        let count = |n: u64| AttributeValue::N(n.to_string());
+        let count_signed = |n: i64| AttributeValue::N(n.to_string());
+        self.client
+            .update_item()
+            .table_name(&self.table_name)
+            .key(attr::PK, AttributeValue::S(pipeline_stats::key(week)))
+            .update_expression(
+                "ADD #dead :dead, #duplicates :duplicates, #late :late SET #expires = :expires",
+            )
+            .expression_attribute_names("#expires", attr::EXPIRES_AT)
+            .expression_attribute_values(":expires", count_signed(expires_at))
+            .expression_attribute_names("#dead", pipeline_stats::DEAD_LETTERED)
+            .expression_attribute_names("#duplicates", pipeline_stats::DUPLICATES)
+            .expression_attribute_names("#late", pipeline_stats::LATE)
+            .expression_attribute_values(":dead", count(stats.dead_lettered))
+            .expression_attribute_values(":duplicates", count(stats.duplicates))
+            .expression_attribute_values(":late", count(stats.late))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| ServiceFailure::from_sdk("DynamoDB UpdateItem (pipeline counts)", &e))
     }
 }
 
@@ -380,11 +438,26 @@ mod tests {
             "{}",
             update.condition
         );
-        assert!(
-            !update.expression.contains("REMOVE"),
-            "{}",
-            update.expression
-        );
+        // A question without personal data has no redaction count, and the raw user agent that
+        // earlier versions stored goes.
+        let removed: Vec<&str> = update
+            .expression
+            .split_once(" REMOVE ")
+            .map(|(_, r)| r.split(", ").collect())
+            .unwrap_or_default();
+        let names: Vec<&str> = removed
+            .iter()
+            .map(|p| {
+                update
+                    .names
+                    .iter()
+                    .find(|(n, _)| n == p)
+                    .unwrap()
+                    .1
+                    .as_str()
+            })
+            .collect();
+        assert_eq!(names, ["redactions", "userAgent"], "{}", update.expression);
     }
 
     #[test]

@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use shared_types::RequestRecord;
+use shared_types::record::pipeline_stats::PipelineStats;
+use shared_types::{RequestRecord, WeekId};
 
 use crate::dead_letter::{DeadLetterQueue, Rejection};
 use crate::error::{FailureKind, ServiceFailure};
-use crate::store::RecordStore;
+use crate::store::{Merged, RecordStore};
 
 /// An in-memory table with the same merge semantics as the DynamoDB adapter, for tests.
 ///
@@ -18,6 +19,7 @@ use crate::store::RecordStore;
 #[derive(Debug, Default)]
 pub struct InMemoryRecordStore {
     items: Mutex<BTreeMap<String, RequestRecord>>,
+    stats: Mutex<BTreeMap<WeekId, PipelineStats>>,
     failures: Mutex<HashMap<String, ServiceFailure>>,
     writes: AtomicUsize,
 }
@@ -47,17 +49,38 @@ impl InMemoryRecordStore {
     pub fn records(&self) -> BTreeMap<String, RequestRecord> {
         lock(&self.items).clone()
     }
+
+    /// The pipeline counts kept so far, by week.
+    pub fn stats(&self) -> BTreeMap<WeekId, PipelineStats> {
+        lock(&self.stats).clone()
+    }
 }
 
 impl RecordStore for InMemoryRecordStore {
-    async fn merge(&self, image: &RequestRecord) -> Result<(), ServiceFailure> {
+    async fn merge(&self, image: &RequestRecord) -> Result<Merged, ServiceFailure> {
         self.writes.fetch_add(1, Ordering::SeqCst);
         if let Some(failure) = lock(&self.failures).get(image.request_id()) {
             return Err(failure.clone());
         }
         let mut items = lock(&self.items);
-        let merged = RequestRecord::merged(items.get(&image.pk), image);
+        let stored = items.get(&image.pk);
+        let absorbed = RequestRecord::absorbed_halves(stored, image);
+        let merged = RequestRecord::merged(stored, image);
         items.insert(image.pk.clone(), merged);
+        Ok(Merged { absorbed })
+    }
+
+    async fn add_stats(
+        &self,
+        week: WeekId,
+        stats: &PipelineStats,
+        _expires_at: i64,
+    ) -> Result<(), ServiceFailure> {
+        let mut all = lock(&self.stats);
+        let kept = all.entry(week).or_default();
+        kept.dead_lettered += stats.dead_lettered;
+        kept.duplicates += stats.duplicates;
+        kept.late += stats.late;
         Ok(())
     }
 }

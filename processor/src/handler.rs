@@ -14,14 +14,16 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
 use lambda_support::Count;
+use shared_types::WeekId;
 use shared_types::metrics::processor as names;
+use shared_types::record::pipeline_stats::PipelineStats;
 use tracing::{error, info, warn};
 
 use crate::batch::{RequestDraft, parse_batch};
 use crate::config::Config;
 use crate::dead_letter::{DeadLetterQueue, Rejection};
 use crate::error::{FailureKind, ProcessorError, ServiceFailure};
-use crate::store::RecordStore;
+use crate::store::{Merged, RecordStore};
 
 /// What happened to one batch.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -36,11 +38,25 @@ pub struct BatchSummary {
     pub rejected: usize,
     /// Messages reported as batch item failures, for SQS to deliver again.
     pub retried: usize,
+    /// Deliveries that added nothing (the same event again, or a rebuilt one that lost), in the
+    /// batch or against what was stored.
+    pub duplicates: usize,
+    /// Stored events whose week's report was already due.
+    pub late: usize,
 }
 
 impl BatchSummary {
+    /// What the week's pipeline counts gain from this batch.
+    pub fn pipeline_stats(&self) -> PipelineStats {
+        PipelineStats {
+            dead_lettered: self.rejected as u64,
+            duplicates: self.duplicates as u64,
+            late: self.late as u64,
+        }
+    }
+
     /// The counts as CloudWatch metrics (see [`shared_types::metrics`]).
-    pub fn metrics(&self) -> [Count; 5] {
+    pub fn metrics(&self) -> [Count; 7] {
         let count = |name, value: usize| Count {
             name,
             value: value as u64,
@@ -51,6 +67,8 @@ impl BatchSummary {
             count(names::MERGED_IN_BATCH, self.merged_in_batch),
             count(names::REJECTED_TO_DEAD_LETTER_QUEUE, self.rejected),
             count(names::RETRIED, self.retried),
+            count(names::DUPLICATES_ABSORBED, self.duplicates),
+            count(names::LATE_DELIVERIES, self.late),
         ]
     }
 }
@@ -99,6 +117,7 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
         let mut summary = BatchSummary {
             received: batch.received,
             merged_in_batch: batch.merged_in_batch(),
+            duplicates: batch.drafts.iter().map(|d| d.absorbed).sum(),
             ..BatchSummary::default()
         };
         let mut retry: Vec<String> = Vec::new();
@@ -111,7 +130,11 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
             .await;
         for (draft, result) in writes {
             match result {
-                Ok(()) => summary.stored += 1,
+                Ok(merged) => {
+                    summary.stored += 1;
+                    summary.duplicates += merged.absorbed;
+                    summary.late += draft.late;
+                }
                 Err(failure) => match failure.kind {
                     FailureKind::Fatal => return Err(ProcessorError::Unavailable(failure)),
                     FailureKind::Transient => {
@@ -152,12 +175,26 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
         }
 
         summary.retried = retry.len();
+        let stats = summary.pipeline_stats();
+        if !stats.is_empty() {
+            // The week's integrity counts: one more write, only for batches with something to
+            // count. A failure here loses counts, never events.
+            // They live as long as the records of their week.
+            let week = WeekId::containing(now);
+            let expires_at =
+                (week.end() + chrono::Duration::days(i64::from(self.ttl_days))).timestamp();
+            if let Err(failure) = self.store.add_stats(week, &stats, expires_at).await {
+                warn!(error = %failure, "could not add to the week's pipeline counts");
+            }
+        }
         info!(
             received = summary.received,
             stored = summary.stored,
             merged_in_batch = summary.merged_in_batch,
             rejected = summary.rejected,
             retried = summary.retried,
+            duplicates = summary.duplicates,
+            late = summary.late,
             "batch processed"
         );
         let mut response = SqsBatchResponse::default();
@@ -172,7 +209,7 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
         Ok(BatchOutcome { response, summary })
     }
 
-    async fn write(&self, draft: RequestDraft) -> (RequestDraft, Result<(), ServiceFailure>) {
+    async fn write(&self, draft: RequestDraft) -> (RequestDraft, Result<Merged, ServiceFailure>) {
         let result = match draft.image(self.ttl_days) {
             Some(image) => self.store.merge(&image).await,
             None => Err(ServiceFailure::new(

@@ -3,6 +3,7 @@
 
 mod support;
 
+use chrono::{DateTime, Utc};
 use processor::fakes::InMemoryDeadLetters;
 use processor::fakes::InMemoryRecordStore;
 use processor::{FailureKind, Processor, ProcessorError};
@@ -256,4 +257,53 @@ async fn every_fixture_is_a_valid_lambda_event_that_processes_without_retries() 
         assert!(outcome.response.batch_item_failures.is_empty(), "{name}");
         assert!(outcome.summary.stored >= 1, "{name}");
     }
+}
+
+/// The pipeline counts of the week: deliveries that added nothing (in the batch, or against what
+/// is stored), events whose week's report was already due, and dead letters, added to the week
+/// of processing in one write, and only by a batch that has something to count.
+#[tokio::test]
+async fn duplicates_late_events_and_dead_letters_are_counted_for_the_week() {
+    let processor = Processor::new(
+        InMemoryRecordStore::new(),
+        InMemoryDeadLetters::new(),
+        &config("t", "dlq.fifo"),
+    );
+    let pair = bodies(&fixture("query-and-response.json"));
+    // The fixtures' week (2025-W45) had its report due on Monday 2025-11-10 at 07:00.
+    let before_due = DateTime::from_timestamp_millis(1_762_700_000_000).unwrap();
+    let after_due: DateTime<Utc> = "2025-11-12T10:00:00Z".parse().unwrap();
+
+    let clean = processor
+        .process(sqs_event(&pair, 0), before_due)
+        .await
+        .unwrap();
+    assert_eq!((clean.summary.duplicates, clean.summary.late), (0, 0));
+    assert!(
+        processor.store().stats().is_empty(),
+        "nothing to count, nothing written"
+    );
+    let writes = processor.store().write_count();
+
+    // Later, the query twice in one batch (one absorbed in the batch, one against the table),
+    // and a poison message.
+    let again = [pair[0].clone(), pair[0].clone(), "not json".to_string()];
+    let outcome = processor
+        .process(sqs_event(&again, 10), after_due)
+        .await
+        .unwrap();
+    assert_eq!(outcome.summary.duplicates, 2);
+    assert_eq!(outcome.summary.late, 2);
+    assert_eq!(outcome.summary.rejected, 1);
+    let week = shared_types::WeekId::containing(after_due);
+    let stats = processor.store().stats()[&week];
+    assert_eq!(
+        (stats.duplicates, stats.late, stats.dead_lettered),
+        (2, 2, 1)
+    );
+    assert_eq!(
+        processor.store().write_count(),
+        writes + 1,
+        "one record write"
+    );
 }

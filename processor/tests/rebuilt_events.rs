@@ -85,8 +85,11 @@ struct Delivered {
     fake: BTreeMap<String, RequestRecord>,
     dynamodb: BTreeMap<String, RequestRecord>,
     weeks: Vec<String>,
+    /// `UpdateItem` requests for records: the week's pipeline counts are written apart.
     update_items: usize,
     events: usize,
+    /// Deliveries each batch absorbed, as DynamoDB's answers told.
+    duplicates: Vec<usize>,
 }
 
 impl Stores {
@@ -122,12 +125,16 @@ impl Stores {
             &config(&table, "dlq.fifo"),
         );
         self.counter.reset();
+        let mut stats_writes = 0;
+        let mut absorbed = Vec::new();
         for batch in batches {
+            let mut duplicates = Vec::new();
             for processor_outcome in [
                 fake.process(sqs_event(batch, 0), fixture_now()).await,
                 real.process(sqs_event(batch, 0), fixture_now()).await,
             ] {
                 let outcome = processor_outcome.unwrap();
+                duplicates.push(outcome.summary.duplicates);
                 assert!(outcome.response.batch_item_failures.is_empty());
                 let reasons: Vec<String> = real
                     .dead_letters()
@@ -137,8 +144,16 @@ impl Stores {
                     .collect();
                 assert_eq!(outcome.summary.rejected, 0, "{batch:?}: {reasons:?}");
             }
+            // The fake and DynamoDB (its replaced values, or the refused item) agree on what a
+            // batch added nothing with.
+            assert_eq!(
+                duplicates[0], duplicates[1],
+                "duplicates absorbed by {batch:?}"
+            );
+            stats_writes += usize::from(duplicates[1] > 0);
+            absorbed.push(duplicates[1]);
         }
-        let update_items = self.counter.tally().count("UpdateItem");
+        let update_items = self.counter.tally().count("UpdateItem") - stats_writes;
         let output = self
             .dynamodb
             .scan()
@@ -158,6 +173,7 @@ impl Stores {
             weeks,
             update_items,
             events: batches.iter().map(Vec::len).sum(),
+            duplicates: absorbed,
         }
     }
 }
@@ -312,4 +328,24 @@ async fn an_item_without_digests_is_upgraded_by_a_redelivery() {
         stored.values().next().unwrap(),
         &record(Some(QUERY), Some(RESPONSE_A))
     );
+}
+
+/// An identical redelivery in a later batch adds nothing, and DynamoDB says so without a read:
+/// the condition refuses the very same event and returns the stored item.
+#[tokio::test]
+async fn an_identical_redelivery_is_absorbed_and_counted_on_dynamodb() {
+    let mut stores = Stores::start().await;
+    let batches = [
+        vec![QUERY.to_string(), RESPONSE_A.to_string()],
+        vec![QUERY.to_string()],
+        vec![RESPONSE_A.to_string(), RESPONSE_B.to_string()],
+    ];
+    // deliver() checks that the fake and DynamoDB count the same for every batch.
+    let result = stores.deliver(&batches).await;
+    assert_eq!(result.dynamodb, result.fake);
+    assert_eq!(
+        result.dynamodb.values().next().unwrap(),
+        &record(Some(QUERY), Some(RESPONSE_A))
+    );
+    assert_eq!(result.duplicates, [0, 1, 2]);
 }

@@ -1,10 +1,15 @@
-//! Reporter scaling: aggregate and render a week of 10k, 100k and 1M synthetic requests.
+//! Reporter scaling: read, aggregate, find the content gaps of and render a week of 10k, 100k
+//! and 1M synthetic requests, and count the records each report reads.
 //!
 //! `cargo bench -p reporter --bench scale` (or `make bench-reporter`). Each size runs in a
 //! fresh child process, so that its peak resident memory (`VmHWM` from `/proc/self/status`)
 //! belongs to that size alone. Records are generated on the fly by a streaming source, as the
 //! DynamoDB source streams pages, so the figures are the reporter's own: what it keeps grows
 //! with distinct questions and sessions, not with records.
+//!
+//! Records read per report, two ways: *without stored figures* (the first report of a stage,
+//! and every report before weekly summaries were stored: last week is read in full for the
+//! changes) and *with* them (last week's figures come from its marker, one small item).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)] // a benchmark's output is its result
 
 use std::process::Command;
@@ -23,6 +28,8 @@ const SIZES: [u64; 3] = [10_000, 100_000, 1_000_000];
 struct SyntheticSource {
     week: WeekId,
     requests: u64,
+    /// Records passed to the reporter so far.
+    read: std::sync::atomic::AtomicU64,
 }
 
 /// A small, fast, seeded generator (SplitMix64): the same records on every run.
@@ -89,6 +96,7 @@ impl RecordSource for SyntheticSource {
         for i in 0..n {
             sink(synthetic(week, i));
         }
+        self.read.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
     }
 
@@ -111,8 +119,15 @@ fn peak_rss_kib() -> u64 {
 }
 
 fn run_one(requests: u64) {
+    use reporter::ledger::ReportLedger;
+    use std::sync::atomic::Ordering;
+
     let week: WeekId = "2025-W45".parse().unwrap();
-    let source = SyntheticSource { week, requests };
+    let source = SyntheticSource {
+        week,
+        requests,
+        read: 0.into(),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -120,31 +135,60 @@ fn run_one(requests: u64) {
     // Generation alone, for the split: the same records into a sink that only counts them.
     let started = Instant::now();
     let mut generated = 0u64;
-    for w in [week, week.previous()] {
-        runtime
-            .block_on(source.read_week(w, &mut |r| generated += u64::from(r.has_query())))
-            .unwrap();
-    }
+    runtime
+        .block_on(source.read_week(week, &mut |r| generated += u64::from(r.has_query())))
+        .unwrap();
     let generation = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    // No week was reported before: the week before is read in full for the changes.
+    source.read.store(0, Ordering::Relaxed);
+
+    // Without stored figures: last week is read in full for the changes.
     let ledger = InMemoryLedger::new();
+    runtime
+        .block_on(build_report(&source, &ledger, week, week.end()))
+        .unwrap();
+    let read_without = source.read.swap(0, Ordering::Relaxed);
+
+    // With them: last week's report stored its figures in its marker.
+    let last_week = build_report_for(&runtime, &source, &ledger, week.previous());
+    runtime
+        .block_on(ledger.mark_sent(week.previous(), week.start(), "m-1", &last_week, week.end()))
+        .unwrap();
+    source.read.store(0, Ordering::Relaxed);
+    let started = Instant::now();
     let BuiltReport {
         figures,
         rendered: report,
+        summary,
         ..
     } = runtime
         .block_on(build_report(&source, &ledger, week, week.end()))
         .unwrap();
     let seconds = started.elapsed().as_secs_f64();
-    assert_eq!(generated, requests + requests / 2);
+    let read_with = source.read.load(Ordering::Relaxed);
+    assert_eq!(generated, requests);
     assert_eq!(figures.records_read, requests);
+    assert_eq!(read_without, requests + requests / 2);
+    assert_eq!(read_with, requests);
     println!(
-        "{requests}\t{seconds:.3}\t{generation:.3}\t{}\t{baseline}\t{}\t{}",
+        "{requests}\t{seconds:.3}\t{generation:.3}\t{}\t{baseline}\t{}\t{}\t{read_without}\t{read_with}\t{}",
         peak_rss_kib(),
         figures.questions.len(),
-        report.html.len()
+        report.html.len(),
+        summary.gaps.len()
     );
+}
+
+/// The figures a report of `week` would store.
+fn build_report_for(
+    runtime: &tokio::runtime::Runtime,
+    source: &SyntheticSource,
+    ledger: &InMemoryLedger,
+    week: WeekId,
+) -> shared_types::record::report_marker::WeekSummary {
+    runtime
+        .block_on(build_report(source, ledger, week, week.end()))
+        .unwrap()
+        .summary
 }
 
 fn main() {
@@ -154,11 +198,13 @@ fn main() {
         run_one(args[position + 1].parse().unwrap());
         return;
     }
-    println!("Reporter: aggregate and render one week (plus half as many in the week before)");
     println!(
-        "| requests | records read | time (s) | of which generating records (s) | aggregate + render, ns per record | peak RSS (MiB) | above start (MiB) | distinct questions | HTML bytes |"
+        "Reporter: read, aggregate, find the gaps of and render one week (the week before has half as many requests)"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| requests | records read without stored figures | records read with them | time (s) | of which generating records (s) | aggregate + gaps + render, ns per record | peak RSS (MiB) | above start (MiB) | distinct questions | gaps stored | HTML bytes |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let exe = std::env::current_exe().unwrap();
     for size in SIZES {
         let output = Command::new(&exe)
@@ -169,7 +215,7 @@ fn main() {
         let fields: Vec<&str> = line.trim().split('\t').collect();
         assert_eq!(
             fields.len(),
-            7,
+            10,
             "child output: {line} {}",
             String::from_utf8_lossy(&output.stderr)
         );
@@ -177,13 +223,15 @@ fn main() {
         let generation: f64 = fields[2].parse().unwrap();
         let peak: f64 = fields[3].parse().unwrap();
         let start: f64 = fields[4].parse().unwrap();
-        let read = size + size / 2;
+        let read: u64 = fields[8].parse().unwrap();
         println!(
-            "| {size} | {read} | {seconds:.3} | {generation:.3} | {:.0} | {:.1} | {:.1} | {} | {} |",
+            "| {size} | {} | {read} (+8 marker items) | {seconds:.3} | {generation:.3} | {:.0} | {:.1} | {:.1} | {} | {} | {} |",
+            fields[7],
             (seconds - generation).max(0.0) * 1e9 / read as f64,
             peak / 1024.0,
             (peak - start) / 1024.0,
             fields[5],
+            fields[9],
             fields[6]
         );
     }

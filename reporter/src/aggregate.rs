@@ -44,6 +44,17 @@ pub fn spelling(text: &str) -> String {
         .to_owned()
 }
 
+/// A partial match scored below this is a content gap too: the CV barely covers the question.
+pub const LOW_SCORE: u32 = 40;
+
+/// Adds one to `key`'s count in a short list.
+fn count_in(counts: &mut Vec<(String, u64)>, key: &str) {
+    match counts.iter_mut().find(|(k, _)| k == key) {
+        Some((_, n)) => *n += 1,
+        None => counts.push((key.to_owned(), 1)),
+    }
+}
+
 /// What is known of one normalised question over the week.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QuestionStats {
@@ -53,10 +64,20 @@ pub struct QuestionStats {
     pub unanswered: u64,
     /// Times answered with match type `none`.
     pub no_match: u64,
+    /// Times answered with a partial match scored below [`LOW_SCORE`].
+    pub low_score: u64,
+    /// Times answered with a full match.
+    pub full: u64,
     score_sum: u64,
     scored: u64,
-    /// How often each spelling ([`spelling`]) of the question was asked.
-    spellings: HashMap<String, u64>,
+    /// How often each spelling ([`spelling`]) of the question was asked (a few per question:
+    /// a list is smaller and faster than a map).
+    spellings: Vec<(String, u64)>,
+    /// Sessions (not anonymous) that asked it and got no useful answer.
+    pub gap_sessions: HashSet<String>,
+    /// What the bot matched when it answered it, well or badly: source, times (a few per
+    /// question, as a list).
+    pub sources: Vec<(String, u64)>,
 }
 
 impl QuestionStats {
@@ -65,7 +86,7 @@ impl QuestionStats {
     pub fn shown_spelling(&self) -> Option<&str> {
         self.spellings
             .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
             .map(|(text, _)| text.as_str())
     }
 
@@ -74,9 +95,16 @@ impl QuestionStats {
         (self.scored > 0).then(|| self.score_sum as f64 / self.scored as f64)
     }
 
-    /// Askings the CV could not answer: no response, or a `none` match.
+    /// Askings that got a useful answer: a full match, or a partial one scored [`LOW_SCORE`] or
+    /// more.
+    pub fn answered_well(&self) -> u64 {
+        self.asked - self.gaps()
+    }
+
+    /// Askings the CV could not answer: no response, a `none` match, or a partial match scored
+    /// below [`LOW_SCORE`].
     pub fn gaps(&self) -> u64 {
-        self.unanswered + self.no_match
+        self.unanswered + self.no_match + self.low_score
     }
 }
 
@@ -104,6 +132,8 @@ pub struct WeekAggregator {
     sessions: HashSet<String>,
     pub anonymous: u64,
     pub sources: HashMap<String, u64>,
+    /// Questions that had personal data scrubbed before they were stored.
+    pub redacted: u64,
 }
 
 impl WeekAggregator {
@@ -126,6 +156,7 @@ impl WeekAggregator {
             sessions: HashSet::new(),
             anonymous: 0,
             sources: HashMap::new(),
+            redacted: 0,
         }
     }
 
@@ -145,6 +176,9 @@ impl WeekAggregator {
             return;
         };
         self.asked += 1;
+        if record.redactions.is_some_and(|n| n > 0) {
+            self.redacted += 1;
+        }
         if let Some(at) = DateTime::<Utc>::from_timestamp_millis(query_ts) {
             self.by_weekday[at.weekday().num_days_from_monday() as usize] += 1;
             self.by_hour[at.hour() as usize] += 1;
@@ -158,15 +192,41 @@ impl WeekAggregator {
         let text = record.query.as_deref().unwrap_or_default();
         let stats = self.questions.entry(normalise_question(text)).or_default();
         stats.asked += 1;
-        *stats.spellings.entry(spelling(text)).or_default() += 1;
+        count_in(&mut stats.spellings, &spelling(text));
+        let named_session =
+            record.session_id != ANONYMOUS_SESSION && !record.session_id.trim().is_empty();
         let Some(match_type) = record.match_type else {
             stats.unanswered += 1;
+            if named_session {
+                stats.gap_sessions.insert(record.session_id.clone());
+            }
             return;
         };
         self.answered += 1;
         self.match_counts[match_index(match_type)] += 1;
-        if match_type == MatchType::None {
-            stats.no_match += 1;
+        let gap = match match_type {
+            MatchType::None => {
+                stats.no_match += 1;
+                true
+            }
+            MatchType::Partial if record.match_score.is_some_and(|s| s < LOW_SCORE) => {
+                stats.low_score += 1;
+                true
+            }
+            MatchType::Full => {
+                stats.full += 1;
+                false
+            }
+            MatchType::Partial => false,
+        };
+        if gap && named_session {
+            stats.gap_sessions.insert(record.session_id.clone());
+        }
+        let sources = record.sources_used.as_deref().unwrap_or_default();
+        for (i, source) in sources.iter().enumerate() {
+            if !sources[..i].contains(source) {
+                count_in(&mut stats.sources, source);
+            }
         }
         if let Some(score) = record.match_score {
             let score = score.min(100);
@@ -196,7 +256,7 @@ impl WeekAggregator {
         self.asked - self.answered
     }
 
-    /// The week's figures as a report stores them (see [`WeekSummary`]).
+    /// The week's figures as a report stores them (see [`WeekSummary`]), without its gaps.
     pub fn summary(&self) -> WeekSummary {
         WeekSummary {
             indexed: self.records_read,
@@ -204,6 +264,7 @@ impl WeekAggregator {
             answered: self.answered,
             incomplete: self.incomplete,
             late: 0,
+            gaps: Vec::new(),
         }
     }
 

@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure, Select,
 };
 use chrono::{DateTime, Utc};
+use shared_types::record::pipeline_stats::{self, PipelineStats};
 use shared_types::record::report_marker::WeekSummary;
 use shared_types::record::{REPORT_KEY_PREFIX, WEEK_INDEX, attr, report_key};
 use shared_types::{RequestRecord, WeekId};
@@ -33,14 +34,15 @@ const BATCH_GET_LIMIT: usize = 100;
 /// Attempts for keys that `BatchGetItem` leaves unprocessed (throttling), with backoff.
 const UNPROCESSED_ATTEMPTS: u32 = 8;
 
-/// The attributes the report reads: all but the raw headers and the reasoning text.
-const REPORT_ATTRIBUTES: [&str; 16] = [
+/// The attributes the report reads: all but the headers and the reasoning text.
+const REPORT_ATTRIBUTES: [&str; 17] = [
     attr::PK,
     attr::WEEK,
     attr::EXPIRES_AT,
     attr::SESSION_ID,
     attr::QUERY_TS,
     attr::QUERY,
+    attr::REDACTIONS,
     attr::RESPONSE_TS,
     attr::MATCH_TYPE,
     attr::MATCH_SCORE,
@@ -334,14 +336,20 @@ impl ReportLedger for DynamoReportLedger {
         now: DateTime<Utc>,
         message_id: &str,
         summary: &WeekSummary,
+        expires_at: DateTime<Utc>,
     ) -> Result<(), ReporterError> {
         self.client
             .update_item()
             .table_name(&self.table_name)
             .key(attr::PK, AttributeValue::S(report_key(week)))
             .update_expression(
-                "SET #status = :sent, #sent_at = :now, #message = :id, #summary = :summary \
-                 REMOVE #lease",
+                "SET #status = :sent, #sent_at = :now, #message = :id, #summary = :summary, \
+                 #expires = :expires REMOVE #lease",
+            )
+            .expression_attribute_names("#expires", attr::EXPIRES_AT)
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N(expires_at.timestamp().to_string()),
             )
             .expression_attribute_names("#status", STATUS)
             .expression_attribute_names("#sent_at", SENT_AT)
@@ -431,6 +439,33 @@ impl ReportLedger for DynamoReportLedger {
         )
         .await?;
         Ok(found)
+    }
+
+    async fn pipeline_stats(&self, week: WeekId) -> Result<PipelineStats, ReporterError> {
+        let key = pipeline_stats::key(week);
+        let names = HashMap::from([
+            ("#pk".to_owned(), attr::PK.to_owned()),
+            ("#d".to_owned(), pipeline_stats::DEAD_LETTERED.to_owned()),
+            ("#u".to_owned(), pipeline_stats::DUPLICATES.to_owned()),
+            ("#l".to_owned(), pipeline_stats::LATE.to_owned()),
+        ]);
+        let mut stats = PipelineStats::default();
+        batch_get(
+            &self.client,
+            &self.table_name,
+            vec![HashMap::from([(
+                attr::PK.to_owned(),
+                AttributeValue::S(key),
+            )])],
+            ("#pk, #d, #u, #l", &names),
+            &mut |item| {
+                stats = serde_dynamo::from_item(item)
+                    .map_err(|e| ReporterError::request("DynamoDB (pipeline counts)", e))?;
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(stats)
     }
 
     async fn correct(&self, week: WeekId, summary: &WeekSummary) -> Result<(), ReporterError> {

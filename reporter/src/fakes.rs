@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
+use shared_types::record::pipeline_stats::PipelineStats;
 use shared_types::record::report_marker::WeekSummary;
 use shared_types::{RequestRecord, WeekId};
 
@@ -60,7 +61,7 @@ impl RecordSource for InMemoryRecordSource {
 }
 
 /// The state of one week in the ledger.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MarkerState {
     Sending {
         claimed_at: DateTime<Utc>,
@@ -77,11 +78,20 @@ pub enum MarkerState {
 #[derive(Debug, Default)]
 pub struct InMemoryLedger {
     markers: Mutex<HashMap<WeekId, MarkerState>>,
+    stats: Mutex<HashMap<WeekId, PipelineStats>>,
 }
 
 impl InMemoryLedger {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sets what the processor absorbed during `week`, as it would have counted it.
+    pub fn set_pipeline_stats(&self, week: WeekId, stats: PipelineStats) {
+        self.stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(week, stats);
     }
 
     pub fn state(&self, week: WeekId) -> Option<MarkerState> {
@@ -138,6 +148,7 @@ impl ReportLedger for InMemoryLedger {
         now: DateTime<Utc>,
         message_id: &str,
         summary: &WeekSummary,
+        _expires_at: DateTime<Utc>,
     ) -> Result<(), ReporterError> {
         self.lock().insert(
             week,
@@ -171,6 +182,16 @@ impl ReportLedger for InMemoryLedger {
                 _ => None,
             })
             .collect())
+    }
+
+    async fn pipeline_stats(&self, week: WeekId) -> Result<PipelineStats, ReporterError> {
+        Ok(self
+            .stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&week)
+            .copied()
+            .unwrap_or_default())
     }
 
     async fn correct(&self, week: WeekId, corrected: &WeekSummary) -> Result<(), ReporterError> {

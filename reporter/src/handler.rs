@@ -12,6 +12,8 @@
 //! arrivals (a redriven query, say). Such a week is read again, the email says how many arrived
 //! late, and once the email is sent the week's stored figures are corrected.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use lambda_support::Count;
 use shared_types::WeekId;
@@ -22,12 +24,13 @@ use tracing::{error, info, warn};
 use crate::aggregate::WeekAggregator;
 use crate::config::Config;
 use crate::error::ReporterError;
+use crate::gaps::{self, Gap};
 use crate::invocation::ReportRequest;
 use crate::ledger::{Claim, ReportLedger};
 use crate::mailer::Mailer;
 use crate::render::{RenderedReport, render};
 use crate::source::RecordSource;
-use crate::view::{Headline, LateArrivals, ReportView};
+use crate::view::{Headline, History, LateArrivals, MAX_GAPS, ReportView, TREND_WEEKS};
 
 /// How many reported weeks before the one reported are checked for late arrivals. An event can
 /// reach the table up to 28 days after it was sent (14 days in the event queue, then 14 in the
@@ -74,6 +77,8 @@ pub struct BuiltReport {
     pub rendered: RenderedReport,
     /// Reported weeks whose requests arrived after their report, with their figures now.
     pub late: Vec<LateArrivals>,
+    /// The week's figures and gaps, as its marker keeps them once the report is sent.
+    pub summary: WeekSummary,
 }
 
 /// Reads `week`, looks back at the weeks already reported (their stored figures, and late
@@ -85,11 +90,17 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
     now: DateTime<Utc>,
 ) -> Result<BuiltReport, ReporterError> {
     let current = read_week(source, week).await?;
+    // The weeks of the trend, newest first: one read of their markers.
     let earlier: Vec<WeekId> = std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
-        .take(LATE_ARRIVAL_WEEKS)
+        .take(TREND_WEEKS - 1)
         .collect();
     let mut summaries = ledger.summaries(&earlier).await?;
-    let late = late_arrivals(source, &summaries).await?;
+    let recent: HashMap<WeekId, WeekSummary> = earlier
+        .iter()
+        .take(LATE_ARRIVAL_WEEKS)
+        .filter_map(|w| summaries.get(w).map(|s| (*w, s.clone())))
+        .collect();
+    let late = late_arrivals(source, &recent).await?;
     for arrivals in &late {
         summaries.insert(arrivals.week, arrivals.now.clone());
     }
@@ -97,19 +108,33 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
         Some(summary) => Headline::from(summary),
         None => Headline::of(&read_week(source, week.previous()).await?),
     };
-    let view = ReportView::build(&current, previous, now).with_late_arrivals(&late);
+    let history = History {
+        previous,
+        weeks: earlier
+            .iter()
+            .filter_map(|w| summaries.get(w).map(|s| (*w, s.clone())))
+            .collect(),
+        stats: ledger.pipeline_stats(week).await?,
+    };
+    let found = gaps::find(&current);
+    let view = ReportView::assemble(&current, &found, &history, now).with_late_arrivals(&late);
     let rendered = render(&view)?;
+    let summary = WeekSummary {
+        gaps: found.gaps.iter().take(MAX_GAPS).map(Gap::stored).collect(),
+        ..current.summary()
+    };
     Ok(BuiltReport {
         figures: current,
         rendered,
         late,
+        summary,
     })
 }
 
 /// The reported weeks that hold more requests now than their report counted, read again.
 async fn late_arrivals<S: RecordSource>(
     source: &S,
-    summaries: &std::collections::HashMap<WeekId, WeekSummary>,
+    summaries: &HashMap<WeekId, WeekSummary>,
 ) -> Result<Vec<LateArrivals>, ReporterError> {
     let mut weeks: Vec<(&WeekId, &WeekSummary)> = summaries.iter().collect();
     weeks.sort_by_key(|(week, _)| **week);
@@ -122,7 +147,11 @@ async fn late_arrivals<S: RecordSource>(
             continue;
         }
         let again = read_week(source, *week).await?;
-        let mut now = again.summary();
+        // The figures are recounted; the gaps stay those the report listed.
+        let mut now = WeekSummary {
+            gaps: reported.gaps.clone(),
+            ..again.summary()
+        };
         let arrived = now.indexed.saturating_sub(reported.indexed);
         if arrived == 0 {
             continue;
@@ -221,6 +250,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
             figures,
             rendered,
             late,
+            summary: week_summary,
         } = build_report(&self.source, &self.ledger, week, now).await?;
         let mut summary = ReportSummary {
             week: week.to_string(),
@@ -235,7 +265,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
             message_id: None,
         };
         (summary.outcome, summary.message_id) = self
-            .deliver(&request, &rendered, &figures, (now, deadline))
+            .deliver(&request, &rendered, &week_summary, (now, deadline))
             .await?;
         if summary.outcome == Outcome::Sent {
             for arrivals in &late {
@@ -254,6 +284,14 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         Ok(summary)
     }
 
+    /// When a sent marker expires: with the records it sums up (`RECORD_TTL_DAYS` from now), but
+    /// not before the last report whose trend shows its week.
+    fn marker_expiry(&self, week: WeekId, now: DateTime<Utc>) -> DateTime<Utc> {
+        let with_records = now + chrono::Duration::days(i64::from(self.ttl_days));
+        let in_trends = week.end() + chrono::Duration::weeks(TREND_WEEKS as i64 + 1);
+        with_records.max(in_trends)
+    }
+
     /// Whether the ledger holds `week` as sent (with its figures).
     async fn already_sent(&self, week: WeekId) -> Result<bool, ReporterError> {
         Ok(self.ledger.summaries(&[week]).await?.contains_key(&week))
@@ -263,14 +301,14 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         &self,
         request: &ReportRequest,
         rendered: &RenderedReport,
-        figures: &WeekAggregator,
+        week_summary: &WeekSummary,
         (now, deadline): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<(Outcome, Option<String>), ReporterError> {
         let week = request.week;
         if request.dry_run {
             return Ok((Outcome::DryRun, None));
         }
-        if figures.asked == 0 && !self.send_empty_report {
+        if week_summary.asked == 0 && !self.send_empty_report {
             return Ok((Outcome::EmptyWeekNotSent, None));
         }
         match self
@@ -308,7 +346,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         };
         if let Err(mark_error) = self
             .ledger
-            .mark_sent(week, now, &id, &figures.summary())
+            .mark_sent(week, now, &id, week_summary, self.marker_expiry(week, now))
             .await
         {
             // The email went out: report success, and say that a retry after the lease could

@@ -18,6 +18,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use shared_types::WeekId;
+use shared_types::record::pipeline_stats::PipelineStats;
 use shared_types::record::report_marker::WeekSummary;
 
 use crate::error::ReporterError;
@@ -47,13 +48,15 @@ pub trait ReportLedger: Send + Sync {
         force: bool,
     ) -> impl Future<Output = Result<Claim, ReporterError>> + Send;
 
-    /// Marks the week's report as sent, with SES's message id and the week's figures.
+    /// Marks the week's report as sent, with SES's message id and the week's figures; the
+    /// marker expires (the table's TTL) at `expires_at`.
     fn mark_sent(
         &self,
         week: WeekId,
         now: DateTime<Utc>,
         message_id: &str,
         summary: &WeekSummary,
+        expires_at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), ReporterError>> + Send;
 
     /// Gives up a claim made at `claimed_at` after a failed send, so a retry can send.
@@ -68,6 +71,12 @@ pub trait ReportLedger: Send + Sync {
         &self,
         weeks: &[WeekId],
     ) -> impl Future<Output = Result<HashMap<WeekId, WeekSummary>, ReporterError>> + Send;
+
+    /// What the processor absorbed during `week` (duplicates, late events, dead letters).
+    fn pipeline_stats(
+        &self,
+        week: WeekId,
+    ) -> impl Future<Output = Result<PipelineStats, ReporterError>> + Send;
 
     /// Replaces the stored figures of a week whose report was sent (late arrivals).
     fn correct(

@@ -2,6 +2,7 @@
 //!
 //! - [`invocation`]: what an invocation asks for (scheduled, or a manual week / dry run / force);
 //! - [`aggregate`]: the streaming pass over a week's records;
+//! - [`gaps`]: the week's unanswered questions grouped by meaning;
 //! - [`view`] and [`render`]: the view model and the askama templates;
 //! - [`handler`]: read, render, claim, send, mark;
 //! - [`source`], [`ledger`], [`mailer`]: the capabilities, with in-memory fakes;
@@ -13,12 +14,14 @@ pub mod dynamo;
 mod error;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
+pub mod gaps;
 pub mod handler;
 mod invocation;
 pub mod ledger;
 pub mod mailer;
 pub mod render;
 pub mod ses;
+pub mod significance;
 pub mod source;
 pub mod view;
 

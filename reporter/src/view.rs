@@ -4,15 +4,20 @@
 //! the week holds; the caps are stated in the email.
 
 use chrono::{DateTime, Utc};
-use shared_types::record::report_marker::WeekSummary;
+use shared_types::record::pipeline_stats::PipelineStats;
+use shared_types::record::report_marker::{StoredGap, WeekSummary};
 use shared_types::{MatchType, WeekId};
 
 use crate::aggregate::{QuestionStats, WeekAggregator};
+use crate::gaps::{self, FoundGaps};
+use crate::significance;
 
 /// Questions listed in "Top questions".
 pub const TOP_QUESTIONS: usize = 10;
-/// Questions listed in "What the CV could not answer".
+/// Content gaps listed in "What the CV could not answer" (and stored for later weeks).
 pub const MAX_GAPS: usize = 25;
+/// Weeks in the trend, this one included.
+pub const TREND_WEEKS: usize = 8;
 /// Sources listed in "Top technologies".
 pub const TOP_SOURCES: usize = 10;
 /// Hours listed in "Busiest hours".
@@ -99,12 +104,38 @@ pub struct QuestionRow {
     pub average_score: String,
 }
 
+/// One content gap: a group of questions asked without a useful answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GapRow {
     pub text: String,
     pub asked: String,
+    /// "3 phrasings, 2 sessions"
+    pub spread: String,
+    /// What the bot matched instead, or that nothing in the CV covers it.
+    pub nearest: String,
+    /// new, rising, persisting
+    pub status: &'static str,
+    pub status_colour: &'static str,
+}
+
+/// A gap of last week that this week's questions no longer make.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedRow {
+    pub text: String,
+    pub full_matches: String,
+}
+
+/// One week of the trend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendRow {
+    pub week: String,
+    pub asked: String,
+    /// Width of the questions bar in percent of the busiest week, 0 to 100.
+    pub width: u32,
+    pub answer_rate: String,
     pub unanswered: String,
-    pub no_match: String,
+    /// The week being reported.
+    pub current: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -133,6 +164,8 @@ pub struct ReportView {
     pub top_questions_note: String,
     pub gaps: Vec<GapRow>,
     pub gaps_note: String,
+    pub resolved: Vec<ResolvedRow>,
+    pub trend: Vec<TrendRow>,
     pub busiest_days: Vec<BarView>,
     pub busiest_hours: Vec<BarView>,
     pub sessions: String,
@@ -148,11 +181,52 @@ pub struct ReportView {
     pub caps_note: String,
     /// One line per reported week that got late arrivals.
     pub late_arrivals: Vec<String>,
+    /// What the pipeline absorbed this week, in one line.
+    pub integrity: String,
+    /// How many questions had personal data removed; empty when none.
+    pub redacted_note: String,
+    pub significance_note: String,
+}
+
+/// What a report knows of the weeks before it, and of the pipeline.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    /// Last week's headline figures, for the changes.
+    pub previous: Headline,
+    /// Earlier reported weeks, newest first (last week first), as their markers keep them.
+    pub weeks: Vec<(WeekId, WeekSummary)>,
+    /// What the processor absorbed during the week.
+    pub stats: PipelineStats,
+}
+
+impl From<Headline> for History {
+    fn from(previous: Headline) -> Self {
+        Self {
+            previous,
+            ..Self::default()
+        }
+    }
 }
 
 impl ReportView {
-    /// Builds the view of `week`, with changes against `previous`.
-    pub fn build(week: &WeekAggregator, previous: Headline, generated_at: DateTime<Utc>) -> Self {
+    /// Builds the view of `week` with what is known of the weeks before (at least last week's
+    /// headline), finding its content gaps.
+    pub fn build(
+        week: &WeekAggregator,
+        history: impl Into<History>,
+        generated_at: DateTime<Utc>,
+    ) -> Self {
+        Self::assemble(week, &gaps::find(week), &history.into(), generated_at)
+    }
+
+    /// Builds the view of `week` from its content gaps and its history.
+    pub fn assemble(
+        week: &WeekAggregator,
+        found: &FoundGaps,
+        history: &History,
+        generated_at: DateTime<Utc>,
+    ) -> Self {
+        let previous = history.previous;
         let id = week.week();
         let start = id.start();
         let last_day = id.end() - chrono::Duration::days(1);
@@ -185,8 +259,10 @@ impl ReportView {
                 TOP_QUESTIONS.min(week.questions.len()),
                 thousands(week.questions.len() as u64)
             ),
-            gaps: gaps(week),
-            gaps_note: gaps_note(week),
+            gaps: gap_rows(found, history),
+            gaps_note: gaps_note(week, found),
+            resolved: resolved_rows(week, found, history),
+            trend: trend(week, history),
             busiest_days: day_bars(week),
             busiest_hours: hour_bars(week),
             sessions: sessions(week),
@@ -198,11 +274,17 @@ impl ReportView {
             clock_skew_note: clock_skew_note(week),
             generated_at: generated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             caps_note: format!(
-                "Lists are capped: top {TOP_QUESTIONS} questions, {MAX_GAPS} unanswered questions, \
+                "Lists are capped: top {TOP_QUESTIONS} questions, {MAX_GAPS} content gaps, \
                  {TOP_SOURCES} technologies, {TOP_HOURS} hours; questions are cut at \
                  {MAX_QUESTION_CHARS} characters."
             ),
             late_arrivals: Vec::new(),
+            integrity: integrity(week, &history.stats),
+            redacted_note: redacted_note(week.redacted),
+            significance_note: "Changes are coloured only when they are unlikely to be noise \
+                (95% Wilson intervals for the answer rate, a Poisson test for counts); the others \
+                are shown plain."
+                .to_owned(),
         }
     }
 
@@ -254,6 +336,11 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `n` and the noun that goes with it: `1 gap`, `2,000 gaps`.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
 /// A share as a percentage with one decimal, `0.0%` when there is no whole.
 pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
@@ -293,13 +380,19 @@ fn colour(sign: i8, up_is_good: bool) -> &'static str {
 }
 
 fn headline(week: &WeekAggregator, previous: Headline) -> Vec<FigureView> {
+    // A count's change is coloured only when a Poisson test says it is unlikely to be noise.
     let figure = |label, current: u64, before: u64, up_is_good| {
         let (change, sign) = change(current, before);
+        let real = significance::count_changed(current, before);
         FigureView {
             label,
             value: thousands(current),
             change,
-            colour: colour(sign, up_is_good),
+            colour: if real {
+                colour(sign, up_is_good)
+            } else {
+                NEUTRAL
+            },
         }
     };
     let rate = week.answer_rate();
@@ -314,6 +407,10 @@ fn headline(week: &WeekAggregator, previous: Headline) -> Vec<FigureView> {
         }
         _ => ("no figure the week before".to_owned(), 0),
     };
+    let rate_real = significance::rate_changed(
+        (week.answered, week.asked),
+        (previous.answered, previous.asked),
+    );
     vec![
         figure("Questions asked", week.asked, previous.asked, true),
         figure("Answered", week.answered, previous.answered, true),
@@ -327,7 +424,11 @@ fn headline(week: &WeekAggregator, previous: Headline) -> Vec<FigureView> {
             label: "Answer rate",
             value: rate.map_or_else(|| "n/a".to_owned(), |r| format!("{:.1}%", r * 100.0)),
             change: rate_change,
-            colour: colour(rate_sign, true),
+            colour: if rate_real {
+                colour(rate_sign, true)
+            } else {
+                NEUTRAL
+            },
         },
     ]
 }
@@ -473,33 +574,177 @@ fn top_questions(week: &WeekAggregator) -> Vec<QuestionRow> {
         .collect()
 }
 
-fn gaps(week: &WeekAggregator) -> Vec<GapRow> {
-    ranked(week, QuestionStats::gaps)
-        .into_iter()
+fn gap_rows(found: &FoundGaps, history: &History) -> Vec<GapRow> {
+    let earlier: Vec<Vec<StoredGap>> = history
+        .weeks
+        .iter()
+        .map(|(_, summary)| summary.gaps.clone())
+        .collect();
+    found
+        .gaps
+        .iter()
         .take(MAX_GAPS)
-        .map(|(text, stats)| GapRow {
-            text: shown_question(stats.shown_spelling().unwrap_or(text)),
-            asked: thousands(stats.asked),
-            unanswered: thousands(stats.unanswered),
-            no_match: thousands(stats.no_match),
+        .map(|gap| {
+            let status = gaps::status(gap, &earlier, &found.vocabulary);
+            GapRow {
+                text: shown_question(&gap.representative),
+                asked: thousands(gap.asked),
+                spread: format!(
+                    "{} {}, {} {}",
+                    thousands(gap.phrasings as u64),
+                    if gap.phrasings == 1 {
+                        "phrasing"
+                    } else {
+                        "phrasings"
+                    },
+                    thousands(gap.sessions as u64),
+                    if gap.sessions == 1 {
+                        "session"
+                    } else {
+                        "sessions"
+                    },
+                ),
+                nearest: match (gap.answered_well, gap.nearest.as_deref()) {
+                    (0, None) => "nothing in the CV covers this".to_owned(),
+                    (0, Some(source)) => format!("nearest match: {}", shown_question(source)),
+                    (n, source) => format!(
+                        "answered well {} this week{}",
+                        counted(n, "other time", "other times"),
+                        source
+                            .map_or_else(String::new, |s| format!(" (from {})", shown_question(s)))
+                    ),
+                },
+                status: status.label(),
+                status_colour: match status {
+                    gaps::GapStatus::New => BAD,
+                    gaps::GapStatus::Rising => BAD,
+                    gaps::GapStatus::Persisting => NEUTRAL,
+                },
+            }
         })
         .collect()
 }
 
-fn gaps_note(week: &WeekAggregator) -> String {
+fn resolved_rows(week: &WeekAggregator, found: &FoundGaps, history: &History) -> Vec<ResolvedRow> {
+    let Some((id, last)) = history.weeks.first() else {
+        return Vec::new();
+    };
+    if *id != week.week().previous() {
+        return Vec::new();
+    }
+    gaps::resolved(&last.gaps, found, week)
+        .into_iter()
+        .map(|r| ResolvedRow {
+            text: shown_question(&r.representative),
+            full_matches: thousands(r.full_matches),
+        })
+        .collect()
+}
+
+fn gaps_note(week: &WeekAggregator, found: &FoundGaps) -> String {
     let distinct = week.questions.values().filter(|s| s.gaps() > 0).count();
+    let askings: u64 = week.questions.values().map(QuestionStats::gaps).sum();
     let no_match: u64 = week.questions.values().map(|s| s.no_match).sum();
-    format!(
-        "{} questions got no answer and {} got a \"none\" match, over {} distinct questions{}.",
+    let low: u64 = week.questions.values().map(|s| s.low_score).sum();
+    let mut note = format!(
+        "{} got no useful answer ({} no answer, {} a \"none\" match, {} a partial match \
+         scored under {}): {} in {}{}.",
+        counted(askings, "asking", "askings"),
         thousands(week.unanswered()),
         thousands(no_match),
-        thousands(distinct as u64),
-        if distinct > MAX_GAPS {
-            format!("; the {MAX_GAPS} most frequent are listed")
+        thousands(low),
+        crate::aggregate::LOW_SCORE,
+        counted(distinct as u64, "distinct question", "distinct questions"),
+        counted(found.gaps.len() as u64, "gap", "gaps"),
+        if found.gaps.len() > MAX_GAPS {
+            format!("; the {MAX_GAPS} most asked are listed")
         } else {
             String::new()
         }
+    );
+    if found.unclustered > 0 {
+        note.push_str(&format!(
+            " {} questions asked least were not grouped.",
+            thousands(found.unclustered as u64)
+        ));
+    }
+    note
+}
+
+fn trend(week: &WeekAggregator, history: &History) -> Vec<TrendRow> {
+    let mut weeks: Vec<(String, u64, u64, bool)> = history
+        .weeks
+        .iter()
+        .take(TREND_WEEKS - 1)
+        .map(|(id, s)| (id.to_string(), s.asked, s.answered, false))
+        .collect();
+    if weeks.is_empty() {
+        return Vec::new();
+    }
+    weeks.reverse();
+    weeks.push((week.week().to_string(), week.asked, week.answered, true));
+    let busiest = weeks.iter().map(|w| w.1).max().unwrap_or(0);
+    weeks
+        .into_iter()
+        .map(|(id, asked, answered, current)| TrendRow {
+            week: id,
+            asked: thousands(asked),
+            width: if busiest == 0 || asked == 0 {
+                0
+            } else {
+                ((asked * 100).div_ceil(busiest)).clamp(1, 100) as u32
+            },
+            answer_rate: if asked == 0 {
+                "-".to_owned()
+            } else {
+                format!("{:.0}%", answered as f64 * 100.0 / asked as f64)
+            },
+            unanswered: thousands(asked.saturating_sub(answered)),
+            current,
+        })
+        .collect()
+}
+
+fn integrity(week: &WeekAggregator, stats: &PipelineStats) -> String {
+    format!(
+        "Pipeline: {} {} got no response; {} late and {} duplicate {} absorbed; {} {} \
+         dead-lettered.",
+        thousands(week.unanswered()),
+        if week.unanswered() == 1 {
+            "question"
+        } else {
+            "questions"
+        },
+        thousands(stats.late),
+        thousands(stats.duplicates),
+        if stats.late + stats.duplicates == 1 {
+            "delivery"
+        } else {
+            "deliveries"
+        },
+        thousands(stats.dead_lettered),
+        if stats.dead_lettered == 1 {
+            "event"
+        } else {
+            "events"
+        },
     )
+}
+
+fn redacted_note(redacted: u64) -> String {
+    match redacted {
+        0 => String::new(),
+        n => format!(
+            "{} {} personal data (an e-mail address, a phone, card or IBAN number, a URL with \
+             a password) removed before storage.",
+            thousands(n),
+            if n == 1 {
+                "question had"
+            } else {
+                "questions had"
+            }
+        ),
+    }
 }
 
 fn day_bars(week: &WeekAggregator) -> Vec<BarView> {

@@ -201,7 +201,7 @@ fn percentiles_never_exceed_the_slowest_answer() {
     assert_eq!(week.latency_max_ms(), Some(2_050));
     assert_eq!(week.latency_quantile_ms(0.5), Some(2_050));
     assert_eq!(week.latency_quantile_ms(0.95), Some(2_050));
-    let view = reporter::view::ReportView::build(&week, Default::default(), t);
+    let view = reporter::view::ReportView::build(&week, reporter::view::Headline::default(), t);
     let latency = view.latency.unwrap();
     assert_eq!(
         (latency.p50.as_str(), latency.max.as_str()),
@@ -227,7 +227,7 @@ fn p95_is_shown_from_twenty_timed_answers_on() {
     };
     let latency = |n| {
         let week = aggregate("2025-W45", &answers(n));
-        reporter::view::ReportView::build(&week, Default::default(), t)
+        reporter::view::ReportView::build(&week, reporter::view::Headline::default(), t)
             .latency
             .unwrap()
     };
@@ -251,7 +251,7 @@ fn a_negative_latency_is_counted_not_shown_as_a_time() {
     assert_eq!(week.timed_answers(), 1);
     assert_eq!(week.latency_quantile_ms(0.0), Some(700));
     assert_eq!(week.latency_max_ms(), Some(700));
-    let view = reporter::view::ReportView::build(&week, Default::default(), t);
+    let view = reporter::view::ReportView::build(&week, reporter::view::Headline::default(), t);
     assert_eq!(
         view.clock_skew_note,
         "1 answer was timestamped before its question (clock skew); it is left out of the \
@@ -283,7 +283,7 @@ fn a_source_listed_twice_in_one_answer_counts_once() {
     let week = aggregate("2025-W45", &records);
     assert_eq!(week.sources["Rust"], 2);
     assert_eq!(week.sources["AWS"], 1);
-    let view = reporter::view::ReportView::build(&week, Default::default(), t);
+    let view = reporter::view::ReportView::build(&week, reporter::view::Headline::default(), t);
     let rust = view.sources.iter().find(|s| s.label == "Rust").unwrap();
     assert_eq!((rust.count.as_str(), rust.share.as_str()), ("2", "100.0%"));
 }
@@ -318,7 +318,7 @@ fn the_most_common_spelling_of_a_question_is_shown() {
     }
     let week = aggregate("2025-W45", &records);
     assert_eq!(week.questions.len(), 1);
-    let view = reporter::view::ReportView::build(&week, Default::default(), t);
+    let view = reporter::view::ReportView::build(&week, reporter::view::Headline::default(), t);
     assert_eq!(view.top_questions[0].text, "What about .NET");
     assert_eq!(view.top_questions[0].count, "4");
     assert_eq!(view.gaps[0].text, "What about .NET");

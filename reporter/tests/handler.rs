@@ -365,3 +365,68 @@ async fn a_week_whose_records_have_expired_is_refused() {
     let oldest = run(&reporter, request("2025-W34", true, false), at(NOW)).await;
     assert_eq!(oldest.unwrap().outcome, Outcome::DryRun);
 }
+
+/// A sent report stores its week's figures and gaps in the marker; the next week's report reads
+/// them there (not the week's records) for the changes, the trend and the gaps' status, and
+/// shows what the processor absorbed during its week.
+#[tokio::test]
+async fn the_next_report_reads_the_stored_week_and_its_gaps() {
+    use reporter::ledger::ReportLedger;
+    let reporter = reporter(true);
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    let w45 = week("2025-W45");
+    let stored = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    let representatives: Vec<&str> = stored
+        .gaps
+        .iter()
+        .map(|g| g.representative.as_str())
+        .collect();
+    assert_eq!(representatives, ["Do you fly planes"]);
+
+    // The same gap again the week after, and the processor's counts for that week.
+    for i in 0..3 {
+        reporter.source().push(record(
+            &format!("planes-{i}"),
+            at("2025-11-12T12:00:00Z"),
+            "do you fly planes?",
+            "anonymous",
+            None,
+        ));
+    }
+    reporter.ledger().set_pipeline_stats(
+        week("2025-W46"),
+        shared_types::record::pipeline_stats::PipelineStats {
+            dead_lettered: 1,
+            duplicates: 4,
+            late: 0,
+        },
+    );
+    let sent = run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    // Only this week's records were read: last week came from its marker.
+    assert_eq!(sent.records_read, 3);
+    let email = &reporter.mailer().sent()[1];
+    assert!(
+        email.text.contains("Questions asked: 3 (+1 (+50.0%))"),
+        "{}",
+        email.text
+    );
+    assert!(
+        email.text.contains("3 x do you fly planes [persisting]"),
+        "{}",
+        email.text
+    );
+    assert!(email.text.contains("2025-W45  2  50%  1"), "{}", email.text);
+    assert!(
+        email
+            .text
+            .contains("0 late and 4 duplicate deliveries absorbed; 1 event dead-lettered")
+    );
+}

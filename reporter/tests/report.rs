@@ -182,11 +182,18 @@ fn hostile_questions_are_escaped_and_the_subject_stays_one_line() {
         rendered(&records, Headline::default()).1
     };
     let report = week_of(&hostile, &["<b>bold</b>", "\u{202E}Rust", "a\r\nb"]);
-    // The same week with harmless words: the layout to keep.
-    let harmless: Vec<String> = (0..hostile.len())
-        .map(|i| format!("question {i}"))
-        .collect();
-    let harmless: Vec<&str> = harmless.iter().map(String::as_str).collect();
+    // The same week with harmless words, grouped into gaps as the hostile ones are (the first
+    // two share "alert"), with one e-mail address scrubbed too: the layout to keep.
+    let harmless: Vec<&str> = [
+        "alpha one",
+        "alpha two",
+        "charlie c@example.dev",
+        "delta",
+        "echo",
+        "foxtrot",
+        "golf",
+    ][..hostile.len()]
+        .to_vec();
     let plain = week_of(&harmless, &["bold", "Rust", "ab"]);
 
     // Escaped: nothing the users typed becomes markup.

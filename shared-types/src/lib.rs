@@ -5,6 +5,7 @@
 //! - [`record`]: the DynamoDB item both Lambdas agree on, its key builders and merge rules;
 //! - [`dead_letter`]: what travels with a message the processor dead-letters;
 //! - [`report`]: the reporter's invocation contract (a manual request, the answer);
+//! - [`privacy`]: what is kept of what people type: personal data scrubbed, headers reduced;
 //! - [`metrics`]: the names of the CloudWatch metrics both functions write, which the alarms watch.
 //!
 //! Nothing here talks to AWS: both sides depend on this crate, never on each other.
@@ -13,6 +14,7 @@ pub mod dead_letter;
 pub mod error;
 pub mod event;
 pub mod metrics;
+pub mod privacy;
 pub mod record;
 pub mod report;
 pub mod week;

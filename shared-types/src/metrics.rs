@@ -19,6 +19,10 @@ pub mod processor {
     pub const MERGED_IN_BATCH: &str = "MergedInBatch";
     pub const REJECTED_TO_DEAD_LETTER_QUEUE: &str = "RejectedToDeadLetterQueue";
     pub const RETRIED: &str = "Retried";
+    /// Deliveries that added nothing: the same event again, or a rebuilt one that lost.
+    pub const DUPLICATES_ABSORBED: &str = "DuplicatesAbsorbed";
+    /// Stored events whose week's report was already due.
+    pub const LATE_DELIVERIES: &str = "LateDeliveries";
 }
 
 /// Metric names: the reporter's outcome.

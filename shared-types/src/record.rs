@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::event::{MatchType, QueryEvent, ResponseEvent};
+use crate::privacy;
 use crate::week::WeekId;
 
 /// Prefix of the partition key of a request's item.
@@ -39,6 +40,10 @@ pub const REQUEST_KEY_PREFIX: &str = "REQ#";
 /// Prefix of the partition key of a week's report marker (see the reporter). Marker items have
 /// no `week` attribute, so they never appear in the week index.
 pub const REPORT_KEY_PREFIX: &str = "REPORT#";
+
+/// Prefix of the partition key of a week's pipeline counts (see [`pipeline_stats`]). Like the
+/// report markers, these items have no `week` attribute and stay out of the week index.
+pub const STATS_KEY_PREFIX: &str = "STATS#";
 
 /// Name of the global secondary index keyed by week.
 pub const WEEK_INDEX: &str = "week-index";
@@ -60,7 +65,14 @@ pub mod attr {
     pub const QUERY_TS: &str = "queryTs";
     pub const QUERY_DIGEST: &str = "queryDigest";
     pub const QUERY: &str = "query";
+    /// How many pieces of personal data were scrubbed from the question (absent when none).
+    pub const REDACTIONS: &str = "redactions";
+    /// The user agent's browser family and device class ([`crate::privacy`]).
+    pub const BROWSER: &str = "browser";
+    pub const DEVICE: &str = "device";
+    /// The raw user agent, stored by earlier versions: removed whenever the query half is written.
     pub const USER_AGENT: &str = "userAgent";
+    /// The referer's origin only.
     pub const REFERER: &str = "referer";
     pub const RESPONSE_TS: &str = "responseTs";
     pub const RESPONSE_DIGEST: &str = "responseDigest";
@@ -76,7 +88,7 @@ pub mod attr {
     pub const CACHE_HIT: &str = "cacheHit";
 
     /// Every attribute of a request's item.
-    pub const ALL: [&str; 21] = [
+    pub const ALL: [&str; 23] = [
         PK,
         WEEK,
         EXPIRES_AT,
@@ -84,7 +96,9 @@ pub mod attr {
         QUERY_TS,
         QUERY_DIGEST,
         QUERY,
-        USER_AGENT,
+        REDACTIONS,
+        BROWSER,
+        DEVICE,
         REFERER,
         RESPONSE_TS,
         RESPONSE_DIGEST,
@@ -105,13 +119,17 @@ pub mod attr {
 /// no query is stored, the stored response does.
 pub const PROVISIONAL_UNTIL_QUERY: [&str; 3] = [attr::WEEK, attr::SESSION_ID, attr::EXPIRES_AT];
 
-/// Attributes that the query half owns (besides [`PROVISIONAL_UNTIL_QUERY`]).
-pub const QUERY_HALF: [&str; 5] = [
+/// Attributes that the query half owns (besides [`PROVISIONAL_UNTIL_QUERY`]). The legacy raw
+/// `userAgent` is among them and never set, so writing the half removes it.
+pub const QUERY_HALF: [&str; 8] = [
     attr::QUERY_TS,
     attr::QUERY_DIGEST,
     attr::QUERY,
-    attr::USER_AGENT,
+    attr::REDACTIONS,
+    attr::BROWSER,
+    attr::DEVICE,
     attr::REFERER,
+    attr::USER_AGENT,
 ];
 
 /// Attributes that the response half owns.
@@ -278,10 +296,11 @@ pub mod report_marker {
     /// A week's figures as its report counted them, stored in the week's marker when the report
     /// is sent, so that later reports read them instead of the week's records, and corrected
     /// when requests arrive for the week after its report.
-    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct WeekSummary {
         /// Requests filed under the week (the week index's entries for it) when counted.
+        #[serde(default)]
         pub indexed: u64,
         pub asked: u64,
         pub answered: u64,
@@ -290,6 +309,19 @@ pub mod report_marker {
         /// Requests that arrived after the week's report was sent, as later reports found.
         #[serde(default)]
         pub late: u64,
+        /// The week's content gaps as its report listed them, for later weeks to recognise.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub gaps: Vec<StoredGap>,
+    }
+
+    /// A content gap as a week's marker keeps it: what it was asked as, how often, and the
+    /// centroid of its questions (its heaviest features, of length 1).
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct StoredGap {
+        pub representative: String,
+        pub asked: u64,
+        pub centroid: Vec<(String, f32)>,
     }
 
     impl WeekSummary {
@@ -302,6 +334,46 @@ pub mod report_marker {
 /// The partition key of the marker that records a week's report as sent.
 pub fn report_key(week: WeekId) -> String {
     format!("{REPORT_KEY_PREFIX}{week}")
+}
+
+/// What the processor absorbed in a week, counted by processing time: the pipeline-integrity
+/// line of that week's report. The item `STATS#<week>` is written only by batches that have
+/// something to count (one `UpdateItem` with `ADD`), so ordinary batches cost nothing more.
+/// The counts are approximate: a batch that SQS delivers again counts again.
+pub mod pipeline_stats {
+    use serde::{Deserialize, Serialize};
+
+    use crate::week::WeekId;
+
+    /// Messages sent to the dead-letter queue.
+    pub const DEAD_LETTERED: &str = "deadLettered";
+    /// Deliveries that added nothing: the same event again, or a rebuilt one that lost.
+    pub const DUPLICATES: &str = "duplicates";
+    /// Events processed after their week's report was due (Monday 07:00 UTC after the week).
+    pub const LATE: &str = "late";
+
+    /// The partition key of a week's counts.
+    pub fn key(week: WeekId) -> String {
+        format!("{}{week}", super::STATS_KEY_PREFIX)
+    }
+
+    /// One week's counts (or one batch's, before they are added up).
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PipelineStats {
+        #[serde(default)]
+        pub dead_lettered: u64,
+        #[serde(default)]
+        pub duplicates: u64,
+        #[serde(default)]
+        pub late: u64,
+    }
+
+    impl PipelineStats {
+        pub fn is_empty(&self) -> bool {
+            *self == Self::default()
+        }
+    }
 }
 
 /// One request as stored: the query half, the response half, or both.
@@ -320,10 +392,17 @@ pub struct RequestRecord {
     /// [`content_digest`] of the stored query.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_digest: Option<String>,
+    /// The question, scrubbed of personal data ([`crate::privacy::scrub_question`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// Pieces of personal data scrubbed from the question; absent when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
+    pub redactions: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// The referer's origin (scheme and host) only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referer: Option<String>,
 
@@ -368,6 +447,8 @@ impl RequestRecord {
             (None, None) => return None,
         };
         let perf = response.and_then(|r| r.performance.as_ref());
+        let scrubbed = query.map(|q| privacy::scrub_question(&q.query));
+        let agent = query.map(|q| privacy::browser_and_device(q.metadata.user_agent.as_deref()));
         Some(Self {
             pk: request_key(request_id),
             week: WeekId::of_timestamp_ms(owner_ts)?,
@@ -375,9 +456,13 @@ impl RequestRecord {
             session_id: session.to_owned(),
             query_ts: query.map(|q| q.timestamp),
             query_digest: query.map(content_digest),
-            query: query.map(|q| q.query.clone()),
-            user_agent: query.and_then(|q| q.metadata.user_agent.clone()),
-            referer: query.and_then(|q| q.metadata.referer.clone()),
+            redactions: scrubbed.as_ref().map(|s| s.1).filter(|n| *n > 0),
+            query: scrubbed.map(|s| s.0),
+            browser: agent.map(|a| a.0.to_owned()),
+            device: agent.map(|a| a.1.to_owned()),
+            referer: query
+                .and_then(|q| q.metadata.referer.as_deref())
+                .and_then(privacy::referer_origin),
             response_ts: response.map(|r| r.timestamp),
             response_digest: response.map(content_digest),
             match_type: response.map(|r| r.match_type),
@@ -413,7 +498,9 @@ impl RequestRecord {
             merged.query_ts = image.query_ts;
             merged.query_digest.clone_from(&image.query_digest);
             merged.query.clone_from(&image.query);
-            merged.user_agent.clone_from(&image.user_agent);
+            merged.redactions = image.redactions;
+            merged.browser.clone_from(&image.browser);
+            merged.device.clone_from(&image.device);
             merged.referer.clone_from(&image.referer);
         }
         if response {
@@ -436,6 +523,19 @@ impl RequestRecord {
             merged.expires_at = image.expires_at;
         }
         merged
+    }
+
+    /// How many halves of `image` add nothing to `stored`: the very same event is stored, or
+    /// one of its kind that ranks before it (a duplicate delivery, absorbed).
+    pub fn absorbed_halves(stored: Option<&Self>, image: &Self) -> usize {
+        [Half::Query, Half::Response]
+            .into_iter()
+            .filter(|&half| {
+                image.rank(half).is_some_and(|candidate| {
+                    compare(candidate, stored.and_then(|s| s.rank(half))) != Verdict::Wins
+                })
+            })
+            .count()
     }
 
     /// The request id, from the partition key.
@@ -523,8 +623,9 @@ mod tests {
     #[test]
     fn a_complete_record_has_exactly_the_named_attributes() {
         let mut q = query(SUNDAY_LATE);
+        q.query = "mail me at someone@example.dev".into();
         q.metadata.user_agent = Some("ua".into());
-        q.metadata.referer = Some("ref".into());
+        q.metadata.referer = Some("https://example.dev/cv".into());
         let mut r = response(MONDAY_EARLY);
         r.vector_matches = Some(3);
         r.metadata.match_quality = Some(0.5);

@@ -11,6 +11,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::WeekIdError;
 
+/// The hour (UTC) of the reporter's daily schedule (`infrastructure/wiring.yaml`).
+pub const REPORT_HOUR_UTC: i64 = 7;
+
 /// One ISO-8601 week, in UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct WeekId {
@@ -57,6 +60,11 @@ impl WeekId {
     /// The first instant of the next week: the week is `start() <= t < end()`.
     pub fn end(self) -> DateTime<Utc> {
         self.start() + Duration::weeks(1)
+    }
+
+    /// When the week's report is due: the schedule's run on the Monday after it, at 07:00 UTC.
+    pub fn report_due(self) -> DateTime<Utc> {
+        self.end() + Duration::hours(REPORT_HOUR_UTC)
     }
 
     /// The week before this one.
