@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 : "${REPORT_SENDER:?REPORT_SENDER is not set: the verified SES identity the report is sent from}"
 : "${REPORT_RECIPIENTS:?REPORT_RECIPIENTS is not set: comma-separated addresses}"
 : "${PROCESSOR_MEMORY:?}" "${PROCESSOR_TIMEOUT:?}" "${REPORTER_MEMORY:?}" "${REPORTER_TIMEOUT:?}"
-: "${RECORD_TTL_DAYS:?}" "${WRITE_CONCURRENCY:?}" "${SEND_EMPTY_REPORT:?}"
+: "${RECORD_TTL_DAYS:?}" "${WRITE_CONCURRENCY:?}" "${SEND_EMPTY_REPORT:?}" "${WEEK_LOOKUP:?}"
 SES_CONFIGURATION_SET="${SES_CONFIGURATION_SET:-}"
 resolve_region
 STACK="cv-analytics-${STAGE}"
@@ -61,6 +61,7 @@ upsert_stack "$STACK" infrastructure/stack.yaml \
   "QueueVisibilityTimeoutSeconds=$((6 * PROCESSOR_TIMEOUT))" \
   "ReportSender=$REPORT_SENDER" \
   "SesConfigurationSet=$SES_CONFIGURATION_SET" \
+  "WeekLookup=$WEEK_LOOKUP" \
   "AlarmEmail=${ALARM_EMAIL:-}"
 
 read_outputs
@@ -88,6 +89,7 @@ step "function $(output ReporterFunctionName)"
   printf 'TABLE_NAME=%s\nREPORT_SENDER=%s\nREPORT_RECIPIENTS=%s\nSTAGE=%s\n' \
     "$(output TableName)" "$REPORT_SENDER" "$REPORT_RECIPIENTS" "$STAGE"
   printf 'SEND_EMPTY_REPORT=%s\nRECORD_TTL_DAYS=%s\n' "$SEND_EMPTY_REPORT" "$RECORD_TTL_DAYS"
+  printf 'WEEK_LOOKUP=%s\n' "$(output WeekLookup)"
   if [ -n "$SES_CONFIGURATION_SET" ]; then
     printf 'SES_CONFIGURATION_SET=%s\n' "$SES_CONFIGURATION_SET"
   fi

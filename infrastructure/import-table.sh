@@ -16,7 +16,11 @@ if [ "$status" != NONE ]; then
   echo "the stack $STACK exists ($status): there is nothing to import; run make deploy STAGE=$STAGE" >&2
   exit 1
 fi
-aws dynamodb describe-table --region "$REGION" --table-name "$TABLE" >/dev/null
+# The template must describe the table as it is: with the week index (tables of earlier versions,
+# or WEEK_LOOKUP=index) or without. The next `make deploy` moves it to its WEEK_LOOKUP in place.
+indexes=$(aws dynamodb describe-table --region "$REGION" --table-name "$TABLE" \
+  --query "length(Table.GlobalSecondaryIndexes[?IndexName=='week-index'] || \`[]\`)" --output text)
+if [ "$indexes" = 1 ]; then lookup=index; else lookup=scan; fi
 
 template="$(mktemp)"
 trap 'rm -f "$template"' EXIT
@@ -24,7 +28,8 @@ python3 infrastructure/import_template.py > "$template"
 
 aws cloudformation create-change-set --region "$REGION" --stack-name "$STACK" \
   --change-set-name import-records-table --change-set-type IMPORT \
-  --template-body "file://$template" --parameters "ParameterKey=Stage,ParameterValue=$STAGE" \
+  --template-body "file://$template" \
+  --parameters "ParameterKey=Stage,ParameterValue=$STAGE" "ParameterKey=WeekLookup,ParameterValue=$lookup" \
   --resources-to-import "[{\"ResourceType\":\"AWS::DynamoDB::Table\",\"LogicalResourceId\":\"RecordsTable\",\"ResourceIdentifier\":{\"TableName\":\"$TABLE\"}}]" \
   >/dev/null
 aws cloudformation wait change-set-create-complete --region "$REGION" --stack-name "$STACK" \
@@ -32,4 +37,4 @@ aws cloudformation wait change-set-create-complete --region "$REGION" --stack-na
 aws cloudformation execute-change-set --region "$REGION" --stack-name "$STACK" \
   --change-set-name import-records-table
 aws cloudformation wait stack-import-complete --region "$REGION" --stack-name "$STACK"
-echo "imported $TABLE into $STACK; now run: make deploy STAGE=$STAGE"
+echo "imported $TABLE (week lookup: $lookup) into $STACK; now run: make deploy STAGE=$STAGE"

@@ -2,7 +2,9 @@
 RecordsTable resource (so the import matches what `make deploy` then updates), with the
 parameters and conditions it refers to, and nothing else (an import may only hold the resources
 it imports). The table is always retained during the import: CloudFormation requires a
-DeletionPolicy on imported resources, and the next deploy sets stack.yaml's own."""
+DeletionPolicy on imported resources, and the next deploy sets stack.yaml's own. Its
+`WeekLookup` parameter describes the kept table as it is (with the week index or without);
+`import-table.sh` finds out which."""
 
 import json
 import pathlib
@@ -23,7 +25,8 @@ def import_template():
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "cv-analytics: a kept records table, imported into its stack again",
-        "Parameters": {"Stage": template["Parameters"]["Stage"]},
+        "Parameters": {name: template["Parameters"][name] for name in ("Stage", "WeekLookup")},
+        "Conditions": {"UseWeekIndex": template["Conditions"]["UseWeekIndex"]},
         "Resources": {"RecordsTable": table},
     }
 

@@ -20,7 +20,7 @@ use local_aws::sqs_event;
 use processor::Processor;
 use processor::dynamo::DynamoRecordStore;
 use processor::fakes::InMemoryDeadLetters;
-use shared_types::record::DEFAULT_TTL_DAYS;
+use shared_types::record::{DEFAULT_TTL_DAYS, WeekLookup};
 use shared_types::{AnalyticsEvent, RequestRecord};
 
 use local_aws::wire::{Tally, WireCounter};
@@ -29,6 +29,8 @@ use local_aws::wire::{Tally, WireCounter};
 #[derive(Debug, Clone)]
 pub struct Arrangement {
     pub name: &'static str,
+    /// The table's layout (none for the old design).
+    pub lookup: Option<WeekLookup>,
     pub requests: usize,
     pub answered: usize,
     pub events: usize,
@@ -84,11 +86,13 @@ async fn process(client: &Client, table: &str, batches: &[Vec<String>]) -> Resul
     Ok(())
 }
 
-/// The three arrangements of the pipeline's design, each on a fresh table.
+/// The three arrangements of the pipeline's design on a table laid out for `lookup`, each on a
+/// fresh table.
 pub async fn new_design(
     client: &Client,
     counter: &WireCounter,
     workload: &Workload,
+    lookup: WeekLookup,
 ) -> Result<Vec<Arrangement>, String> {
     let requests = workload.requests.len();
     let answered = workload
@@ -140,8 +144,8 @@ pub async fn new_design(
     .into_iter()
     .enumerate()
     {
-        let table = format!("records-{i}");
-        local_aws::create_table(client, &table).await;
+        let table = format!("records-{lookup}-{i}");
+        local_aws::create_table(client, &table, lookup).await;
         counter.reset();
         process(client, &table, &batches).await?;
         let tally = counter.tally();
@@ -149,6 +153,7 @@ pub async fn new_design(
         let answered_requests = tally.total_requests() as f64 - (requests - answered) as f64;
         results.push(Arrangement {
             name,
+            lookup: Some(lookup),
             requests,
             answered,
             events: batches.iter().map(Vec::len).sum(),
@@ -272,10 +277,123 @@ pub async fn old_design(
         .count();
     Ok(Arrangement {
         name: "old design (replayed)",
+        lookup: None,
         requests,
         answered,
         events: requests + answered,
         answered_requests: tally.total_requests() as f64 - (requests - answered) as f64,
         tally,
+    })
+}
+
+/// What one report's read of the records cost, on one layout.
+#[derive(Debug, Clone)]
+pub struct ReportRead {
+    pub lookup: WeekLookup,
+    /// Weeks of records the table held.
+    pub weeks_held: usize,
+    /// Requests of the week reported.
+    pub requests: u64,
+    pub tally: Tally,
+}
+
+impl ReportRead {
+    pub fn rru_per_request(&self) -> f64 {
+        self.tally.rru / self.requests.max(1) as f64
+    }
+}
+
+/// One request of `week`, answered 7 times in 10, with the demo's kinds of fields.
+fn seeded(week: shared_types::WeekId, i: i64) -> Option<RequestRecord> {
+    use shared_types::event::{QueryMetadata, ResponseMetadata};
+    let query = shared_types::QueryEvent {
+        request_id: format!("{week}-{i}"),
+        timestamp: week.start().timestamp_millis() + i * 600_000 % 604_800_000,
+        session_id: Some(if i % 4 == 0 {
+            format!("session-{}", i / 3)
+        } else {
+            "anonymous".into()
+        }),
+        query: format!(
+            "Have you worked with technology number {} in production?",
+            i % 60
+        ),
+        metadata: QueryMetadata {
+            user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36".into()),
+            referer: Some("https://example.dev/cv".into()),
+        },
+    };
+    let response = (i % 10 < 7).then(|| shared_types::ResponseEvent {
+        request_id: query.request_id.clone(),
+        timestamp: query.timestamp + 1_500,
+        match_type: shared_types::MatchType::Partial,
+        match_score: 72,
+        reasoning: "Good match: \"Rust\" with 0.72 similarity".into(),
+        vector_matches: Some(5),
+        session_id: query.session_id.clone(),
+        metadata: ResponseMetadata {
+            match_quality: Some(0.72),
+            sources_used: vec!["Rust".into(), "AWS Lambda".into(), "DynamoDB".into()],
+        },
+        performance: None,
+    });
+    RequestRecord::from_events(Some(&query), response.as_ref(), DEFAULT_TTL_DAYS)
+}
+
+/// Writes `per_week` requests into each of `weeks` through the processor's adapter.
+pub async fn seed_weeks(
+    client: &Client,
+    table: &str,
+    weeks: &[shared_types::WeekId],
+    per_week: i64,
+) -> Result<(), String> {
+    use futures::StreamExt;
+    use processor::store::RecordStore;
+    let store = DynamoRecordStore::new(client.clone(), table);
+    let records: Vec<RequestRecord> = weeks
+        .iter()
+        .flat_map(|week| (0..per_week).filter_map(|i| seeded(*week, i)))
+        .collect();
+    let results: Vec<_> = futures::stream::iter(records)
+        .map(|record| {
+            let store = &store;
+            async move { store.merge(&record).await.map_err(|e| e.to_string()) }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    results
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map(|_| ())
+}
+
+/// A report's read of the records on `table` (which has the week index, so both layouts can
+/// read it: a scan reads only the base table) for `week`, with the five weeks before counted
+/// for late arrivals, as the reporter does each week once earlier weeks were reported.
+pub async fn report_read(
+    client: &Client,
+    counter: &WireCounter,
+    table: &str,
+    week: shared_types::WeekId,
+    weeks_held: usize,
+    lookup: WeekLookup,
+) -> Result<ReportRead, String> {
+    use reporter::source::RecordSource;
+    let source = reporter::dynamo::DynamoRecordSource::new(client.clone(), table, lookup);
+    let earlier: Vec<shared_types::WeekId> =
+        std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
+            .take(reporter::handler::LATE_ARRIVAL_WEEKS)
+            .collect();
+    counter.reset();
+    let read = source
+        .read_weeks(&[week], &earlier, &mut |_| {})
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ReportRead {
+        lookup,
+        weeks_held,
+        requests: read.passed,
+        tally: counter.tally(),
     })
 }

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shared_types::WeekId;
-use shared_types::record::{WEEK_INDEX, attr, report_key, report_marker};
+use shared_types::record::{WEEK_INDEX, WeekLookup, attr, report_key, report_marker};
 
 use crate::Operations;
 use crate::dlq::queue_depth;
@@ -53,7 +53,7 @@ pub struct OldestDeadLetter {
 #[derive(Debug, Clone, Serialize)]
 pub struct WeekCount {
     pub week: String,
-    /// Requests the week index lists (answered or not).
+    /// Requests filed under the week (answered or not).
     pub requests: u64,
 }
 
@@ -95,23 +95,57 @@ impl Operations {
         })
     }
 
-    /// Requests of `week`, counted on the week index (no item is read).
+    /// How the stage's table finds a week: its stack's `WeekLookup` (a stack deployed before
+    /// the parameter existed has the index).
+    fn week_lookup(&self) -> Result<WeekLookup, OpsError> {
+        match self.stack.parameter("WeekLookup") {
+            None => Ok(WeekLookup::Index),
+            Some(text) => text
+                .parse()
+                .map_err(|message: String| OpsError::Usage(message)),
+        }
+    }
+
+    /// Requests of `week`: a `COUNT` query on the week index (no item is read), or without the
+    /// index a scan of the table that counts the items of the week (reads the whole table).
     async fn count_week(&self, week: WeekId) -> Result<WeekCount, OpsError> {
-        let mut pages = self
-            .dynamodb
-            .query()
-            .table_name(self.stack.output("TableName")?)
-            .index_name(WEEK_INDEX)
-            .key_condition_expression("#week = :week")
-            .expression_attribute_names("#week", attr::WEEK)
-            .expression_attribute_values(":week", AttributeValue::S(week.to_string()))
-            .select(Select::Count)
-            .into_paginator()
-            .send();
+        let table = self.stack.output("TableName")?;
+        let value = AttributeValue::S(week.to_string());
         let mut requests = 0;
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(aws_failed("count the week's requests"))?;
-            requests += u64::try_from(page.count).unwrap_or(0);
+        match self.week_lookup()? {
+            WeekLookup::Index => {
+                let mut pages = self
+                    .dynamodb
+                    .query()
+                    .table_name(table)
+                    .index_name(WEEK_INDEX)
+                    .key_condition_expression("#week = :week")
+                    .expression_attribute_names("#week", attr::WEEK)
+                    .expression_attribute_values(":week", value)
+                    .select(Select::Count)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(aws_failed("count the week's requests"))?;
+                    requests += u64::try_from(page.count).unwrap_or(0);
+                }
+            }
+            WeekLookup::Scan => {
+                let mut pages = self
+                    .dynamodb
+                    .scan()
+                    .table_name(table)
+                    .filter_expression("#week = :week")
+                    .expression_attribute_names("#week", attr::WEEK)
+                    .expression_attribute_values(":week", value)
+                    .select(Select::Count)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(aws_failed("count the week's requests"))?;
+                    requests += u64::try_from(page.count).unwrap_or(0);
+                }
+            }
         }
         Ok(WeekCount {
             week: week.to_string(),

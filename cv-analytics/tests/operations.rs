@@ -18,6 +18,7 @@ use local_aws::{Moto, deploy_stack, scan_request_records, sqs_event};
 use processor::dynamo::DynamoRecordStore;
 use processor::sqs::SqsDeadLetterQueue;
 use processor::store::RecordStore;
+use shared_types::record::WeekLookup;
 use shared_types::{AnalyticsEvent, RequestRecord, WeekId};
 
 const SENDER: &str = "reports@example.dev";
@@ -32,7 +33,7 @@ async fn deployed() -> Stage {
     let moto = Moto::start();
     let sdk = moto.sdk_config().await;
     let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
-    deploy_stack(&cloudformation, "dev", SENDER, 180)
+    deploy_stack(&cloudformation, "dev", SENDER, 180, WeekLookup::default())
         .await
         .unwrap();
     let ops = Operations::connect(&sdk, "dev").await.unwrap();
@@ -404,6 +405,7 @@ async fn errors_say_what_to_do_next() {
         "dev",
         SENDER,
         180,
+        WeekLookup::Index,
     )
     .await
     .unwrap();

@@ -15,6 +15,7 @@ use demo::workload::WorkloadSpec;
 use local_aws::Moto;
 use local_aws::setting;
 use shared_types::WeekId;
+use shared_types::record::WeekLookup;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -41,6 +42,7 @@ async fn main_inner() -> Result<(), String> {
     let moto = Moto::start();
     println!("  moto listening on {} (PID {})", moto.endpoint, moto.pid());
     let options = DemoOptions {
+        week_lookup: setting("WEEK_LOOKUP", WeekLookup::default())?,
         workload: WorkloadSpec {
             seed,
             questions,

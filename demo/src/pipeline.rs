@@ -28,6 +28,7 @@ use shared_types::RequestRecord;
 use thiserror::Error;
 
 use crate::workload::{OutgoingMessage, Workload, WorkloadSpec, generate};
+use shared_types::record::WeekLookup;
 
 const STAGE: &str = "dev";
 pub const SENDER: &str = "reports@example.dev";
@@ -70,6 +71,8 @@ pub struct DemoOptions {
     pub progress: bool,
     /// Fail a share of the processor's DynamoDB calls (the reliability suite's fault run).
     pub faults: Option<FaultOptions>,
+    /// The table's layout (the stack's `WeekLookup`).
+    pub week_lookup: WeekLookup,
 }
 
 /// The fault run: which DynamoDB calls of the processor fail, and how hard the SDK retries.
@@ -317,13 +320,20 @@ fn bar(progress: bool, length: usize, message: &'static str) -> ProgressBar {
 /// Deploys `infrastructure/stack.yaml` and returns its outputs.
 pub async fn deploy_stack(
     cloudformation: &aws_sdk_cloudformation::Client,
+    lookup: WeekLookup,
 ) -> Result<HashMap<String, String>, DemoError> {
-    local_aws::deploy_stack(cloudformation, STAGE, SENDER, 6 * PROCESSOR_TIMEOUT_SECONDS)
-        .await
-        .map_err(|message| DemoError::Step {
-            step: "deploy stack.yaml",
-            message,
-        })
+    local_aws::deploy_stack(
+        cloudformation,
+        STAGE,
+        SENDER,
+        6 * PROCESSOR_TIMEOUT_SECONDS,
+        lookup,
+    )
+    .await
+    .map_err(|message| DemoError::Step {
+        step: "deploy stack.yaml",
+        message,
+    })
 }
 
 fn output<'a>(outputs: &'a HashMap<String, String>, key: &str) -> Result<&'a str, DemoError> {
@@ -341,7 +351,7 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoE
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let ses = aws_sdk_sesv2::Client::new(&sdk);
 
-    let outputs = deploy_stack(&cloudformation).await?;
+    let outputs = deploy_stack(&cloudformation, options.week_lookup).await?;
     let table = output(&outputs, "TableName")?.to_owned();
     let queue_url = output(&outputs, "QueueUrl")?.to_owned();
     let queue_arn = output(&outputs, "QueueArn")?.to_owned();
@@ -445,9 +455,10 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> Result<DemoOutcome, DemoE
         configuration_set: None,
         send_empty_report: true,
         ttl_days: shared_types::record::DEFAULT_TTL_DAYS,
+        week_lookup: options.week_lookup,
     };
     let reporter = Reporter::new(
-        DynamoRecordSource::new(dynamodb.clone(), &table),
+        DynamoRecordSource::new(dynamodb.clone(), &table, options.week_lookup),
         DynamoReportLedger::new(dynamodb.clone(), &table),
         mailer,
         &reporter_config,

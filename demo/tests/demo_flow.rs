@@ -9,6 +9,7 @@ use demo::pipeline::{DemoOptions, run};
 use demo::workload::WorkloadSpec;
 use local_aws::Moto;
 use shared_types::WeekId;
+use shared_types::record::WeekLookup;
 
 /// Single spaces, no trailing sentence punctuation, case kept: written here again on purpose,
 /// so that the check does not lean on the reporter's own normalisation (the generated questions
@@ -25,6 +26,14 @@ fn normalise(question: &str) -> String {
 
 #[tokio::test]
 async fn the_pipeline_stores_rejects_and_reports_what_was_sent() {
+    // Both table layouts (the stack's WeekLookup): the records are the same, the reporter
+    // finds them by scan or through the index.
+    for lookup in WeekLookup::ALL {
+        flow_on(lookup).await;
+    }
+}
+
+async fn flow_on(lookup: WeekLookup) {
     let week: WeekId = "2025-W46".parse().unwrap();
     let moto = Moto::start();
     let outcome = run(
@@ -37,6 +46,7 @@ async fn the_pipeline_stores_rejects_and_reports_what_was_sent() {
                 malformed: 6,
             },
             progress: false,
+            week_lookup: lookup,
             faults: None,
         },
     )

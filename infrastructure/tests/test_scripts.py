@@ -185,6 +185,9 @@ class ImportTemplate(unittest.TestCase):
         template = json.loads(run.stdout)
         self.assertEqual(list(template["Resources"]), ["RecordsTable"])
         self.assertEqual(template["Resources"]["RecordsTable"]["DeletionPolicy"], "Retain")
+        # The kept table is described as it is, with the week index or without.
+        self.assertEqual(template["Parameters"]["WeekLookup"]["AllowedValues"], ["scan", "index"])
+        self.assertIn("UseWeekIndex", template["Conditions"])
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             f.write(run.stdout)
         try:

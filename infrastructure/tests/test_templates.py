@@ -111,7 +111,7 @@ class Policies(unittest.TestCase):
         self.assertEqual(sdk_actions("processor"), {"dynamodb:UpdateItem", "sqs:SendMessage"})
         self.assertEqual(
             sdk_actions("reporter"),
-            {"dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:PutItem",
+            {"dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:PutItem",
              "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ses:SendEmail"},
         )
 
@@ -132,7 +132,16 @@ class Policies(unittest.TestCase):
         self.assertTrue(configuration_set["Resource"]["Fn::Sub"].endswith(":configuration-set/${SesConfigurationSet}"))
         conditional = [s for s in self.stack["Resources"]["ReporterRole"]["Properties"]["Policies"][0]
                        ["PolicyDocument"]["Statement"] if "Fn::If" in s]
-        self.assertEqual([c["Fn::If"][0] for c in conditional], ["HasConfigurationSet"])
+        self.assertEqual([c["Fn::If"][0] for c in conditional], ["UseWeekIndex", "HasConfigurationSet"])
+
+    def test_the_reporter_reads_weeks_as_the_table_is_laid_out(self):
+        [lookup] = [s["Fn::If"] for s in self.stack["Resources"]["ReporterRole"]["Properties"]["Policies"][0]
+                    ["PolicyDocument"]["Statement"] if "Fn::If" in s and s["Fn::If"][0] == "UseWeekIndex"]
+        _, index, scan = lookup
+        self.assertEqual((index["Action"], index["Resource"]),
+                         ("dynamodb:Query", {"Fn::Sub": "${RecordsTable.Arn}/index/week-index"}))
+        self.assertEqual((scan["Action"], scan["Resource"]),
+                         ("dynamodb:Scan", {"Fn::GetAtt": ["RecordsTable", "Arn"]}))
 
     def test_the_chatbot_may_only_send_to_the_queue(self):
         statements = self.stack["Resources"]["ProducerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
@@ -242,11 +251,24 @@ class StackOnEmulator(unittest.TestCase):
         self.assertEqual(dlq["FifoQueue"], "true")
         self.assertEqual(dlq["MessageRetentionPeriod"], "1209600")
 
-    def test_table_keys_and_week_index(self):
+    def test_table_keys_and_no_index_by_default(self):
         table = self.moto.client("dynamodb").describe_table(TableName=self.outputs["TableName"])["Table"]
         self.assertEqual(table["TableName"], "cv-analytics-dev-records")
         self.assertEqual(table["KeySchema"], [{"AttributeName": "pk", "KeyType": "HASH"}])
+        self.assertEqual(table["AttributeDefinitions"], [{"AttributeName": "pk", "AttributeType": "S"}])
         self.assertEqual(table["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
+        self.assertEqual(table.get("GlobalSecondaryIndexes", []), [])
+        self.assertEqual(self.outputs["WeekLookup"], "scan")
+
+    def test_week_lookup_index_adds_the_keys_only_week_index(self):
+        outputs = deploy(
+            self.moto.client("cloudformation"), "cv-analytics-prod", "stack.yaml",
+            {"Stage": "prod", "QueueVisibilityTimeoutSeconds": "180", "ReportSender": "reports@example.dev",
+             "WeekLookup": "index"},
+            capabilities=["CAPABILITY_NAMED_IAM"],
+        )
+        self.assertEqual(outputs["WeekLookup"], "index")
+        table = self.moto.client("dynamodb").describe_table(TableName=outputs["TableName"])["Table"]
         [index] = table["GlobalSecondaryIndexes"]
         self.assertEqual(index["IndexName"], "week-index")
         self.assertEqual(index["KeySchema"], [{"AttributeName": "week", "KeyType": "HASH"}])
@@ -256,7 +278,7 @@ class StackOnEmulator(unittest.TestCase):
         expected = {
             "QueueUrl", "QueueArn", "DeadLetterQueueUrl", "DeadLetterQueueArn", "TableName", "TableArn",
             "ProcessorRoleArn", "ReporterRoleArn", "ProcessorFunctionName", "ReporterFunctionName",
-            "ProducerPolicyArn", "AlarmTopicArn",
+            "ProducerPolicyArn", "AlarmTopicArn", "WeekLookup",
         }
         self.assertEqual(set(self.outputs), expected)
         self.assertEqual(self.outputs["ProcessorFunctionName"], "cv-analytics-dev-processor")

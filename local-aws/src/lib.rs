@@ -8,6 +8,7 @@
 
 pub mod emf;
 pub mod faults;
+pub mod limits;
 pub mod runtime_api;
 pub mod wire;
 
@@ -21,7 +22,7 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use shared_types::record::{WEEK_INDEX, attr};
+use shared_types::record::{WEEK_INDEX, WeekLookup, attr};
 
 /// A server on a free loopback port, stopped by PID when dropped.
 #[derive(Debug)]
@@ -121,6 +122,35 @@ impl Moto {
         }
     }
 
+    /// Starts moto behind TLS with `ca`'s server certificate: its endpoint is
+    /// `https://localhost:<port>`, which a client trusts through `SSL_CERT_FILE`.
+    pub fn start_tls(ca: &limits::TestCa) -> Self {
+        let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
+        let (certificate, key) = (ca.server_certificate(), ca.server_key());
+        let server = LocalServer::start(
+            &python,
+            |port| {
+                vec![
+                    "-m".into(),
+                    "moto.server".into(),
+                    "-H".into(),
+                    "127.0.0.1".into(),
+                    "-p".into(),
+                    port.to_string(),
+                    "-c".into(),
+                    certificate.display().to_string(),
+                    "-k".into(),
+                    key.display().to_string(),
+                ]
+            },
+            "install moto with `python3 -m pip install 'moto[server]'` (make tools does)",
+        );
+        Self {
+            endpoint: format!("https://localhost:{}", server.port),
+            server,
+        }
+    }
+
     /// SDK configuration that points every client at this server with dummy credentials.
     pub async fn sdk_config(&self) -> SdkConfig {
         local_sdk_config(&self.endpoint).await
@@ -212,9 +242,9 @@ fn dynamodb_local_jar() -> std::path::PathBuf {
         })
 }
 
-/// Creates the records table as the design describes it: `pk` hash key, on-demand, and the
-/// `week-index` global secondary index projecting keys only.
-pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
+/// Creates the records table as the stack lays it out for `lookup`: `pk` hash key, on-demand,
+/// and for [`WeekLookup::Index`] the `week-index` global secondary index projecting keys only.
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, lookup: WeekLookup) {
     let key = |name: &str, key_type| {
         KeySchemaElement::builder()
             .attribute_name(name)
@@ -229,28 +259,29 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
             .build()
             .expect("key schema element")
     };
-    client
+    let mut request = client
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(string_attribute(attr::PK))
-        .attribute_definitions(string_attribute(attr::WEEK))
-        .key_schema(key(attr::PK, KeyType::Hash))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(WEEK_INDEX)
-                .key_schema(key(attr::WEEK, KeyType::Hash))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::KeysOnly)
-                        .build(),
-                )
-                .build()
-                .expect("index definition"),
-        )
-        .send()
-        .await
-        .expect("table created");
+        .key_schema(key(attr::PK, KeyType::Hash));
+    if lookup == WeekLookup::Index {
+        request = request
+            .attribute_definitions(string_attribute(attr::WEEK))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(WEEK_INDEX)
+                    .key_schema(key(attr::WEEK, KeyType::Hash))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::KeysOnly)
+                            .build(),
+                    )
+                    .build()
+                    .expect("index definition"),
+            );
+    }
+    request.send().await.expect("table created");
 }
 
 /// Creates a FIFO queue and returns its URL.
@@ -377,6 +408,7 @@ pub async fn deploy_stack(
     stage: &str,
     sender: &str,
     visibility_timeout_seconds: u32,
+    lookup: WeekLookup,
 ) -> Result<std::collections::HashMap<String, String>, String> {
     use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
     let failed = |e: &dyn std::fmt::Display| e.to_string();
@@ -398,6 +430,7 @@ pub async fn deploy_stack(
             visibility_timeout_seconds.to_string(),
         ))
         .parameters(parameter("ReportSender", sender.into()))
+        .parameters(parameter("WeekLookup", lookup.to_string()))
         .send()
         .await
         .map_err(|e| failed(&aws_sdk_cloudformation::error::DisplayErrorContext(e)))?;

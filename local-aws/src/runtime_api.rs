@@ -20,6 +20,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::limits::CpuShare;
+
 /// How an invocation ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Completion {
@@ -32,13 +34,25 @@ pub enum Completion {
 pub struct Invocation {
     pub request_id: String,
     pub completion: Completion,
+    /// When the function received the event (its `next` request was answered).
+    pub handed_out: Instant,
     /// When the response or error arrived.
     pub at: Instant,
+}
+
+impl Invocation {
+    /// From the event handed out to the answer: the invocation's duration as Lambda bills it.
+    pub fn duration(&self) -> Duration {
+        self.at.saturating_duration_since(self.handed_out)
+    }
 }
 
 #[derive(Debug, Default)]
 struct State {
     pending: VecDeque<(String, String)>,
+    handed_out: Vec<(String, Instant)>,
+    /// When the function first asked for an event: the end of its init phase.
+    first_next: Option<Instant>,
     done: Vec<Invocation>,
     init_error: Option<String>,
     next_id: usize,
@@ -134,6 +148,11 @@ impl RuntimeApi {
         format!("http://{}", self.address)
     }
 
+    /// When the function first asked for an event (the end of its init phase), if it has.
+    pub fn init_done(&self) -> Option<Instant> {
+        self.shared.lock().first_next
+    }
+
     /// Waits until `count` invocations have finished (or the function reported an init error,
     /// or `timeout` passed) and returns those finished so far.
     pub fn wait_for(&self, count: usize, timeout: Duration) -> Result<Vec<Invocation>, String> {
@@ -207,8 +226,10 @@ fn serve(stream: TcpStream, shared: &Shared) {
 
 fn next_event(shared: &Shared) -> (String, String) {
     let mut state = shared.lock();
+    state.first_next.get_or_insert_with(Instant::now);
     loop {
         if let Some(next) = state.pending.pop_front() {
+            state.handed_out.push((next.0.clone(), Instant::now()));
             return next;
         }
         state = shared
@@ -229,10 +250,17 @@ fn record(shared: &Shared, path: &str, body: String) {
         } else {
             Completion::Error(body)
         };
+        let at = Instant::now();
+        let handed_out = state
+            .handed_out
+            .iter()
+            .find(|(handed, _)| handed == id)
+            .map_or(at, |(_, when)| *when);
         state.done.push(Invocation {
             request_id: id.to_owned(),
             completion,
-            at: Instant::now(),
+            handed_out,
+            at,
         });
     }
     shared.changed.notify_all();
@@ -293,7 +321,34 @@ impl LambdaProcess {
     /// Starts `binary` with only `vars`, `PATH` and the variables Lambda sets (the function's
     /// name, memory size, version, log group and stream, and the Runtime API's address).
     pub fn start(binary: &str, api: &RuntimeApi, memory_mb: u32, vars: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(binary);
+        Self::spawn(Command::new(binary), binary, api, memory_mb, vars)
+    }
+
+    /// The same, inside `share` from its first instruction: a shell joins the cgroup and then
+    /// becomes the binary (`exec`), so nothing of the function runs outside the share.
+    pub fn start_in(
+        share: &CpuShare,
+        binary: &str,
+        api: &RuntimeApi,
+        memory_mb: u32,
+        vars: &[(&str, &str)],
+    ) -> Self {
+        let mut command = Command::new("/bin/sh");
+        command
+            .arg("-c")
+            .arg(r#"echo $$ > "$1" && exec "$0""#)
+            .arg(binary)
+            .arg(share.procs_file());
+        Self::spawn(command, binary, api, memory_mb, vars)
+    }
+
+    fn spawn(
+        mut command: Command,
+        binary: &str,
+        api: &RuntimeApi,
+        memory_mb: u32,
+        vars: &[(&str, &str)],
+    ) -> Self {
         command
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -354,6 +409,18 @@ impl LambdaProcess {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    /// CPU time the process has used so far, all its threads, in nanoseconds (the first field
+    /// of each thread's `/proc/<pid>/task/<tid>/schedstat`).
+    pub fn cpu_ns(&self) -> Option<u64> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.pid())).ok()?;
+        let mut total = 0;
+        for task in tasks.flatten() {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+        }
+        Some(total)
     }
 
     /// Peak resident memory so far, in KiB (Linux `VmHWM`), while the process runs.

@@ -12,9 +12,12 @@ use aws_sdk_dynamodb::config::interceptors::{
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::batch_get_item::{BatchGetItemInput, BatchGetItemOutput};
 use aws_sdk_dynamodb::operation::delete_item::{DeleteItemInput, DeleteItemOutput};
 use aws_sdk_dynamodb::operation::get_item::{GetItemInput, GetItemOutput};
 use aws_sdk_dynamodb::operation::put_item::{PutItemInput, PutItemOutput};
+use aws_sdk_dynamodb::operation::query::{QueryInput, QueryOutput};
+use aws_sdk_dynamodb::operation::scan::{ScanInput, ScanOutput};
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemInput, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
@@ -86,7 +89,8 @@ impl WireCounter {
             tally.table_wru += table;
             tally.index_wru += indexes;
         } else {
-            tally.rru += table + indexes;
+            // The total where DynamoDB gives one (a read of an index may leave out the table).
+            tally.rru += capacity.capacity_units.unwrap_or(table + indexes);
         }
     }
 }
@@ -119,6 +123,12 @@ impl Intercept for WireCounter {
             i.return_consumed_capacity = indexes;
         } else if let Some(i) = input.downcast_mut::<GetItemInput>() {
             i.return_consumed_capacity = indexes;
+        } else if let Some(i) = input.downcast_mut::<QueryInput>() {
+            i.return_consumed_capacity = indexes;
+        } else if let Some(i) = input.downcast_mut::<ScanInput>() {
+            i.return_consumed_capacity = indexes;
+        } else if let Some(i) = input.downcast_mut::<BatchGetItemInput>() {
+            i.return_consumed_capacity = indexes;
         }
         Ok(())
     }
@@ -150,6 +160,14 @@ impl Intercept for WireCounter {
             self.add(o.consumed_capacity.as_ref(), true);
         } else if let Some(o) = output.downcast_ref::<GetItemOutput>() {
             self.add(o.consumed_capacity.as_ref(), false);
+        } else if let Some(o) = output.downcast_ref::<QueryOutput>() {
+            self.add(o.consumed_capacity.as_ref(), false);
+        } else if let Some(o) = output.downcast_ref::<ScanOutput>() {
+            self.add(o.consumed_capacity.as_ref(), false);
+        } else if let Some(o) = output.downcast_ref::<BatchGetItemOutput>() {
+            for capacity in o.consumed_capacity.iter().flatten() {
+                self.add(Some(capacity), false);
+            }
         }
         Ok(())
     }

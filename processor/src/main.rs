@@ -1,6 +1,5 @@
 //! The processor Lambda's entry point: settings and clients once, then the runtime loop.
 
-use aws_config::BehaviorVersion;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use lambda_support::Metrics;
@@ -20,7 +19,7 @@ async fn main() -> Result<(), Error> {
             Error::from(e.to_string())
         })?;
 
-    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let aws = lambda_support::sdk::load().await;
     let store = DynamoRecordStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
     let dead_letters = SqsDeadLetterQueue::new(
         aws_sdk_sqs::Client::new(&aws),

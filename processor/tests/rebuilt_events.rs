@@ -15,7 +15,7 @@ use processor::Processor;
 use processor::dynamo::DynamoRecordStore;
 use processor::fakes::InMemoryDeadLetters;
 use processor::fakes::InMemoryRecordStore;
-use shared_types::record::{EventRank, WEEK_INDEX, attr};
+use shared_types::record::{EventRank, WEEK_INDEX, WeekLookup, attr};
 use shared_types::{AnalyticsEvent, MatchType, RequestRecord};
 use support::{config, fixture_now, sqs_event};
 
@@ -113,7 +113,7 @@ impl Stores {
     async fn deliver(&mut self, batches: &[Vec<String>]) -> Delivered {
         self.tables += 1;
         let table = format!("rebuilt-{}", self.tables);
-        create_table(&self.dynamodb, &table).await;
+        create_table(&self.dynamodb, &table, WeekLookup::Index).await;
         let fake = Processor::new(
             InMemoryRecordStore::new(),
             InMemoryDeadLetters::new(),
@@ -297,7 +297,7 @@ async fn rebuilt_queries_either_side_of_monday_file_the_request_under_the_earlie
 async fn an_item_without_digests_is_upgraded_by_a_redelivery() {
     let stores = Stores::start().await;
     let table = "legacy";
-    create_table(&stores.dynamodb, table).await;
+    create_table(&stores.dynamodb, table, WeekLookup::Scan).await;
     let old = record(Some(QUERY), Some(RESPONSE_B));
     let mut item: std::collections::HashMap<String, AttributeValue> =
         serde_dynamo::to_item(&old).unwrap();

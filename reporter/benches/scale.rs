@@ -16,7 +16,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use reporter::fakes::InMemoryLedger;
-use reporter::source::RecordSource;
+use reporter::source::{RecordSource, WeeksRead};
 use reporter::{BuiltReport, build_report};
 use shared_types::event::{QueryMetadata, ResponseMetadata};
 use shared_types::{MatchType, QueryEvent, RequestRecord, ResponseEvent, WeekId};
@@ -81,31 +81,38 @@ fn synthetic(week: WeekId, i: u64) -> RequestRecord {
     RequestRecord::from_events(Some(&query), response.as_ref(), 90).unwrap()
 }
 
-impl RecordSource for SyntheticSource {
-    async fn read_week(
-        &self,
-        week: WeekId,
-        sink: &mut (dyn FnMut(RequestRecord) + Send),
-    ) -> Result<u64, reporter::ReporterError> {
-        // The week before gets half as many requests, for the changes.
-        let n = if week == self.week {
+impl SyntheticSource {
+    /// The week before gets half as many requests, for the changes.
+    fn requests_in(&self, week: WeekId) -> u64 {
+        if week == self.week {
             self.requests
         } else {
             self.requests / 2
-        };
-        for i in 0..n {
-            sink(synthetic(week, i));
         }
-        self.read.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-        Ok(n)
     }
+}
 
-    async fn count_week(&self, week: WeekId) -> Result<u64, reporter::ReporterError> {
-        Ok(if week == self.week {
-            self.requests
-        } else {
-            self.requests / 2
-        })
+impl RecordSource for SyntheticSource {
+    async fn read_weeks(
+        &self,
+        weeks: &[WeekId],
+        counted: &[WeekId],
+        sink: &mut (dyn FnMut(RequestRecord) + Send),
+    ) -> Result<WeeksRead, reporter::ReporterError> {
+        let mut read = WeeksRead::default();
+        for week in weeks {
+            let n = self.requests_in(*week);
+            for i in 0..n {
+                sink(synthetic(*week, i));
+            }
+            self.read.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            read.passed += n;
+            read.counts.insert(*week, n);
+        }
+        for week in counted {
+            read.counts.insert(*week, self.requests_in(*week));
+        }
+        Ok(read)
     }
 }
 
@@ -136,7 +143,9 @@ fn run_one(requests: u64) {
     let started = Instant::now();
     let mut generated = 0u64;
     runtime
-        .block_on(source.read_week(week, &mut |r| generated += u64::from(r.has_query())))
+        .block_on(source.read_weeks(&[week], &[], &mut |r| {
+            generated += u64::from(r.has_query());
+        }))
         .unwrap();
     let generation = started.elapsed().as_secs_f64();
     source.read.store(0, Ordering::Relaxed);

@@ -1,6 +1,7 @@
 //! Settings, read once at cold start from the environment.
 
 use lambda_support::settings::{ConfigError, Settings};
+use shared_types::record::WeekLookup;
 
 /// Name of the DynamoDB table (required).
 pub const TABLE_NAME: &str = "TABLE_NAME";
@@ -12,6 +13,9 @@ pub const REPORT_RECIPIENTS: &str = "REPORT_RECIPIENTS";
 pub const SES_CONFIGURATION_SET: &str = "SES_CONFIGURATION_SET";
 /// `false` to send nothing for a week without questions (optional, default `true`).
 pub const SEND_EMPTY_REPORT: &str = "SEND_EMPTY_REPORT";
+/// How a week's requests are found, as the table is laid out: `scan` (optional, the default;
+/// right for a table with the index too) or `index` (the stack's `WeekLookup`).
+pub const WEEK_LOOKUP: &str = "WEEK_LOOKUP";
 
 /// The reporter's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +28,7 @@ pub struct Config {
     /// How long records live (`RECORD_TTL_DAYS`, the processor's setting): a week whose first
     /// records may have expired is refused rather than reported short.
     pub ttl_days: u32,
+    pub week_lookup: WeekLookup,
 }
 
 impl Config {
@@ -61,6 +66,12 @@ impl Config {
             configuration_set: settings.optional(SES_CONFIGURATION_SET),
             send_empty_report: settings.flag(SEND_EMPTY_REPORT, true)?,
             ttl_days: settings.record_ttl_days()?,
+            week_lookup: match settings.optional(WEEK_LOOKUP) {
+                None => WeekLookup::default(),
+                Some(text) => text
+                    .parse()
+                    .map_err(|_| ConfigError::invalid(WEEK_LOOKUP, &text, "scan or index"))?,
+            },
         })
     }
 }
@@ -102,6 +113,21 @@ mod tests {
         );
         assert!(config.send_empty_report);
         assert_eq!(config.configuration_set, None);
+        assert_eq!(config.week_lookup, WeekLookup::Scan);
+    }
+
+    #[test]
+    fn reads_the_week_lookup() {
+        let mut vars = BASE.to_vec();
+        vars.push((WEEK_LOOKUP, "index"));
+        assert_eq!(config(&vars).unwrap().week_lookup, WeekLookup::Index);
+        vars.pop();
+        vars.push((WEEK_LOOKUP, "gsi"));
+        let err = config(&vars).unwrap_err().to_string();
+        assert!(
+            err.contains("WEEK_LOOKUP") && err.contains("scan or index"),
+            "{err}"
+        );
     }
 
     #[test]

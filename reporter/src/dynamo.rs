@@ -1,12 +1,18 @@
-//! The reporter's DynamoDB adapters: [`DynamoRecordSource`] reads a week through the week
-//! index, [`DynamoReportLedger`] keeps the sent markers in the same table.
+//! The reporter's DynamoDB adapters: [`DynamoRecordSource`] reads weeks of records the way the
+//! table is laid out ([`WeekLookup`]), [`DynamoReportLedger`] keeps the sent markers in the same
+//! table.
 //!
-//! The index projects keys only (see `shared_types::record`), so a week is read as a paginated
-//! `Query` for the keys followed by `BatchGetItem` of up to 100 items at a time, projected to
-//! the attributes the report uses. Never a `Scan`.
+//! - [`WeekLookup::Scan`]: one parallel `Scan` of [`SCAN_SEGMENTS`] segments, filtered on the
+//!   weeks asked for and projected to the attributes the report uses. DynamoDB charges the
+//!   whole table whatever the filter keeps, so a report asks for all its weeks in one read.
+//! - [`WeekLookup::Index`]: the index projects keys only, so each week is a paginated `Query`
+//!   for the keys followed by `BatchGetItem` of up to 100 items at a time, projected; a week
+//!   only counted is a `COUNT` query, which reads keys only.
 
 use std::collections::HashMap;
 use std::time::Duration;
+
+use futures::StreamExt;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -16,18 +22,23 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, Utc};
 use shared_types::record::pipeline_stats::{self, PipelineStats};
 use shared_types::record::report_marker::WeekSummary;
-use shared_types::record::{REPORT_KEY_PREFIX, WEEK_INDEX, attr, report_key};
+use shared_types::record::{REPORT_KEY_PREFIX, WEEK_INDEX, WeekLookup, attr, report_key};
 use shared_types::{RequestRecord, WeekId};
 
 use lambda_support::{FailureKind, ServiceFailure};
 
 use crate::error::ReporterError;
 use crate::ledger::{Claim, ReportLedger};
-use crate::source::RecordSource;
+use crate::source::{RecordSource, WeeksRead};
 
 /// How long a claim written before claims carried their lease protects a send: Lambda's
 /// longest timeout (15 minutes).
 const LEGACY_CLAIM_LEASE_SECONDS: i64 = 900;
+
+/// Segments of a parallel scan, read at once. DynamoDB advises about one per 2 GB of table;
+/// eight keep a table of a few GB within a couple of minutes and cost nothing extra on a small
+/// one (a segment of an empty range is one request).
+pub const SCAN_SEGMENTS: i32 = 8;
 
 /// `BatchGetItem` takes at most 100 keys.
 const BATCH_GET_LIMIT: usize = 100;
@@ -57,27 +68,25 @@ const REPORT_ATTRIBUTES: [&str; 17] = [
 
 type Item = HashMap<String, AttributeValue>;
 
-/// Reads a week's records from the table.
+/// Reads weeks of records from the table.
 #[derive(Debug, Clone)]
 pub struct DynamoRecordSource {
     client: Client,
     table_name: String,
+    lookup: WeekLookup,
 }
 
 impl DynamoRecordSource {
-    pub fn new(client: Client, table_name: impl Into<String>) -> Self {
+    pub fn new(client: Client, table_name: impl Into<String>, lookup: WeekLookup) -> Self {
         Self {
             client,
             table_name: table_name.into(),
+            lookup,
         }
     }
 
-    /// Fetches the items of up to 100 keys, retrying the unprocessed ones.
-    async fn fetch(
-        &self,
-        keys: Vec<Item>,
-        sink: &mut (dyn FnMut(RequestRecord) + Send),
-    ) -> Result<u64, ReporterError> {
+    /// The projection of [`REPORT_ATTRIBUTES`]: the expression and its names.
+    fn projection() -> (String, HashMap<String, String>) {
         let names: HashMap<String, String> = REPORT_ATTRIBUTES
             .iter()
             .enumerate()
@@ -87,6 +96,16 @@ impl DynamoRecordSource {
             .map(|i| format!("#a{i}"))
             .collect::<Vec<_>>()
             .join(", ");
+        (projection, names)
+    }
+
+    /// Fetches the items of up to 100 keys, retrying the unprocessed ones.
+    async fn fetch(
+        &self,
+        keys: Vec<Item>,
+        sink: &mut (dyn FnMut(RequestRecord) + Send),
+    ) -> Result<u64, ReporterError> {
+        let (projection, names) = Self::projection();
         let mut passed = 0;
         batch_get(
             &self.client,
@@ -172,8 +191,78 @@ fn record_from(item: Item) -> Result<RequestRecord, ReporterError> {
     })
 }
 
-impl RecordSource for DynamoRecordSource {
-    async fn read_week(
+impl DynamoRecordSource {
+    /// One parallel scan, filtered on every week asked for or counted.
+    async fn scan(
+        &self,
+        weeks: &[WeekId],
+        counted: &[WeekId],
+        sink: &mut (dyn FnMut(RequestRecord) + Send),
+    ) -> Result<WeeksRead, ReporterError> {
+        let mut read = WeeksRead::default();
+        for week in weeks.iter().chain(counted) {
+            read.counts.insert(*week, 0);
+        }
+        if read.counts.is_empty() {
+            return Ok(read);
+        }
+        let (projection, mut names) = Self::projection();
+        names.insert("#week".to_owned(), attr::WEEK.to_owned());
+        let values: HashMap<String, AttributeValue> = read
+            .counts
+            .keys()
+            .enumerate()
+            .map(|(i, week)| (format!(":w{i}"), AttributeValue::S(week.to_string())))
+            .collect();
+        let filter = format!(
+            "#week IN ({})",
+            (0..values.len())
+                .map(|i| format!(":w{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let segments = (0..SCAN_SEGMENTS).map(|segment| {
+            let pages = self
+                .client
+                .scan()
+                .table_name(&self.table_name)
+                .segment(segment)
+                .total_segments(SCAN_SEGMENTS)
+                .filter_expression(&filter)
+                .projection_expression(&projection)
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .into_paginator()
+                .send();
+            Box::pin(futures::stream::unfold(pages, |mut pages| async move {
+                pages.next().await.map(|page| (page, pages))
+            }))
+        });
+        let mut pages = futures::stream::select_all(segments);
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| ReporterError::aws("DynamoDB Scan", &e))?;
+            for item in page.items.unwrap_or_default() {
+                let Some(week) = item
+                    .get(attr::WEEK)
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|w| w.parse::<WeekId>().ok())
+                else {
+                    continue;
+                };
+                if let Some(count) = read.counts.get_mut(&week) {
+                    *count += 1;
+                }
+                if weeks.contains(&week) {
+                    sink(record_from(item)?);
+                    read.passed += 1;
+                }
+            }
+        }
+        Ok(read)
+    }
+
+    /// One week through the index: its keys, then the items.
+    async fn query_week(
         &self,
         week: WeekId,
         sink: &mut (dyn FnMut(RequestRecord) + Send),
@@ -208,6 +297,7 @@ impl RecordSource for DynamoRecordSource {
         Ok(passed)
     }
 
+    /// How many keys the index holds for `week` (a `COUNT` query reads no item).
     async fn count_week(&self, week: WeekId) -> Result<u64, ReporterError> {
         let mut pages = self
             .client
@@ -226,6 +316,38 @@ impl RecordSource for DynamoRecordSource {
             count += u64::try_from(page.count).unwrap_or(0);
         }
         Ok(count)
+    }
+}
+
+impl RecordSource for DynamoRecordSource {
+    async fn read_weeks(
+        &self,
+        weeks: &[WeekId],
+        counted: &[WeekId],
+        sink: &mut (dyn FnMut(RequestRecord) + Send),
+    ) -> Result<WeeksRead, ReporterError> {
+        match self.lookup {
+            WeekLookup::Scan => self.scan(weeks, counted, sink).await,
+            WeekLookup::Index => {
+                let mut read = WeeksRead::default();
+                for week in weeks {
+                    let passed = self.query_week(*week, sink).await?;
+                    read.passed += passed;
+                    read.counts.insert(*week, passed);
+                }
+                let only_counted: Vec<WeekId> = counted
+                    .iter()
+                    .filter(|w| !weeks.contains(w))
+                    .copied()
+                    .collect();
+                let counts = futures::future::try_join_all(
+                    only_counted.iter().map(|week| self.count_week(*week)),
+                )
+                .await?;
+                read.counts.extend(only_counted.into_iter().zip(counts));
+                Ok(read)
+            }
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use crate::error::ReporterError;
 use crate::ledger::{Claim, ReportLedger};
 use crate::mailer::Mailer;
 use crate::render::RenderedReport;
-use crate::source::RecordSource;
+use crate::source::{RecordSource, WeeksRead};
 
 /// Records held in memory, for tests and benchmarks.
 #[derive(Debug, Default)]
@@ -41,22 +41,27 @@ impl InMemoryRecordSource {
 }
 
 impl RecordSource for InMemoryRecordSource {
-    async fn read_week(
+    async fn read_weeks(
         &self,
-        week: WeekId,
+        weeks: &[WeekId],
+        counted: &[WeekId],
         sink: &mut (dyn FnMut(RequestRecord) + Send),
-    ) -> Result<u64, ReporterError> {
+    ) -> Result<WeeksRead, ReporterError> {
         let records = self.lock().clone();
-        let mut passed = 0;
-        for record in records.into_iter().filter(|r| r.week == week) {
-            sink(record);
-            passed += 1;
+        let mut read = WeeksRead::default();
+        for week in weeks.iter().chain(counted) {
+            read.counts.insert(*week, 0);
         }
-        Ok(passed)
-    }
-
-    async fn count_week(&self, week: WeekId) -> Result<u64, ReporterError> {
-        Ok(self.lock().iter().filter(|r| r.week == week).count() as u64)
+        for record in records {
+            if let Some(count) = read.counts.get_mut(&record.week) {
+                *count += 1;
+            }
+            if weeks.contains(&record.week) {
+                sink(record);
+                read.passed += 1;
+            }
+        }
+        Ok(read)
     }
 }
 

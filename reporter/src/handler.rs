@@ -7,8 +7,8 @@
 //! **The weeks before.** Each sent report stores its week's figures ([`WeekSummary`]) in the
 //! week's marker, so the changes against last week come from one small item instead of last
 //! week's records (read in full only when last week has no stored figures). The last
-//! [`LATE_ARRIVAL_WEEKS`] reported weeks are counted again in the week index (a `COUNT` query
-//! reads keys only): a week that now holds more requests than its report counted got late
+//! [`LATE_ARRIVAL_WEEKS`] reported weeks are counted again in the same read as the week itself:
+//! a week that now holds more requests than its report counted got late
 //! arrivals (a redriven query, say). Such a week is read again, the email says how many arrived
 //! late, and once the email is sent the week's stored figures are corrected.
 
@@ -29,7 +29,7 @@ use crate::invocation::ReportRequest;
 use crate::ledger::{Claim, ReportLedger};
 use crate::mailer::Mailer;
 use crate::render::{RenderedReport, render};
-use crate::source::RecordSource;
+use crate::source::{RecordSource, WeeksRead};
 use crate::view::{Headline, History, LateArrivals, MAX_GAPS, ReportView, TREND_WEEKS};
 
 /// How many reported weeks before the one reported are checked for late arrivals. An event can
@@ -83,13 +83,16 @@ pub struct BuiltReport {
 
 /// Reads `week`, looks back at the weeks already reported (their stored figures, and late
 /// arrivals), and renders the report. Nothing is written.
+///
+/// The records are read in one pass (two when an earlier week got late arrivals): the week,
+/// last week too when its figures were never stored, and the counts of the weeks checked for
+/// late arrivals.
 pub async fn build_report<S: RecordSource, L: ReportLedger>(
     source: &S,
     ledger: &L,
     week: WeekId,
     now: DateTime<Utc>,
 ) -> Result<BuiltReport, ReporterError> {
-    let current = read_week(source, week).await?;
     // The weeks of the trend, newest first: one read of their markers.
     let earlier: Vec<WeekId> = std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
         .take(TREND_WEEKS - 1)
@@ -100,13 +103,25 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
         .take(LATE_ARRIVAL_WEEKS)
         .filter_map(|w| summaries.get(w).map(|s| (*w, s.clone())))
         .collect();
-    let late = late_arrivals(source, &recent).await?;
+    let mut reads = vec![week];
+    if !summaries.contains_key(&week.previous()) {
+        reads.push(week.previous());
+    }
+    let mut checked: Vec<WeekId> = recent.keys().copied().collect();
+    checked.sort();
+    let (mut read, counts) = read_weeks(source, &reads, &checked).await?;
+    let current = read
+        .remove(&week)
+        .unwrap_or_else(|| WeekAggregator::new(week));
+
+    let late = late_arrivals(source, &recent, &counts).await?;
     for arrivals in &late {
         summaries.insert(arrivals.week, arrivals.now.clone());
     }
-    let previous = match summaries.get(&week.previous()) {
-        Some(summary) => Headline::from(summary),
-        None => Headline::of(&read_week(source, week.previous()).await?),
+    let previous = match (summaries.get(&week.previous()), read.get(&week.previous())) {
+        (Some(summary), _) => Headline::from(summary),
+        (None, Some(figures)) => Headline::of(figures),
+        (None, None) => Headline::of(&WeekAggregator::new(week.previous())),
     };
     let history = History {
         previous,
@@ -131,26 +146,32 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
     })
 }
 
-/// The reported weeks that hold more requests now than their report counted, read again.
+/// The reported weeks that hold more requests now than their report counted (`counts`), read
+/// again in one pass.
 async fn late_arrivals<S: RecordSource>(
     source: &S,
     summaries: &HashMap<WeekId, WeekSummary>,
+    counts: &WeeksRead,
 ) -> Result<Vec<LateArrivals>, ReporterError> {
-    let mut weeks: Vec<(&WeekId, &WeekSummary)> = summaries.iter().collect();
-    weeks.sort_by_key(|(week, _)| **week);
-    let counts =
-        futures::future::try_join_all(weeks.iter().map(|(week, _)| source.count_week(**week)))
-            .await?;
+    let mut grown: Vec<WeekId> = summaries
+        .iter()
+        .filter(|(week, reported)| counts.count(**week) > reported.indexed)
+        .map(|(week, _)| *week)
+        .collect();
+    if grown.is_empty() {
+        return Ok(Vec::new());
+    }
+    grown.sort();
+    let (mut again, _) = read_weeks(source, &grown, &[]).await?;
     let mut late = Vec::new();
-    for ((week, reported), count) in weeks.into_iter().zip(counts) {
-        if count <= reported.indexed {
+    for week in grown {
+        let (Some(reported), Some(figures)) = (summaries.get(&week), again.remove(&week)) else {
             continue;
-        }
-        let again = read_week(source, *week).await?;
+        };
         // The figures are recounted; the gaps stay those the report listed.
         let mut now = WeekSummary {
             gaps: reported.gaps.clone(),
-            ..again.summary()
+            ..figures.summary()
         };
         let arrived = now.indexed.saturating_sub(reported.indexed);
         if arrived == 0 {
@@ -159,7 +180,7 @@ async fn late_arrivals<S: RecordSource>(
         now.late = reported.late + arrived;
         info!(week = %week, arrived, "requests arrived after the week's report");
         late.push(LateArrivals {
-            week: *week,
+            week,
             arrived,
             reported: reported.clone(),
             now,
@@ -168,15 +189,24 @@ async fn late_arrivals<S: RecordSource>(
     Ok(late)
 }
 
-async fn read_week<S: RecordSource>(
+/// Aggregates each of `weeks` in one read, and counts the `counted` weeks on the way.
+async fn read_weeks<S: RecordSource>(
     source: &S,
-    week: WeekId,
-) -> Result<WeekAggregator, ReporterError> {
-    let mut aggregator = WeekAggregator::new(week);
-    source
-        .read_week(week, &mut |record| aggregator.add(&record))
+    weeks: &[WeekId],
+    counted: &[WeekId],
+) -> Result<(HashMap<WeekId, WeekAggregator>, WeeksRead), ReporterError> {
+    let mut aggregators: HashMap<WeekId, WeekAggregator> = weeks
+        .iter()
+        .map(|week| (*week, WeekAggregator::new(*week)))
+        .collect();
+    let read = source
+        .read_weeks(weeks, counted, &mut |record| {
+            if let Some(aggregator) = aggregators.get_mut(&record.week) {
+                aggregator.add(&record);
+            }
+        })
         .await?;
-    Ok(aggregator)
+    Ok((aggregators, read))
 }
 
 /// The reporter, holding its capabilities.

@@ -27,6 +27,7 @@ pub mod view;
 
 pub use config::{
     Config, REPORT_RECIPIENTS, REPORT_SENDER, SEND_EMPTY_REPORT, SES_CONFIGURATION_SET, TABLE_NAME,
+    WEEK_LOOKUP,
 };
 pub use error::{ConfigError, ReporterError};
 pub use handler::{BuiltReport, Outcome, ReportSummary, Reporter, build_report};

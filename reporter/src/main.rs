@@ -1,6 +1,5 @@
 //! The reporter Lambda's entry point: settings and clients once, then the runtime loop.
 
-use aws_config::BehaviorVersion;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use lambda_support::Metrics;
 use lambda_support::settings::Settings;
@@ -20,10 +19,10 @@ async fn main() -> Result<(), Error> {
             Error::from(e.to_string())
         })?;
 
-    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let aws = lambda_support::sdk::load().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let reporter = Reporter::new(
-        DynamoRecordSource::new(dynamodb.clone(), &config.table_name),
+        DynamoRecordSource::new(dynamodb.clone(), &config.table_name, config.week_lookup),
         DynamoReportLedger::new(dynamodb, &config.table_name),
         SesMailer::new(
             aws_sdk_sesv2::Client::new(&aws),

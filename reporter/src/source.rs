@@ -1,20 +1,38 @@
 //! Where a week's records come from: the [`RecordSource`] capability and its in-memory fake.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use shared_types::{RequestRecord, WeekId};
 
 use crate::error::ReporterError;
 
-/// Streams one week's records into a sink, page by page, never holding the week in memory.
-pub trait RecordSource: Send + Sync {
-    /// Calls `sink` for each record filed under `week`; returns how many it passed.
-    fn read_week(
-        &self,
-        week: WeekId,
-        sink: &mut (dyn FnMut(RequestRecord) + Send),
-    ) -> impl Future<Output = Result<u64, ReporterError>> + Send;
+/// What one read found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WeeksRead {
+    /// Records passed to the sink.
+    pub passed: u64,
+    /// Requests filed under each week read or counted, now.
+    pub counts: BTreeMap<WeekId, u64>,
+}
 
-    /// How many requests are filed under `week` now, without reading them.
-    fn count_week(&self, week: WeekId) -> impl Future<Output = Result<u64, ReporterError>> + Send;
+impl WeeksRead {
+    pub fn count(&self, week: WeekId) -> u64 {
+        self.counts.get(&week).copied().unwrap_or(0)
+    }
+}
+
+/// Streams weeks' records into a sink, page by page, never holding a week in memory.
+///
+/// One call is one pass over what the store must read: a report asks for everything it needs
+/// at once, because a pass of a table without an index reads the whole table whatever it asks.
+pub trait RecordSource: Send + Sync {
+    /// Calls `sink` for each record filed under one of `weeks`, and counts the requests filed
+    /// under each of `weeks` and `counted` (those without reading them, where the store can).
+    fn read_weeks(
+        &self,
+        weeks: &[WeekId],
+        counted: &[WeekId],
+        sink: &mut (dyn FnMut(RequestRecord) + Send),
+    ) -> impl Future<Output = Result<WeeksRead, ReporterError>> + Send;
 }

@@ -16,6 +16,7 @@ use reporter::ses::SesMailer;
 use reporter::{ReportRequest, Reporter};
 use shared_types::AnalyticsEvent;
 use shared_types::MatchType::{Full, None as NoMatch};
+use shared_types::record::WeekLookup;
 use support::{Answer, answer, at, config, query_event, response_event};
 
 const TABLE: &str = "cv-analytics-test";
@@ -29,13 +30,13 @@ struct Harness {
     processor: Processor<DynamoRecordStore, SqsDeadLetterQueue>,
 }
 
-async fn harness() -> Harness {
+async fn harness(lookup: WeekLookup) -> Harness {
     let moto = Moto::start();
     let sdk = moto.sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let ses = aws_sdk_sesv2::Client::new(&sdk);
-    create_table(&dynamodb, TABLE).await;
+    create_table(&dynamodb, TABLE, lookup).await;
     create_email_identity(&ses, SENDER).await;
     let dlq = create_fifo_queue(&sqs, "dlq.fifo").await;
     let processor = Processor::new(
@@ -50,7 +51,7 @@ async fn harness() -> Harness {
     );
     let config = config(true);
     let reporter = Reporter::new(
-        DynamoRecordSource::new(dynamodb.clone(), TABLE),
+        DynamoRecordSource::new(dynamodb.clone(), TABLE, lookup),
         DynamoReportLedger::new(dynamodb, TABLE),
         SesMailer::new(
             ses,
@@ -142,7 +143,13 @@ fn workload() -> Vec<AnalyticsEvent> {
 
 #[tokio::test]
 async fn the_scheduled_report_is_read_from_dynamodb_and_sent_once_through_ses() {
-    let h = harness().await;
+    for lookup in WeekLookup::ALL {
+        scheduled_report_sent_once(lookup).await;
+    }
+}
+
+async fn scheduled_report_sent_once(lookup: WeekLookup) {
+    let h = harness(lookup).await;
     ingest(&h.processor, &workload()).await;
 
     let event = serde_json::from_str(include_str!("../events/scheduled.json")).unwrap();
@@ -194,7 +201,7 @@ async fn the_scheduled_report_is_read_from_dynamodb_and_sent_once_through_ses() 
 
 #[tokio::test]
 async fn an_empty_week_and_a_dry_run() {
-    let h = harness().await;
+    let h = harness(WeekLookup::default()).await;
     ingest(&h.processor, &workload()[..20]).await;
     let now = at("2025-11-10T07:00:00Z");
 
@@ -231,7 +238,7 @@ async fn an_empty_week_and_a_dry_run() {
 
 #[tokio::test]
 async fn preview_renders_a_week_to_files_without_sending() {
-    let h = harness().await;
+    let h = harness(WeekLookup::default()).await;
     ingest(&h.processor, &workload()[..60]).await;
     let folder = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("preview-{}", std::process::id()));
@@ -266,7 +273,7 @@ async fn two_instances_racing_for_each_week_send_one_email_per_week() {
     let dynamodb_local = local_aws::DynamoDbLocal::start();
     let dynamodb = aws_sdk_dynamodb::Client::new(&dynamodb_local.sdk_config().await);
     let ses = aws_sdk_sesv2::Client::new(&moto.sdk_config().await);
-    create_table(&dynamodb, TABLE).await;
+    create_table(&dynamodb, TABLE, WeekLookup::default()).await;
     create_email_identity(&ses, SENDER).await;
     let processor = Processor::new(
         DynamoRecordStore::new(dynamodb.clone(), TABLE),
@@ -281,7 +288,7 @@ async fn two_instances_racing_for_each_week_send_one_email_per_week() {
     ingest(&processor, &workload()[..60]).await;
     let instance = || {
         std::sync::Arc::new(Reporter::new(
-            DynamoRecordSource::new(dynamodb.clone(), TABLE),
+            DynamoRecordSource::new(dynamodb.clone(), TABLE, WeekLookup::default()),
             DynamoReportLedger::new(dynamodb.clone(), TABLE),
             SesMailer::new(ses.clone(), SENDER, vec!["owner@example.dev".into()], None),
             &config(true),
@@ -327,20 +334,41 @@ async fn two_instances_racing_for_each_week_send_one_email_per_week() {
 /// claim whose lease is its deadline; Lambda's first retry (a minute later) fails on it, the
 /// second (two minutes after that) takes it over and sends, once. Then a request that arrives
 /// for the sent week is reported by the next week's report and the week's stored figures are
-/// corrected, through the `COUNT` query on the week index and the marker's summary.
+/// corrected, through the counts of the report's read and the marker's summary. On both table
+/// layouts; the table without an index is scanned once per report, twice when a week got late
+/// arrivals (counted on the wire).
 #[tokio::test]
 async fn a_dead_claim_is_taken_over_and_late_arrivals_are_corrected_on_dynamodb_local() {
+    let dynamodb_local = local_aws::DynamoDbLocal::start();
+    for lookup in WeekLookup::ALL {
+        dead_claim_and_late_arrivals(&dynamodb_local, lookup).await;
+    }
+}
+
+async fn dead_claim_and_late_arrivals(
+    dynamodb_local: &local_aws::DynamoDbLocal,
+    lookup: WeekLookup,
+) {
+    use local_aws::wire::WireCounter;
+    use reporter::dynamo::SCAN_SEGMENTS;
     use reporter::fakes::InMemoryMailer;
     use reporter::ledger::ReportLedger;
 
-    let dynamodb_local = local_aws::DynamoDbLocal::start();
-    let dynamodb = aws_sdk_dynamodb::Client::new(&dynamodb_local.sdk_config().await);
-    create_table(&dynamodb, TABLE).await;
+    let sdk = dynamodb_local.sdk_config().await;
+    let counter = WireCounter::default();
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(counter.clone())
+            .build(),
+    );
+    let table = format!("{TABLE}-{lookup}");
+    let table = table.as_str();
+    create_table(&dynamodb, table, lookup).await;
     let processor = Processor::new(
-        DynamoRecordStore::new(dynamodb.clone(), TABLE),
+        DynamoRecordStore::new(dynamodb.clone(), table),
         processor::fakes::InMemoryDeadLetters::new(),
         &processor::Config {
-            table_name: TABLE.into(),
+            table_name: table.into(),
             dead_letter_queue_url: "dlq.fifo".into(),
             ttl_days: 90,
             write_concurrency: 4,
@@ -349,8 +377,8 @@ async fn a_dead_claim_is_taken_over_and_late_arrivals_are_corrected_on_dynamodb_
     let events = workload();
     ingest(&processor, &events[..60]).await;
     let reporter = Reporter::new(
-        DynamoRecordSource::new(dynamodb.clone(), TABLE),
-        DynamoReportLedger::new(dynamodb.clone(), TABLE),
+        DynamoRecordSource::new(dynamodb.clone(), table, lookup),
+        DynamoReportLedger::new(dynamodb.clone(), table),
         InMemoryMailer::new(),
         &config(true),
     );
@@ -396,7 +424,18 @@ async fn a_dead_claim_is_taken_over_and_late_arrivals_are_corrected_on_dynamodb_
         ..w45
     };
     let next = at("2025-11-17T07:00:00Z");
+    counter.reset();
     reporter.run(w46, next, next + TIMEOUT).await.unwrap();
+    let tally = counter.tally();
+    match lookup {
+        // The table is small: one page a segment. One pass for the week and the counts, one
+        // to read 2025-W45 again.
+        WeekLookup::Scan => {
+            assert_eq!(tally.count("Scan"), 2 * SCAN_SEGMENTS as usize, "{tally:?}");
+            assert_eq!(tally.count("Query"), 0, "{tally:?}");
+        }
+        WeekLookup::Index => assert_eq!(tally.count("Scan"), 0, "{tally:?}"),
+    }
     let corrected = reporter.ledger().summaries(&[w45.week]).await.unwrap()[&w45.week].clone();
     let arrived = corrected.indexed - reported.indexed;
     assert!(arrived > 0, "{corrected:?}");

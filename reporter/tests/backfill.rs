@@ -12,6 +12,7 @@ use local_aws::runtime_api::{LambdaProcess, RuntimeApi};
 use local_aws::{Moto, create_email_identity, deploy_stack};
 use processor::dynamo::DynamoRecordStore;
 use processor::store::RecordStore;
+use shared_types::record::WeekLookup;
 use shared_types::report::Outcome;
 use shared_types::{AnalyticsEvent, RequestRecord, WeekId};
 
@@ -44,6 +45,7 @@ async fn deployed(ttl_days: &str) -> Deployed {
         "dev",
         SENDER,
         180,
+        WeekLookup::default(),
     )
     .await
     .unwrap();

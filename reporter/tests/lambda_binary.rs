@@ -14,6 +14,7 @@ use local_aws::{Moto, create_email_identity, create_table};
 use processor::dynamo::DynamoRecordStore;
 use processor::store::RecordStore;
 use shared_types::MatchType::Full;
+use shared_types::record::WeekLookup;
 use support::{answer, at, record};
 
 #[tokio::test]
@@ -21,7 +22,7 @@ async fn each_run_writes_one_valid_emf_line_with_its_outcome() {
     let moto = Moto::start();
     let sdk = moto.sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    create_table(&dynamodb, "records").await;
+    create_table(&dynamodb, "records", WeekLookup::default()).await;
     create_email_identity(&aws_sdk_sesv2::Client::new(&sdk), "reports@example.dev").await;
     // 2025-W45, the week before the fixture's Monday: 12 questions, 9 answered.
     let store = DynamoRecordStore::new(dynamodb, "records");

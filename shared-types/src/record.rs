@@ -3,10 +3,11 @@
 //! ## Layout
 //! - Partition key `pk` = `REQ#<requestId>` ([`request_key`]); no sort key. The prefix leaves room
 //!   for other item kinds in the same table without a clash.
-//! - `week` (ISO week of the query, [`WeekId`]) is the partition key of the global secondary index
-//!   [`WEEK_INDEX`], projected `KEYS_ONLY`: the index is written when an item first appears and
-//!   when its week changes, never when a response fills in the rest of the item, so an answered
-//!   request costs one index write instead of two.
+//! - `week` is the ISO week of the query ([`WeekId`]). How the reporter finds a week's items is
+//!   the table's [`WeekLookup`]: a parallel `Scan` filtered on `week` (the default, no index), or
+//!   the global secondary index [`WEEK_INDEX`] keyed by `week`, projected `KEYS_ONLY`, which is
+//!   written when an item first appears and when its week changes (one index write unit per
+//!   request).
 //! - `expiresAt` (epoch seconds) is the table's TTL attribute.
 //! - The query half ([`QUERY_HALF`]) and the response half ([`RESPONSE_HALF`]) are plain
 //!   attributes, each written by its own event.
@@ -47,6 +48,50 @@ pub const STATS_KEY_PREFIX: &str = "STATS#";
 
 /// Name of the global secondary index keyed by week.
 pub const WEEK_INDEX: &str = "week-index";
+
+/// How a week's requests are found: the stack's `WeekLookup` parameter, the reporter's
+/// `WEEK_LOOKUP` setting. Records are the same either way, and a table moves between the two in
+/// place (adding the index builds it from the items already there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WeekLookup {
+    /// No index. The reporter reads the whole table once per report with a parallel `Scan`
+    /// filtered on `week`: no write pays for finding a request again, and no partition key is
+    /// shared by a week's requests. The read grows with the records kept (`RECORD_TTL_DAYS`).
+    #[default]
+    Scan,
+    /// The [`WEEK_INDEX`]: one index write unit per request, all of a week's requests under one
+    /// index partition key (about 1,000 writes a second), and a read that grows with the week
+    /// alone.
+    Index,
+}
+
+impl WeekLookup {
+    pub const ALL: [Self; 2] = [Self::Scan, Self::Index];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scan => "scan",
+            Self::Index => "index",
+        }
+    }
+}
+
+impl std::fmt::Display for WeekLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for WeekLookup {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|lookup| lookup.as_str() == text)
+            .ok_or_else(|| format!("`{text}` is not a week lookup (scan or index)"))
+    }
+}
 
 /// Default lifetime of a record, in days after its query (or, until the query comes, its response).
 pub const DEFAULT_TTL_DAYS: u32 = 90;

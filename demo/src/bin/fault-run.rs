@@ -19,6 +19,7 @@ use local_aws::Moto;
 use local_aws::faults::FaultPlan;
 use local_aws::setting;
 use shared_types::WeekId;
+use shared_types::record::WeekLookup;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -50,6 +51,7 @@ async fn main_inner() -> Result<bool, String> {
     let started = Instant::now();
     let moto = Moto::start();
     let options = DemoOptions {
+        week_lookup: setting("WEEK_LOOKUP", WeekLookup::default())?,
         workload,
         progress: true,
         faults: Some(FaultOptions {

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use demo::pipeline::{RECIPIENT, SENDER, deploy_stack};
 use local_aws::{Moto, create_email_identity};
+use shared_types::record::WeekLookup;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -20,7 +21,12 @@ async fn main() -> ExitCode {
     };
     let moto = Moto::start();
     let sdk = moto.sdk_config().await;
-    let outputs = match deploy_stack(&aws_sdk_cloudformation::Client::new(&sdk)).await {
+    let outputs = match deploy_stack(
+        &aws_sdk_cloudformation::Client::new(&sdk),
+        WeekLookup::default(),
+    )
+    .await
+    {
         Ok(outputs) => outputs,
         Err(e) => {
             eprintln!("with-local-stack: {e}");

@@ -3,7 +3,8 @@
 //! ```sh
 //! TABLE_NAME=cv-analytics-dev cargo run -p reporter --bin preview -- 2025-W45 target/preview
 //! ```
-//! writes `report.html` and `report.txt` into the folder and prints the subject.
+//! writes `report.html` and `report.txt` into the folder and prints the subject. `WEEK_LOOKUP`
+//! (`scan`, the default, or `index`) says how the table finds a week, as for the Lambda.
 
 #![allow(clippy::print_stdout)] // a command-line tool: its output is what it is for
 
@@ -14,6 +15,7 @@ use aws_config::BehaviorVersion;
 use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
 use reporter::{BuiltReport, build_report};
 use shared_types::WeekId;
+use shared_types::record::WeekLookup;
 
 const USAGE: &str = "usage: TABLE_NAME=<table> preview <week, e.g. 2025-W45> [output folder, default target/preview]";
 
@@ -44,9 +46,14 @@ async fn run() -> Result<String, String> {
         .filter(|t| !t.is_empty())
         .ok_or("environment variable TABLE_NAME is not set")?;
 
+    let lookup: WeekLookup = match std::env::var(reporter::WEEK_LOOKUP) {
+        Ok(text) if !text.is_empty() => text.parse()?,
+        _ => WeekLookup::default(),
+    };
+
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let source = DynamoRecordSource::new(dynamodb.clone(), &table);
+    let source = DynamoRecordSource::new(dynamodb.clone(), &table, lookup);
     // Read only: the ledger gives the stored figures of earlier weeks, nothing is written.
     let ledger = DynamoReportLedger::new(dynamodb, table);
     let BuiltReport {

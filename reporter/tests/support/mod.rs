@@ -104,5 +104,6 @@ pub(crate) fn config(send_empty_report: bool) -> Config {
         configuration_set: None,
         send_empty_report,
         ttl_days: 90,
+        week_lookup: shared_types::record::WeekLookup::default(),
     }
 }
