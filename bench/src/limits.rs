@@ -3,7 +3,6 @@
 //! `coldstart-probe` that says where a cold function's time goes.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use local_aws::limits::{CpuShare, TestCa, TlsFront};
 
@@ -87,11 +86,8 @@ pub fn probe(
 ) -> Result<Vec<ProbeStep>, String> {
     let mut steps: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
     for _ in 0..trials {
-        let output = Command::new("/bin/sh")
-            .arg("-c")
-            .arg(r#"echo $$ > "$1" && exec "$0""#)
-            .arg(probe)
-            .arg(share.procs_file())
+        let output = share
+            .command(probe)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(vars.iter().copied())

@@ -69,6 +69,18 @@ impl CpuShare {
         self.dir.join("cgroup.procs")
     }
 
+    /// A command that runs `binary` inside the share from its first instruction: a shell joins
+    /// the cgroup and then becomes the binary (`exec`), so nothing of it runs outside the share.
+    pub fn command(&self, binary: &str) -> Command {
+        let mut command = Command::new("/bin/sh");
+        command
+            .arg("-c")
+            .arg(r#"echo $$ > "$1" && exec "$0""#)
+            .arg(binary)
+            .arg(self.procs_file());
+        command
+    }
+
     /// How many times the kernel held the share's processes back, and for how long in all
     /// (`cpu.stat`: `nr_throttled`, `throttled_time` in nanoseconds).
     pub fn throttled(&self) -> (u64, u64) {

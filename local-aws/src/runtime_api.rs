@@ -324,8 +324,7 @@ impl LambdaProcess {
         Self::spawn(Command::new(binary), binary, api, memory_mb, vars)
     }
 
-    /// The same, inside `share` from its first instruction: a shell joins the cgroup and then
-    /// becomes the binary (`exec`), so nothing of the function runs outside the share.
+    /// The same, inside `share` from its first instruction ([`CpuShare::command`]).
     pub fn start_in(
         share: &CpuShare,
         binary: &str,
@@ -333,13 +332,7 @@ impl LambdaProcess {
         memory_mb: u32,
         vars: &[(&str, &str)],
     ) -> Self {
-        let mut command = Command::new("/bin/sh");
-        command
-            .arg("-c")
-            .arg(r#"echo $$ > "$1" && exec "$0""#)
-            .arg(binary)
-            .arg(share.procs_file());
-        Self::spawn(command, binary, api, memory_mb, vars)
+        Self::spawn(share.command(binary), binary, api, memory_mb, vars)
     }
 
     fn spawn(

@@ -11,7 +11,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use aws_config::BehaviorVersion;
 use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
 use reporter::{BuiltReport, build_report};
 use shared_types::WeekId;
@@ -51,7 +50,7 @@ async fn run() -> Result<String, String> {
         _ => WeekLookup::default(),
     };
 
-    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let aws = lambda_support::sdk::load().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let source = DynamoRecordSource::new(dynamodb.clone(), &table, lookup);
     // Read only: the ledger gives the stored figures of earlier weeks, nothing is written.
