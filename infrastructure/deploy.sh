@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole deploy, first time and every time: stack.yaml, build, `cargo lambda deploy` of each
-# function with its role and settings from the stack's outputs, then wiring.yaml.
+# function with its role and settings from the stack's outputs (publishing a version and moving
+# the alias `live` to it), then wiring.yaml, then `cv-analytics verify` (a canary through the
+# deployed queue; VERIFY=false leaves it out).
 # Called by `make deploy`, which holds the function settings in one place. Runs on bash 3.2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +14,9 @@ cd "$(dirname "$0")/.."
 : "${PROCESSOR_MEMORY:?}" "${PROCESSOR_TIMEOUT:?}" "${REPORTER_MEMORY:?}" "${REPORTER_TIMEOUT:?}"
 : "${RECORD_TTL_DAYS:?}" "${WRITE_CONCURRENCY:?}" "${SEND_EMPTY_REPORT:?}" "${WEEK_LOOKUP:?}"
 SES_CONFIGURATION_SET="${SES_CONFIGURATION_SET:-}"
+OWNER="${OWNER:-}"
+VERIFY="${VERIFY:-true}"
+VERIFY_TIMEOUT="${VERIFY_TIMEOUT:-60}"
 resolve_region
 STACK="cv-analytics-${STAGE}"
 TABLE="cv-analytics-${STAGE}-records"
@@ -19,6 +24,12 @@ BUILD_FLAGS="${LAMBDA_BUILD_FLAGS---release --arm64}" # set by the Makefile
 EVENT_SOURCE_ENABLED="${EVENT_SOURCE_ENABLED:-true}"
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# Cost-allocation tags, on the functions as on every taggable resource of the two stacks.
+TAGS=(--tag "Project=cv-analytics" --tag "Stage=$STAGE")
+if [ -n "$OWNER" ]; then
+  TAGS+=(--tag "Owner=$OWNER")
+fi
 
 # A prod table outlives `make destroy` (DeletionPolicy Retain). Creating the stack again would
 # fail on "already exists" after minutes of rollback: say what to do before that.
@@ -62,7 +73,8 @@ upsert_stack "$STACK" infrastructure/stack.yaml \
   "ReportSender=$REPORT_SENDER" \
   "SesConfigurationSet=$SES_CONFIGURATION_SET" \
   "WeekLookup=$WEEK_LOOKUP" \
-  "AlarmEmail=${ALARM_EMAIL:-}"
+  "AlarmEmail=${ALARM_EMAIL:-}" \
+  "Owner=$OWNER"
 
 read_outputs
 
@@ -70,9 +82,13 @@ step "build (cargo lambda build $BUILD_FLAGS)"
 # shellcheck disable=SC2086 # the flags are words on purpose
 cargo lambda build $BUILD_FLAGS --locked --bin processor --bin reporter
 
-step "function $(output ProcessorFunctionName)"
+# Each deploy publishes a version and moves this alias to it; the trigger and the schedule
+# invoke the alias, and `make rollback` moves it back.
+LIVE_ALIAS=live
+
+step "function $(output ProcessorFunctionName) (alias $LIVE_ALIAS)"
 with_role_retry cargo lambda deploy --region "$REGION" --binary-name processor \
-  --iam-role "$(output ProcessorRoleArn)" \
+  --iam-role "$(output ProcessorRoleArn)" --alias "$LIVE_ALIAS" "${TAGS[@]}" \
   --memory "$PROCESSOR_MEMORY" --timeout "$PROCESSOR_TIMEOUT" \
   --env-var "TABLE_NAME=$(output TableName)" \
   --env-var "DEAD_LETTER_QUEUE_URL=$(output DeadLetterQueueUrl)" \
@@ -81,7 +97,7 @@ with_role_retry cargo lambda deploy --region "$REGION" --binary-name processor \
   --env-var "WRITE_CONCURRENCY=$WRITE_CONCURRENCY" \
   "$(output ProcessorFunctionName)"
 
-step "function $(output ReporterFunctionName)"
+step "function $(output ReporterFunctionName) (alias $LIVE_ALIAS)"
 # `--env-var` splits its value on commas and the recipient list is comma-separated, so the
 # reporter's settings go through an env file. The lifetime of records is the processor's
 # RECORD_TTL_DAYS, which the reporter needs too (no backfill of weeks already expired).
@@ -95,15 +111,21 @@ step "function $(output ReporterFunctionName)"
   fi
 } > "$ENV_FILE"
 with_role_retry cargo lambda deploy --region "$REGION" --binary-name reporter \
-  --iam-role "$(output ReporterRoleArn)" \
+  --iam-role "$(output ReporterRoleArn)" --alias "$LIVE_ALIAS" "${TAGS[@]}" \
   --memory "$REPORTER_MEMORY" --timeout "$REPORTER_TIMEOUT" \
   --env-file "$ENV_FILE" \
   "$(output ReporterFunctionName)"
 
 step "wiring $STACK-wiring (SQS trigger, daily report schedule, retries)"
 upsert_stack "$STACK-wiring" infrastructure/wiring.yaml \
-  "Stage=$STAGE" "QueueArn=$(output QueueArn)" \
+  "Stage=$STAGE" "QueueArn=$(output QueueArn)" "Owner=$OWNER" \
   "ProcessorEventSourceEnabled=$EVENT_SOURCE_ENABLED"
+
+if [ "$VERIFY" = true ]; then
+  step "verify: a canary question and answer through $(output QueueUrl)"
+  cargo run --locked -q -p cv-analytics -- --stage "$STAGE" --region "$REGION" \
+    verify --timeout "$VERIFY_TIMEOUT"
+fi
 
 step "deployed $STACK in $REGION"
 sort "$OUTPUTS_FILE" | awk '{ printf "%-22s %s\n", $1, $2 }'

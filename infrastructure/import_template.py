@@ -2,7 +2,9 @@
 RecordsTable resource (so the import matches what `make deploy` then updates), with the
 parameters and conditions it refers to, and nothing else (an import may only hold the resources
 it imports). The table is always retained during the import: CloudFormation requires a
-DeletionPolicy on imported resources, and the next deploy sets stack.yaml's own. Its
+DeletionPolicy on imported resources, and the next deploy sets stack.yaml's own (and its
+cost-allocation tags, left out here: they need the Owner parameter, and an import changes no
+property of the table anyway). Its
 `WeekLookup` parameter describes the kept table as it is (with the week index or without);
 `import-table.sh` finds out which."""
 
@@ -20,6 +22,7 @@ def import_template():
     if matches:
         raise SystemExit(f"stack.yaml does not parse: {matches}")
     table = dict(template["Resources"]["RecordsTable"])
+    table["Properties"] = {k: v for k, v in table["Properties"].items() if k != "Tags"}
     table["DeletionPolicy"] = "Retain"
     table["UpdateReplacePolicy"] = "Retain"
     return {

@@ -1,4 +1,4 @@
-//! `backfill`: the deployed reporter function, invoked once per week of a range, in order. One
+//! `backfill`: the deployed reporter function (its live version), invoked once per week of a range, in order. One
 //! code path and one configuration (recipients, configuration set, empty weeks, record lifetime):
 //! the function's own. It honours the exactly-once marker (a week already sent is skipped)
 //! unless forced, takes its claim's time from Lambda's clock, refuses weeks whose records have
@@ -11,6 +11,7 @@ use shared_types::report::{ReportInvocation, ReportSummary};
 
 use crate::Operations;
 use crate::error::{OpsError, aws_failed};
+use crate::release::{Function, LIVE_ALIAS};
 
 /// Longest range, in weeks: two years.
 const MAX_WEEKS: usize = 104;
@@ -46,7 +47,7 @@ impl Operations {
         force: bool,
         mut progress: impl FnMut(&ReportSummary),
     ) -> Result<Vec<ReportSummary>, OpsError> {
-        let function = self.stack.output("ReporterFunctionName")?;
+        let function = self.function_name(Function::Reporter)?;
         let mut summaries = Vec::with_capacity(weeks.len());
         for &week in weeks {
             let summary = self.invoke_reporter(function, week, dry_run, force).await?;
@@ -73,6 +74,7 @@ impl Operations {
             .lambda
             .invoke()
             .function_name(function)
+            .qualifier(LIVE_ALIAS)
             .payload(Blob::new(payload))
             .send()
             .await

@@ -28,6 +28,17 @@ pub enum OpsError {
         message: String,
     },
 
+    #[error(
+        "the post-deploy check of {stage} failed (canary request {request_id}): {message}. \
+         The processor's logs are in /aws/lambda/cv-analytics-{stage}-processor; \
+         make rollback FUNCTION=processor STAGE={stage} puts the previous version back"
+    )]
+    Verify {
+        stage: String,
+        request_id: String,
+        message: String,
+    },
+
     #[error("{0}")]
     Usage(String),
 }

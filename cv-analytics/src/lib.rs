@@ -3,13 +3,17 @@
 //! - [`stack`]: the stage's CloudFormation stack, its outputs and parameters;
 //! - [`status`]: the daily look (queues, dead letters, requests per week, the last report);
 //! - [`dlq`]: the dead-letter queue: look, show, redrive (send first, then delete);
-//! - [`backfill`]: the deployed reporter function, invoked for a range of weeks.
+//! - [`backfill`]: the deployed reporter function, invoked for a range of weeks;
+//! - [`release`]: which version of each function is live, and the rollback;
+//! - [`verify`]: a canary question and answer through the deployed stage.
 
 pub mod backfill;
 pub mod dlq;
 pub mod error;
+pub mod release;
 pub mod stack;
 pub mod status;
+pub mod verify;
 
 use aws_config::SdkConfig;
 

@@ -3,12 +3,14 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program: printing is its job
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 use cv_analytics::backfill::weeks;
 use cv_analytics::dlq::{DeadLetter, Peek, RedriveReport};
+use cv_analytics::release::Function;
 use cv_analytics::status::age;
 use cv_analytics::{Operations, OpsError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -61,6 +63,19 @@ enum Command {
         /// Send again weeks already sent.
         #[arg(long)]
         force: bool,
+    },
+    /// Move a function's alias `live` back to the version published before the one live now
+    /// (no build; the next deploy moves it forward again).
+    Rollback {
+        #[arg(long, value_enum)]
+        function: Function,
+    },
+    /// Send one canary question and answer through the deployed queue, wait for the merged
+    /// record, check and delete it, and check that the dead-letter queue did not grow.
+    Verify {
+        /// Seconds to wait for the merged record.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
     },
 }
 
@@ -158,6 +173,32 @@ async fn run(cli: Cli) -> Result<(), OpsError> {
                 .await;
             bar.finish_and_clear();
             show(cli.json, &summaries?, |s| backfill_text(s));
+        }
+        Command::Rollback { function } => {
+            let rollback = ops.rollback(function).await?;
+            show(cli.json, &rollback, |r| {
+                format!(
+                    "{}: alias live moved from version {} to {} (make status shows it)\n",
+                    r.function, r.from, r.to
+                )
+            });
+        }
+        Command::Verify { timeout } => {
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let verified = ops
+                .verify(&request_id, now, Duration::from_secs(timeout))
+                .await?;
+            show(cli.json, &verified, |v| {
+                format!(
+                    "verified {}: canary {} stored and merged in {:.1} s (week {}), deleted; \
+                     dead-letter queue unchanged ({} messages)\n",
+                    ops.stack.name,
+                    v.request_id,
+                    v.stored_after_ms as f64 / 1000.0,
+                    v.week,
+                    v.dead_letters
+                )
+            });
         }
     }
     Ok(())

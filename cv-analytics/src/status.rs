@@ -1,6 +1,6 @@
 //! `status`: the daily look at a stage. Queue depth, the dead-letter queue's depth with its
-//! oldest message's age and reason, requests stored this week and last week, and the last report
-//! sent.
+//! oldest message's age and reason, requests stored this week and last week, the last report
+//! sent, and each function's live version.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use chrono::{DateTime, Utc};
@@ -11,6 +11,7 @@ use shared_types::record::{WEEK_INDEX, WeekLookup, attr, report_key, report_mark
 use crate::Operations;
 use crate::dlq::queue_depth;
 use crate::error::{OpsError, aws_failed};
+use crate::release::Function;
 
 /// Weeks looked back for the last report sent.
 const REPORT_WEEKS_BACK: u32 = 8;
@@ -26,6 +27,17 @@ pub struct Status {
     pub last_week: WeekCount,
     /// The most recent week (of the last 8) whose report was sent.
     pub last_report: Option<SentReport>,
+    /// Each function's live version (`make rollback` moves it back).
+    pub functions: Vec<FunctionStatus>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionStatus {
+    pub function: String,
+    pub live_version: Option<u64>,
+    pub published_versions: Option<usize>,
+    /// Why the live version is unknown.
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -77,6 +89,23 @@ impl Operations {
         });
         let this_week = WeekId::containing(now);
         let last_week = this_week.previous();
+        let mut functions = Vec::new();
+        for function in Function::ALL {
+            functions.push(match self.live_version(function).await {
+                Ok(live) => FunctionStatus {
+                    function: live.function,
+                    live_version: Some(live.live),
+                    published_versions: Some(live.published.len()),
+                    problem: None,
+                },
+                Err(e) => FunctionStatus {
+                    function: function.to_string(),
+                    live_version: None,
+                    published_versions: None,
+                    problem: Some(e.to_string()),
+                },
+            });
+        }
         Ok(Status {
             stage: self.stack.stage.clone(),
             stack: self.stack.name.clone(),
@@ -92,6 +121,7 @@ impl Operations {
             this_week: self.count_week(this_week).await?,
             last_week: self.count_week(last_week).await?,
             last_report: self.last_report(this_week).await?,
+            functions,
         })
     }
 
@@ -230,12 +260,28 @@ impl std::fmt::Display for Status {
                     || "an unknown time".to_owned(),
                     |t| t.format("%Y-%m-%d %H:%M UTC").to_string()
                 )
-            ),
+            )?,
             None => writeln!(
                 f,
                 "  last report sent   none in the last {REPORT_WEEKS_BACK} weeks (cv-analytics backfill --from .. --to ..)"
-            ),
+            )?,
         }
+        for function in &self.functions {
+            match (function.live_version, function.published_versions) {
+                (Some(live), Some(published)) => writeln!(
+                    f,
+                    "  live version       {} {live} (of {published} published)",
+                    function.function
+                )?,
+                _ => writeln!(
+                    f,
+                    "  live version       {}: {}",
+                    function.function,
+                    function.problem.as_deref().unwrap_or("unknown")
+                )?,
+            }
+        }
+        Ok(())
     }
 }
 

@@ -9,13 +9,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry,
 };
 use cv_analytics::dlq::DeadLetters;
 use indicatif::{ProgressBar, ProgressStyle};
 use local_aws::faults::{FaultCounts, FaultPlan, FaultyHttpClient};
+use local_aws::trigger::sqs_event;
 use local_aws::{Moto, create_email_identity, scan_request_records};
 use processor::dynamo::DynamoRecordStore;
 use processor::sqs::SqsDeadLetterQueue;
@@ -205,28 +205,11 @@ impl QueueDrain<'_> {
             if messages.is_empty() {
                 return Ok(());
             }
-            let mut event = SqsEvent::default();
-            let mut handles = HashMap::new();
-            for m in messages {
-                let mut record = SqsMessage::default();
-                record.message_id = m.message_id.clone();
-                record.receipt_handle = m.receipt_handle.clone();
-                record.body = m.body;
-                record.md5_of_body = m.md5_of_body;
-                record.event_source = Some("aws:sqs".into());
-                record.event_source_arn = Some(self.queue_arn.to_owned());
-                record.aws_region = Some("us-east-1".into());
-                record.attributes = m
-                    .attributes
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(k, v)| (k.as_str().to_owned(), v))
-                    .collect();
-                if let (Some(id), Some(handle)) = (m.message_id, m.receipt_handle) {
-                    handles.insert(id, handle);
-                }
-                event.records.push(record);
-            }
+            let handles: HashMap<String, String> = messages
+                .iter()
+                .filter_map(|m| Some((m.message_id.clone()?, m.receipt_handle.clone()?)))
+                .collect();
+            let event = sqs_event(messages, self.queue_arn, "us-east-1");
             counts.batches += 1;
             counts.deliveries += event.records.len();
             // The processor sees a batch a few seconds after its latest event was built (never

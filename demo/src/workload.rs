@@ -17,7 +17,7 @@ use shared_types::event::{QueryMetadata, ResponseMetadata};
 use shared_types::{AnalyticsEvent, MatchType, QueryEvent, RequestRecord, ResponseEvent, WeekId};
 
 /// The producer's constant message group.
-pub const MESSAGE_GROUP: &str = "analytics";
+pub use shared_types::event::MESSAGE_GROUP;
 
 /// Questions people ask a CV, with how the CV fares: (question, answerable, sources).
 const QUESTIONS: [(&str, bool, &[&str]); 24] = [
@@ -205,11 +205,7 @@ impl Workload {
 }
 
 fn message(event: &AnalyticsEvent, retry: bool) -> OutgoingMessage {
-    let kind = match event {
-        AnalyticsEvent::Query(_) => "query",
-        AnalyticsEvent::Response(_) => "response",
-    };
-    let id = format!("{}-{kind}-{}", event.request_id(), event.timestamp_ms());
+    let id = event.deduplication_id();
     OutgoingMessage {
         body: serde_json::to_string(event).unwrap_or_default(),
         group_id: MESSAGE_GROUP.to_owned(),

@@ -3,11 +3,16 @@ in the Makefile or the deploy script fails a test, not a maintainer.
 
 As far as the emulator goes: the functions are built for this machine in debug mode
 (LAMBDA_BUILD_FLAGS=""), since arm64 cannot run here and a release build takes minutes; the
-queue trigger is created disabled, because an enabled one makes moto consume the queue itself.
+queue trigger is created disabled, because an enabled one makes moto consume the queue itself,
+and moto cannot run a Rust function (it would need Docker). So `make deploy` runs with
+VERIFY=false, and `make verify` is run afterwards while `sqs-trigger` (local_aws::trigger) plays
+the trigger: it runs the processor binary the deploy built, with the deployed settings, on the
+deployed queue.
 """
 
 import os
 import pathlib
+import signal
 import subprocess
 import unittest
 
@@ -25,7 +30,10 @@ SETTINGS = {
     "WRITE_CONCURRENCY": "8",
     "SEND_EMPTY_REPORT": "false",
     "SES_CONFIGURATION_SET": "cv-analytics-reports",
+    "OWNER": "data-team",
+    "VERIFY": "false",
 }
+TAGS = {"Project": "cv-analytics", "Stage": "dev", "Owner": "data-team"}
 
 
 class DeployFlow(unittest.TestCase):
@@ -58,16 +66,23 @@ class DeployFlow(unittest.TestCase):
             self.assertEqual(run.returncode, 0, f"make {target} failed:\n{run.stdout}\n{run.stderr}")
         return run
 
-    def test_deploy_twice_then_destroy(self):
+    def test_deploy_three_times_with_a_rollback_then_destroy(self):
         first = self.make("deploy").stdout
         self.assertIn("==> deployed cv-analytics-dev in us-east-1", first)
         self.check_functions("scan")
-        # A second deploy is the same single command and changes nothing it should not; this one
-        # also moves the stage to the week index: the stack's parameter and the reporter's
-        # setting follow. (moto's CloudFormation does not apply index changes to an existing
-        # table; DynamoDB's UpdateTable adds or removes one index per update, in place.)
+        self.assertEqual(self.live("reporter"), "1")
+        self.check_verify()
+        # A second deploy that changes a reporter setting publishes its version 2; a rollback
+        # moves `live` back to 1.
+        self.make("deploy", SEND_EMPTY_REPORT="true")
+        self.check_rollback()
+        # A third deploy is the same single command and changes nothing it should not; it moves
+        # the alias forward again, and the stage to the week index: the stack's parameter and the
+        # reporter's setting follow. (moto's CloudFormation does not apply index changes to an
+        # existing table; DynamoDB's UpdateTable adds or removes one index per update, in place.)
         self.make("deploy", WEEK_LOOKUP="index")
         self.check_functions("index")
+        self.assertEqual(self.live("reporter"), "3")
         self.check_wiring()
         stack = self.moto.client("cloudformation").describe_stacks(StackName="cv-analytics-dev")["Stacks"][0]
         self.assertIn({"ParameterKey": "WeekLookup", "ParameterValue": "index"}, stack["Parameters"])
@@ -94,6 +109,11 @@ class DeployFlow(unittest.TestCase):
             "RECORD_TTL_DAYS": "120",
             "WRITE_CONCURRENCY": "8",
         })
+        for name in ("cv-analytics-dev-processor", "cv-analytics-dev-reporter"):
+            arn = lam.get_function_configuration(FunctionName=name)["FunctionArn"]
+            self.assertEqual(lam.list_tags(Resource=arn)["Tags"], TAGS, name)
+        queue_tags = self.moto.client("sqs").list_queue_tags(QueueUrl=outputs["QueueUrl"])["Tags"]
+        self.assertEqual(queue_tags, TAGS)
         reporter = lam.get_function_configuration(FunctionName="cv-analytics-dev-reporter")
         self.assertEqual(reporter["Role"], outputs["ReporterRoleArn"])
         self.assertEqual((reporter["MemorySize"], reporter["Timeout"]), (256, 120))
@@ -115,17 +135,97 @@ class DeployFlow(unittest.TestCase):
             QueueUrl=outputs["QueueUrl"], AttributeNames=["VisibilityTimeout"])["Attributes"]
         self.assertEqual(queue["VisibilityTimeout"], "180")
 
+    def live(self, function):
+        return self.moto.client("lambda").get_alias(
+            FunctionName=f"cv-analytics-dev-{function}", Name="live")["FunctionVersion"]
+
+    def check_rollback(self):
+        # The second deploy published version 2 of the reporter and moved `live` to it; a
+        # rollback moves it back to 1 without a build, status shows it, and there is nothing
+        # before 1.
+        self.assertEqual(self.live("reporter"), "2")
+        run = self.make("rollback", FUNCTION="reporter")
+        self.assertIn("cv-analytics-dev-reporter: alias live moved from version 2 to 1", run.stdout)
+        self.assertEqual(self.live("reporter"), "1")
+        self.assertIn("live version       cv-analytics-dev-reporter 1 (of 2 published)",
+                      self.make("status").stdout)
+        again = self.make("rollback", expect_success=False, FUNCTION="reporter")
+        self.assertNotEqual(again.returncode, 0)
+        self.assertIn("cv-analytics-dev-reporter has no version before 1 to roll back to", again.stderr)
+        self.assertNotEqual(self.make("rollback", expect_success=False).returncode, 0, "FUNCTION is required")
+
+    def check_verify(self):
+        """`make verify` passes with the processor running on the queue, and fails, saying so,
+        when the processor cannot store (a table that does not exist)."""
+        outputs = self.outputs()
+        sqs = self.moto.client("sqs")
+        # moto reads the template's `Enabled: "false"` (a string) as true and, on every send,
+        # hands the queue's first message to a function it cannot run: switch the mapping off
+        # through the API, as CloudFormation's boolean would have.
+        lam = self.moto.client("lambda")
+        mappings = lam.list_event_source_mappings()["EventSourceMappings"]
+        self.assertEqual(len(mappings), 1)
+        for mapping in mappings:
+            lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+        with self.trigger(outputs, outputs["TableName"]):
+            run = self.make("verify", VERIFY_TIMEOUT="60")
+        self.assertIn("verified cv-analytics-dev: canary", run.stdout)
+        self.assertIn("deleted; dead-letter queue unchanged (0 messages)", run.stdout)
+        table = self.moto.client("dynamodb").scan(TableName=outputs["TableName"])
+        self.assertEqual(table["Items"], [], "the canary's record is deleted")
+
+        with self.trigger(outputs, "cv-analytics-dev-missing"):
+            broken = self.make("verify", expect_success=False, VERIFY_TIMEOUT="8")
+        self.assertNotEqual(broken.returncode, 0)
+        self.assertIn("the post-deploy check of dev failed", broken.stderr)
+        self.assertIn("no record was stored within 8 s", broken.stderr)
+        self.assertIn("make rollback FUNCTION=processor STAGE=dev", broken.stderr)
+        sqs.purge_queue(QueueUrl=outputs["QueueUrl"])
+
+    def outputs(self):
+        stack = self.moto.client("cloudformation").describe_stacks(StackName="cv-analytics-dev")["Stacks"][0]
+        return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+
+    def trigger(self, outputs, table):
+        """The processor binary the deploy built, on the deployed queue, with the deployed
+        settings (but `table`); stopped with its process group."""
+        flow = self
+        env = dict(os.environ, AWS_ENDPOINT_URL=self.moto.endpoint, AWS_REGION="us-east-1",
+                   AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+        command = ["cargo", "run", "--locked", "-q", "-p", "local-aws", "--bin", "sqs-trigger", "--",
+                   outputs["QueueUrl"], str(ROOT / "target" / "lambda" / "processor" / "bootstrap"),
+                   f"TABLE_NAME={table}", f"DEAD_LETTER_QUEUE_URL={outputs['DeadLetterQueueUrl']}",
+                   "STAGE=dev", "RECORD_TTL_DAYS=120", "WRITE_CONCURRENCY=8",
+                   f"AWS_ENDPOINT_URL={self.moto.endpoint}", "AWS_REGION=us-east-1",
+                   "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing"]
+
+        class Running:
+            def __enter__(self):
+                self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                return self
+
+            def __exit__(self, *exc):
+                os.killpg(self.process.pid, signal.SIGKILL)
+                log = self.process.communicate()[1]
+                (ROOT / "target" / f"deploy-flow-trigger-{table}.log").write_text(log)
+                flow.assertIn("sqs-trigger:", log)
+
+        return Running()
+
     def check_wiring(self):
-        [mapping] = self.moto.client("lambda").list_event_source_mappings(
-            FunctionName="cv-analytics-dev-processor")["EventSourceMappings"]
+        [mapping] = self.moto.client("lambda").list_event_source_mappings()["EventSourceMappings"]
         self.assertEqual(mapping["BatchSize"], 10)
         self.assertEqual(mapping["FunctionResponseTypes"], ["ReportBatchItemFailures"])
         self.assertTrue(mapping["EventSourceArn"].endswith(":cv-analytics-dev-events.fifo"))
+        # A qualified function: AWS keeps the alias's ARN, moto the version it resolves it to
+        # (the template's `:live` is asserted in test_templates).
+        self.assertRegex(mapping["FunctionArn"], r":function:cv-analytics-dev-processor:(live|\d+)$")
         events = self.moto.client("events")
         rule = events.describe_rule(Name="cv-analytics-dev-report")
         self.assertEqual(rule["ScheduleExpression"], "cron(0 7 * * ? *)")
         [target] = events.list_targets_by_rule(Rule="cv-analytics-dev-report")["Targets"]
-        self.assertTrue(target["Arn"].endswith(":function:cv-analytics-dev-reporter"))
+        self.assertTrue(target["Arn"].endswith(":function:cv-analytics-dev-reporter:live"))
 
 
 if __name__ == "__main__":

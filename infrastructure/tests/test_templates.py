@@ -14,6 +14,7 @@ import unittest
 
 import boto3
 from cfnlint.decode import decode
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infrastructure"
@@ -56,6 +57,33 @@ def sdk_actions(crate):
             operation = "".join(part.capitalize() for part in call.split("_"))
             actions.add(f"{services[0]}:{operation}")
     return actions
+
+
+# The maintainer command's clients (fields of `Operations`, and the CloudFormation `client`).
+MAINTAINER_RECEIVERS = {"sqs": "sqs", "dynamodb": "dynamodb", "lambda": "lambda", "client": "cloudformation"}
+# SDK operations whose IAM action has another name.
+IAM_ACTION = {"lambda:Invoke": "lambda:InvokeFunction", "sqs:SendMessageBatch": "sqs:SendMessage",
+              "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+              "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility"}
+
+
+def maintainer_actions():
+    """The IAM actions `cv-analytics` needs: every `<client>.<operation>()` call on one of its
+    clients, across line breaks."""
+    actions = set()
+    for path in (ROOT / "cv-analytics" / "src").rglob("*.rs"):
+        for receiver, call in re.findall(r"\b(sqs|dynamodb|lambda|client)\s*\.\s*([a-z_]+)\(\)", path.read_text()):
+            if call == "clone":
+                continue
+            action = f"{MAINTAINER_RECEIVERS[receiver]}:" + "".join(p.capitalize() for p in call.split("_"))
+            actions.add(IAM_ACTION.get(action, action))
+    return actions
+
+
+def taggable(resource_type):
+    """Whether CloudFormation can tag the type (its resource schema, as cfn-lint ships it)."""
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
+    return "Tags" in schema.get("properties", {})
 
 
 def expand_conditions(statements):
@@ -143,6 +171,22 @@ class Policies(unittest.TestCase):
         self.assertEqual((scan["Action"], scan["Resource"]),
                          ("dynamodb:Scan", {"Fn::GetAtt": ["RecordsTable", "Arn"]}))
 
+    def test_the_maintainer_policy_allows_what_the_command_calls_and_nothing_more(self):
+        statements = list(expand_conditions(
+            self.stack["Resources"]["MaintainerPolicy"]["Properties"]["PolicyDocument"]["Statement"]))
+        allowed = {a for s in statements for a in as_list(s["Action"])}
+        needed = maintainer_actions()
+        self.assertEqual(needed - allowed, set(), "the maintainer policy lacks what cv-analytics calls")
+        self.assertEqual(allowed - needed, set(), "the maintainer policy allows what cv-analytics never calls")
+        # Backfill invokes the live alias only; the rollback reads and moves the two aliases.
+        [invoke] = [s for s in statements if "lambda:InvokeFunction" in as_list(s["Action"])]
+        self.assertTrue(invoke["Resource"]["Fn::Sub"].endswith(":function:cv-analytics-${Stage}-reporter:live"))
+        self.assertEqual([s for s in statements if s["Sid"] == "FindTheStage"][0]["Resource"], {"Ref": "AWS::StackId"})
+
+    def test_the_maintainer_scan_finds_the_calls_we_know_of(self):
+        self.assertTrue({"cloudformation:DescribeStacks", "lambda:InvokeFunction", "lambda:UpdateAlias",
+                         "sqs:SendMessage", "dynamodb:DeleteItem"} <= maintainer_actions())
+
     def test_the_chatbot_may_only_send_to_the_queue(self):
         statements = self.stack["Resources"]["ProducerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
         self.assertEqual([as_list(s["Action"]) for s in statements], [["sqs:SendMessage"]])
@@ -176,6 +220,42 @@ class SettingsMotoIgnores(unittest.TestCase):
         trigger = wiring["ProcessorTrigger"]["Properties"]
         self.assertEqual(trigger["BatchSize"], 10)
         self.assertEqual(trigger["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+
+
+class Tags(unittest.TestCase):
+    """Cost allocation: Project, Stage and the optional Owner on every resource CloudFormation can
+    tag (the functions get the same tags from `cargo lambda deploy`, checked in the deploy flow)."""
+
+    ALWAYS = [{"Key": "Project", "Value": "cv-analytics"}, {"Key": "Stage", "Value": {"Ref": "Stage"}}]
+    # The whole list is conditional: moto does not drop an AWS::NoValue item from a list.
+    EXPECTED = {"Fn::If": ["HasOwner", [*ALWAYS, {"Key": "Owner", "Value": {"Ref": "Owner"}}], ALWAYS]}
+
+    def test_every_taggable_resource_carries_the_cost_allocation_tags(self):
+        tagged = []
+        for template in ("stack.yaml", "wiring.yaml"):
+            for name, resource in load(template)["Resources"].items():
+                if taggable(resource["Type"]):
+                    self.assertEqual(resource["Properties"].get("Tags"), self.EXPECTED, f"{template}/{name}")
+                    tagged.append(name)
+        self.assertEqual(len(tagged), 15, tagged)
+
+    def test_the_schema_check_tells_taggable_from_untaggable(self):
+        self.assertTrue(taggable("AWS::SQS::Queue"))
+        self.assertFalse(taggable("AWS::Lambda::Permission"))
+
+
+class LiveAlias(unittest.TestCase):
+    """The trigger, the schedule and its retries invoke each function's alias `live`."""
+
+    def test_wiring_targets_the_live_alias(self):
+        wiring = load("wiring.yaml")["Resources"]
+        self.assertEqual(wiring["ProcessorTrigger"]["Properties"]["FunctionName"],
+                         {"Fn::Sub": "cv-analytics-${Stage}-processor:live"})
+        [target] = wiring["ReportSchedule"]["Properties"]["Targets"]
+        self.assertTrue(target["Arn"]["Fn::Sub"].endswith(":function:cv-analytics-${Stage}-reporter:live"))
+        self.assertEqual(wiring["ReportSchedulePermission"]["Properties"]["FunctionName"],
+                         {"Fn::Sub": "cv-analytics-${Stage}-reporter:live"})
+        self.assertEqual(wiring["ReporterRetries"]["Properties"]["Qualifier"], "live")
 
 
 class Moto:
@@ -278,7 +358,7 @@ class StackOnEmulator(unittest.TestCase):
         expected = {
             "QueueUrl", "QueueArn", "DeadLetterQueueUrl", "DeadLetterQueueArn", "TableName", "TableArn",
             "ProcessorRoleArn", "ReporterRoleArn", "ProcessorFunctionName", "ReporterFunctionName",
-            "ProducerPolicyArn", "AlarmTopicArn", "WeekLookup",
+            "ProducerPolicyArn", "MaintainerPolicyArn", "AlarmTopicArn", "WeekLookup",
         }
         self.assertEqual(set(self.outputs), expected)
         self.assertEqual(self.outputs["ProcessorFunctionName"], "cv-analytics-dev-processor")

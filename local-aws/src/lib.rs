@@ -10,6 +10,7 @@ pub mod emf;
 pub mod faults;
 pub mod limits;
 pub mod runtime_api;
+pub mod trigger;
 pub mod wire;
 
 use std::net::{TcpListener, TcpStream};

@@ -143,6 +143,11 @@ impl RuntimeApi {
         self.shared.push(event.into())
     }
 
+    /// Hands `event` to the function and waits for its answer, as a synchronous invocation.
+    pub fn invoke(&self, event: impl Into<String>) -> Completion {
+        self.shared.invoke(event.into())
+    }
+
     /// `http://host:port`, the endpoint of the Lambda `Invoke` API it answers.
     pub fn invoke_endpoint(&self) -> String {
         format!("http://{}", self.address)
@@ -190,6 +195,8 @@ fn serve(stream: TcpStream, shared: &Shared) {
     let mut reader = BufReader::new(stream);
     let mut writer = writer;
     while let Some((method, path, body)) = read_request(&mut reader) {
+        // `?Qualifier=live` and the like name a version: there is only the one binary here.
+        let path = path.split('?').next().unwrap_or_default();
         let reply = if method == "POST" && path.ends_with("/invocations") {
             let (header, body) = match shared.invoke(body) {
                 Completion::Response(body) => ("", body),
@@ -214,7 +221,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 event.len()
             )
         } else {
-            record(shared, &path, body);
+            record(shared, path, body);
             "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}"
                 .to_owned()
         };

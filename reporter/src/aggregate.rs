@@ -10,7 +10,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use hdrhistogram::Histogram;
-use shared_types::event::ANONYMOUS_SESSION;
+use shared_types::event::{ANONYMOUS_SESSION, CANARY_SESSION};
 use shared_types::record::report_marker::WeekSummary;
 use shared_types::{MatchType, RequestRecord, WeekId};
 
@@ -115,6 +115,8 @@ pub struct WeekAggregator {
     pub records_read: u64,
     /// Records of other weeks that the index still listed (an item moved, or a stale index).
     pub skipped_other_week: u64,
+    /// Canary requests of a post-deploy check ([`CANARY_SESSION`]), left out of every figure.
+    pub canaries: u64,
     pub asked: u64,
     pub answered: u64,
     /// Responses whose query never arrived.
@@ -142,6 +144,7 @@ impl WeekAggregator {
             week,
             records_read: 0,
             skipped_other_week: 0,
+            canaries: 0,
             asked: 0,
             answered: 0,
             incomplete: 0,
@@ -169,6 +172,10 @@ impl WeekAggregator {
         self.records_read += 1;
         if record.week != self.week {
             self.skipped_other_week += 1;
+            return;
+        }
+        if record.session_id == CANARY_SESSION {
+            self.canaries += 1;
             return;
         }
         let Some(query_ts) = record.query_ts else {

@@ -131,6 +131,34 @@ fn sessions_leave_anonymous_out_of_the_distinct_count() {
 }
 
 #[test]
+fn a_post_deploy_canary_is_left_out_of_every_figure() {
+    let t = at("2025-11-05T10:00:00Z");
+    let canary = shared_types::event::CANARY_SESSION;
+    let records = [
+        record(
+            "a",
+            t,
+            "what languages do you know?",
+            "s-1",
+            Some(answer(Full, 91, 1200, &["Rust"])),
+        ),
+        record(
+            "b",
+            t,
+            "cv-analytics verify",
+            canary,
+            Some(answer(Full, 100, 5, &[])),
+        ),
+        record("c", t, "cv-analytics verify", canary, None),
+    ];
+    let week = aggregate("2025-W45", &records);
+    assert_eq!((week.asked, week.answered, week.unanswered()), (1, 1, 0));
+    assert_eq!(week.canaries, 2);
+    assert_eq!(week.distinct_sessions(), 1);
+    assert!(!week.questions.contains_key("cv-analytics verify"));
+}
+
+#[test]
 fn sunday_last_second_and_monday_midnight_fall_in_different_weeks() {
     let sunday = record("sun", at("2025-11-09T23:59:59Z"), "late", "anonymous", None);
     let monday = record(

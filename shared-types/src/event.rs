@@ -41,8 +41,16 @@ pub mod limits {
     pub const MAX_DURATION_MS: f64 = 3_600_000.0;
 }
 
+/// The `MessageGroupId` of every event: one group for the whole system (`docs/events.md`).
+pub const MESSAGE_GROUP: &str = "analytics";
+
 /// The value the producer sends when a request carries no session header.
 pub const ANONYMOUS_SESSION: &str = "anonymous";
+
+/// The session of the synthetic request `cv-analytics verify` sends through a deployed stage
+/// after each deploy (a canary): the chatbot never sends it, and the reporter leaves such a
+/// request out of every figure, should one outlive its check.
+pub const CANARY_SESSION: &str = "cv-analytics-canary";
 
 /// One analytics event: a question arrived, or an answer was produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,6 +197,15 @@ impl AnalyticsEvent {
             Self::Query(q) => q.timestamp,
             Self::Response(r) => r.timestamp,
         }
+    }
+
+    /// The `MessageDeduplicationId` the producer gives it: `<requestId>-<eventType>-<timestamp>`.
+    pub fn deduplication_id(&self) -> String {
+        let kind = match self {
+            Self::Query(_) => "query",
+            Self::Response(_) => "response",
+        };
+        format!("{}-{kind}-{}", self.request_id(), self.timestamp_ms())
     }
 
     /// Checks the limits that types alone cannot express.
