@@ -75,15 +75,8 @@ async fn process(client: &Client, table: &str, batches: &[Vec<String>]) -> Resul
         // A batch is processed seconds after its latest event was built, as Lambda's trigger
         // hands it over: no event is "in the future", and none is counted late (which a clock
         // far ahead would do, adding a pipeline-count write to every batch).
-        let latest = batch
-            .iter()
-            .filter_map(|b| {
-                serde_json::from_str::<serde_json::Value>(b).ok()?["timestamp"].as_i64()
-            })
-            .max()
-            .and_then(chrono::DateTime::from_timestamp_millis)
+        let now = local_aws::trigger::handed_over_at(batch.iter().map(String::as_str))
             .ok_or("a batch without a timestamped event")?;
-        let now = latest + chrono::Duration::seconds(5);
         let outcome = processor
             .process(sqs_event(batch, first), now)
             .await

@@ -9,13 +9,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry,
-};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
 use cv_analytics::dlq::DeadLetters;
 use indicatif::{ProgressBar, ProgressStyle};
 use local_aws::faults::{FaultCounts, FaultPlan, FaultyHttpClient};
-use local_aws::trigger::sqs_event;
+use local_aws::trigger::{delete_entries, handed_over_at, sqs_event};
 use local_aws::{Moto, create_email_identity, scan_request_records};
 use processor::dynamo::DynamoRecordStore;
 use processor::sqs::SqsDeadLetterQueue;
@@ -214,16 +212,8 @@ impl QueueDrain<'_> {
             counts.deliveries += event.records.len();
             // The processor sees a batch a few seconds after its latest event was built (never
             // after `now`): weeks' pipeline counts fall in the weeks the traffic happened.
-            let latest = event
-                .records
-                .iter()
-                .filter_map(|r| {
-                    let body: serde_json::Value = serde_json::from_str(r.body.as_deref()?).ok()?;
-                    body.get("timestamp")?.as_i64()
-                })
-                .max()
-                .and_then(chrono::DateTime::from_timestamp_millis);
-            let batch_now = latest.map_or(now, |t| (t + chrono::Duration::seconds(5)).min(now));
+            let batch_now = handed_over_at(event.records.iter().filter_map(|r| r.body.as_deref()))
+                .map_or(now, |t| t.min(now));
             let outcome = processor.process(event, batch_now).await?;
             let failed_ids: Vec<&str> = outcome
                 .response
@@ -233,18 +223,7 @@ impl QueueDrain<'_> {
                 .collect();
             counts.redelivered += failed_ids.len();
             counts.rejected += outcome.summary.rejected;
-            let entries: Vec<DeleteMessageBatchRequestEntry> = handles
-                .iter()
-                .filter(|(id, _)| !failed_ids.contains(&id.as_str()))
-                .enumerate()
-                .filter_map(|(i, (_, handle))| {
-                    DeleteMessageBatchRequestEntry::builder()
-                        .id(format!("d{i}"))
-                        .receipt_handle(handle)
-                        .build()
-                        .ok()
-                })
-                .collect();
+            let entries = delete_entries(&handles, &failed_ids);
             if !entries.is_empty() {
                 self.sqs
                     .delete_message_batch()

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
+use chrono::{DateTime, Utc};
 
 use crate::runtime_api::{Completion, RuntimeApi};
 
@@ -49,6 +50,36 @@ pub fn failed_ids(answer: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The deletes of a received batch: every message but those in `failed` (by message id).
+pub fn delete_entries(
+    handles: &HashMap<String, String>,
+    failed: &[&str],
+) -> Vec<DeleteMessageBatchRequestEntry> {
+    handles
+        .iter()
+        .filter(|(id, _)| !failed.contains(&id.as_str()))
+        .enumerate()
+        .filter_map(|(i, (_, handle))| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(format!("d{i}"))
+                .receipt_handle(handle)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+/// When a trigger hands over a batch of event `bodies`: a few seconds after the latest event in
+/// it was built (`None` when no body carries a timestamp).
+pub fn handed_over_at<'a>(bodies: impl IntoIterator<Item = &'a str>) -> Option<DateTime<Utc>> {
+    bodies
+        .into_iter()
+        .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok()?["timestamp"].as_i64())
+        .max()
+        .and_then(DateTime::from_timestamp_millis)
+        .map(|latest| latest + chrono::Duration::seconds(5))
+}
+
 /// What one pass of the trigger did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pass {
@@ -84,7 +115,8 @@ pub async fn pass(
         .filter_map(|m| Some((m.message_id.clone()?, m.receipt_handle.clone()?)))
         .collect();
     let queue_arn = queue_arn(sqs, queue_url).await?;
-    let event = sqs_event(messages, &queue_arn, "us-east-1");
+    let region = sqs.config().region().map_or("us-east-1", |r| r.as_ref());
+    let event = sqs_event(messages, &queue_arn, region);
     let body = serde_json::to_string(&event).map_err(|e| e.to_string())?;
     let received = handles.len();
     let failed = match api.invoke(body) {
@@ -97,18 +129,8 @@ pub async fn pass(
             });
         }
     };
-    let entries: Vec<DeleteMessageBatchRequestEntry> = handles
-        .iter()
-        .filter(|(id, _)| !failed.contains(id))
-        .enumerate()
-        .filter_map(|(i, (_, handle))| {
-            DeleteMessageBatchRequestEntry::builder()
-                .id(format!("d{i}"))
-                .receipt_handle(handle)
-                .build()
-                .ok()
-        })
-        .collect();
+    let failed: Vec<&str> = failed.iter().map(String::as_str).collect();
+    let entries = delete_entries(&handles, &failed);
     let deleted = entries.len();
     if deleted > 0 {
         sqs.delete_message_batch()
@@ -149,6 +171,23 @@ mod tests {
         assert_eq!(failed_ids(answer), ["m-2", "m-5"]);
         assert!(failed_ids(r#"{"batchItemFailures":[]}"#).is_empty());
         assert!(failed_ids("null").is_empty());
+    }
+
+    #[test]
+    fn failed_messages_are_not_deleted() {
+        let handles: HashMap<String, String> = [("m-1", "h-1"), ("m-2", "h-2")]
+            .map(|(id, h)| (id.to_owned(), h.to_owned()))
+            .into();
+        let entries = delete_entries(&handles, &["m-2"]);
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].receipt_handle(), "h-1");
+    }
+
+    #[test]
+    fn a_batch_is_handed_over_after_its_latest_event() {
+        let at = handed_over_at([r#"{"timestamp":1000}"#, r#"{"timestamp":3000}"#, "not json"]);
+        assert_eq!(at.map(|t| t.timestamp_millis()), Some(8000));
+        assert_eq!(handed_over_at(["{}"]), None);
     }
 
     #[test]
