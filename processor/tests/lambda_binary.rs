@@ -10,8 +10,8 @@ use local_aws::runtime_api::{Completion, LambdaProcess, RuntimeApi, wait_for_out
 use local_aws::{Moto, create_fifo_queue, create_table};
 use shared_types::record::WeekLookup;
 
-#[tokio::test]
-async fn a_batch_writes_one_valid_emf_line_with_its_counts() {
+/// moto with the processor's table `records` and its dead-letter queue (URL returned).
+async fn stage() -> (Moto, String) {
     let moto = Moto::start();
     let sdk = moto.sdk_config().await;
     create_table(
@@ -21,6 +21,12 @@ async fn a_batch_writes_one_valid_emf_line_with_its_counts() {
     )
     .await;
     let dlq = create_fifo_queue(&aws_sdk_sqs::Client::new(&sdk), "dlq.fifo").await;
+    (moto, dlq)
+}
+
+#[tokio::test]
+async fn a_batch_writes_one_valid_emf_line_with_its_counts() {
+    let (moto, dlq) = stage().await;
 
     let api = RuntimeApi::start();
     let fixture = format!("{}/events/with-poison.json", env!("CARGO_MANIFEST_DIR"));
@@ -68,15 +74,7 @@ async fn a_batch_writes_one_valid_emf_line_with_its_counts() {
 async fn batches_over_tls_trust_the_system_roots_and_keep_their_connections() {
     use local_aws::limits::{TestCa, TlsFront};
 
-    let moto = Moto::start();
-    let sdk = moto.sdk_config().await;
-    create_table(
-        &aws_sdk_dynamodb::Client::new(&sdk),
-        "records",
-        WeekLookup::default(),
-    )
-    .await;
-    let dlq = create_fifo_queue(&aws_sdk_sqs::Client::new(&sdk), "dlq.fifo").await;
+    let (moto, dlq) = stage().await;
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tls-processor");
     let ca = TestCa::create(&dir).unwrap();
     let (bundle, roots) = ca.bundle_with_system_roots().unwrap();

@@ -199,10 +199,7 @@ impl DynamoRecordSource {
         counted: &[WeekId],
         sink: &mut (dyn FnMut(RequestRecord) + Send),
     ) -> Result<WeeksRead, ReporterError> {
-        let mut read = WeeksRead::default();
-        for week in weeks.iter().chain(counted) {
-            read.counts.insert(*week, 0);
-        }
+        let mut read = WeeksRead::starting(weeks, counted);
         if read.counts.is_empty() {
             return Ok(read);
         }

@@ -48,10 +48,7 @@ impl RecordSource for InMemoryRecordSource {
         sink: &mut (dyn FnMut(RequestRecord) + Send),
     ) -> Result<WeeksRead, ReporterError> {
         let records = self.lock().clone();
-        let mut read = WeeksRead::default();
-        for week in weeks.iter().chain(counted) {
-            read.counts.insert(*week, 0);
-        }
+        let mut read = WeeksRead::starting(weeks, counted);
         for record in records {
             if let Some(count) = read.counts.get_mut(&record.week) {
                 *count += 1;

@@ -17,6 +17,14 @@ pub struct WeeksRead {
 }
 
 impl WeeksRead {
+    /// Nothing read yet: every week of `weeks` and `counted` at zero.
+    pub fn starting(weeks: &[WeekId], counted: &[WeekId]) -> Self {
+        Self {
+            passed: 0,
+            counts: weeks.iter().chain(counted).map(|w| (*w, 0)).collect(),
+        }
+    }
+
     pub fn count(&self, week: WeekId) -> u64 {
         self.counts.get(&week).copied().unwrap_or(0)
     }
