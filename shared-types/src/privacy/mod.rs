@@ -4,13 +4,22 @@
 //! - [`scrub_question`]: e-mail addresses, phone numbers, payment card numbers (valid by their
 //!   Luhn check digit), IBANs (valid by their ISO 7064 mod-97 check digits) and URLs that carry a
 //!   user name or password are replaced by a placeholder (`[email]`, `[phone]`, `[card]`,
-//!   `[iban]`, `[url]`), and counted.
+//!   `[iban]`, `[url]`), and counted. The rules read the question as a reader sees it
+//!   ([`view`]: full-width and other compatibility forms as what they stand for, letters of any
+//!   script as letters), and replace exactly what was typed; everything else is kept as it was.
+//!   The numbers CV questions carry (years and their ranges, dates, times, versions, money,
+//!   postcodes, codes of standards and products) are not personal data ([`numbers`]).
 //! - [`browser_and_device`]: a user agent header becomes its browser family and device class.
 //! - [`referer_origin`]: a referer becomes its origin (`https://example.dev`): no path, no query.
+
+mod numbers;
+mod view;
 
 use std::sync::LazyLock;
 
 use regex_lite::Regex;
+
+use view::View;
 
 /// The placeholders a scrubbed question may hold.
 pub mod placeholder {
@@ -21,150 +30,201 @@ pub mod placeholder {
     pub const PHONE: &str = "[phone]";
 }
 
-/// A pattern, and the check that says how much of a match is what the rule looks for.
+/// Fewest digits of anything a rule looks for, but an e-mail address: a question with fewer
+/// and no `@` is kept as it is without reading it further (most questions).
+const FEWEST_DIGITS: usize = 8;
+
+/// A pattern over the [`View`], and the check that says where the personal data a match holds
+/// ends (`None`: the match is not personal data).
 struct Rule {
     pattern: LazyLock<Option<Regex>>,
-    /// The length of the match's longest prefix that passes the check, if any.
-    valid: fn(&str) -> Option<usize>,
+    accept: fn(&View<'_>, usize, usize) -> Option<usize>,
+    /// Whether a match that is refused whole is tried again in parts, at its groups of digits
+    /// (a year before a phone number: "in 2019 020 7946 0958").
+    in_parts: bool,
     placeholder: &'static str,
 }
 
-fn always(found: &str) -> Option<usize> {
-    Some(found.len())
+fn whole(_: &View<'_>, _: usize, end: usize) -> Option<usize> {
+    Some(end)
 }
+
+/// A URL ends before the punctuation that follows it in a sentence.
+fn url(view: &View<'_>, start: usize, end: usize) -> Option<usize> {
+    let trimmed = view.as_str()[start..end].trim_end_matches(|c: char| ".,;:!?)]}>'\"".contains(c));
+    Some(start + trimmed.len())
+}
+
+/// An e-mail address's domain: labels and a top-level domain (letters, or an IDN's `xn--`
+/// form); in the view, a label of any script reads as letters.
+const DOMAIN: &str = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:[A-Za-z]{2,}|xn--[A-Za-z0-9-]+)";
 
 /// The rules, in the order they apply: what is most specific first, so that a card number is not
 /// taken for a phone number, nor the address inside a URL for an e-mail.
-static RULES: [Rule; 5] = [
+static RULES: [Rule; 6] = [
     Rule {
         // scheme://user:password@host...
         pattern: LazyLock::new(|| Regex::new(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@]+@[^\s]+").ok()),
-        valid: always,
+        accept: url,
+        in_parts: false,
         placeholder: placeholder::URL,
     },
     Rule {
         pattern: LazyLock::new(|| {
-            Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}").ok()
+            Regex::new(&format!(
+                r"[A-Za-z0-9._%+-]+(?:'[A-Za-z0-9._%+-]+)*@{DOMAIN}"
+            ))
+            .ok()
         }),
-        valid: always,
+        accept: whole,
+        in_parts: false,
+        placeholder: placeholder::EMAIL,
+    },
+    Rule {
+        // Written out: jane [at] example [dot] com, jane(at)example.com.
+        pattern: LazyLock::new(|| {
+            let at = r"\s*[\[(]\s*at\s*[\])]\s*";
+            let dot = r"(?:\.|\s*[\[(]\s*dot\s*[\])]\s*)";
+            Regex::new(&format!(
+                r"(?i)[A-Za-z0-9._%+-]+{at}[A-Za-z0-9-]+(?:{dot}[A-Za-z0-9-]+)*{dot}[A-Za-z]{{2,}}"
+            ))
+            .ok()
+        }),
+        accept: whole,
+        in_parts: false,
         placeholder: placeholder::EMAIL,
     },
     Rule {
         // Two letters, two check digits, then 11 to 30 letters or digits, in groups or not.
         pattern: LazyLock::new(|| {
-            Regex::new(r"(?i)\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}\b").ok()
+            Regex::new(r"[A-Za-z]{2}[0-9]{2}(?:[ -]?[A-Za-z0-9]){11,30}").ok()
         }),
-        valid: iban_prefix,
+        accept: numbers::iban,
+        in_parts: false,
         placeholder: placeholder::IBAN,
     },
     Rule {
         // 13 to 19 digits, in groups separated by a space or a dash, or not.
-        pattern: LazyLock::new(|| Regex::new(r"\b[0-9](?:[ -]?[0-9]){12,18}\b").ok()),
-        valid: card_number,
+        pattern: LazyLock::new(|| Regex::new(r"[0-9](?:[ -]?[0-9]){12,18}").ok()),
+        accept: numbers::card,
+        in_parts: false,
         placeholder: placeholder::CARD,
     },
     Rule {
-        // An optional + or 00, then 9 to 15 digits with the usual separators.
-        pattern: LazyLock::new(|| Regex::new(r"(?:\+|\b)[0-9](?:[ ().-]{0,2}[0-9]){8,14}\b").ok()),
-        valid: always,
+        // Groups of digits (an area code in parentheses among them), an optional `+` first, with
+        // up to three separators between groups.
+        pattern: LazyLock::new(|| {
+            let group = r"(?:\([0-9]{1,5}\)|[0-9]+)";
+            Regex::new(&format!(r"\+?{group}(?:[ ./-]{{0,3}}{group})*")).ok()
+        }),
+        accept: numbers::phone,
+        in_parts: true,
         placeholder: placeholder::PHONE,
     },
 ];
 
 /// `text` with personal data replaced by placeholders, and how many were replaced.
 pub fn scrub_question(text: &str) -> (String, u32) {
-    // Every rule needs an `@` or at least 9 digits: most questions have neither.
-    let digits = text.bytes().filter(u8::is_ascii_digit).count();
-    if digits < 9 && !text.contains('@') {
+    if text.is_ascii() && !worth_reading(text.as_bytes()) {
         return (text.to_owned(), 0);
     }
-    let mut scrubbed = text.to_owned();
-    let mut replaced = 0;
+    let mut view = View::new(text);
+    if !worth_reading(view.as_str().as_bytes()) {
+        return (text.to_owned(), 0);
+    }
+    let mut found: Vec<(std::ops::Range<usize>, &'static str)> = Vec::new();
     for rule in &RULES {
         let Some(pattern) = rule.pattern.as_ref() else {
             continue;
         };
-        if !pattern.is_match(&scrubbed) {
-            continue;
-        }
-        let mut out = String::with_capacity(scrubbed.len());
-        let mut last = 0;
-        for found in pattern.find_iter(&scrubbed) {
-            if let Some(length) = (rule.valid)(found.as_str()) {
-                out.push_str(&scrubbed[last..found.start()]);
-                out.push_str(rule.placeholder);
-                last = found.start() + length;
-                replaced += 1;
+        let mut spans = Vec::new();
+        for candidate in pattern.find_iter(view.as_str()) {
+            let (start, end) = (candidate.start(), candidate.end());
+            if let Some(stop) = (rule.accept)(&view, start, end) {
+                spans.push((start, stop));
+            } else if rule.in_parts {
+                spans.extend(parts(&view, start, end, rule.accept));
             }
         }
-        out.push_str(&scrubbed[last..]);
-        scrubbed = out;
-    }
-    (scrubbed, replaced)
-}
-
-/// The whole match, when its digits pass the Luhn check.
-fn card_number(candidate: &str) -> Option<usize> {
-    luhn_is_valid(candidate).then_some(candidate.len())
-}
-
-/// The Luhn check of a card number's digits (separators ignored).
-fn luhn_is_valid(candidate: &str) -> bool {
-    let digits: Vec<u32> = candidate.chars().filter_map(|c| c.to_digit(10)).collect();
-    if !(13..=19).contains(&digits.len()) {
-        return false;
-    }
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| match (i % 2, d * 2) {
-            (1, doubled) if doubled > 9 => doubled - 9,
-            (1, doubled) => doubled,
-            _ => d,
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-/// The longest prefix of the match that is an IBAN: a match can run on into the words after it
-/// ("GB82 WEST ... 32 for pay"), so whole space-separated groups are dropped from its end until
-/// the check passes.
-fn iban_prefix(candidate: &str) -> Option<usize> {
-    let mut end = candidate.len();
-    loop {
-        let prefix = candidate[..end].trim_end();
-        if iban_is_valid(prefix) {
-            return Some(prefix.len());
+        for (start, end) in spans {
+            found.push((view.text_range(start, end), rule.placeholder));
+            view.mask(start, end);
         }
-        end = prefix.rfind(' ')?;
     }
+    if found.is_empty() {
+        return (text.to_owned(), 0);
+    }
+    found.sort_by_key(|(range, _)| range.start);
+    let mut scrubbed = String::with_capacity(text.len());
+    let mut last = 0;
+    for (range, placeholder) in &found {
+        scrubbed.push_str(&text[last..range.start]);
+        scrubbed.push_str(placeholder);
+        last = range.end;
+    }
+    scrubbed.push_str(&text[last..]);
+    (scrubbed, u32::try_from(found.len()).unwrap_or(u32::MAX))
 }
 
-/// The ISO 7064 mod-97 check of an IBAN (spaces ignored): the first four characters moved to
-/// the end, letters as 10 to 35, the number modulo 97 is 1.
-fn iban_is_valid(candidate: &str) -> bool {
-    let compact: Vec<char> = candidate
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    if !(15..=34).contains(&compact.len()) {
-        return false;
+/// Whether a question (or its view) can hold anything a rule looks for.
+fn worth_reading(bytes: &[u8]) -> bool {
+    bytes.iter().filter(|b| b.is_ascii_digit()).count() >= FEWEST_DIGITS
+        || bytes.contains(&b'@')
+        || bytes
+            .windows(3)
+            .any(|w| w[1..].eq_ignore_ascii_case(b"at") && matches!(w[0], b'[' | b'('))
+}
+
+/// The spans inside a refused match that its check accepts: runs of its groups of digits, the
+/// longest first from each group on, cut only where a space separates two groups (`978-0-13-...`
+/// is one number; `2019 020 7946 0958` is a year and a phone number).
+fn parts(
+    view: &View<'_>,
+    start: usize,
+    end: usize,
+    accept: fn(&View<'_>, usize, usize) -> Option<usize>,
+) -> Vec<(usize, usize)> {
+    let text = &view.as_str()[..end];
+    // Where each group starts (its `+` or `(` with it) and ends (its `)` with it), and whether a
+    // space comes before it.
+    let mut groups: Vec<(usize, usize, bool)> = Vec::new();
+    let mut i = start;
+    let mut spaced = false;
+    while i < end {
+        let rest = &text[i..];
+        let lead = usize::from(rest.starts_with(['+', '(']));
+        let digits = rest[lead..].bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            spaced |= rest.starts_with(' ');
+            i += 1;
+            continue;
+        }
+        let mut stop = i + lead + digits;
+        if text[stop..].starts_with(')') {
+            stop += 1;
+        }
+        groups.push((i, stop, spaced));
+        spaced = false;
+        i = stop;
     }
-    let mut remainder: u32 = 0;
-    for c in compact[4..].iter().chain(&compact[..4]) {
-        let value = match c.to_digit(36) {
-            Some(v) => v,
-            None => return false,
-        };
-        remainder = if value < 10 {
-            (remainder * 10 + value) % 97
-        } else {
-            (remainder * 100 + value) % 97
-        };
+    let cut_before = |g: usize| g == 0 || g == groups.len() || groups[g].2;
+    let mut accepted = Vec::new();
+    let mut from = 0;
+    while from < groups.len() {
+        let found = (from..groups.len())
+            .rev()
+            .filter(|&last| (from > 0 || last + 1 < groups.len()) && cut_before(last + 1))
+            .find_map(|last| accept(view, groups[from].0, groups[last].1).map(|e| (last, e)))
+            .filter(|_| cut_before(from));
+        match found {
+            Some((last, stop)) => {
+                accepted.push((groups[from].0, stop));
+                from = last + 1;
+            }
+            None => from += 1,
+        }
     }
-    remainder == 1
+    accepted
 }
 
 /// A user agent header as its browser family and device class; both `"unknown"` without one.

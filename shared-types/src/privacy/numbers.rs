@@ -1,0 +1,449 @@
+//! Which runs of digits are personal data: a payment card (its Luhn digit and a card network's
+//! prefix), an IBAN (its mod-97 digits), a phone number (its shape), and which are the numbers
+//! CV questions are full of: years and their ranges, dates, times, versions, money, postcodes,
+//! codes and standards.
+//!
+//! Each check takes the span a pattern found in the [`View`] and answers with the end of the
+//! personal data it holds, or `None`.
+
+use super::view::View;
+
+/// Characters between the groups of digits of a phone number (a dash, a dot, a slash, spaces).
+const PHONE_SEPARATORS: &[u8] = b" .-/";
+
+/// Currency signs: a number after one is money, not a phone.
+const CURRENCY_SIGNS: [char; 9] = ['$', '€', '£', '¥', '₹', '₩', '₽', '¢', '₣'];
+/// Currency codes and amounts' suffixes: a number before one is money.
+const CURRENCY_WORDS: [&str; 14] = [
+    "usd", "eur", "gbp", "chf", "jpy", "inr", "aud", "cad", "sek", "nok", "dkk", "pln", "brl", "k",
+];
+
+/// A payment card number: 13 to 19 digits that pass the Luhn check, starting as the card
+/// networks' numbers start (2 to 6: Mastercard's 2-series, Amex, Diners, JCB, Visa, Mastercard,
+/// Discover, UnionPay, Maestro), written whole or in the groups cards print (fours, or Amex's
+/// 4-6-5 and Diners' 4-6-4).
+pub(super) fn card(view: &View<'_>, start: usize, end: usize) -> Option<usize> {
+    if glued_before(view, start) || glued_after(view, end) {
+        return None;
+    }
+    let candidate = &view.as_str()[start..end];
+    let groups: Vec<&str> = candidate.split([' ', '-']).collect();
+    let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+    let printed = lengths.len() == 1
+        || lengths[..lengths.len() - 1].iter().all(|&l| l == 4)
+        || lengths == [4, 6, 5]
+        || lengths == [4, 6, 4];
+    let network = candidate.starts_with(['2', '3', '4', '5', '6']);
+    (printed && network && luhn_is_valid(candidate)).then_some(end)
+}
+
+/// The Luhn check of a card number's digits (separators ignored).
+fn luhn_is_valid(candidate: &str) -> bool {
+    let digits: Vec<u32> = candidate.chars().filter_map(|c| c.to_digit(10)).collect();
+    if !(13..=19).contains(&digits.len()) {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| match (i % 2, d * 2) {
+            (1, doubled) if doubled > 9 => doubled - 9,
+            (1, doubled) => doubled,
+            _ => d,
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// The longest prefix of the span that is an IBAN. A match can run on into the words after it
+/// ("GB82 WEST ... 32 for pay"), so whole groups are dropped from its end, at a space or a dash,
+/// until the check passes.
+pub(super) fn iban(view: &View<'_>, start: usize, end: usize) -> Option<usize> {
+    if glued_before(view, start) {
+        return None;
+    }
+    let candidate = &view.as_str()[start..end];
+    let mut length = candidate.len();
+    loop {
+        let prefix = candidate[..length].trim_end_matches([' ', '-']);
+        if iban_is_valid(prefix) && !glued_after(view, start + prefix.len()) {
+            return Some(start + prefix.len());
+        }
+        length = prefix.rfind([' ', '-'])?;
+    }
+}
+
+/// The ISO 7064 mod-97 check of an IBAN (spaces and dashes ignored): the first four characters
+/// moved to the end, letters as 10 to 35, the number modulo 97 is 1.
+fn iban_is_valid(candidate: &str) -> bool {
+    let compact: Vec<char> = candidate
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if !(15..=34).contains(&compact.len()) {
+        return false;
+    }
+    let mut remainder: u32 = 0;
+    for c in compact[4..].iter().chain(&compact[..4]) {
+        let Some(value) = c.to_digit(36) else {
+            return false;
+        };
+        remainder = if value < 10 {
+            (remainder * 10 + value) % 97
+        } else {
+            (remainder * 100 + value) % 97
+        };
+    }
+    remainder == 1
+}
+
+/// One group of digits of a candidate phone number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Group<'a> {
+    digits: &'a str,
+    /// Written in parentheses, as an area code: `(020)`, `(0)`.
+    parenthesised: bool,
+    /// The separator before it (empty for the first group, or after a parenthesis).
+    separator: &'a str,
+}
+
+impl Group<'_> {
+    fn value(&self) -> u32 {
+        self.digits.parse().unwrap_or(u32::MAX)
+    }
+
+    fn is_year(&self) -> bool {
+        self.digits.len() == 4 && (1900..=2099).contains(&self.value())
+    }
+
+    fn is_month(&self) -> bool {
+        self.digits.len() <= 2 && (1..=12).contains(&self.value())
+    }
+
+    fn is_day(&self) -> bool {
+        self.digits.len() <= 2 && (1..=31).contains(&self.value())
+    }
+
+    /// Its separator is one character of a date: `-`, `/` or `.`.
+    fn dated(&self) -> bool {
+        matches!(self.separator, "-" | "/" | ".")
+    }
+}
+
+/// The groups of a candidate, with whether it starts with `+`.
+fn groups(candidate: &str) -> (bool, Vec<Group<'_>>) {
+    let international = candidate.starts_with('+');
+    let mut rest = candidate.trim_start_matches('+');
+    let mut groups = Vec::new();
+    let mut separator = "";
+    while !rest.is_empty() {
+        let parenthesised = rest.starts_with('(');
+        let body = rest.trim_start_matches('(');
+        let length = body.bytes().take_while(u8::is_ascii_digit).count();
+        if length == 0 {
+            break;
+        }
+        groups.push(Group {
+            digits: &body[..length],
+            parenthesised,
+            separator,
+        });
+        rest = &body[length..];
+        if parenthesised {
+            rest = rest.strip_prefix(')').unwrap_or(rest);
+        }
+        let gap = rest
+            .bytes()
+            .take_while(|b| PHONE_SEPARATORS.contains(b))
+            .count();
+        separator = &rest[..gap];
+        rest = &rest[gap..];
+    }
+    (international, groups)
+}
+
+/// A phone number: its end (with an extension such as `ext. 204` or `x12`), or `None` when the
+/// span is not one.
+///
+/// Numbers that say what they are come first: `+` or `00` and a country code (8 to 15 digits
+/// after it); a national number with its trunk `0` (9 to 12 digits); the North American shapes
+/// (`(415) 555-2671`, `415.555.2671`, `1-800-555-0199`, ten digits whole); an area code in
+/// parentheses; and three or more groups of 2 to 4 digits, 9 to 11 in all (`612 34 56 78`).
+/// None of them is a phone when it is glued to a letter (a code: `CVE-2021-44228`,
+/// `INC0012345678`) or to `:`, `%`, `°` (a time, a ratio, a share, a temperature), when it is
+/// money (after a currency sign, before a currency code), or when its groups are years, dates,
+/// a range of two numbers, a version, an address of the internet or a ZIP+4 code.
+pub(super) fn phone(view: &View<'_>, start: usize, end: usize) -> Option<usize> {
+    let candidate = &view.as_str()[start..end];
+    let (plus, groups) = groups(candidate);
+    let end = end + extension(&view.as_str()[end..]);
+    if groups.is_empty()
+        || glued_before(view, start)
+        || glued_after(view, end)
+        || is_money(view, start, end)
+        || is_years_or_dates(&groups)
+        || is_version_or_address(&groups)
+        || is_range_or_zip(plus, &groups)
+    {
+        return None;
+    }
+    let digits: usize = groups.iter().map(|g| g.digits.len()).sum();
+    let first = groups[0].digits;
+    let international = plus || (first.starts_with("00") && !first.starts_with("000"));
+    let shaped = if international {
+        let prefix = if plus { 0 } else { 2 };
+        (8..=15).contains(&(digits - prefix))
+    } else if first.starts_with('0') {
+        (9..=12).contains(&digits)
+    } else {
+        north_american(&groups)
+            || (groups[0].parenthesised && (9..=12).contains(&digits))
+            || grouped_national(&groups, digits)
+    };
+    shaped.then_some(end)
+}
+
+/// Bytes of an extension right after a phone number (`ext. 204`, ` x12`, `#3`), else 0.
+fn extension(after: &str) -> usize {
+    let spaces = after.len() - after.trim_start().len();
+    let rest = &after[spaces..];
+    let lower = rest.to_ascii_lowercase();
+    let Some(word) = ["extension", "ext.", "ext", "x", "#"]
+        .into_iter()
+        .find(|w| lower.starts_with(w))
+    else {
+        return 0;
+    };
+    let tail = &rest[word.len()..];
+    let gap = tail.len() - tail.trim_start().len();
+    let digits = tail[gap..].bytes().take_while(u8::is_ascii_digit).count();
+    if (1..=6).contains(&digits) {
+        spaces + word.len() + gap + digits
+    } else {
+        0
+    }
+}
+
+/// `(NXX) NXX-XXXX`, `NXX-NXX-XXXX`, `1-NXX-NXX-XXXX`, or ten (eleven with the 1) digits whole
+/// with the North American numbering plan's shape (area code and exchange from 2 to 9).
+fn north_american(groups: &[Group<'_>]) -> bool {
+    let lengths: Vec<usize> = groups.iter().map(|g| g.digits.len()).collect();
+    let whole = |d: &str| {
+        let b = d.as_bytes();
+        (b[0] >= b'2') && (b[3] >= b'2')
+    };
+    match lengths.as_slice() {
+        [3, 3, 4] => true,
+        [1, 3, 3, 4] => groups[0].digits == "1",
+        [10] => whole(groups[0].digits),
+        [11] => groups[0].digits.starts_with('1') && whole(&groups[0].digits[1..]),
+        _ => false,
+    }
+}
+
+/// Three or more groups of 2 to 4 digits, 9 to 11 in all, starting from 2 to 9, apart by
+/// spaces, dashes or dots: national numbers written without their trunk prefix (`612 34 56 78`,
+/// `347 123 4567`).
+fn grouped_national(groups: &[Group<'_>], digits: usize) -> bool {
+    groups.len() >= 3
+        && (9..=11).contains(&digits)
+        && groups.iter().all(|g| (2..=4).contains(&g.digits.len()))
+        && groups[0].digits.as_bytes()[0] >= b'2'
+        && groups
+            .iter()
+            .skip(1)
+            .all(|g| matches!(g.separator.trim(), "" | "-" | "."))
+}
+
+/// Years (`2010 2015 2020`, `2012-14`, `2019/20`), dates (`2023-01-15`, `15.01.2023`,
+/// `03/2015-06/2018`), or a date and what follows it (a time).
+fn is_years_or_dates(groups: &[Group<'_>]) -> bool {
+    let mut i = 0;
+    let mut after_year = false;
+    while i < groups.len() {
+        let g = &groups[i];
+        let next = groups.get(i + 1);
+        let third = groups.get(i + 2);
+        let same = |a: &Group<'_>, b: &Group<'_>| a.dated() && a.separator == b.separator;
+        let full_date = match (next, third) {
+            (Some(n), Some(t)) if same(n, t) => {
+                (g.is_year() && n.is_month() && t.is_day())
+                    || ((g.is_day() && n.is_month() || g.is_month() && n.is_day()) && t.is_year())
+            }
+            _ => false,
+        };
+        if full_date {
+            if i == 0 {
+                return true;
+            }
+            i += 3;
+            after_year = true;
+            continue;
+        }
+        let month_year =
+            next.is_some_and(|n| g.is_month() && g.digits.len() == 2 && n.dated() && n.is_year());
+        let year_month = next.is_some_and(|n| {
+            g.is_year() && matches!(n.separator, "-" | "/") && n.is_month() && n.digits.len() == 2
+        });
+        if month_year || year_month {
+            i += 2;
+            after_year = true;
+        } else if g.is_year() {
+            i += 1;
+            after_year = true;
+        } else if after_year && g.digits.len() == 2 && matches!(g.separator, "-" | "/") {
+            // The short end of a range of years: 2012-14.
+            i += 1;
+            after_year = false;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// A version or an internet address: dots only, not a national number's `0`, and a group of
+/// one digit or a first group of one or two (`10.0.19045.3693`, `121.0.6167.160`), or four
+/// groups of at most 255 (`192.168.101.201`).
+fn is_version_or_address(groups: &[Group<'_>]) -> bool {
+    let dotted = groups.iter().skip(1).all(|g| g.separator == ".");
+    if !dotted || groups.len() < 2 || groups[0].digits.starts_with('0') {
+        return false;
+    }
+    groups.iter().any(|g| g.digits.len() == 1)
+        || groups[0].digits.len() <= 2
+        || (groups.len() == 4 && groups.iter().all(|g| g.value() <= 255))
+}
+
+/// Two numbers (a range, a score, a build: `120000-150000`, `2350/2400`, `22631.3155`), unless
+/// the first starts with the trunk `0` or a `+`; and a ZIP+4 code (`90210-1234`) always.
+fn is_range_or_zip(plus: bool, groups: &[Group<'_>]) -> bool {
+    match groups {
+        [a, b] if a.digits.len() == 5 && b.digits.len() == 4 && b.separator == "-" => true,
+        [a, b] => !plus && !a.parenthesised && !a.digits.starts_with('0') && !b.parenthesised,
+        _ => false,
+    }
+}
+
+/// A number after a currency sign or code (`$`, `€ `, `USD `), or before one (` EUR`, `k`).
+fn is_money(view: &View<'_>, start: usize, end: usize) -> bool {
+    let before = view.text_before(start).trim_end();
+    let after = view.text_after(end).trim_start().to_lowercase();
+    let sign_before = before.ends_with(CURRENCY_SIGNS);
+    let code_before = before
+        .rsplit(|c: char| !c.is_alphabetic())
+        .next()
+        .is_some_and(|w| w.len() == 3 && CURRENCY_WORDS.contains(&w.to_lowercase().as_str()));
+    let sign_after = after.starts_with(CURRENCY_SIGNS);
+    let code_after = CURRENCY_WORDS.iter().any(|w| {
+        after.starts_with(w)
+            && !after[w.len()..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphabetic)
+    });
+    sign_before || code_before || sign_after || code_after
+}
+
+/// The number continues a code or another number before it: a Latin letter (`INC0012`,
+/// `v20.11`), a letter and a dash or slash (`CVE-2021-`, `S/4`), `#`, or a digit with `.` or `,`
+/// (`1,234`).
+fn glued_before(view: &View<'_>, start: usize) -> bool {
+    let Some(previous) = start.checked_sub(1) else {
+        return false;
+    };
+    let byte = view.at(previous).unwrap_or(b' ');
+    if view.is_latin(previous) || byte == b'#' || byte.is_ascii_digit() {
+        return true;
+    }
+    let before = previous.checked_sub(1);
+    match byte {
+        b'-' | b'/' => before.is_some_and(|b| view.is_latin(b)),
+        b'.' | b',' => before.is_some_and(|b| view.at(b).is_some_and(|c| c.is_ascii_digit())),
+        _ => false,
+    }
+}
+
+/// The number runs on into a word, a time or a ratio (`:`), a share (`%`), a temperature or an
+/// angle (`°`), or more digits after `.` or `,`.
+fn glued_after(view: &View<'_>, end: usize) -> bool {
+    let Some(byte) = view.at(end) else {
+        return false;
+    };
+    if view.is_latin(end) || matches!(byte, b':' | b'%') || byte.is_ascii_digit() {
+        return true;
+    }
+    if view.text_after(end).starts_with(['°', '％', '℃']) {
+        return true;
+    }
+    matches!(byte, b'.' | b',') && view.at(end + 1).is_some_and(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phone_in(text: &str) -> Option<&str> {
+        let view = View::new(text);
+        let start = view
+            .as_str()
+            .find(|c: char| c == '+' || c == '(' || c.is_ascii_digit())?;
+        let end = start
+            + view.as_str()[start..]
+                .bytes()
+                .take_while(|b| b.is_ascii_digit() || b"+() .-/".contains(b))
+                .count();
+        let end = view.as_str()[..end]
+            .trim_end_matches([' ', '.', '-', '/'])
+            .len();
+        phone(&view, start, end).map(|e| &text[view.text_range(start, e)])
+    }
+
+    #[test]
+    fn phone_numbers_are_known_by_their_shape() {
+        for (text, number) in [
+            ("call +44 20 7946 0958 now", "+44 20 7946 0958"),
+            ("ring 0044 7700 900 123", "0044 7700 900 123"),
+            ("on 020 - 7946 - 0958 ok", "020 - 7946 - 0958"),
+            ("at (415) 555-2671 ok", "(415) 555-2671"),
+            ("cell 2125550147 anytime", "2125550147"),
+            ("móvil 612 34 56 78.", "612 34 56 78"),
+            ("tel +1 212 555 0147 x12 ok", "+1 212 555 0147 x12"),
+            ("Handy 0171/1234567 bitte", "0171/1234567"),
+        ] {
+            assert_eq!(phone_in(text), Some(number), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_numbers_cv_questions_carry_are_not_phones() {
+        for text in [
+            "worked 2019-2021 (2 years)",
+            "jobs in 2010 2015 2020",
+            "at Shell 01.2010 - 12.2013",
+            "employed on 2023-01-15 10:30",
+            "near 90210-1234",
+            "budget 120000-150000 USD",
+            "Windows 10.0.19045.3693",
+            "at Unix time 1700000000",
+            "order 2023-0456-7890",
+            "part PN 1234-5678-90",
+            "patched CVE-2021-44228",
+            "ISBN 978-0-13-468599-1",
+            "a 192.168.1.0/24 subnet",
+        ] {
+            assert_eq!(phone_in(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn cards_and_ibans_pass_their_check_digits() {
+        assert!(luhn_is_valid("4111 1111 1111 1111"));
+        assert!(!luhn_is_valid("4111 1111 1111 1112"));
+        assert!(iban_is_valid("GB82 WEST 1234 5698 7654 32"));
+        assert!(iban_is_valid("NL91-ABNA-0417-1643-00"));
+        assert!(!iban_is_valid("GB82 WEST 1234 5698 7654 33"));
+    }
+}
