@@ -43,6 +43,9 @@ pub(crate) struct RequestDraft {
     response: Option<ResponseEvent>,
     /// Every message that contributed; they share the fate of the draft's write.
     pub messages: Vec<SourceMessage>,
+    /// Each message's event and whether it was late, in the same order: what
+    /// [`RequestDraft::singles`] writes one by one.
+    events: Vec<(AnalyticsEvent, bool)>,
     /// Messages whose event was already in the draft, or lost to another of its kind.
     pub absorbed: usize,
     /// Messages whose event's week had its report due already (see `WeekId::report_due`).
@@ -56,13 +59,14 @@ impl RequestDraft {
             query: None,
             response: None,
             messages: Vec::new(),
+            events: Vec::new(),
             absorbed: 0,
             late: 0,
         }
     }
 
-    fn add(&mut self, event: AnalyticsEvent, message: SourceMessage) {
-        let had = match event {
+    fn add(&mut self, event: AnalyticsEvent, message: SourceMessage, late: bool) {
+        let had = match event.clone() {
             AnalyticsEvent::Query(q) => keep_lowest_rank(&mut self.query, q, QueryEvent::rank),
             AnalyticsEvent::Response(r) => {
                 keep_lowest_rank(&mut self.response, r, ResponseEvent::rank)
@@ -70,7 +74,24 @@ impl RequestDraft {
         };
         // One event of each kind is kept: every further one is absorbed.
         self.absorbed += usize::from(had);
+        self.late += usize::from(late);
         self.messages.push(message);
+        self.events.push((event, late));
+    }
+
+    /// One draft per message, each with its own event alone: when DynamoDB refuses the merged
+    /// write as permanent, each event is written on its own, so that only the one it refuses
+    /// is dead-lettered (a valid query is not lost with a bad response).
+    pub(crate) fn singles(self) -> Vec<RequestDraft> {
+        self.messages
+            .into_iter()
+            .zip(self.events)
+            .map(|(message, (event, late))| {
+                let mut single = RequestDraft::new(self.request_id.clone());
+                single.add(event, message, late);
+                single
+            })
+            .collect()
     }
 
     /// The record this draft writes.
@@ -129,8 +150,7 @@ pub(crate) fn parse_batch(
             batch.drafts.push(RequestDraft::new(request_id));
             batch.drafts.len() - 1
         });
-        batch.drafts[index].late += usize::from(due.is_some_and(|due| now >= due));
-        batch.drafts[index].add(event, message);
+        batch.drafts[index].add(event, message, due.is_some_and(|due| now >= due));
     }
     Ok(batch)
 }

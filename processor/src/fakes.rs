@@ -21,6 +21,7 @@ pub struct InMemoryRecordStore {
     items: Mutex<BTreeMap<String, RequestRecord>>,
     stats: Mutex<BTreeMap<WeekId, PipelineStats>>,
     failures: Mutex<HashMap<String, ServiceFailure>>,
+    response_failures: Mutex<HashMap<String, ServiceFailure>>,
     writes: AtomicUsize,
 }
 
@@ -35,9 +36,18 @@ impl InMemoryRecordStore {
         lock(&self.failures).insert(request_id.to_owned(), failure);
     }
 
+    /// Every write of `request_id` that carries its response fails with `kind` (as DynamoDB
+    /// refuses an attribute of the response), until [`Self::heal`] is called.
+    pub fn fail_response_of(&self, request_id: &str, kind: FailureKind) {
+        let failure =
+            ServiceFailure::new(kind, format!("injected {kind:?} failure of the response"));
+        lock(&self.response_failures).insert(request_id.to_owned(), failure);
+    }
+
     /// Stops all injected failures.
     pub fn heal(&self) {
         lock(&self.failures).clear();
+        lock(&self.response_failures).clear();
     }
 
     /// Write requests received so far, failed ones included.
@@ -60,6 +70,11 @@ impl RecordStore for InMemoryRecordStore {
     async fn merge(&self, image: &RequestRecord) -> Result<Merged, ServiceFailure> {
         self.writes.fetch_add(1, Ordering::SeqCst);
         if let Some(failure) = lock(&self.failures).get(image.request_id()) {
+            return Err(failure.clone());
+        }
+        if image.is_answered()
+            && let Some(failure) = lock(&self.response_failures).get(image.request_id())
+        {
             return Err(failure.clone());
         }
         let mut items = lock(&self.items);

@@ -80,6 +80,48 @@ pub struct BatchOutcome {
     pub summary: BatchSummary,
 }
 
+/// Where a batch's messages stand as its writes come back.
+struct Settled {
+    summary: BatchSummary,
+    /// Messages to report as batch item failures.
+    retry: Vec<String>,
+    /// Messages to send to the dead-letter queue.
+    rejections: Vec<Rejection>,
+}
+
+impl Settled {
+    /// Files a draft's messages by the result of its write: stored, retried (transient), or
+    /// rejected (permanent). A fatal failure fails the invocation.
+    fn write(
+        &mut self,
+        draft: RequestDraft,
+        result: Result<Merged, ServiceFailure>,
+    ) -> Result<(), ProcessorError> {
+        match result {
+            Ok(merged) => {
+                self.summary.stored += 1;
+                self.summary.duplicates += merged.absorbed;
+                self.summary.late += draft.late;
+            }
+            Err(failure) => match failure.kind {
+                FailureKind::Fatal => return Err(ProcessorError::Unavailable(failure)),
+                FailureKind::Transient => {
+                    for message in draft.messages {
+                        warn!(message_id = %message.id, request_id = %draft.request_id, reason = %failure, "write failed; SQS will retry the message");
+                        self.retry.push(message.id);
+                    }
+                }
+                FailureKind::Permanent => {
+                    let reason = format!("DynamoDB refused the record: {failure}");
+                    self.rejections
+                        .extend(draft.messages.into_iter().map(|m| m.reject(&reason)));
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
 /// The processor, holding its capabilities and settings.
 #[derive(Debug)]
 pub struct Processor<S, D> {
@@ -108,21 +150,26 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
     }
 
     /// Processes one SQS batch. `now` bounds plausible event times.
+    ///
+    /// The stages: parse the batch and fold each request's events into one draft; write the
+    /// drafts; dead-letter what was refused; add the week's pipeline counts; answer Lambda with
+    /// the messages to retry.
     pub async fn process(
         &self,
         event: SqsEvent,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, ProcessorError> {
         let batch = parse_batch(event.records, now)?;
-        let mut summary = BatchSummary {
-            received: batch.received,
-            merged_in_batch: batch.merged_in_batch(),
-            duplicates: batch.drafts.iter().map(|d| d.absorbed).sum(),
-            ..BatchSummary::default()
+        let mut settled = Settled {
+            summary: BatchSummary {
+                received: batch.received,
+                merged_in_batch: batch.merged_in_batch(),
+                duplicates: batch.drafts.iter().map(|d| d.absorbed).sum(),
+                ..BatchSummary::default()
+            },
+            retry: Vec::new(),
+            rejections: batch.rejections,
         };
-        let mut retry: Vec<String> = Vec::new();
-        let mut rejections = batch.rejections;
-
         let writes: Vec<_> = stream::iter(batch.drafts)
             .map(|draft| self.write(draft))
             .buffer_unordered(self.write_concurrency)
@@ -130,63 +177,26 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
             .await;
         for (draft, result) in writes {
             match result {
-                Ok(merged) => {
-                    summary.stored += 1;
-                    summary.duplicates += merged.absorbed;
-                    summary.late += draft.late;
-                }
-                Err(failure) => match failure.kind {
-                    FailureKind::Fatal => return Err(ProcessorError::Unavailable(failure)),
-                    FailureKind::Transient => {
-                        for message in draft.messages {
-                            warn!(message_id = %message.id, request_id = %draft.request_id, reason = %failure, "write failed; SQS will retry the message");
-                            retry.push(message.id);
-                        }
+                // One event of the request is refused for good: each is written on its own, so
+                // that only the refused one is dead-lettered.
+                Err(failure)
+                    if failure.kind == FailureKind::Permanent && draft.messages.len() > 1 =>
+                {
+                    warn!(request_id = %draft.request_id, reason = %failure, "merged write refused; writing each event on its own");
+                    // The singles' writes count what they absorb themselves.
+                    settled.summary.duplicates -= draft.absorbed;
+                    for single in draft.singles() {
+                        let (single, result) = self.write(single).await;
+                        settled.write(single, result)?;
                     }
-                    FailureKind::Permanent => {
-                        let reason = format!("DynamoDB refused the record: {failure}");
-                        rejections.extend(draft.messages.into_iter().map(|m| m.reject(&reason)));
-                    }
-                },
+                }
+                result => settled.write(draft, result)?,
             }
         }
-
-        let sends: Vec<_> = stream::iter(rejections)
-            .map(|rejection| self.dead_letter(rejection))
-            .buffer_unordered(self.write_concurrency)
-            .collect()
-            .await;
-        for (rejection, result) in sends {
-            match result {
-                Ok(()) => {
-                    warn!(message_id = %rejection.message_id, reason = %rejection.short_reason(), "rejected to the dead-letter queue");
-                    summary.rejected += 1;
-                }
-                Err(failure) if failure.kind == FailureKind::Fatal => {
-                    return Err(ProcessorError::Unavailable(failure));
-                }
-                Err(failure) => {
-                    // The message stays in the source queue; after the queue's maxReceiveCount
-                    // its redrive policy moves it to the dead-letter queue anyway.
-                    error!(message_id = %rejection.message_id, reason = %rejection.short_reason(), error = %failure, "could not dead-letter the message; SQS will retry it");
-                    retry.push(rejection.message_id);
-                }
-            }
-        }
-
-        summary.retried = retry.len();
-        let stats = summary.pipeline_stats();
-        if !stats.is_empty() {
-            // The week's integrity counts: one more write, only for batches with something to
-            // count. A failure here loses counts, never events.
-            // They live as long as the records of their week.
-            let week = WeekId::containing(now);
-            let expires_at =
-                (week.end() + chrono::Duration::days(i64::from(self.ttl_days))).timestamp();
-            if let Err(failure) = self.store.add_stats(week, &stats, expires_at).await {
-                warn!(error = %failure, "could not add to the week's pipeline counts");
-            }
-        }
+        self.dead_letter_all(&mut settled).await?;
+        settled.summary.retried = settled.retry.len();
+        self.add_stats(&settled.summary, now).await;
+        let summary = settled.summary;
         info!(
             received = summary.received,
             stored = summary.stored,
@@ -198,7 +208,8 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
             "batch processed"
         );
         let mut response = SqsBatchResponse::default();
-        response.batch_item_failures = retry
+        response.batch_item_failures = settled
+            .retry
             .into_iter()
             .map(|id| {
                 let mut failure = BatchItemFailure::default();
@@ -207,6 +218,50 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
             })
             .collect();
         Ok(BatchOutcome { response, summary })
+    }
+
+    /// Sends every rejection to the dead-letter queue; a failed send leaves its message for SQS
+    /// to retry.
+    async fn dead_letter_all(&self, settled: &mut Settled) -> Result<(), ProcessorError> {
+        let sends: Vec<_> = stream::iter(std::mem::take(&mut settled.rejections))
+            .map(|rejection| self.dead_letter(rejection))
+            .buffer_unordered(self.write_concurrency)
+            .collect()
+            .await;
+        for (rejection, result) in sends {
+            match result {
+                Ok(()) => {
+                    warn!(message_id = %rejection.message_id, reason = %rejection.short_reason(), "rejected to the dead-letter queue");
+                    settled.summary.rejected += 1;
+                }
+                Err(failure) if failure.kind == FailureKind::Fatal => {
+                    return Err(ProcessorError::Unavailable(failure));
+                }
+                Err(failure) => {
+                    // The message stays in the source queue; after the queue's maxReceiveCount
+                    // its redrive policy moves it to the dead-letter queue anyway.
+                    error!(message_id = %rejection.message_id, reason = %rejection.short_reason(), error = %failure, "could not dead-letter the message; SQS will retry it");
+                    settled.retry.push(rejection.message_id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The week's integrity counts: one more write, only for batches with something to count.
+    /// A failure here loses counts, never events. They live as long as the records of their
+    /// week.
+    async fn add_stats(&self, summary: &BatchSummary, now: DateTime<Utc>) {
+        let stats = summary.pipeline_stats();
+        if stats.is_empty() {
+            return;
+        }
+        let week = WeekId::containing(now);
+        let expires_at =
+            (week.end() + chrono::Duration::days(i64::from(self.ttl_days))).timestamp();
+        if let Err(failure) = self.store.add_stats(week, &stats, expires_at).await {
+            warn!(error = %failure, "could not add to the week's pipeline counts");
+        }
     }
 
     async fn write(&self, draft: RequestDraft) -> (RequestDraft, Result<Merged, ServiceFailure>) {

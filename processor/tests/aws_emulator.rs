@@ -359,6 +359,50 @@ async fn dynamodb_merges_random_scenarios_exactly_like_the_model() {
     );
 }
 
+/// The numbers the event contract accepts are the numbers DynamoDB stores: the smallest
+/// `matchQuality` the parser accepts (1e-130) is stored, the next smaller one it refuses
+/// (1e-131) DynamoDB refuses too, as a permanent failure (`Number underflow`), which is why the
+/// parser refuses it rather than let it fail the write it shares with its query.
+#[tokio::test]
+async fn the_numbers_the_parser_accepts_are_the_numbers_dynamodb_stores() {
+    use processor::store::RecordStore;
+    let dynamodb_local = DynamoDbLocal::start();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&dynamodb_local.sdk_config().await);
+    create_table(&dynamodb, "numbers", WeekLookup::Scan).await;
+    let store = DynamoRecordStore::new(dynamodb.clone(), "numbers");
+    let now = fixture_now();
+    let fixture = fixture("single-response.json");
+    let body = fixture.records[0].body.clone().unwrap();
+    for (i, (quality, parsed, stored)) in [
+        (1e-130, true, true),
+        (1e-129, true, true),
+        (1e-131, false, false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut event: serde_json::Value = serde_json::from_str(&body).unwrap();
+        event["requestId"] = format!("number-{i}").into();
+        event["metadata"]["matchQuality"] = quality.into();
+        let text = event.to_string();
+        assert_eq!(
+            AnalyticsEvent::parse(&text, now).is_ok(),
+            parsed,
+            "{quality:e}"
+        );
+        // Past the parser, straight to the table.
+        let response: ResponseEvent = serde_json::from_value(event).unwrap();
+        let image = RequestRecord::from_events(None, Some(&response), 90).unwrap();
+        match store.merge(&image).await {
+            Ok(_) => assert!(stored, "{quality:e} was stored"),
+            Err(failure) => {
+                assert!(!stored, "{quality:e}: {failure}");
+                assert_eq!(failure.kind, processor::FailureKind::Permanent, "{failure}");
+            }
+        }
+    }
+}
+
 /// Two Lambda instances at once: for each of 40 requests the query goes to one invocation, the
 /// response and a duplicate of the query to two others, and a rebuilt response (later, other
 /// content) to a fourth, all in flight together against the same table. Each merge is an

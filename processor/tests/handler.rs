@@ -208,6 +208,36 @@ async fn a_write_the_table_refuses_is_dead_lettered_not_retried() {
 }
 
 #[tokio::test]
+async fn a_valid_query_is_stored_when_the_table_refuses_its_response_in_the_same_write() {
+    let processor = processor();
+    processor.store().fail_response_of(
+        "3f0c5a8e-6b1d-4c2a-9e4f-2a7b9d1c0e55",
+        FailureKind::Permanent,
+    );
+    let event = fixture("query-and-response.json");
+    let response_id = event.records[1].message_id.clone().unwrap();
+    let outcome = processor.process(event, fixture_now()).await.unwrap();
+    assert!(outcome.response.batch_item_failures.is_empty());
+    // The merged write, then the query alone and the response alone.
+    assert_eq!(processor.store().write_count(), 3);
+    let record = only_record(&processor);
+    assert_eq!(
+        record.query.as_deref(),
+        Some("have you any experience with c#?")
+    );
+    assert!(!record.is_answered());
+    let sent = processor.dead_letters().sent();
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert_eq!(sent[0].message_id, response_id);
+    assert!(
+        sent[0].reason.starts_with("DynamoDB refused the record"),
+        "{}",
+        sent[0].reason
+    );
+    assert_eq!((outcome.summary.stored, outcome.summary.rejected), (1, 1));
+}
+
+#[tokio::test]
 async fn a_missing_table_fails_the_whole_invocation() {
     let processor = processor();
     processor

@@ -49,6 +49,11 @@ pub enum EventError {
         value: String,
         range: &'static str,
     },
+
+    #[error(
+        "field {field} is {value:e}, a number DynamoDB cannot store (0, or 1e-130 to 1e126 in magnitude, at most 38 significant digits)"
+    )]
+    NotStorable { field: &'static str, value: f64 },
 }
 
 /// Why a string is not an ISO week id such as `2025-W45`.

@@ -266,10 +266,11 @@ impl ResponseEvent {
         }
         check_len("reasoning", &self.reasoning, limits::MAX_REASONING_CHARS)?;
         check_optional_len("sessionId", &self.session_id, limits::MAX_SESSION_ID_CHARS)?;
-        if let Some(quality) = self.metadata.match_quality
-            && !(0.0..=1.0).contains(&quality)
-        {
-            return Err(out_of_range("metadata.matchQuality", quality, "0 to 1"));
+        if let Some(quality) = self.metadata.match_quality {
+            if !(0.0..=1.0).contains(&quality) {
+                return Err(out_of_range("metadata.matchQuality", quality, "0 to 1"));
+            }
+            check_storable("metadata.matchQuality", quality)?;
         }
         let sources = &self.metadata.sources_used;
         if sources.len() > limits::MAX_SOURCES {
@@ -288,10 +289,11 @@ impl ResponseEvent {
                 ("performance.llmTime", perf.llm_time),
                 ("performance.retrievalTime", perf.retrieval_time),
             ] {
-                if let Some(ms) = value
-                    && !(0.0..=limits::MAX_DURATION_MS).contains(&ms)
-                {
-                    return Err(out_of_range(field, ms, "0 to 3600000 ms"));
+                if let Some(ms) = value {
+                    if !(0.0..=limits::MAX_DURATION_MS).contains(&ms) {
+                        return Err(out_of_range(field, ms, "0 to 3600000 ms"));
+                    }
+                    check_storable(field, ms)?;
                 }
             }
         }
@@ -403,6 +405,16 @@ fn check_optional_len(
     value
         .as_deref()
         .map_or(Ok(()), |v| check_len(field, v, max))
+}
+
+/// A number the record stores must be one DynamoDB stores: a number it refuses fails the whole
+/// write, and with it the other event of the request merged into the same write.
+fn check_storable(field: &'static str, value: f64) -> Result<(), EventError> {
+    if crate::record::storable_number(value) {
+        Ok(())
+    } else {
+        Err(EventError::NotStorable { field, value })
+    }
 }
 
 fn out_of_range(field: &'static str, value: impl ToString, range: &'static str) -> EventError {
@@ -580,6 +592,22 @@ mod tests {
                 "field metadata.matchQuality: invalid type",
             ),
             ("x".repeat(20_000), "body is 20000 bytes"),
+            (
+                with(
+                    RESPONSE,
+                    "metadata",
+                    serde_json::json!({"matchQuality": 1e-131}),
+                ),
+                "field metadata.matchQuality is 1e-131, a number DynamoDB cannot store",
+            ),
+            (
+                with(
+                    RESPONSE,
+                    "performance",
+                    serde_json::json!({"llmTime": 5e-324}),
+                ),
+                "field performance.llmTime is 5e-324, a number DynamoDB cannot store",
+            ),
         ];
         for (body, expected) in cases {
             let err = parse(&body).unwrap_err().to_string();

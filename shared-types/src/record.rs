@@ -312,6 +312,33 @@ pub fn compare(candidate: RankRef<'_>, stored: Option<RankRef<'_>>) -> Verdict {
     }
 }
 
+/// Smallest and largest decimal exponents of a number DynamoDB stores: its magnitude is from
+/// 1E-130 to 9.99...E+125, with at most 38 significant digits
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.Number>).
+const DYNAMODB_EXPONENTS: std::ops::RangeInclusive<i32> = -130..=125;
+const DYNAMODB_SIGNIFICANT_DIGITS: usize = 38;
+
+/// Whether DynamoDB stores `value` as the record writes it (its shortest decimal form, which is
+/// what `serde_dynamo` sends): 0, or a finite number within DynamoDB's magnitude and precision.
+pub fn storable_number(value: f64) -> bool {
+    if value == 0.0 {
+        return true;
+    }
+    if !value.is_finite() {
+        return false;
+    }
+    let text = value.abs().to_string();
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let digits: String = format!("{whole}{fraction}");
+    let leading = digits.bytes().take_while(|&b| b == b'0').count();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+    // The exponent of the first significant digit: d.ddd x 10^exponent.
+    let exponent = i32::try_from(whole.len()).unwrap_or(i32::MAX)
+        - 1
+        - i32::try_from(leading).unwrap_or(i32::MAX);
+    DYNAMODB_EXPONENTS.contains(&exponent) && significant <= DYNAMODB_SIGNIFICANT_DIGITS
+}
+
 /// The partition key of a request's item.
 pub fn request_key(request_id: &str) -> String {
     format!("{REQUEST_KEY_PREFIX}{request_id}")
@@ -648,6 +675,61 @@ mod tests {
     // Sunday 2025-11-09 23:59:59.500 UTC and Monday 00:00:01 UTC.
     const SUNDAY_LATE: i64 = 1_762_732_799_500;
     const MONDAY_EARLY: i64 = 1_762_732_801_000;
+
+    #[test]
+    fn the_digest_hashes_the_documented_bytes() {
+        // The example query of docs/events.md, and the bytes docs/architecture.md says are
+        // hashed: eventType left out, the keys in the contract's order.
+        let body = r#"{"eventType":"query","requestId":"3f0c5a8e-6b1d-4c2a-9e4f-2a7b9d1c0e55","timestamp":1762607658821,"sessionId":"anonymous","query":"have you any experience with c#?","metadata":{"userAgent":"Mozilla/5.0 (X11; Linux x86_64)","referer":"https://example.dev/cv"}}"#;
+        let bytes = r#"{"requestId":"3f0c5a8e-6b1d-4c2a-9e4f-2a7b9d1c0e55","timestamp":1762607658821,"sessionId":"anonymous","query":"have you any experience with c#?","metadata":{"userAgent":"Mozilla/5.0 (X11; Linux x86_64)","referer":"https://example.dev/cv"}}"#;
+        let now = chrono::DateTime::from_timestamp_millis(1_762_700_000_000).unwrap();
+        let crate::AnalyticsEvent::Query(q) = crate::AnalyticsEvent::parse(body, now).unwrap()
+        else {
+            panic!("not a query")
+        };
+        let hash = Sha256::digest(bytes.as_bytes());
+        let expected: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(content_digest(&q), expected);
+
+        // A response's numbers: integers in decimal, the others with a fractional part.
+        let mut r = response(1_762_607_660_433);
+        r.vector_matches = Some(5);
+        r.metadata.match_quality = Some(0.91);
+        r.metadata.sources_used = vec!["C#".into()];
+        r.performance = Some(crate::event::Performance {
+            llm_time: Some(600.0),
+            cache_hit: Some(false),
+            ..Default::default()
+        });
+        let bytes = r#"{"requestId":"r-1","timestamp":1762607660433,"matchType":"partial","matchScore":55,"reasoning":"some","vectorMatches":5,"metadata":{"matchQuality":0.91,"sourcesUsed":["C#"]},"performance":{"llmTime":600.0,"cacheHit":false}}"#;
+        let hash = Sha256::digest(bytes.as_bytes());
+        let expected: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(content_digest(&r), expected);
+
+        // Two queries of one timestamp: the smaller digest is stored, in either order.
+        let mut other = q.clone();
+        other.query = "have you any experience with f#?".into();
+        let (a, b) = (
+            RequestRecord::from_events(Some(&q), None, 90).unwrap(),
+            RequestRecord::from_events(Some(&other), None, 90).unwrap(),
+        );
+        let smaller = a.query_digest.clone().min(b.query_digest.clone());
+        assert_ne!(a.query_digest, b.query_digest);
+        let ab = RequestRecord::merged(Some(&a), &b);
+        let ba = RequestRecord::merged(Some(&b), &a);
+        assert_eq!(ab, ba);
+        assert_eq!(ab.query_digest, smaller);
+    }
+
+    #[test]
+    fn numbers_are_storable_within_dynamodbs_magnitude_and_precision() {
+        for value in [0.0, 1e-130, 1e-129, 0.91, 1.0, 3_600_000.0, 9.9e125, -2.5] {
+            assert!(storable_number(value), "{value:e}");
+        }
+        for value in [1e-131, 5e-324, 1e126, f64::NAN, f64::INFINITY] {
+            assert!(!storable_number(value), "{value:e}");
+        }
+    }
 
     #[test]
     fn the_query_owns_week_session_and_expiry() {

@@ -49,10 +49,45 @@ fn whole(_: &View<'_>, _: usize, end: usize) -> Option<usize> {
     Some(end)
 }
 
-/// A URL ends before the punctuation that follows it in a sentence.
+/// A URL ends before the punctuation that follows it in a sentence, and before the words of a
+/// script written without spaces that follow it ("...example.comです").
 fn url(view: &View<'_>, start: usize, end: usize) -> Option<usize> {
+    let end = script_end(view, start, end);
     let trimmed = view.as_str()[start..end].trim_end_matches(|c: char| ".,;:!?)]}>'\"".contains(c));
     Some(start + trimmed.len())
+}
+
+/// An e-mail address ends before the words of another script that follow its top-level
+/// domain ("tanaka@nifty.comです"); see [`script_start`] for its start.
+fn email(view: &View<'_>, start: usize, end: usize) -> Option<usize> {
+    Some(script_end(view, start, end))
+}
+
+/// Where a match's last label (after its last `.`) changes script, if it does: a Latin
+/// top-level domain followed by Japanese, say.
+fn script_end(view: &View<'_>, start: usize, end: usize) -> usize {
+    let label = view.as_str()[start..end]
+        .rfind('.')
+        .map_or(start, |dot| start + dot + 1);
+    let latin_label = (label..end).any(|i| view.is_latin(i));
+    (label..end)
+        .find(|&i| latin_label && view.is_other_script(i))
+        .unwrap_or(end)
+}
+
+/// Where a match really starts: after the letters of another script written against it
+/// without a space ("連絡先はtanaka.hiroshi@...", "はhttps://..."), when the part they lead
+/// (a URL's scheme, an address's local part) is written in Latin letters.
+fn script_start(view: &View<'_>, start: usize, end: usize) -> usize {
+    let head = view.as_str()[start..end]
+        .find(['@', ':'])
+        .map_or(end, |i| start + i);
+    if !(start..head).any(|i| view.is_latin(i)) {
+        return start;
+    }
+    (start..head)
+        .find(|&i| !view.is_other_script(i))
+        .unwrap_or(start)
 }
 
 /// An e-mail address's domain: labels and a top-level domain (letters, or an IDN's `xn--`
@@ -76,7 +111,7 @@ static RULES: [Rule; 6] = [
             ))
             .ok()
         }),
-        accept: whole,
+        accept: email,
         in_parts: false,
         placeholder: placeholder::EMAIL,
     },
@@ -139,10 +174,13 @@ pub fn scrub_question(text: &str) -> (String, u32) {
         };
         let mut spans = Vec::new();
         for candidate in pattern.find_iter(view.as_str()) {
-            let (start, end) = (candidate.start(), candidate.end());
+            let end = candidate.end();
+            let start = script_start(&view, candidate.start(), end);
             if let Some(stop) = (rule.accept)(&view, start, end) {
                 spans.push((start, stop));
-            } else if rule.in_parts {
+            } else if rule.in_parts
+                && numbers::label_before(&view, start) != Some(numbers::Label::Code)
+            {
                 spans.extend(parts(&view, start, end, rule.accept));
             }
         }
@@ -314,6 +352,34 @@ mod tests {
         ];
         for (text, expected, count) in cases {
             assert_eq!(scrub_question(text), (expected.to_owned(), count), "{text}");
+        }
+    }
+
+    #[test]
+    fn cv_questions_with_years_dates_times_and_postcodes_are_stored_unchanged() {
+        for text in [
+            "what did he do 2019-2021 (2 years)?",
+            "did he work at acme 2015-2018 (3 years) as lead?",
+            "was he employed on 2023-01-15 10:30?",
+            "jobs in 2010 2015 2020?",
+            "does he live near 90210-1234?",
+        ] {
+            assert_eq!(scrub_question(text), (text.to_owned(), 0), "{text}");
+        }
+    }
+
+    #[test]
+    fn unicode_full_width_and_dashed_personal_data_is_scrubbed() {
+        let cases = [
+            ("mail josé@example.com please", "mail [email] please"),
+            ("write to jane@exämple.de", "write to [email]"),
+            ("write to jane＠example.com", "write to [email]"),
+            ("call ０２０ ７９４６ ０９５８", "call [phone]"),
+            ("call 020 - 7946 - 0958 today", "call [phone] today"),
+            ("iban GB82-WEST-1234-5698-7654-32 ok", "iban [iban] ok"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(scrub_question(text), (expected.to_owned(), 1), "{text}");
         }
     }
 

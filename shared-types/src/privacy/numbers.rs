@@ -11,6 +11,154 @@ use super::view::View;
 /// Characters between the groups of digits of a phone number (a dash, a dot, a slash, spaces).
 const PHONE_SEPARATORS: &[u8] = b" .-/";
 
+/// Words that say the number after them is an identifier of a thing, not a phone number
+/// (within the four words before it: "order no.", "NIP spółki", "VAT number is GB").
+const CODE_LABELS: [&str; 52] = [
+    "sku",
+    "invoice",
+    "inv",
+    "order",
+    "ref",
+    "reference",
+    "ticket",
+    "case",
+    "incident",
+    "serial",
+    "sn",
+    "s/n",
+    "model",
+    "part",
+    "pn",
+    "isbn",
+    "issn",
+    "ean",
+    "upc",
+    "gtin",
+    "siren",
+    "siret",
+    "nip",
+    "regon",
+    "krs",
+    "vat",
+    "tva",
+    "ust-idnr",
+    "btw",
+    "iva",
+    "cif",
+    "nif",
+    "cnpj",
+    "abn",
+    "acn",
+    "ein",
+    "kvk",
+    "hrb",
+    "hra",
+    "crn",
+    "uen",
+    "patent",
+    "po",
+    "organisationsnummer",
+    "bestellnummer",
+    "rechnung",
+    "rechnungsnummer",
+    "facture",
+    "commande",
+    "pedido",
+    "factura",
+    "kvk-nummer",
+];
+/// Words that say the number after them is a phone number (within the three words before it:
+/// "tlf.", "call me on", "携帯は"), so that one without the shapes above (eight digits, as in
+/// Norway and Denmark) is known too.
+const PHONE_LABELS: [&str; 52] = [
+    "tel",
+    "tlf",
+    "ph",
+    "phone",
+    "telephone",
+    "telefon",
+    "telefoon",
+    "téléphone",
+    "teléfono",
+    "telefone",
+    "telefono",
+    "mobile",
+    "mobil",
+    "mobiel",
+    "mob",
+    "cell",
+    "cellphone",
+    "cellulare",
+    "celular",
+    "móvil",
+    "movil",
+    "portable",
+    "handy",
+    "fax",
+    "whatsapp",
+    "sms",
+    "text",
+    "call",
+    "ring",
+    "ringe",
+    "dial",
+    "appelez",
+    "joindre",
+    "llámame",
+    "llamame",
+    "marcarme",
+    "chiamami",
+    "chiamare",
+    "bel",
+    "ruf",
+    "rufen",
+    "ligar",
+    "ligue",
+    "numéro",
+    "número",
+    "numero",
+    "nummer",
+    "number",
+    "numer",
+    "numerem",
+    "kontakt",
+    "contact",
+];
+/// Phone labels of scripts written without spaces, found inside the word before the number.
+const PHONE_LABELS_UNSPACED: [&str; 6] = ["電話", "携帯", "전화", "연락처", "手机", "电话"];
+
+/// What the words before a number say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Label {
+    Code,
+    Phone,
+}
+
+/// What the words right before view position `start` say the number there is, if anything.
+pub(super) fn label_before(view: &View<'_>, start: usize) -> Option<Label> {
+    let before = view.text_before(start).to_lowercase();
+    let words: Vec<&str> = before
+        .split_whitespace()
+        .rev()
+        .take(4)
+        .map(|w| w.trim_matches(|c: char| ".,:;#()[]\"'„“".contains(c)))
+        .collect();
+    let code = words.iter().any(|w| {
+        CODE_LABELS.contains(w)
+            || w.split(['-', '/'])
+                .next()
+                .is_some_and(|head| CODE_LABELS.contains(&head))
+    });
+    if code {
+        return Some(Label::Code);
+    }
+    let phone = words
+        .iter()
+        .take(3)
+        .any(|w| PHONE_LABELS.contains(w) || PHONE_LABELS_UNSPACED.iter().any(|l| w.contains(l)));
+    phone.then_some(Label::Phone)
+}
+
 /// Currency signs: a number after one is money, not a phone.
 const CURRENCY_SIGNS: [char; 9] = ['$', '€', '£', '¥', '₹', '₩', '₽', '¢', '₣'];
 /// Currency codes and amounts' suffixes: a number before one is money.
@@ -190,17 +338,24 @@ pub(super) fn phone(view: &View<'_>, start: usize, end: usize) -> Option<usize> 
         return None;
     }
     let digits: usize = groups.iter().map(|g| g.digits.len()).sum();
-    let first = groups[0].digits;
-    let international = plus || (first.starts_with("00") && !first.starts_with("000"));
-    let shaped = if international {
-        let prefix = if plus { 0 } else { 2 };
-        (8..=15).contains(&(digits - prefix))
-    } else if first.starts_with('0') {
-        (9..=12).contains(&digits)
-    } else {
-        north_american(&groups)
-            || (groups[0].parenthesised && (9..=12).contains(&digits))
-            || grouped_national(&groups, digits)
+    let all: String = groups.iter().map(|g| g.digits).collect();
+    let international = plus || (all.starts_with("00") && !all.starts_with("000"));
+    // A country code or a trunk prefix says "phone" whatever the words before it; the other
+    // shapes give way to a word that says the number is a code ("SKU", "invoice", "VAT").
+    let shaped = match label_before(view, start) {
+        _ if international => {
+            let prefix = if plus { 0 } else { 2 };
+            (8..=15).contains(&(digits - prefix))
+        }
+        // A trunk `0`, then an area code, which never starts with 0.
+        _ if all.starts_with('0') => !all.starts_with("00") && (9..=12).contains(&digits),
+        Some(Label::Code) => false,
+        Some(Label::Phone) => (7..=15).contains(&digits),
+        None => {
+            north_american(&groups)
+                || (groups[0].parenthesised && (9..=12).contains(&digits))
+                || grouped_national(&groups, digits)
+        }
     };
     shaped.then_some(end)
 }
@@ -210,10 +365,25 @@ fn extension(after: &str) -> usize {
     let spaces = after.len() - after.trim_start().len();
     let rest = &after[spaces..];
     let lower = rest.to_ascii_lowercase();
-    let Some(word) = ["extension", "ext.", "ext", "x", "#"]
-        .into_iter()
-        .find(|w| lower.starts_with(w))
-    else {
+    let Some(word) = [
+        "extension",
+        "ext.",
+        "extn",
+        "ext",
+        "durchwahl",
+        "dw.",
+        "poste",
+        "interno",
+        "int.",
+        "anexo",
+        "ramal",
+        "toestel",
+        "wewn.",
+        "x",
+        "#",
+    ]
+    .into_iter()
+    .find(|w| lower.starts_with(w)) else {
         return 0;
     };
     let tail = &rest[word.len()..];

@@ -29,6 +29,8 @@ pub(super) struct View<'a> {
     /// supplements and extensions, full-width Latin): a number glued to one is a code (`CVE-`,
     /// `INC0012`), while a number next to a Japanese or Chinese character is not.
     latin: Vec<bool>,
+    /// Whether each character is a letter of another script (Cyrillic, Greek, CJK, ...).
+    other: Vec<bool>,
 }
 
 impl<'a> View<'a> {
@@ -36,10 +38,13 @@ impl<'a> View<'a> {
         let mut bytes = Vec::with_capacity(text.len());
         let mut offsets = Vec::with_capacity(text.len() + 1);
         let mut latin = Vec::with_capacity(text.len());
+        let mut other = Vec::with_capacity(text.len());
         for (offset, c) in text.char_indices() {
             offsets.push(offset);
             bytes.push(view_of(c));
-            latin.push(is_latin_letter(c));
+            let is_latin = is_latin_letter(c);
+            latin.push(is_latin);
+            other.push(!is_latin && c.is_alphabetic());
         }
         offsets.push(text.len());
         Self {
@@ -47,6 +52,7 @@ impl<'a> View<'a> {
             bytes,
             offsets,
             latin,
+            other,
         }
     }
 
@@ -64,6 +70,11 @@ impl<'a> View<'a> {
     /// Whether the character at `index` is a Latin letter.
     pub(super) fn is_latin(&self, index: usize) -> bool {
         self.latin.get(index).copied().unwrap_or(false)
+    }
+
+    /// Whether the character at `index` is a letter of a script other than Latin.
+    pub(super) fn is_other_script(&self, index: usize) -> bool {
+        self.other.get(index).copied().unwrap_or(false)
     }
 
     /// The text's characters before view position `index` (for context such as a currency

@@ -1,7 +1,13 @@
-//! The privacy scrubber against a corpus written independently of it (`privacy/corpus.tsv`):
-//! ordinary CV questions that carry numbers, which must be stored exactly as typed, and personal
-//! data in many national, Unicode and full-width forms, which must be removed, and nothing else
-//! with it. The test prints both counts and every miss.
+//! The privacy scrubber against two corpora written independently of it, each by someone who
+//! had not seen the rules: ordinary CV questions that carry numbers, which must be stored exactly
+//! as typed, and personal data in many national, Unicode and full-width forms, which must be
+//! removed, and nothing else with it. The test prints both counts of each and every miss.
+//!
+//! - `privacy/corpus.tsv` (228 ordinary, 113 personal), read while the rules were written;
+//! - `privacy/heldout.tsv` (150 ordinary, 80 personal in 24 countries' phone formats), run once
+//!   the rules were done: 146 and 76 passed at that first run; the rules were then corrected
+//!   (code labels such as `SKU` and `SIREN`, phone labels such as `tlf.`, extensions in other
+//!   languages, addresses written against Japanese text).
 
 use shared_types::privacy::scrub_question;
 
@@ -18,8 +24,8 @@ enum Case<'a> {
     },
 }
 
-fn corpus() -> Vec<Case<'static>> {
-    include_str!("privacy/corpus.tsv")
+fn cases(corpus: &'static str) -> Vec<Case<'static>> {
+    corpus
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|line| {
@@ -61,12 +67,11 @@ fn scrub_miss(kind: &str, text: &str, pieces: &[&str]) -> Option<String> {
     }
 }
 
-#[test]
-fn ordinary_questions_are_kept_and_personal_data_is_removed_and_nothing_else() {
-    let cases = corpus();
+/// The counts of one corpus, printed, and its misses.
+fn run(name: &str, corpus: &'static str) -> Vec<String> {
     let (mut kept, mut keeps, mut removed, mut scrubs) = (0, 0, 0, 0);
     let mut misses = Vec::new();
-    for case in &cases {
+    for case in &cases(corpus) {
         match case {
             Case::Keep(text) => {
                 keeps += 1;
@@ -87,13 +92,26 @@ fn ordinary_questions_are_kept_and_personal_data_is_removed_and_nothing_else() {
         }
     }
     println!(
-        "privacy corpus: {kept} of {keeps} ordinary questions stored unchanged; {removed} of \
-         {scrubs} with personal data scrubbed exactly; {} misses",
+        "privacy corpus {name}: {kept} of {keeps} ordinary questions stored unchanged; {removed} \
+         of {scrubs} with personal data scrubbed exactly; {} misses",
         misses.len()
     );
     for miss in &misses {
         println!("  {miss}");
     }
-    assert!(keeps >= 150 && scrubs >= 60, "the corpus is too small");
+    assert!(
+        keeps >= 150 && scrubs >= 60,
+        "{name}: the corpus is too small"
+    );
+    misses
+}
+
+#[test]
+fn ordinary_questions_are_kept_and_personal_data_is_removed_and_nothing_else() {
+    let misses = [
+        run("corpus.tsv", include_str!("privacy/corpus.tsv")),
+        run("heldout.tsv", include_str!("privacy/heldout.tsv")),
+    ]
+    .concat();
     assert!(misses.is_empty(), "{} misses", misses.len());
 }
