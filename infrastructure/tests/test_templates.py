@@ -237,7 +237,7 @@ class Tags(unittest.TestCase):
                 if taggable(resource["Type"]):
                     self.assertEqual(resource["Properties"].get("Tags"), self.EXPECTED, f"{template}/{name}")
                     tagged.append(name)
-        self.assertEqual(len(tagged), 15, tagged)
+        self.assertEqual(len(tagged), 16, tagged)
 
     def test_the_schema_check_tells_taggable_from_untaggable(self):
         self.assertTrue(taggable("AWS::SQS::Queue"))
@@ -395,6 +395,7 @@ class Alarms(unittest.TestCase):
             "ProcessorErrorsAlarm": ("AWS/Lambda", "Errors", "GreaterThanThreshold", 0, "notBreaching"),
             "ReporterErrorsAlarm": (None, None, "GreaterThanThreshold", 0, "notBreaching"),
             "NoReportAlarm": ("CvAnalytics", "ReportUpToDate", "LessThanThreshold", 1, "missing"),
+            "ReportUnconfirmedAlarm": ("CvAnalytics", "ReportsUnconfirmed", "GreaterThanThreshold", 0, "notBreaching"),
             "PipelineSilentAlarm": ("CvAnalytics", "RequestsStored", "LessThanThreshold", 1, "missing"),
         })
         for name, props in alarms.items():
@@ -448,7 +449,7 @@ class Alarms(unittest.TestCase):
             own += [props] if props.get("Namespace") == constants["NAMESPACE"] else []
             own += [m["MetricStat"]["Metric"] for m in props.get("Metrics", [])
                     if "MetricStat" in m and m["MetricStat"]["Metric"]["Namespace"] == constants["NAMESPACE"]]
-        self.assertEqual(len(own), 3)
+        self.assertEqual(len(own), 4)
         for props in own:
             self.assertIn(props["MetricName"], written)
             self.assertEqual(props["Dimensions"], [{"Name": constants["STAGE_DIMENSION"], "Value": {"Ref": "Stage"}}])

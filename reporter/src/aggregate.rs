@@ -270,8 +270,7 @@ impl WeekAggregator {
             asked: self.asked,
             answered: self.answered,
             incomplete: self.incomplete,
-            late: 0,
-            gaps: Vec::new(),
+            ..WeekSummary::default()
         }
     }
 

@@ -7,7 +7,8 @@
 //!   whole table whatever the filter keeps, so a report asks for all its weeks in one read.
 //! - [`WeekLookup::Index`]: the index projects keys only, so each week is a paginated `Query`
 //!   for the keys followed by `BatchGetItem` of up to 100 items at a time, projected; a week
-//!   only counted is a `COUNT` query, which reads keys only.
+//!   only counted is a `Query` of its keys (the index holds keys only: the read units of a
+//!   `COUNT` query, and the keys give the week's fingerprint).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -17,7 +18,7 @@ use futures::StreamExt;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure, Select,
+    AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure,
 };
 use chrono::{DateTime, Utc};
 use shared_types::record::pipeline_stats::{self, PipelineStats};
@@ -246,9 +247,8 @@ impl DynamoRecordSource {
                 else {
                     continue;
                 };
-                if let Some(count) = read.counts.get_mut(&week) {
-                    *count += 1;
-                }
+                let pk = item.get(attr::PK).and_then(|v| v.as_s().ok());
+                read.list(week, pk.map_or("", String::as_str));
                 if weeks.contains(&week) {
                     sink(record_from(item)?);
                     read.passed += 1;
@@ -258,12 +258,13 @@ impl DynamoRecordSource {
         Ok(read)
     }
 
-    /// One week through the index: its keys, then the items.
+    /// One week through the index: its keys (listed in `read`), then the items.
     async fn query_week(
         &self,
         week: WeekId,
+        read: &mut WeeksRead,
         sink: &mut (dyn FnMut(RequestRecord) + Send),
-    ) -> Result<u64, ReporterError> {
+    ) -> Result<(), ReporterError> {
         let mut pages = self
             .client
             .query()
@@ -274,7 +275,6 @@ impl DynamoRecordSource {
             .expression_attribute_values(":week", AttributeValue::S(week.to_string()))
             .into_paginator()
             .send();
-        let mut passed = 0;
         let mut keys: Vec<Item> = Vec::with_capacity(BATCH_GET_LIMIT);
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| ReporterError::aws("DynamoDB Query", &e))?;
@@ -282,37 +282,43 @@ impl DynamoRecordSource {
                 let Some(pk) = item.get(attr::PK).cloned() else {
                     continue;
                 };
+                read.list(week, pk.as_s().map_or("", String::as_str));
                 keys.push(HashMap::from([(attr::PK.to_owned(), pk)]));
                 if keys.len() == BATCH_GET_LIMIT {
-                    passed += self.fetch(std::mem::take(&mut keys), sink).await?;
+                    read.passed += self.fetch(std::mem::take(&mut keys), sink).await?;
                 }
             }
         }
         if !keys.is_empty() {
-            passed += self.fetch(keys, sink).await?;
+            read.passed += self.fetch(keys, sink).await?;
         }
-        Ok(passed)
+        Ok(())
     }
 
-    /// How many keys the index holds for `week` (a `COUNT` query reads no item).
-    async fn count_week(&self, week: WeekId) -> Result<u64, ReporterError> {
+    /// The keys the index holds for `week`, listed in a read of their own (their number and
+    /// fingerprint). The index projects keys only, so this reads what a `COUNT` query would,
+    /// at the same read units.
+    async fn list_week(&self, week: WeekId) -> Result<WeeksRead, ReporterError> {
+        let mut read = WeeksRead::starting(&[], &[week]);
         let mut pages = self
             .client
             .query()
             .table_name(&self.table_name)
             .index_name(WEEK_INDEX)
-            .select(Select::Count)
             .key_condition_expression("#week = :week")
             .expression_attribute_names("#week", attr::WEEK)
             .expression_attribute_values(":week", AttributeValue::S(week.to_string()))
             .into_paginator()
             .send();
-        let mut count = 0;
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| ReporterError::aws("DynamoDB Query (count)", &e))?;
-            count += u64::try_from(page.count).unwrap_or(0);
+            let page = page.map_err(|e| ReporterError::aws("DynamoDB Query (keys)", &e))?;
+            for item in page.items.unwrap_or_default() {
+                if let Some(pk) = item.get(attr::PK).and_then(|v| v.as_s().ok()) {
+                    read.list(week, pk);
+                }
+            }
         }
-        Ok(count)
+        Ok(read)
     }
 }
 
@@ -326,22 +332,23 @@ impl RecordSource for DynamoRecordSource {
         match self.lookup {
             WeekLookup::Scan => self.scan(weeks, counted, sink).await,
             WeekLookup::Index => {
-                let mut read = WeeksRead::default();
+                let mut read = WeeksRead::starting(weeks, &[]);
                 for week in weeks {
-                    let passed = self.query_week(*week, sink).await?;
-                    read.passed += passed;
-                    read.counts.insert(*week, passed);
+                    self.query_week(*week, &mut read, sink).await?;
                 }
                 let only_counted: Vec<WeekId> = counted
                     .iter()
                     .filter(|w| !weeks.contains(w))
                     .copied()
                     .collect();
-                let counts = futures::future::try_join_all(
-                    only_counted.iter().map(|week| self.count_week(*week)),
+                let listed = futures::future::try_join_all(
+                    only_counted.iter().map(|week| self.list_week(*week)),
                 )
                 .await?;
-                read.counts.extend(only_counted.into_iter().zip(counts));
+                for other in listed {
+                    read.counts.extend(other.counts);
+                    read.fingerprints.extend(other.fingerprints);
+                }
                 Ok(read)
             }
         }
@@ -350,7 +357,8 @@ impl RecordSource for DynamoRecordSource {
 
 // The marker's attributes: see `shared_types::record::report_marker`.
 use shared_types::record::report_marker::{
-    CLAIMED_AT, LEASE_UNTIL, MESSAGE_ID, SENDING, SENT, SENT_AT, STATUS, SUMMARY,
+    CLAIMED_AT, CORRECTED_BY, CORRECTIONS, LEASE_UNTIL, MESSAGE_ID, SENDING, SENT, SENT_AT, STATUS,
+    SUMMARY,
 };
 
 /// Keeps the sent markers in the records table.
@@ -404,19 +412,10 @@ impl ReportLedger for DynamoReportLedger {
             .item(CLAIMED_AT, epoch_millis(now))
             .item(LEASE_UNTIL, epoch_millis(lease_until));
         if !force {
-            let legacy_stale = now - chrono::Duration::seconds(LEGACY_CLAIM_LEASE_SECONDS);
+            // Only a week without a marker: a claim is never taken over (see `crate::ledger`).
             request = request
-                .condition_expression(
-                    "attribute_not_exists(#pk) OR (#status = :sending AND (#lease < :now OR \
-                     (attribute_not_exists(#lease) AND #claimed < :stale)))",
-                )
+                .condition_expression("attribute_not_exists(#pk)")
                 .expression_attribute_names("#pk", attr::PK)
-                .expression_attribute_names("#status", STATUS)
-                .expression_attribute_names("#lease", LEASE_UNTIL)
-                .expression_attribute_names("#claimed", CLAIMED_AT)
-                .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
-                .expression_attribute_values(":now", epoch_millis(now))
-                .expression_attribute_values(":stale", epoch_millis(legacy_stale))
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 );
@@ -430,18 +429,22 @@ impl ReportLedger for DynamoReportLedger {
                         .get(STATUS)
                         .and_then(|v| v.as_s().ok())
                         .map(String::as_str);
-                    Ok(if status == Some(SENT) {
-                        Claim::AlreadySent {
+                    if status == Some(SENT) {
+                        return Ok(Claim::AlreadySent {
                             sent_at: millis(old.get(SENT_AT)),
-                        }
-                    } else {
-                        let claimed_at = millis(old.get(CLAIMED_AT)).unwrap_or(now);
+                        });
+                    }
+                    let claimed_at = millis(old.get(CLAIMED_AT)).unwrap_or(now);
+                    let lease_until = millis(old.get(LEASE_UNTIL)).unwrap_or_else(|| {
+                        claimed_at + chrono::Duration::seconds(LEGACY_CLAIM_LEASE_SECONDS)
+                    });
+                    Ok(if lease_until >= now {
                         Claim::InProgress {
                             claimed_at,
-                            lease_until: millis(old.get(LEASE_UNTIL)).unwrap_or_else(|| {
-                                claimed_at + chrono::Duration::seconds(LEGACY_CLAIM_LEASE_SECONDS)
-                            }),
+                            lease_until,
                         }
+                    } else {
+                        Claim::Unconfirmed { claimed_at }
                     })
                 }
                 _ => Err(ReporterError::aws("DynamoDB PutItem (report marker)", &err)),
@@ -587,23 +590,58 @@ impl ReportLedger for DynamoReportLedger {
         Ok(stats)
     }
 
-    async fn correct(&self, week: WeekId, summary: &WeekSummary) -> Result<(), ReporterError> {
-        let result = self
+    async fn correct(
+        &self,
+        week: WeekId,
+        summary: &WeekSummary,
+        by: WeekId,
+    ) -> Result<(), ReporterError> {
+        // The figures, attribute by attribute: the marker's own gaps and pending corrections
+        // (absent from a correction, so never named here) stay as they are.
+        let figures = WeekSummary {
+            corrected_by: Some(by),
+            gaps: Vec::new(),
+            corrections: Vec::new(),
+            ..summary.clone()
+        };
+        let AttributeValue::M(fields) = summary_value(&figures)? else {
+            return Err(ReporterError::request(
+                "DynamoDB (report marker)",
+                "a week's summary is not a map",
+            ));
+        };
+        let mut request = self
             .client
             .update_item()
             .table_name(&self.table_name)
             .key(attr::PK, AttributeValue::S(report_key(week)))
-            .update_expression("SET #summary = :summary")
-            .condition_expression("#status = :sent")
+            .condition_expression(
+                "#status = :sent AND (attribute_not_exists(#summary.#by) OR #summary.#by < :by)",
+            )
             .expression_attribute_names("#summary", SUMMARY)
             .expression_attribute_names("#status", STATUS)
-            .expression_attribute_values(":summary", summary_value(summary)?)
-            .expression_attribute_values(":sent", AttributeValue::S(SENT.into()))
+            .expression_attribute_names("#by", CORRECTED_BY)
+            .expression_attribute_values(":by", AttributeValue::S(by.to_string()))
+            .expression_attribute_values(":sent", AttributeValue::S(SENT.into()));
+        let mut sets = Vec::new();
+        for (i, (name, value)) in fields.into_iter().enumerate() {
+            if name == CORRECTED_BY {
+                sets.push("#summary.#by = :by".to_owned());
+                continue;
+            }
+            sets.push(format!("#summary.#f{i} = :f{i}"));
+            request = request
+                .expression_attribute_names(format!("#f{i}"), name)
+                .expression_attribute_values(format!(":f{i}"), value);
+        }
+        match request
+            .update_expression(format!("SET {}", sets.join(", ")))
             .send()
-            .await;
-        match result {
+            .await
+        {
             Ok(_) => Ok(()),
-            // Not sent (a forced resend is under way, or the marker expired): nothing to correct.
+            // Not sent (a forced resend is under way, or the marker expired), or corrected by
+            // this report or a later one already: nothing to do.
             Err(err)
                 if err
                     .as_service_error()
@@ -613,6 +651,36 @@ impl ReportLedger for DynamoReportLedger {
             }
             Err(err) => Err(ReporterError::aws(
                 "DynamoDB UpdateItem (report marker summary)",
+                &err,
+            )),
+        }
+    }
+
+    async fn clear_corrections(&self, week: WeekId) -> Result<(), ReporterError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table_name)
+            .key(attr::PK, AttributeValue::S(report_key(week)))
+            .update_expression("REMOVE #summary.#corrections")
+            .condition_expression("#status = :sent")
+            .expression_attribute_names("#summary", SUMMARY)
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#corrections", CORRECTIONS)
+            .expression_attribute_values(":sent", AttributeValue::S(SENT.into()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(ReporterError::aws(
+                "DynamoDB UpdateItem (report marker corrections)",
                 &err,
             )),
         }

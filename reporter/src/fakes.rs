@@ -28,9 +28,12 @@ impl InMemoryRecordSource {
         }
     }
 
-    /// Adds a record, as the processor would (a late arrival, for instance).
+    /// Stores a record as the processor would (a late arrival, for instance): in place of the
+    /// record of the same request, if there is one.
     pub fn push(&self, record: RequestRecord) {
-        self.lock().push(record);
+        let mut records = self.lock();
+        records.retain(|r| r.pk != record.pk);
+        records.push(record);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RequestRecord>> {
@@ -50,9 +53,7 @@ impl RecordSource for InMemoryRecordSource {
         let records = self.lock().clone();
         let mut read = WeeksRead::starting(weeks, counted);
         for record in records {
-            if let Some(count) = read.counts.get_mut(&record.week) {
-                *count += 1;
-            }
+            read.list(record.week, &record.pk);
             if weeks.contains(&record.week) {
                 sink(record);
                 read.passed += 1;
@@ -76,11 +77,22 @@ pub enum MarkerState {
     },
 }
 
-/// An in-memory ledger for tests.
+/// An in-memory ledger for tests; its writes can be told to fail.
 #[derive(Debug, Default)]
 pub struct InMemoryLedger {
     markers: Mutex<HashMap<WeekId, MarkerState>>,
     stats: Mutex<HashMap<WeekId, PipelineStats>>,
+    /// How many of the next writes of each kind fail.
+    failing: Mutex<HashMap<LedgerWrite, usize>>,
+}
+
+/// The writes of the ledger that a test can make fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LedgerWrite {
+    MarkSent,
+    Release,
+    Correct,
+    ClearCorrections,
 }
 
 impl InMemoryLedger {
@@ -98,6 +110,32 @@ impl InMemoryLedger {
 
     pub fn state(&self, week: WeekId) -> Option<MarkerState> {
         self.lock().get(&week).cloned()
+    }
+
+    /// The next `times` writes of `write` fail (as after the SDK's own retries).
+    pub fn fail_next(&self, write: LedgerWrite, times: usize) {
+        self.failing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(write, times);
+    }
+
+    /// A failure, if one of `write` is due.
+    fn injected(&self, write: LedgerWrite) -> Result<(), ReporterError> {
+        let mut failing = self
+            .failing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match failing.get_mut(&write) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                Err(ReporterError::Aws(lambda_support::ServiceFailure::new(
+                    lambda_support::FailureKind::Transient,
+                    format!("DynamoDB ({write:?}): injected failure"),
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<WeekId, MarkerState>> {
@@ -129,7 +167,9 @@ impl ReportLedger for InMemoryLedger {
                 claimed_at,
                 lease_until,
             }),
-            Some(MarkerState::Sending { .. }) => None,
+            Some(&MarkerState::Sending { claimed_at, .. }) => {
+                Some(Claim::Unconfirmed { claimed_at })
+            }
         };
         if let Some(refusal) = refusal {
             return Ok(refusal);
@@ -152,6 +192,7 @@ impl ReportLedger for InMemoryLedger {
         summary: &WeekSummary,
         _expires_at: DateTime<Utc>,
     ) -> Result<(), ReporterError> {
+        self.injected(LedgerWrite::MarkSent)?;
         self.lock().insert(
             week,
             MarkerState::Sent {
@@ -164,6 +205,7 @@ impl ReportLedger for InMemoryLedger {
     }
 
     async fn release(&self, week: WeekId, claimed_at: DateTime<Utc>) -> Result<(), ReporterError> {
+        self.injected(LedgerWrite::Release)?;
         let mut markers = self.lock();
         if matches!(markers.get(&week), Some(MarkerState::Sending { claimed_at: c, .. }) if *c == claimed_at)
         {
@@ -196,9 +238,30 @@ impl ReportLedger for InMemoryLedger {
             .unwrap_or_default())
     }
 
-    async fn correct(&self, week: WeekId, corrected: &WeekSummary) -> Result<(), ReporterError> {
+    async fn correct(
+        &self,
+        week: WeekId,
+        corrected: &WeekSummary,
+        by: WeekId,
+    ) -> Result<(), ReporterError> {
+        self.injected(LedgerWrite::Correct)?;
+        if let Some(MarkerState::Sent { summary, .. }) = self.lock().get_mut(&week)
+            && summary.corrected_by.is_none_or(|done| done < by)
+        {
+            *summary = WeekSummary {
+                corrected_by: Some(by),
+                gaps: std::mem::take(&mut summary.gaps),
+                corrections: std::mem::take(&mut summary.corrections),
+                ..corrected.clone()
+            };
+        }
+        Ok(())
+    }
+
+    async fn clear_corrections(&self, week: WeekId) -> Result<(), ReporterError> {
+        self.injected(LedgerWrite::ClearCorrections)?;
         if let Some(MarkerState::Sent { summary, .. }) = self.lock().get_mut(&week) {
-            *summary = corrected.clone();
+            summary.corrections.clear();
         }
         Ok(())
     }

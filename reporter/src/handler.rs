@@ -8,9 +8,11 @@
 //! week's marker, so the changes against last week come from one small item instead of last
 //! week's records (read in full only when last week has no stored figures). The last
 //! [`LATE_ARRIVAL_WEEKS`] reported weeks are counted again in the same read as the week itself:
-//! a week that now holds more requests than its report counted got late
-//! arrivals (a redriven query, say). Such a week is read again, the email says how many arrived
-//! late, and once the email is sent the week's stored figures are corrected.
+//! a week whose requests changed since its report (more of them, fewer, or others: the
+//! number and a fingerprint of their keys are compared) got late arrivals (a redriven query,
+//! say). Such a week is read again and the email says so. The corrected figures travel with the
+//! week's sent mark, in the same write, and are then applied to each week's marker; a failed
+//! correction is applied by a later run, and is never reported twice.
 
 use std::collections::HashMap;
 
@@ -18,7 +20,7 @@ use chrono::{DateTime, Utc};
 use lambda_support::Count;
 use shared_types::WeekId;
 use shared_types::metrics::reporter as names;
-use shared_types::record::report_marker::WeekSummary;
+use shared_types::record::report_marker::{Correction, WeekSummary};
 use tracing::{error, info, warn};
 
 use crate::aggregate::WeekAggregator;
@@ -44,7 +46,7 @@ pub use shared_types::report::{Outcome, ReportSummary};
 /// for the outcome (0 for the others, so every series has a value), and whether the week's
 /// report is up to date. [`Outcome::InProgressElsewhere`] is written when the invocation fails
 /// with [`ReporterError::ClaimedElsewhere`].
-pub fn outcome_metrics(outcome: Outcome, records_read: u64) -> [Count; 7] {
+pub fn outcome_metrics(outcome: Outcome, records_read: u64) -> [Count; 8] {
     let is = |name, expected| Count {
         name,
         value: u64::from(outcome == expected),
@@ -63,6 +65,7 @@ pub fn outcome_metrics(outcome: Outcome, records_read: u64) -> [Count; 7] {
         is(names::IN_PROGRESS_ELSEWHERE, Outcome::InProgressElsewhere),
         is(names::EMPTY_WEEK_NOT_SENT, Outcome::EmptyWeekNotSent),
         is(names::DRY_RUNS, Outcome::DryRun),
+        is(names::UNCONFIRMED, Outcome::Unconfirmed),
         Count {
             name: names::UP_TO_DATE,
             value: u64::from(up_to_date),
@@ -97,7 +100,7 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
     let earlier: Vec<WeekId> = std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
         .take(TREND_WEEKS - 1)
         .collect();
-    let mut summaries = ledger.summaries(&earlier).await?;
+    let mut summaries = with_pending_corrections(ledger.summaries(&earlier).await?);
     let recent: HashMap<WeekId, WeekSummary> = earlier
         .iter()
         .take(LATE_ARRIVAL_WEEKS)
@@ -109,12 +112,12 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
     }
     let mut checked: Vec<WeekId> = recent.keys().copied().collect();
     checked.sort();
-    let (mut read, counts) = read_weeks(source, &reads, &checked).await?;
+    let (mut read, listed) = read_weeks(source, &reads, &checked).await?;
     let current = read
         .remove(&week)
         .unwrap_or_else(|| WeekAggregator::new(week));
 
-    let late = late_arrivals(source, &recent, &counts).await?;
+    let late = late_arrivals(source, &recent, &listed).await?;
     for arrivals in &late {
         summaries.insert(arrivals.week, arrivals.now.clone());
     }
@@ -135,7 +138,15 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
     let view = ReportView::assemble(&current, &found, &history, now).with_late_arrivals(&late);
     let rendered = render(&view)?;
     let summary = WeekSummary {
+        fingerprint: Some(listed.fingerprint(week)),
         gaps: found.gaps.iter().take(MAX_GAPS).map(Gap::stored).collect(),
+        corrections: late
+            .iter()
+            .map(|l| Correction {
+                week: l.week,
+                summary: l.now.clone(),
+            })
+            .collect(),
         ..current.summary()
     };
     Ok(BuiltReport {
@@ -146,38 +157,73 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
     })
 }
 
-/// The reported weeks that hold more requests now than their report counted (`counts`), read
-/// again in one pass.
+/// The weeks' figures as they stand once every correction their markers carry is applied: a
+/// correction that a run could not write to its week's marker is still in the marker of the
+/// report that made it, and counts the same.
+fn with_pending_corrections(
+    mut summaries: HashMap<WeekId, WeekSummary>,
+) -> HashMap<WeekId, WeekSummary> {
+    let mut pending: Vec<(WeekId, Correction)> = summaries
+        .iter()
+        .flat_map(|(by, s)| s.corrections.iter().map(|c| (*by, c.clone())))
+        .collect();
+    pending.sort_by_key(|(by, c)| (*by, c.week));
+    for (by, correction) in pending {
+        if let Some(target) = summaries.get_mut(&correction.week)
+            && target.corrected_by.is_none_or(|done| done < by)
+        {
+            *target = WeekSummary {
+                corrected_by: Some(by),
+                gaps: std::mem::take(&mut target.gaps),
+                corrections: std::mem::take(&mut target.corrections),
+                ..correction.summary
+            };
+        }
+    }
+    summaries
+}
+
+/// The reported weeks whose requests changed since their report (`listed` says what they hold
+/// now: more or fewer of them, or others in their place), read again in one pass.
 async fn late_arrivals<S: RecordSource>(
     source: &S,
     summaries: &HashMap<WeekId, WeekSummary>,
-    counts: &WeeksRead,
+    listed: &WeeksRead,
 ) -> Result<Vec<LateArrivals>, ReporterError> {
-    let mut grown: Vec<WeekId> = summaries
+    let changed = |week: WeekId, reported: &WeekSummary| {
+        listed.count(week) != reported.indexed
+            || reported
+                .fingerprint
+                .is_some_and(|f| f != listed.fingerprint(week))
+    };
+    let mut weeks: Vec<WeekId> = summaries
         .iter()
-        .filter(|(week, reported)| counts.count(**week) > reported.indexed)
+        .filter(|(week, reported)| changed(**week, reported))
         .map(|(week, _)| *week)
         .collect();
-    if grown.is_empty() {
+    if weeks.is_empty() {
         return Ok(Vec::new());
     }
-    grown.sort();
-    let (mut again, _) = read_weeks(source, &grown, &[]).await?;
+    weeks.sort();
+    let (mut again, read) = read_weeks(source, &weeks, &[]).await?;
     let mut late = Vec::new();
-    for week in grown {
+    for week in weeks {
         let (Some(reported), Some(figures)) = (summaries.get(&week), again.remove(&week)) else {
             continue;
         };
         // The figures are recounted; the gaps stay those the report listed.
         let mut now = WeekSummary {
+            fingerprint: Some(read.fingerprint(week)),
             gaps: reported.gaps.clone(),
             ..figures.summary()
         };
-        let arrived = now.indexed.saturating_sub(reported.indexed);
-        if arrived == 0 {
+        if now.indexed == reported.indexed && now.fingerprint == reported.fingerprint {
+            // Changed back between the two reads.
             continue;
         }
-        now.late = reported.late + arrived;
+        let arrived = now.indexed.saturating_sub(reported.indexed);
+        // A week whose requests were replaced got at least one late arrival.
+        now.late = reported.late + arrived.max(1);
         info!(week = %week, arrived, "requests arrived after the week's report");
         late.push(LateArrivals {
             week,
@@ -189,7 +235,7 @@ async fn late_arrivals<S: RecordSource>(
     Ok(late)
 }
 
-/// Aggregates each of `weeks` in one read, and counts the `counted` weeks on the way.
+/// Aggregates each of `weeks` in one read, and lists the `counted` weeks on the way.
 async fn read_weeks<S: RecordSource>(
     source: &S,
     weeks: &[WeekId],
@@ -260,27 +306,21 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
                 ttl_days: self.ttl_days,
             });
         }
-        if !request.dry_run && !request.force && self.already_sent(week).await? {
-            // The daily schedule's other six days: one marker read, no records.
+        if !request.dry_run
+            && !request.force
+            && let Some(sent) = self.ledger.summaries(&[week]).await?.remove(&week)
+        {
+            // The daily schedule's other six days: one marker read, no records, and the
+            // corrections a failed write left behind.
             info!(week = %week, "report already sent; not reading the week again");
-            return Ok(ReportSummary {
-                week: week.to_string(),
-                outcome: Outcome::AlreadySent,
-                subject: String::new(),
-                records_read: 0,
-                asked: 0,
-                answered: 0,
-                unanswered: 0,
-                html_bytes: 0,
-                text_bytes: 0,
-                message_id: None,
-            });
+            self.apply_corrections(week, &sent.corrections).await;
+            return Ok(ReportSummary::nothing_read(week, Outcome::AlreadySent));
         }
         let BuiltReport {
             figures,
             rendered,
-            late,
             summary: week_summary,
+            ..
         } = build_report(&self.source, &self.ledger, week, now).await?;
         let mut summary = ReportSummary {
             week: week.to_string(),
@@ -298,9 +338,8 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
             .deliver(&request, &rendered, &week_summary, (now, deadline))
             .await?;
         if summary.outcome == Outcome::Sent {
-            for arrivals in &late {
-                self.ledger.correct(arrivals.week, &arrivals.now).await?;
-            }
+            self.apply_corrections(week, &week_summary.corrections)
+                .await;
         }
         info!(
             week = %week,
@@ -314,17 +353,35 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         Ok(summary)
     }
 
+    /// Writes the corrections the report of `week` made to each corrected week's marker, then
+    /// forgets them. A failure is logged and left for a later run (the daily schedule's next
+    /// day, or the next report, which counts a pending correction as made).
+    async fn apply_corrections(&self, week: WeekId, corrections: &[Correction]) {
+        if corrections.is_empty() {
+            return;
+        }
+        let mut applied = true;
+        for correction in corrections {
+            if let Err(error) = self
+                .ledger
+                .correct(correction.week, &correction.summary, week)
+                .await
+            {
+                warn!(week = %week, corrected = %correction.week, error = %error, "could not correct the week's figures; a later run will");
+                applied = false;
+            }
+        }
+        if applied && let Err(error) = self.ledger.clear_corrections(week).await {
+            warn!(week = %week, error = %error, "corrections applied but not cleared; a later run clears them");
+        }
+    }
+
     /// When a sent marker expires: with the records it sums up (`RECORD_TTL_DAYS` from now), but
     /// not before the last report whose trend shows its week.
     fn marker_expiry(&self, week: WeekId, now: DateTime<Utc>) -> DateTime<Utc> {
         let with_records = now + chrono::Duration::days(i64::from(self.ttl_days));
         let in_trends = week.end() + chrono::Duration::weeks(TREND_WEEKS as i64 + 1);
         with_records.max(in_trends)
-    }
-
-    /// Whether the ledger holds `week` as sent (with its figures).
-    async fn already_sent(&self, week: WeekId) -> Result<bool, ReporterError> {
-        Ok(self.ledger.summaries(&[week]).await?.contains_key(&week))
     }
 
     async fn deliver(
@@ -355,8 +412,8 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
                 claimed_at,
                 lease_until,
             } => {
-                // An error, not a quiet skip: if the claimer died, Lambda's next retry (after
-                // the lease) takes the claim over and sends.
+                // An error, not a quiet skip: Lambda's retries come back, and find the week sent
+                // or, if the claimer died, unconfirmed.
                 warn!(week = %week, claimed_at = %claimed_at, lease_until = %lease_until, "another invocation holds this week's claim");
                 return Err(ReporterError::ClaimedElsewhere {
                     week,
@@ -364,25 +421,57 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
                     lease_until,
                 });
             }
+            Claim::Unconfirmed { claimed_at } => {
+                error!(week = %week, claimed_at = %claimed_at, "an earlier run claimed this week and never confirmed the email: it may have gone out; not sending again (check the inbox, then send it with force)");
+                return Ok((Outcome::Unconfirmed, None));
+            }
         }
         let id = match self.mailer.send(rendered).await {
             Ok(id) => id,
             Err(send_error) => {
-                if let Err(release_error) = self.ledger.release(week, now).await {
-                    error!(week = %week, error = %release_error, "could not release the claim; a retry can send after the lease");
+                if let Err(release_error) = with_backoff(|| self.ledger.release(week, now)).await {
+                    error!(week = %week, error = %release_error, "SES refused the email and the claim could not be released: the week stays unconfirmed until a forced run");
                 }
                 return Err(send_error);
             }
         };
-        if let Err(mark_error) = self
-            .ledger
-            .mark_sent(week, now, &id, week_summary, self.marker_expiry(week, now))
-            .await
-        {
-            // The email went out: report success, and say that a retry after the lease could
-            // send it again.
-            error!(week = %week, message_id = %id, error = %mark_error, "email sent but not marked as sent");
+        let expires = self.marker_expiry(week, now);
+        match with_backoff(|| self.ledger.mark_sent(week, now, &id, week_summary, expires)).await {
+            Ok(()) => Ok((Outcome::Sent, Some(id))),
+            Err(mark_error) => {
+                // The email went out and the ledger cannot say so: no scheduled run sends it
+                // again (the claim stays), and the outcome raises the unconfirmed alarm.
+                error!(week = %week, message_id = %id, error = %mark_error, "email sent but not marked as sent: the week is unconfirmed, and no scheduled run sends it again");
+                Ok((Outcome::Unconfirmed, Some(id)))
+            }
         }
-        Ok((Outcome::Sent, Some(id)))
+    }
+}
+
+/// Attempts of a ledger write that must stick (the mark after an email went out, the release
+/// after SES refused one), and the first wait between two; each next wait doubles. With the
+/// SDK's own three attempts, a write is tried 15 times over about 6 seconds.
+const LEDGER_ATTEMPTS: u32 = 5;
+const FIRST_BACKOFF: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// `write`, tried again with backoff while it fails.
+async fn with_backoff<F, Fut>(mut write: F) -> Result<(), ReporterError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), ReporterError>>,
+{
+    let mut wait = FIRST_BACKOFF;
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt >= LEDGER_ATTEMPTS => return Err(error),
+            Err(error) => {
+                warn!(attempt, error = %error, "ledger write failed; trying again");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+                attempt += 1;
+            }
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! Exactly one email per week, and the figures each report sent: the [`ReportLedger`]
-//! capability and its in-memory fake.
+//! capability.
 //!
 //! The reporter *claims* a week with a conditional write before sending, marks it *sent*
 //! afterwards with the week's [`WeekSummary`], and releases the claim if SES refuses the email.
@@ -8,10 +8,12 @@
 //! A claim protects a send in progress until its *lease* ends: the claiming invocation's
 //! deadline, which Lambda sets (an invocation cannot outlive it). An invocation that finds a live
 //! claim fails, so that Lambda's asynchronous retries (one minute, then two minutes later) come
-//! back: if the claimer died after claiming, a retry after the lease takes the claim over and
-//! sends. The one window in which an email can go out twice is a crash after SES accepted the
-//! email and before the mark was written, followed by a retry after the lease; that trade (at
-//! least once) is chosen over losing the week's report.
+//! back. A claim whose lease has ended was never marked sent nor released: its invocation died,
+//! or SES accepted the email and the mark failed (after retries with backoff). The two cannot be
+//! told apart, and one of them means the email went out, so such a week is **unconfirmed**: no
+//! scheduled run sends it again, every run says so (the `report-unconfirmed` alarm), and only a
+//! forced run (`make backfill FROM=W TO=W FORCE=1`, after a look at the inbox) sends it. One
+//! email per week holds whichever single write fails.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -35,11 +37,14 @@ pub enum Claim {
         claimed_at: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     },
+    /// A claim whose lease ended without a mark or a release: the email may have gone out.
+    Unconfirmed { claimed_at: DateTime<Utc> },
 }
 
 /// Records which weeks' reports were sent, and the figures they sent.
 pub trait ReportLedger: Send + Sync {
-    /// Claims `week` at `now` until `lease_until`; `force` takes it whatever its state.
+    /// Claims `week` at `now` until `lease_until`; `force` takes it whatever its state. A week
+    /// with no marker is granted; a claim is never taken over without `force`.
     fn claim(
         &self,
         week: WeekId,
@@ -78,10 +83,20 @@ pub trait ReportLedger: Send + Sync {
         week: WeekId,
     ) -> impl Future<Output = Result<PipelineStats, ReporterError>> + Send;
 
-    /// Replaces the stored figures of a week whose report was sent (late arrivals).
+    /// Replaces the stored figures of a week whose report was sent with `summary`, the
+    /// correction the report of week `by` made (late arrivals), unless the figures stored are
+    /// already `by`'s correction or a later report's. Applying the same correction twice
+    /// changes nothing.
     fn correct(
         &self,
         week: WeekId,
         summary: &WeekSummary,
+        by: WeekId,
+    ) -> impl Future<Output = Result<(), ReporterError>> + Send;
+
+    /// Forgets the corrections `week`'s marker carries, once they are all applied.
+    fn clear_corrections(
+        &self,
+        week: WeekId,
     ) -> impl Future<Output = Result<(), ReporterError>> + Send;
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
+use shared_types::record::report_marker::key_hash;
 use shared_types::{RequestRecord, WeekId};
 
 use crate::error::ReporterError;
@@ -14,6 +15,10 @@ pub struct WeeksRead {
     pub passed: u64,
     /// Requests filed under each week read or counted, now.
     pub counts: BTreeMap<WeekId, u64>,
+    /// The fingerprint of the requests filed under each week read or counted
+    /// ([`request_set_hash`](shared_types::record::report_marker::request_set_hash) of their keys): a week whose requests changed without their number
+    /// changing has another fingerprint.
+    pub fingerprints: BTreeMap<WeekId, u64>,
 }
 
 impl WeeksRead {
@@ -22,11 +27,27 @@ impl WeeksRead {
         Self {
             passed: 0,
             counts: weeks.iter().chain(counted).map(|w| (*w, 0)).collect(),
+            fingerprints: weeks.iter().chain(counted).map(|w| (*w, 0)).collect(),
         }
+    }
+
+    /// Counts one request (its partition key `pk`) filed under `week`, if the read counts that
+    /// week; whether it did.
+    pub fn list(&mut self, week: WeekId, pk: &str) -> bool {
+        let Some(count) = self.counts.get_mut(&week) else {
+            return false;
+        };
+        *count += 1;
+        *self.fingerprints.entry(week).or_default() ^= key_hash(pk);
+        true
     }
 
     pub fn count(&self, week: WeekId) -> u64 {
         self.counts.get(&week).copied().unwrap_or(0)
+    }
+
+    pub fn fingerprint(&self, week: WeekId) -> u64 {
+        self.fingerprints.get(&week).copied().unwrap_or(0)
     }
 }
 

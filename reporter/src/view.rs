@@ -259,7 +259,7 @@ impl ReportView {
                 TOP_QUESTIONS.min(week.questions.len()),
                 thousands(week.questions.len() as u64)
             ),
-            gaps: gap_rows(found, history),
+            gaps: gap_rows(id, found, history),
             gaps_note: gaps_note(week, found),
             resolved: resolved_rows(week, found, history),
             trend: trend(week, history),
@@ -288,29 +288,44 @@ impl ReportView {
         }
     }
 
-    /// Adds a line for each reported week that got requests after its report.
+    /// Adds a line for each reported week whose requests changed after its report.
     pub fn with_late_arrivals(mut self, late: &[LateArrivals]) -> Self {
-        self.late_arrivals = late
-            .iter()
-            .map(|l| {
-                format!(
-                    "{} {} late for {}: it now has {} questions ({} answered, {} unanswered); its report counted {}.",
-                    thousands(l.arrived),
-                    if l.arrived == 1 {
-                        "request arrived"
-                    } else {
-                        "requests arrived"
-                    },
-                    l.week,
-                    thousands(l.now.asked),
-                    thousands(l.now.answered),
-                    thousands(l.now.unanswered()),
-                    thousands(l.reported.asked),
-                )
-            })
-            .collect();
+        self.late_arrivals = late.iter().map(late_arrival_line).collect();
         self
     }
+}
+
+/// What became of a reported week: more requests (late arrivals), fewer (moved to another
+/// week, when their query came), or others in place of some (both at once).
+fn late_arrival_line(late: &LateArrivals) -> String {
+    let (now, reported) = (&late.now, &late.reported);
+    let what = match now.indexed.cmp(&reported.indexed) {
+        std::cmp::Ordering::Greater => format!(
+            "{} late for {}",
+            counted(late.arrived, "request arrived", "requests arrived"),
+            late.week
+        ),
+        std::cmp::Ordering::Less => format!(
+            "{} out of {} (a late query filed it under another week)",
+            counted(
+                reported.indexed - now.indexed,
+                "request moved",
+                "requests moved"
+            ),
+            late.week
+        ),
+        std::cmp::Ordering::Equal => format!(
+            "Requests arrived late for {} as others moved out of it",
+            late.week
+        ),
+    };
+    format!(
+        "{what}: it now has {} questions ({} answered, {} unanswered); its report counted {}.",
+        thousands(now.asked),
+        thousands(now.answered),
+        thousands(now.unanswered()),
+        thousands(reported.asked),
+    )
 }
 
 /// Removes CR, LF and every other control character: a header stays one line.
@@ -574,12 +589,21 @@ fn top_questions(week: &WeekAggregator) -> Vec<QuestionRow> {
         .collect()
 }
 
-fn gap_rows(found: &FoundGaps, history: &History) -> Vec<GapRow> {
-    let earlier: Vec<Vec<StoredGap>> = history
-        .weeks
-        .iter()
-        .map(|(_, summary)| summary.gaps.clone())
-        .collect();
+fn gap_rows(week: WeekId, found: &FoundGaps, history: &History) -> Vec<GapRow> {
+    // The gaps of the weeks before, newest first, from last week on: a week without a report
+    // (an empty week not sent) counts as a week without gaps.
+    let earlier: Vec<Vec<StoredGap>> =
+        std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
+            .take(history.weeks.len())
+            .map(|w| {
+                history
+                    .weeks
+                    .iter()
+                    .find(|(id, _)| *id == w)
+                    .map(|(_, summary)| summary.gaps.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
     found
         .gaps
         .iter()

@@ -330,15 +330,18 @@ async fn two_instances_racing_for_each_week_send_one_email_per_week() {
     assert_eq!(moto.sent_emails().len(), 6);
 }
 
-/// On DynamoDB Local, through the real marker item: a run that dies after claiming leaves a
+/// On DynamoDB Local, through the real marker item: a run that dies while sending leaves a
 /// claim whose lease is its deadline; Lambda's first retry (a minute later) fails on it, the
-/// second (two minutes after that) takes it over and sends, once. Then a request that arrives
-/// for the sent week is reported by the next week's report and the week's stored figures are
-/// corrected, through the counts of the report's read and the marker's summary. On both table
+/// second (two minutes after that) finds the week unconfirmed and sends nothing; a forced run
+/// sends, once. Then a request that arrives for the sent week is reported by the next week's
+/// report and the week's stored figures are corrected (field by field in the marker's summary,
+/// behind the `correctedBy` condition), through the counts and fingerprints of the report's
+/// read, and the correction the next report carried is cleared from its marker. On both table
 /// layouts; the table without an index is scanned once per report, twice when a week got late
 /// arrivals (counted on the wire).
 #[tokio::test]
-async fn a_dead_claim_is_taken_over_and_late_arrivals_are_corrected_on_dynamodb_local() {
+async fn a_dead_claim_is_unconfirmed_until_forced_and_late_arrivals_are_corrected_on_dynamodb_local()
+ {
     let dynamodb_local = local_aws::DynamoDbLocal::start();
     for lookup in WeekLookup::ALL {
         dead_claim_and_late_arrivals(&dynamodb_local, lookup).await;
@@ -407,8 +410,15 @@ async fn dead_claim_and_late_arrivals(
         "{error}"
     );
     let second_retry = first_retry + chrono::Duration::seconds(121);
-    let sent = reporter
+    let unconfirmed = reporter
         .run(w45, second_retry, second_retry + TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(unconfirmed.outcome, Outcome::Unconfirmed);
+    assert!(reporter.mailer().sent().is_empty());
+    let forced = ReportRequest { force: true, ..w45 };
+    let sent = reporter
+        .run(forced, second_retry, second_retry + TIMEOUT)
         .await
         .unwrap();
     assert_eq!(sent.outcome, Outcome::Sent);
@@ -436,10 +446,22 @@ async fn dead_claim_and_late_arrivals(
         }
         WeekLookup::Index => assert_eq!(tally.count("Scan"), 0, "{tally:?}"),
     }
-    let corrected = reporter.ledger().summaries(&[w45.week]).await.unwrap()[&w45.week].clone();
+    let markers = reporter
+        .ledger()
+        .summaries(&[w45.week, w46.week])
+        .await
+        .unwrap();
+    let corrected = markers[&w45.week].clone();
     let arrived = corrected.indexed - reported.indexed;
     assert!(arrived > 0, "{corrected:?}");
     assert_eq!(corrected.late, arrived);
+    assert_eq!(corrected.corrected_by, Some(w46.week));
+    assert_eq!(corrected.gaps, reported.gaps, "the reported gaps stay");
+    assert_ne!(corrected.fingerprint, reported.fingerprint);
+    assert!(
+        markers[&w46.week].corrections.is_empty(),
+        "applied and cleared"
+    );
     let email = &reporter.mailer().sent()[1];
     let line = format!(
         "{arrived} requests arrived late for 2025-W45: it now has {} questions",

@@ -5,7 +5,7 @@ mod support;
 
 use reporter::fakes::InMemoryMailer;
 use reporter::fakes::InMemoryRecordSource;
-use reporter::fakes::{InMemoryLedger, MarkerState};
+use reporter::fakes::{InMemoryLedger, LedgerWrite, MarkerState};
 use reporter::handler::Outcome;
 use reporter::{ReportRequest, Reporter};
 use shared_types::MatchType::Full;
@@ -171,12 +171,13 @@ async fn a_failed_send_releases_the_claim_so_a_retry_sends() {
     assert_eq!(reporter.mailer().sent().len(), 1);
 }
 
-/// A run that dies after claiming (killed while sending, or timed out): Lambda retries the
-/// asynchronous invocation one minute after the failure, then two minutes after that. The first
-/// retry finds the claim live (its lease is the dead run's deadline) and fails, so Lambda keeps
-/// retrying; the second comes after the lease, takes the claim over and sends: one email.
+/// A run that dies while sending (killed, or timed out with SES's answer outstanding): the
+/// email may have gone out. Lambda retries the asynchronous invocation one minute after the
+/// failure, then two minutes after that. The first retry finds the claim live (its lease is the
+/// dead run's deadline) and fails; the second comes after the lease and finds the week
+/// unconfirmed: it sends nothing, and says so (the alarm's metric). Only a forced run sends.
 #[tokio::test]
-async fn a_run_that_dies_after_claiming_is_sent_by_a_later_retry_exactly_once() {
+async fn a_run_that_dies_while_sending_leaves_the_week_unconfirmed_and_only_force_sends_it() {
     let reporter = reporter(true);
     let started = at(NOW);
     reporter.mailer().set_hanging(true);
@@ -204,22 +205,79 @@ async fn a_run_that_dies_after_claiming_is_sent_by_a_later_retry_exactly_once() 
         matches!(error, reporter::ReporterError::ClaimedElsewhere { lease_until, .. } if lease_until == started + TIMEOUT),
         "{error}"
     );
-    assert!(reporter.mailer().sent().is_empty());
 
     // The second retry, two minutes after the first failed: after the lease.
     let second_retry = first_retry + chrono::Duration::seconds(121);
-    let sent = run(&reporter, request("2025-W45", false, false), second_retry)
+    let unconfirmed = run(&reporter, request("2025-W45", false, false), second_retry)
+        .await
+        .unwrap();
+    assert_eq!(unconfirmed.outcome, Outcome::Unconfirmed);
+    assert!(reporter.mailer().sent().is_empty());
+    // The next days' scheduled runs send nothing either.
+    let next_day = started + chrono::Duration::days(1);
+    let again = run(&reporter, request("2025-W45", false, false), next_day)
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, Outcome::Unconfirmed);
+    assert!(reporter.mailer().sent().is_empty());
+
+    // A maintainer checks the inbox and forces it.
+    let forced = run(&reporter, request("2025-W45", false, true), next_day)
+        .await
+        .unwrap();
+    assert_eq!(forced.outcome, Outcome::Sent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
+    let after = run(&reporter, request("2025-W45", false, false), next_day)
+        .await
+        .unwrap();
+    assert_eq!(after.outcome, Outcome::AlreadySent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
+}
+
+/// SES accepts the email, then the mark fails on every attempt (throttling, say): the run says
+/// the week is unconfirmed, and the three daily runs after it send nothing: one email.
+#[tokio::test(start_paused = true)]
+async fn a_failed_mark_after_the_email_went_out_sends_no_second_email_on_later_days() {
+    let reporter = reporter(true);
+    reporter
+        .ledger()
+        .fail_next(LedgerWrite::MarkSent, usize::MAX);
+    let first = run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    assert_eq!(first.outcome, Outcome::Unconfirmed);
+    assert!(first.message_id.is_some());
+    assert_eq!(reporter.mailer().sent().len(), 1);
+    for day in [
+        "2025-11-11T07:00:00Z",
+        "2025-11-12T07:00:00Z",
+        "2025-11-13T07:00:00Z",
+    ] {
+        let later = run(&reporter, request("2025-W45", false, false), at(day))
+            .await
+            .unwrap();
+        assert_eq!(later.outcome, Outcome::Unconfirmed, "{day}");
+    }
+    assert_eq!(reporter.mailer().sent().len(), 1);
+    let metrics = reporter::handler::outcome_metrics(Outcome::Unconfirmed, 0);
+    let value = |name| metrics.iter().find(|c| c.name == name).unwrap().value;
+    assert_eq!(value("ReportsUnconfirmed"), 1);
+    assert_eq!(value("ReportUpToDate"), 0);
+}
+
+/// A mark that fails and then works is retried with backoff within the run: the week is sent.
+#[tokio::test(start_paused = true)]
+async fn a_mark_that_fails_a_few_times_is_retried_until_it_sticks() {
+    let reporter = reporter(true);
+    reporter.ledger().fail_next(LedgerWrite::MarkSent, 3);
+    let sent = run(&reporter, request("2025-W45", false, false), at(NOW))
         .await
         .unwrap();
     assert_eq!(sent.outcome, Outcome::Sent);
-    assert_eq!(reporter.mailer().sent().len(), 1);
-
-    // A duplicate delivery of the schedule later finds it sent.
-    let again = run(&reporter, request("2025-W45", false, false), second_retry)
-        .await
-        .unwrap();
-    assert_eq!(again.outcome, Outcome::AlreadySent);
-    assert_eq!(reporter.mailer().sent().len(), 1);
+    assert!(matches!(
+        reporter.ledger().state(week("2025-W45")),
+        Some(MarkerState::Sent { .. })
+    ));
 }
 
 #[tokio::test]
@@ -428,5 +486,159 @@ async fn the_next_report_reads_the_stored_week_and_its_gaps() {
         email
             .text
             .contains("0 late and 4 duplicate deliveries absorbed; 1 event dead-lettered")
+    );
+}
+
+/// The correction of a week with late arrivals fails after the email went out: the run still
+/// succeeds, the next week's report does not report the same arrivals again (it counts the
+/// pending correction as made), and the next daily run writes it.
+#[tokio::test]
+async fn a_failed_correction_is_applied_by_a_later_run_and_reported_once() {
+    use reporter::ledger::ReportLedger;
+    let reporter = reporter(true);
+    let (w45, w46) = (week("2025-W45"), week("2025-W46"));
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    reporter.source().push(record(
+        "late",
+        at("2025-11-07T12:00:00Z"),
+        "Do you know Kotlin?",
+        "anonymous",
+        None,
+    ));
+    reporter.ledger().fail_next(LedgerWrite::Correct, 1);
+    let sent = run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent.outcome, Outcome::Sent);
+    assert!(
+        reporter.mailer().sent()[1]
+            .text
+            .contains("1 request arrived late for 2025-W45")
+    );
+    let markers = reporter.ledger().summaries(&[w45, w46]).await.unwrap();
+    assert_eq!(markers[&w45].asked, 2, "not corrected yet");
+    assert_eq!(markers[&w46].corrections.len(), 1, "kept for a later run");
+
+    // The next week's report, before any daily run: the arrivals are not reported again.
+    run(
+        &reporter,
+        request("2025-W47", false, false),
+        at("2025-11-24T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let next = &reporter.mailer().sent()[2];
+    assert!(!next.text.contains("arrived late"), "{}", next.text);
+
+    // A daily run of 2025-W46 writes the correction and forgets it.
+    let daily = run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-25T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(daily.outcome, Outcome::AlreadySent);
+    let markers = reporter.ledger().summaries(&[w45, w46]).await.unwrap();
+    assert_eq!((markers[&w45].asked, markers[&w45].late), (3, 1));
+    assert_eq!(markers[&w45].corrected_by, Some(w46));
+    assert!(markers[&w46].corrections.is_empty());
+}
+
+/// One request leaves a reported week (its query arrived and filed it under the week before)
+/// while another arrives into it: the count is unchanged, and the change is still found,
+/// reported and corrected.
+#[tokio::test]
+async fn a_request_moving_out_of_a_reported_week_does_not_hide_one_arriving_into_it() {
+    use reporter::ledger::ReportLedger;
+    let reporter = reporter(true);
+    let w45 = week("2025-W45");
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    // "b" moves to 2025-W44; "late" arrives into 2025-W45, answered.
+    reporter.source().push(record(
+        "b",
+        at("2025-11-02T10:00:00Z"),
+        "Do you fly planes?",
+        "anonymous",
+        None,
+    ));
+    reporter.source().push(record(
+        "late",
+        at("2025-11-07T12:00:00Z"),
+        "Do you know Kotlin?",
+        "anonymous",
+        Some(answer(Full, 90, 1_000, &["Kotlin"])),
+    ));
+    run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let email = &reporter.mailer().sent()[1];
+    let line = "Requests arrived late for 2025-W45 as others moved out of it: it now has 2 \
+                questions (2 answered, 0 unanswered); its report counted 2.";
+    assert!(email.text.contains(line), "{}", email.text);
+    let corrected = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!(
+        (corrected.asked, corrected.answered, corrected.late),
+        (2, 2, 1)
+    );
+}
+
+/// A gap is rising only against last week's report: a week without one (an empty week, not
+/// sent) in between makes it new again, however it stood in the week before.
+#[tokio::test]
+async fn a_gap_rises_only_against_last_week_and_is_new_after_a_week_without_a_report() {
+    let mut records = vec![record(
+        "w44",
+        at("2025-10-29T10:00:00Z"),
+        "do you fly planes?",
+        "anonymous",
+        None,
+    )];
+    for i in 0..20 {
+        records.push(record(
+            &format!("w46-{i}"),
+            at("2025-11-12T10:00:00Z"),
+            "do you fly planes?",
+            "anonymous",
+            None,
+        ));
+    }
+    let reporter = Reporter::new(
+        InMemoryRecordSource::new(records),
+        InMemoryLedger::new(),
+        InMemoryMailer::new(),
+        &config(false),
+    );
+    for (w, now, outcome) in [
+        ("2025-W44", "2025-11-03T07:00:00Z", Outcome::Sent),
+        (
+            "2025-W45",
+            "2025-11-10T07:00:00Z",
+            Outcome::EmptyWeekNotSent,
+        ),
+        ("2025-W46", "2025-11-17T07:00:00Z", Outcome::Sent),
+    ] {
+        let summary = run(&reporter, request(w, false, false), at(now))
+            .await
+            .unwrap();
+        assert_eq!(summary.outcome, outcome, "{w}");
+    }
+    let email = &reporter.mailer().sent()[1];
+    assert!(
+        email.text.contains("20 x do you fly planes [new]"),
+        "{}",
+        email.text
     );
 }

@@ -33,6 +33,9 @@ pub mod reporter {
     pub const IN_PROGRESS_ELSEWHERE: &str = "ReportsSkippedInProgress";
     pub const EMPTY_WEEK_NOT_SENT: &str = "ReportsSkippedEmptyWeek";
     pub const DRY_RUNS: &str = "ReportDryRuns";
+    /// 1 when the week's email may have gone out but is not confirmed (see
+    /// `Outcome::Unconfirmed`): the `report-unconfirmed` alarm watches it.
+    pub const UNCONFIRMED: &str = "ReportsUnconfirmed";
     /// 1 when the requested week's report is sent, or deliberately not sent (an empty week
     /// with `SEND_EMPTY_REPORT=false`); 0 otherwise. The daily scheduled run writes it every
     /// day, so the no-weekly-report alarm has a data point a day.

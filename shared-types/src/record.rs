@@ -364,6 +364,10 @@ pub mod report_marker {
     pub const SENDING: &str = "sending";
     /// `status` once SES accepted the email.
     pub const SENT: &str = "sent";
+    /// The attribute of a [`WeekSummary`] that names the report that corrected it.
+    pub const CORRECTED_BY: &str = "correctedBy";
+    /// The attribute of a [`WeekSummary`] that holds its report's pending corrections.
+    pub const CORRECTIONS: &str = "corrections";
 
     /// A week's figures as its report counted them, stored in the week's marker when the report
     /// is sent, so that later reports read them instead of the week's records, and corrected
@@ -374,6 +378,23 @@ pub mod report_marker {
         /// Requests filed under the week (the week index's entries for it) when counted.
         #[serde(default)]
         pub indexed: u64,
+        /// What those requests were: the XOR of a 64-bit hash of each one's key
+        /// ([`request_set_hash`]). A later report finds the week changed when a request left it
+        /// and another arrived, which leaves the count as it was. Absent in markers written
+        /// before it was kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub fingerprint: Option<u64>,
+        /// The report week whose late-arrival correction these figures are, if any: a
+        /// correction applies only over an older one, so a retried correction never undoes a
+        /// later report's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corrected_by: Option<crate::week::WeekId>,
+        /// The corrections of earlier weeks that this report made (its late arrivals), stored
+        /// with the sent mark in one write, until each is applied to its week's marker: a
+        /// correction that fails is applied by a later run, and the late arrivals it carries
+        /// are never reported again.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub corrections: Vec<Correction>,
         pub asked: u64,
         pub answered: u64,
         /// Responses whose question never arrived.
@@ -396,10 +417,32 @@ pub mod report_marker {
         pub centroid: Vec<(String, f32)>,
     }
 
+    /// An earlier week's figures as a report recounted them (late arrivals).
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Correction {
+        pub week: crate::week::WeekId,
+        pub summary: WeekSummary,
+    }
+
     impl WeekSummary {
         pub fn unanswered(&self) -> u64 {
             self.asked.saturating_sub(self.answered)
         }
+    }
+
+    /// The fingerprint of a set of requests: the XOR of the FNV-1a hash of each key, so that it
+    /// does not depend on the order they are read in. Stable across versions and platforms.
+    pub fn request_set_hash<'a>(keys: impl IntoIterator<Item = &'a str>) -> u64 {
+        keys.into_iter().fold(0, |set, key| set ^ key_hash(key))
+    }
+
+    /// The 64-bit FNV-1a hash of one request's key.
+    pub fn key_hash(key: &str) -> u64 {
+        use std::hash::Hasher;
+        let mut hasher = fnv::FnvHasher::default();
+        hasher.write(key.as_bytes());
+        hasher.finish()
     }
 }
 
@@ -729,6 +772,29 @@ mod tests {
         for value in [1e-131, 5e-324, 1e126, f64::NAN, f64::INFINITY] {
             assert!(!storable_number(value), "{value:e}");
         }
+    }
+
+    #[test]
+    fn a_summary_names_its_correction_attributes_as_the_ledger_does() {
+        use report_marker::{CORRECTED_BY, CORRECTIONS, Correction, WeekSummary};
+        let week: WeekId = "2025-W46".parse().unwrap();
+        let summary = WeekSummary {
+            corrected_by: Some(week),
+            corrections: vec![Correction {
+                week: week.previous(),
+                summary: WeekSummary::default(),
+            }],
+            ..WeekSummary::default()
+        };
+        let value = serde_json::to_value(&summary).unwrap();
+        assert_eq!(value[CORRECTED_BY], "2025-W46");
+        assert_eq!(value[CORRECTIONS][0]["week"], "2025-W45");
+        assert_eq!(
+            report_marker::request_set_hash(["REQ#a", "REQ#b"]),
+            report_marker::request_set_hash(["REQ#b", "REQ#a"])
+        );
+        // FNV-1a of the empty key is its offset basis.
+        assert_eq!(report_marker::key_hash(""), 0xcbf2_9ce4_8422_2325);
     }
 
     #[test]

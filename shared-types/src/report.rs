@@ -29,6 +29,11 @@ pub enum Outcome {
     /// Another invocation holds the week's claim: the invocation fails, so that Lambda retries.
     InProgressElsewhere,
     EmptyWeekNotSent,
+    /// The email may have gone out but is not confirmed: SES accepted it and the mark failed,
+    /// or an earlier invocation claimed the week and did not live to mark it. No scheduled run
+    /// sends over this (a second email is worse than a late one); `force` does, once someone
+    /// has checked the inbox. An alarm watches it.
+    Unconfirmed,
 }
 
 /// An invocation's answer: the outcome and the figures behind it.
@@ -46,6 +51,24 @@ pub struct ReportSummary {
     pub text_bytes: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+}
+
+impl ReportSummary {
+    /// The answer of a run that read no record: the week was found sent, say.
+    pub fn nothing_read(week: crate::WeekId, outcome: Outcome) -> Self {
+        Self {
+            week: week.to_string(),
+            outcome,
+            subject: String::new(),
+            records_read: 0,
+            asked: 0,
+            answered: 0,
+            unanswered: 0,
+            html_bytes: 0,
+            text_bytes: 0,
+            message_id: None,
+        }
+    }
 }
 
 #[cfg(test)]
