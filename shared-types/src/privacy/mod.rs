@@ -42,7 +42,31 @@ struct Rule {
     /// Whether a match that is refused whole is tried again in parts, at its groups of digits
     /// (a year before a phone number: "in 2019 020 7946 0958").
     in_parts: bool,
+    /// Whether the rule can match at all in a question with these [`Traits`] (a pattern is
+    /// not run where it cannot find anything).
+    applies: fn(&Traits) -> bool,
     placeholder: &'static str,
+}
+
+/// What a question's view holds, counted once, that says which rules can match.
+#[derive(Debug, Clone, Copy)]
+struct Traits {
+    digits: usize,
+    at: bool,
+    scheme: bool,
+    written_out_at: bool,
+}
+
+impl Traits {
+    fn of(view: &str) -> Self {
+        let lower = view.to_ascii_lowercase();
+        Self {
+            digits: view.bytes().filter(u8::is_ascii_digit).count(),
+            at: view.contains('@'),
+            scheme: view.contains("://"),
+            written_out_at: lower.contains("[at") || lower.contains("(at"),
+        }
+    }
 }
 
 fn whole(_: &View<'_>, _: usize, end: usize) -> Option<usize> {
@@ -102,6 +126,7 @@ static RULES: [Rule; 6] = [
         pattern: LazyLock::new(|| Regex::new(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@]+@[^\s]+").ok()),
         accept: url,
         in_parts: false,
+        applies: |t| t.scheme && t.at,
         placeholder: placeholder::URL,
     },
     Rule {
@@ -113,6 +138,7 @@ static RULES: [Rule; 6] = [
         }),
         accept: email,
         in_parts: false,
+        applies: |t| t.at,
         placeholder: placeholder::EMAIL,
     },
     Rule {
@@ -127,6 +153,7 @@ static RULES: [Rule; 6] = [
         }),
         accept: whole,
         in_parts: false,
+        applies: |t| t.written_out_at,
         placeholder: placeholder::EMAIL,
     },
     Rule {
@@ -136,6 +163,7 @@ static RULES: [Rule; 6] = [
         }),
         accept: numbers::iban,
         in_parts: false,
+        applies: |t| t.digits >= 2,
         placeholder: placeholder::IBAN,
     },
     Rule {
@@ -143,6 +171,7 @@ static RULES: [Rule; 6] = [
         pattern: LazyLock::new(|| Regex::new(r"[0-9](?:[ -]?[0-9]){12,18}").ok()),
         accept: numbers::card,
         in_parts: false,
+        applies: |t| t.digits >= 13,
         placeholder: placeholder::CARD,
     },
     Rule {
@@ -154,21 +183,20 @@ static RULES: [Rule; 6] = [
         }),
         accept: numbers::phone,
         in_parts: true,
+        applies: |t| t.digits >= 7,
         placeholder: placeholder::PHONE,
     },
 ];
 
 /// `text` with personal data replaced by placeholders, and how many were replaced.
 pub fn scrub_question(text: &str) -> (String, u32) {
-    if text.is_ascii() && !worth_reading(text.as_bytes()) {
+    if !worth_reading(text) {
         return (text.to_owned(), 0);
     }
     let mut view = View::new(text);
-    if !worth_reading(view.as_str().as_bytes()) {
-        return (text.to_owned(), 0);
-    }
+    let traits = Traits::of(view.as_str());
     let mut found: Vec<(std::ops::Range<usize>, &'static str)> = Vec::new();
-    for rule in &RULES {
+    for rule in RULES.iter().filter(|rule| (rule.applies)(&traits)) {
         let Some(pattern) = rule.pattern.as_ref() else {
             continue;
         };
@@ -204,13 +232,37 @@ pub fn scrub_question(text: &str) -> (String, u32) {
     (scrubbed, u32::try_from(found.len()).unwrap_or(u32::MAX))
 }
 
-/// Whether a question (or its view) can hold anything a rule looks for.
-fn worth_reading(bytes: &[u8]) -> bool {
-    bytes.iter().filter(|b| b.is_ascii_digit()).count() >= FEWEST_DIGITS
-        || bytes.contains(&b'@')
-        || bytes
+/// Whether a question can hold anything a rule looks for: enough digits (ASCII or full-width),
+/// an `@` (or a full-width `＠`), or an `[at]` / `(at)`. One pass over the bytes, no allocation:
+/// most questions stop here.
+fn worth_reading(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.iter().filter(|b| b.is_ascii_digit()).count() >= FEWEST_DIGITS || bytes.contains(&b'@')
+    {
+        return true;
+    }
+    let written_out_at = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| matches!(b, b'[' | b'('))
+        .any(|(i, _)| {
+            bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"at"))
+        });
+    if written_out_at || text.is_ascii() {
+        return written_out_at;
+    }
+    // U+FF10 to U+FF19 (full-width digits) and U+FF20 (the full-width at sign), which the
+    // view reads as ASCII.
+    let full_width = |last: u8| {
+        bytes
             .windows(3)
-            .any(|w| w[1..].eq_ignore_ascii_case(b"at") && matches!(w[0], b'[' | b'('))
+            .filter(|w| w[0] == 0xEF && w[1] == 0xBC && w[2] >= 0x90 && w[2] <= last)
+            .count()
+    };
+    full_width(0xA0) > full_width(0x99)
+        || full_width(0x99) + bytes.iter().filter(|b| b.is_ascii_digit()).count() >= FEWEST_DIGITS
 }
 
 /// The spans inside a refused match that its check accepts: runs of its groups of digits, the
