@@ -21,6 +21,9 @@ resolve_region
 STACK="cv-analytics-${STAGE}"
 TABLE="cv-analytics-${STAGE}-records"
 BUILD_FLAGS="${LAMBDA_BUILD_FLAGS---release --arm64}" # set by the Makefile
+# Binaries built already (the tests' debug builds, which the emulator runs), deployed as they are
+# instead of building: unset for a real deploy.
+BINARY_DIR="${LAMBDA_BINARY_DIR:-}"
 EVENT_SOURCE_ENABLED="${EVENT_SOURCE_ENABLED:-true}"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -78,16 +81,31 @@ upsert_stack "$STACK" infrastructure/stack.yaml \
 
 read_outputs
 
-step "build (cargo lambda build $BUILD_FLAGS)"
-# shellcheck disable=SC2086 # the flags are words on purpose
-cargo lambda build $BUILD_FLAGS --locked --bin processor --bin reporter
+# What `cargo lambda deploy` deploys for a function: what `cargo lambda build` made, or a binary
+# of BINARY_DIR.
+binary() {
+  if [ -n "$BINARY_DIR" ]; then
+    echo --binary-path "$BINARY_DIR/$1"
+  else
+    echo --binary-name "$1"
+  fi
+}
+
+if [ -n "$BINARY_DIR" ]; then
+  step "binaries from $BINARY_DIR (no build)"
+else
+  step "build (cargo lambda build $BUILD_FLAGS)"
+  # shellcheck disable=SC2086 # the flags are words on purpose
+  cargo lambda build $BUILD_FLAGS --locked --bin processor --bin reporter
+fi
 
 # Each deploy publishes a version and moves this alias to it; the trigger and the schedule
 # invoke the alias, and `make rollback` moves it back.
 LIVE_ALIAS=live
 
 step "function $(output ProcessorFunctionName) (alias $LIVE_ALIAS)"
-with_role_retry cargo lambda deploy --region "$REGION" --binary-name processor \
+# shellcheck disable=SC2046 # the binary's flag and value are two words on purpose
+with_role_retry cargo lambda deploy --region "$REGION" $(binary processor) \
   --iam-role "$(output ProcessorRoleArn)" --alias "$LIVE_ALIAS" "${TAGS[@]}" \
   --memory "$PROCESSOR_MEMORY" --timeout "$PROCESSOR_TIMEOUT" \
   --env-var "TABLE_NAME=$(output TableName)" \
@@ -110,7 +128,8 @@ step "function $(output ReporterFunctionName) (alias $LIVE_ALIAS)"
     printf 'SES_CONFIGURATION_SET=%s\n' "$SES_CONFIGURATION_SET"
   fi
 } > "$ENV_FILE"
-with_role_retry cargo lambda deploy --region "$REGION" --binary-name reporter \
+# shellcheck disable=SC2046 # the binary's flag and value are two words on purpose
+with_role_retry cargo lambda deploy --region "$REGION" $(binary reporter) \
   --iam-role "$(output ReporterRoleArn)" --alias "$LIVE_ALIAS" "${TAGS[@]}" \
   --memory "$REPORTER_MEMORY" --timeout "$REPORTER_TIMEOUT" \
   --env-file "$ENV_FILE" \
@@ -123,7 +142,7 @@ upsert_stack "$STACK-wiring" infrastructure/wiring.yaml \
 
 if [ "$VERIFY" = true ]; then
   step "verify: a canary question and answer through $(output QueueUrl)"
-  cargo run --locked -q -p cv-analytics -- --stage "$STAGE" --region "$REGION" \
+  cargo run --locked -q -p ops --bin cv-analytics -- --stage "$STAGE" --region "$REGION" \
     verify --timeout "$VERIFY_TIMEOUT"
 fi
 

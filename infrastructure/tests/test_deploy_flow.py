@@ -1,8 +1,9 @@
 """`make deploy` and `make destroy`, run for real against moto (AWS_ENDPOINT_URL), so that a typo
 in the Makefile or the deploy script fails a test, not a maintainer.
 
-As far as the emulator goes: the functions are built for this machine in debug mode
-(LAMBDA_BUILD_FLAGS=""), since arm64 cannot run here and a release build takes minutes; the
+As far as the emulator goes: the functions are the debug binaries `cargo test` built for this
+machine (LAMBDA_BINARY_DIR=target/debug: no `cargo lambda build`), since arm64 cannot run here
+and a release build takes minutes; the
 queue trigger is created disabled, because an enabled one makes moto consume the queue itself,
 and moto cannot run a Rust function (it would need Docker). So `make deploy` runs with
 VERIFY=false, and `make verify` is run afterwards while `sqs-trigger` (local_aws::trigger) plays
@@ -58,6 +59,9 @@ class DeployFlow(unittest.TestCase):
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "LAMBDA_BUILD_FLAGS": "",
+            # The debug binaries `cargo test` built (moto cannot run them, the local trigger
+            # can): no second build for the emulator.
+            "LAMBDA_BINARY_DIR": str(ROOT / "target" / "debug"),
             "EVENT_SOURCE_ENABLED": "false",
         })
         run = subprocess.run(["make", "--no-print-directory", target], cwd=ROOT, env=env,
@@ -187,17 +191,20 @@ class DeployFlow(unittest.TestCase):
         return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
 
     def trigger(self, outputs, table):
-        """The processor binary the deploy built, on the deployed queue, with the deployed
+        """The processor binary the deploy deployed, on the deployed queue, with the deployed
         settings (but `table`); stopped with its process group."""
         flow = self
         env = dict(os.environ, AWS_ENDPOINT_URL=self.moto.endpoint, AWS_REGION="us-east-1",
                    AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
-        command = ["cargo", "run", "--locked", "-q", "-p", "local-aws", "--bin", "sqs-trigger", "--",
-                   outputs["QueueUrl"], str(ROOT / "target" / "lambda" / "processor" / "bootstrap"),
+        command = ["cargo", "xtask", "sqs-trigger",
+                   outputs["QueueUrl"], str(ROOT / "target" / "debug" / "processor"),
                    f"TABLE_NAME={table}", f"DEAD_LETTER_QUEUE_URL={outputs['DeadLetterQueueUrl']}",
                    "STAGE=dev", "RECORD_TTL_DAYS=120", "WRITE_CONCURRENCY=8",
                    f"AWS_ENDPOINT_URL={self.moto.endpoint}", "AWS_REGION=us-east-1",
                    "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing"]
+
+        # Built before it starts (a no-op after `cargo test`), so the trigger runs at once.
+        subprocess.run(["cargo", "build", "--locked", "-q", "-p", "xtask"], cwd=ROOT, check=True)
 
         class Running:
             def __enter__(self):

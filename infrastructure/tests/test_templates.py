@@ -71,7 +71,7 @@ def maintainer_actions():
     """The IAM actions `cv-analytics` needs: every `<client>.<operation>()` call on one of its
     clients, across line breaks."""
     actions = set()
-    for path in (ROOT / "cv-analytics" / "src").rglob("*.rs"):
+    for path in (ROOT / "ops" / "src").rglob("*.rs"):
         for receiver, call in re.findall(r"\b(sqs|dynamodb|lambda|client)\s*\.\s*([a-z_]+)\(\)", path.read_text()):
             if call == "clone":
                 continue

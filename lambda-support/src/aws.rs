@@ -19,12 +19,22 @@ pub enum FailureKind {
     Fatal,
 }
 
-/// A failed call to AWS, classified, with what it was and what AWS said.
-#[derive(Debug, Clone, Error, PartialEq)]
+/// A failed call to AWS, classified, with what it was and what AWS said; the SDK's own error,
+/// when there is one, is kept as the source.
+#[derive(Debug, Clone, Error)]
 #[error("{message}")]
 pub struct ServiceFailure {
     pub kind: FailureKind,
     pub message: String,
+    #[source]
+    source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Two failures are the same when they say the same: their kind and message.
+impl PartialEq for ServiceFailure {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
 }
 
 impl ServiceFailure {
@@ -32,6 +42,7 @@ impl ServiceFailure {
         Self {
             kind,
             message: message.into(),
+            source: None,
         }
     }
 
@@ -40,7 +51,18 @@ impl ServiceFailure {
     ///
     /// The SDK has already retried throttling and 5xx with backoff (standard retry mode, three
     /// attempts) before the error reaches here.
-    pub fn from_sdk<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> Self
+    pub fn from_sdk<E>(operation: &str, err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let failure = Self::classify(operation, &err);
+        Self {
+            source: Some(std::sync::Arc::new(err)),
+            ..failure
+        }
+    }
+
+    fn classify<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {

@@ -24,11 +24,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads the settings from the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_settings(&Settings::from_env())
-    }
-
+    /// Reads the settings (the process environment, at start-up), failing by name.
     pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required(TABLE_NAME)?,

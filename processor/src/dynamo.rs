@@ -53,7 +53,7 @@ impl DynamoRecordStore {
 
 /// What a write assumes about the stored item's query half.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoredQuery {
+pub(crate) enum StoredQuery {
     /// Nothing is known (the first attempt).
     Unknown,
     /// A refused attempt saw a query stored.
@@ -64,14 +64,14 @@ pub enum StoredQuery {
 
 /// Which halves of the image a write carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Halves {
-    pub query: bool,
-    pub response: bool,
+pub(crate) struct Halves {
+    pub(crate) query: bool,
+    pub(crate) response: bool,
 }
 
 impl Halves {
     /// Every half the image has.
-    pub fn of(image: &RequestRecord) -> Self {
+    pub(crate) fn of(image: &RequestRecord) -> Self {
         Self {
             query: image.has_query(),
             response: image.is_answered(),
@@ -87,12 +87,12 @@ impl Halves {
 
 /// The pieces of one `UpdateItem` request.
 #[derive(Debug, PartialEq)]
-pub struct MergeUpdate {
-    pub key: AttributeValue,
-    pub expression: String,
-    pub condition: String,
-    pub names: Vec<(String, String)>,
-    pub values: Vec<(String, AttributeValue)>,
+pub(crate) struct MergeUpdate {
+    pub(crate) key: AttributeValue,
+    pub(crate) expression: String,
+    pub(crate) condition: String,
+    pub(crate) names: Vec<(String, String)>,
+    pub(crate) values: Vec<(String, AttributeValue)>,
 }
 
 /// Placeholders for attribute names and the image's values, one of each per attribute, made
@@ -141,7 +141,7 @@ impl<'a> Placeholders<'a> {
 }
 
 /// Builds the update that writes `halves` of `image`, assuming `stored_query` of the item.
-pub fn merge_update(
+pub(crate) fn merge_update(
     image: &RequestRecord,
     halves: Halves,
     stored_query: StoredQuery,
@@ -250,7 +250,11 @@ fn absorbed(image: &RequestRecord, halves: Halves, old: &Item) -> usize {
 
 /// What is left to write after a refusal that returned `old`: the halves of the image that
 /// still rank before what is stored (a half already stored is done), and whether a query is.
-pub fn after_refusal(image: &RequestRecord, halves: Halves, old: &Item) -> (Halves, StoredQuery) {
+pub(crate) fn after_refusal(
+    image: &RequestRecord,
+    halves: Halves,
+    old: &Item,
+) -> (Halves, StoredQuery) {
     let still = |carried: bool, half| {
         carried
             && image
@@ -298,7 +302,7 @@ impl DynamoRecordStore {
                 Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
                     Ok(Sent::Refused(refused.item().cloned().unwrap_or_default()))
                 }
-                _ => Err(ServiceFailure::from_sdk("DynamoDB UpdateItem", &err)),
+                _ => Err(ServiceFailure::from_sdk("DynamoDB UpdateItem", err)),
             },
         }
     }
@@ -359,7 +363,7 @@ impl RecordStore for DynamoRecordStore {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| ServiceFailure::from_sdk("DynamoDB UpdateItem (pipeline counts)", &e))
+            .map_err(|e| ServiceFailure::from_sdk("DynamoDB UpdateItem (pipeline counts)", e))
     }
 }
 

@@ -72,6 +72,6 @@ impl DeadLetterQueue for SqsDeadLetterQueue {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| ServiceFailure::from_sdk("SQS SendMessage", &e))
+            .map_err(|e| ServiceFailure::from_sdk("SQS SendMessage", e))
     }
 }

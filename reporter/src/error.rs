@@ -18,7 +18,7 @@ pub enum ReporterError {
     #[error(transparent)]
     Week(#[from] shared_types::WeekIdError),
 
-    #[error("{0}")]
+    #[error(transparent)]
     Aws(ServiceFailure),
 
     #[error("stored record {key} cannot be read: {message}")]
@@ -48,9 +48,9 @@ pub enum ReporterError {
 
 impl ReporterError {
     /// An SDK error, with the service's error code and message when it has them.
-    pub fn aws<E>(operation: &'static str, err: &SdkError<E, HttpResponse>) -> Self
+    pub fn aws<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
     where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         Self::Aws(ServiceFailure::from_sdk(operation, err))
     }

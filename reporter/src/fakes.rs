@@ -12,7 +12,7 @@ use shared_types::{RequestRecord, WeekId};
 use crate::error::ReporterError;
 use crate::ledger::{Claim, ReportLedger};
 use crate::mailer::Mailer;
-use crate::render::RenderedReport;
+use crate::report::render::RenderedReport;
 use crate::source::{RecordSource, WeeksRead};
 
 /// Records held in memory, for tests and benchmarks.

@@ -23,16 +23,16 @@ use shared_types::metrics::reporter as names;
 use shared_types::record::report_marker::{Correction, WeekSummary};
 use tracing::{error, info, warn};
 
-use crate::aggregate::WeekAggregator;
 use crate::config::Config;
 use crate::error::ReporterError;
-use crate::gaps::{self, Gap};
 use crate::invocation::ReportRequest;
 use crate::ledger::{Claim, ReportLedger};
 use crate::mailer::Mailer;
-use crate::render::{RenderedReport, render};
+use crate::report::aggregate::WeekAggregator;
+use crate::report::gaps::{self, Gap};
+use crate::report::render::{RenderedReport, render};
+use crate::report::view::{Headline, History, LateArrivals, MAX_GAPS, ReportView, TREND_WEEKS};
 use crate::source::{RecordSource, WeeksRead};
-use crate::view::{Headline, History, LateArrivals, MAX_GAPS, ReportView, TREND_WEEKS};
 
 /// How many reported weeks before the one reported are checked for late arrivals. An event can
 /// reach the table up to 28 days after it was sent (14 days in the event queue, then 14 in the

@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use crate::error::ReporterError;
-use crate::render::RenderedReport;
+use crate::report::render::RenderedReport;
 
 /// Sends a rendered report to the configured recipients.
 pub trait Mailer: Send + Sync {

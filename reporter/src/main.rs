@@ -3,9 +3,9 @@
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use lambda_support::Metrics;
 use lambda_support::settings::Settings;
-use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
+use reporter::aws::dynamo::{DynamoRecordSource, DynamoReportLedger};
+use reporter::aws::ses::SesMailer;
 use reporter::handler::outcome_metrics;
-use reporter::ses::SesMailer;
 use reporter::{Config, Outcome, ReportRequest, ReportSummary, Reporter, ReporterError};
 
 #[tokio::main]

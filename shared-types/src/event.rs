@@ -410,7 +410,7 @@ fn check_optional_len(
 /// A number the record stores must be one DynamoDB stores: a number it refuses fails the whole
 /// write, and with it the other event of the request merged into the same write.
 fn check_storable(field: &'static str, value: f64) -> Result<(), EventError> {
-    if crate::record::storable_number(value) {
+    if crate::record::number::storable_number(value) {
         Ok(())
     } else {
         Err(EventError::NotStorable { field, value })

@@ -6,7 +6,9 @@
 //! - [`dead_letter`]: what travels with a message the processor dead-letters;
 //! - [`report`]: the reporter's invocation contract (a manual request, the answer);
 //! - [`privacy`]: what is kept of what people type: personal data scrubbed, headers reduced;
-//! - [`metrics`]: the names of the CloudWatch metrics both functions write, which the alarms watch.
+//! - [`metrics`]: the names of the CloudWatch metrics both functions write, which the alarms watch;
+//! - `testing` (feature `test-util`): builders of events and records for tests, benchmarks and
+//!   the demo.
 //!
 //! Nothing here talks to AWS: both sides depend on this crate, never on each other.
 
@@ -17,6 +19,8 @@ pub mod metrics;
 pub mod privacy;
 pub mod record;
 pub mod report;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 pub mod week;
 
 pub use error::{EventError, WeekIdError};

@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use reporter::dynamo::{DynamoRecordSource, DynamoReportLedger};
+use reporter::aws::dynamo::{DynamoRecordSource, DynamoReportLedger};
 use reporter::{BuiltReport, build_report};
 use shared_types::WeekId;
 use shared_types::record::WeekLookup;

@@ -1,0 +1,334 @@
+//! Cold starts and memory: a function's release binary started as Lambda starts it, against a
+//! Runtime API on loopback ([`local_aws::runtime_api`]), optionally inside the CPU share Lambda
+//! gives its memory size ([`CpuShare`]). Per trial:
+//!
+//! - **init**: process start to its first request for an event (Lambda's init phase, billed);
+//! - **first** and **second** invocation: from the event handed out to the answer;
+//! - CPU time of each phase (all threads), which does not depend on the share;
+//! - peak resident memory (`VmHWM`) after both.
+//!
+//! The first event is queued only once init is over, so the two phases are measured apart.
+
+use anyhow::Context as _;
+use std::time::{Duration, Instant};
+
+use std::path::Path;
+
+use local_aws::cpu_share::CpuShare;
+use local_aws::{Moto, create_email_identity, create_fifo_queue, create_table};
+use shared_types::WeekId;
+use shared_types::record::WeekLookup;
+
+use super::figures::{ColdStarts, Deployed};
+use super::lambda_like::{Setting as Way, Tls, probe, shares};
+use super::requests::seed_weeks;
+use super::{SEEDED_PER_WEEK, release_binary};
+use local_aws::runtime_api::{Completion, LambdaProcess, RuntimeApi};
+
+/// One function's runs in one setting.
+#[derive(Debug, Clone, Default)]
+pub struct Runs {
+    pub name: String,
+    pub init_ms: Vec<f64>,
+    pub first_ms: Vec<f64>,
+    pub second_ms: Vec<f64>,
+    pub init_cpu_ms: Vec<f64>,
+    pub first_cpu_ms: Vec<f64>,
+    pub second_cpu_ms: Vec<f64>,
+    /// Peak resident memory per trial, in MiB.
+    pub peak_rss_mib: Vec<f64>,
+}
+
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+impl Runs {
+    pub fn init(&self) -> f64 {
+        median(&self.init_ms)
+    }
+
+    pub fn first(&self) -> f64 {
+        median(&self.first_ms)
+    }
+
+    pub fn second(&self) -> f64 {
+        median(&self.second_ms)
+    }
+
+    /// Process start to the first answer: what a caller of a cold function waits.
+    pub fn cold(&self) -> f64 {
+        let totals: Vec<f64> = self
+            .init_ms
+            .iter()
+            .zip(&self.first_ms)
+            .map(|(i, f)| i + f)
+            .collect();
+        median(&totals)
+    }
+
+    pub fn rss(&self) -> f64 {
+        median(&self.peak_rss_mib)
+    }
+
+    /// Milliseconds Lambda bills for a cold start: init and the first invocation, each rounded
+    /// up to the millisecond.
+    pub fn billed_cold_ms(&self) -> f64 {
+        self.init().ceil() + self.first().ceil()
+    }
+
+    /// Milliseconds Lambda bills a warm invocation.
+    pub fn billed_warm_ms(&self) -> f64 {
+        self.second().ceil()
+    }
+}
+
+/// How a function is run.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting<'a> {
+    pub memory_mb: u32,
+    /// The CPU share to run in; `None`: the whole machine.
+    pub share: Option<&'a CpuShare>,
+}
+
+fn cpu_ms(process: &LambdaProcess) -> f64 {
+    process.cpu_ns().map_or(f64::NAN, |ns| ns as f64 / 1e6)
+}
+
+/// Runs `binary` `trials` times; `event(trial, n)` gives the n-th event of a trial.
+pub fn measure(
+    name: &str,
+    binary: &str,
+    setting: Setting<'_>,
+    vars: &[(&str, &str)],
+    trials: usize,
+    event: impl Fn(usize, usize) -> String,
+) -> anyhow::Result<Runs> {
+    let mut runs = Runs {
+        name: name.to_owned(),
+        ..Runs::default()
+    };
+    for trial in 0..trials {
+        let api = RuntimeApi::start();
+        let process = match setting.share {
+            Some(share) => LambdaProcess::start_in(share, binary, &api, setting.memory_mb, vars),
+            None => LambdaProcess::start(binary, &api, setting.memory_mb, vars),
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let init_done = loop {
+            if let Some(at) = api.init_done() {
+                break at;
+            }
+            if Instant::now() > deadline {
+                anyhow::bail!(
+                    "{name}: no request for an event within 120 s\n{}",
+                    process.lines().join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        };
+        let init_cpu = cpu_ms(&process);
+        api.push(event(trial, 0));
+        api.wait_for(1, Duration::from_secs(120))
+            .with_context(|| format!("{name}\n{}", process.lines().join("\n")))?;
+        let first_cpu = cpu_ms(&process);
+        api.push(event(trial, 1));
+        let both = api
+            .wait_for(2, Duration::from_secs(120))
+            .with_context(|| name.to_string())?;
+        let second_cpu = cpu_ms(&process);
+        for invocation in &both {
+            if let Completion::Error(error) = &invocation.completion {
+                anyhow::bail!("{name}: an invocation failed: {error}");
+            }
+        }
+        runs.init_ms
+            .push(init_done.duration_since(process.started).as_secs_f64() * 1e3);
+        runs.first_ms.push(both[0].duration().as_secs_f64() * 1e3);
+        runs.second_ms.push(both[1].duration().as_secs_f64() * 1e3);
+        runs.init_cpu_ms.push(init_cpu);
+        runs.first_cpu_ms.push(first_cpu - init_cpu);
+        runs.second_cpu_ms.push(second_cpu - first_cpu);
+        let rss = process
+            .peak_rss_kib()
+            .with_context(|| format!("{name}: no peak RSS in /proc"))?;
+        runs.peak_rss_mib.push(rss as f64 / 1024.0);
+    }
+    Ok(runs)
+}
+
+/// The cold-start runs of the three functions, in each setting, with `deployed`'s memory sizes;
+/// and, where a CPU share can be made, where the time goes.
+pub(crate) async fn cold_starts(
+    trials: usize,
+    probe_only: bool,
+    deployed: Deployed,
+) -> anyhow::Result<ColdStarts> {
+    let (processor_mb, reporter_mb) = (deployed.processor_memory_mb, deployed.reporter_memory_mb);
+    let moto = Moto::start();
+    let tls = Tls::start(Path::new("target/bench/tls"), &moto.endpoint)?;
+    let sdk = moto.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    create_email_identity(&aws_sdk_sesv2::Client::new(&sdk), "reports@example.dev").await;
+    let dlq = create_fifo_queue(&aws_sdk_sqs::Client::new(&sdk), "dlq.fifo").await;
+    create_table(&dynamodb, "cold", WeekLookup::default()).await;
+    let seeded: WeekId = "2025-W45".parse()?;
+    seed_weeks(&dynamodb, "cold", &[seeded], SEEDED_PER_WEEK).await?;
+
+    let (shares, no_shares) = match shares(&[processor_mb, reporter_mb]) {
+        Ok(shares) => (shares, None),
+        Err(why) => {
+            eprintln!("  no CPU shares here, whole-CPU runs only: {why:#}");
+            (Vec::new(), Some(format!("{why:#}")))
+        }
+    };
+    let share = |mb: u32| shares.iter().find(|(m, _)| *m == mb).map(|(_, s)| s);
+    let bundle = tls.bundle.display().to_string();
+    let env = |tls_on: bool| -> Vec<(&str, String)> {
+        let endpoint = if tls_on {
+            tls.front.endpoint.clone()
+        } else {
+            moto.endpoint.clone()
+        };
+        let mut vars = vec![
+            ("AWS_ENDPOINT_URL", endpoint),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("STAGE", "bench".to_owned()),
+            ("TABLE_NAME", "cold".to_owned()),
+            ("DEAD_LETTER_QUEUE_URL", dlq.clone()),
+            ("REPORT_SENDER", "reports@example.dev".to_owned()),
+            ("REPORT_RECIPIENTS", "owner@example.dev".to_owned()),
+            // The reported week is older than the default lifetime by now.
+            ("RECORD_TTL_DAYS", "3650".to_owned()),
+        ];
+        if tls_on {
+            vars.push(("SSL_CERT_FILE", bundle.clone()));
+        }
+        vars
+    };
+    let whole = |tls| Way {
+        memory_mb: processor_mb,
+        shared: false,
+        tls,
+    };
+    let shared = |memory_mb, tls| Way {
+        memory_mb,
+        shared: true,
+        tls,
+    };
+    let mut processor_settings = vec![whole(false), whole(true)];
+    let mut minimal_settings = vec![whole(false)];
+    let mut reporter_settings = vec![Way {
+        memory_mb: reporter_mb,
+        ..whole(false)
+    }];
+    if !shares.is_empty() {
+        for mb in [reporter_mb, processor_mb] {
+            processor_settings.extend([shared(mb, false), shared(mb, true)]);
+        }
+        minimal_settings.push(shared(processor_mb, false));
+        reporter_settings.push(shared(reporter_mb, true));
+    }
+    let run = |name: &str, binary: &str, s: Way, event: &dyn Fn(usize, usize) -> String| {
+        eprintln!("  {name}, {}", s.label());
+        let vars = env(s.tls);
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        measure(
+            name,
+            binary,
+            Setting {
+                memory_mb: s.memory_mb,
+                share: if s.shared { share(s.memory_mb) } else { None },
+            },
+            &vars,
+            trials,
+            event,
+        )
+        .map(|runs| (s.label(), runs))
+    };
+    let processor_binary = release_binary("processor")?;
+    let minimal_binary = release_binary("minimal-lambda")?;
+    let reporter_binary = release_binary("reporter")?;
+    let mut cold = ColdStarts {
+        processor: Vec::new(),
+        minimal: Vec::new(),
+        reporter: Vec::new(),
+        probe: Vec::new(),
+        system_roots: tls.system_roots,
+        no_shares,
+    };
+    if probe_only {
+        minimal_settings.clear();
+        processor_settings.clear();
+        reporter_settings.clear();
+    }
+    for s in minimal_settings {
+        cold.minimal
+            .push(run("minimal Rust Lambda", &minimal_binary, s, &|_, _| {
+                r#"{"hello":"world"}"#.into()
+            })?);
+    }
+    for s in processor_settings {
+        cold.processor.push(run(
+            "processor (batch of 10)",
+            &processor_binary,
+            s,
+            &batch_of_ten,
+        )?);
+    }
+    for s in reporter_settings {
+        cold.reporter.push(run(
+            "reporter (a week of 1,000 requests)",
+            &reporter_binary,
+            s,
+            &|_, _| r#"{"week":"2025-W45","force":true}"#.into(),
+        )?);
+    }
+    if let Some(share) = share(processor_mb) {
+        eprintln!("  where the time goes (coldstart-probe, {processor_mb} MB share, TLS)");
+        let vars = env(true);
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        cold.probe = probe(&release_binary("coldstart-probe")?, share, &vars, trials)?;
+    }
+    Ok(cold)
+}
+
+/// Ten messages: five requests, each with its query and its response.
+fn batch_of_ten(trial: usize, n: usize) -> String {
+    let t = 1_762_607_000_000i64 + (trial * 10 + n) as i64 * 1_000;
+    let records: Vec<serde_json::Value> = (0..5)
+        .flat_map(|i| {
+            let id = format!("cold-{trial}-{n}-{i}-{}", std::process::id());
+            [
+                format!(
+                    r#"{{"eventType":"query","requestId":"{id}","timestamp":{t},"sessionId":"anonymous","query":"Do you know Rust?","metadata":{{"userAgent":"Mozilla/5.0"}}}}"#
+                ),
+                format!(
+                    r#"{{"eventType":"response","requestId":"{id}","timestamp":{},"matchType":"full","matchScore":88,"reasoning":"Rust is listed","vectorMatches":3,"sessionId":"anonymous","metadata":{{"matchQuality":0.88,"sourcesUsed":["Rust","AWS Lambda"]}}}}"#,
+                    t + 1_400
+                ),
+            ]
+        })
+        .enumerate()
+        .map(|(k, body)| {
+            serde_json::json!({
+                "messageId": format!("m-{trial}-{n}-{k}"),
+                "receiptHandle": "r",
+                "body": body,
+                "attributes": {"MessageGroupId": "analytics"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records }).to_string()
+}

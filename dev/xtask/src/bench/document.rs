@@ -1,0 +1,465 @@
+//! `BENCHMARKS.md`, section by section, and its one-screen summary, from the [`Figures`].
+
+use std::fmt::Write as _;
+
+use shared_types::record::WeekLookup;
+
+use super::ceiling::Pipeline;
+use super::cost::{Cost, per_million};
+use super::figures::{
+    ColdStarts, Figures, cheapest_memory, dollars, events_per_request, inputs, label, million_row,
+    old_inputs, pipeline, read_cost, scan_crossover_weeks, scan_growth,
+};
+use super::{
+    CEILING_GOAL, LAMBDA_ZIP_LIMIT_MIB, NODE_HELLO_WORLD_COLD_MS, OLD_MEMORY_MB,
+    RUST_HELLO_WORLD_COLD_MS, SEEDED_PER_WEEK, WEEKS_HELD,
+};
+
+/// The whole document, its summary first.
+pub(crate) fn document(f: &Figures, summary: &str) -> String {
+    [
+        header(summary),
+        size_section(f),
+        cold_section(&f.cold, f.trials),
+        cold_scale_note(),
+        requests_section(f),
+        reads_section(f),
+        scaling_section(f),
+        cost_section(f),
+        memory_section(f),
+        ceiling_section(f),
+        regenerate_section(f),
+    ]
+    .concat()
+}
+
+fn header(summary: &str) -> String {
+    let mut d = String::new();
+    let _ = writeln!(
+        d,
+        "# Benchmarks\n\nWritten by `make bench` on {} from what it measured on this machine (2 shared cores, x86_64; no AWS account). \
+         Absolute times on these shared machines vary from run to run; the CPU times and the counts on the wire do not.\n\n\
+         ## Summary\n\nEach figure next to its goal (`make bench` prints this table).\n\n{summary}",
+        chrono::Utc::now().format("%Y-%m-%d")
+    );
+    d
+}
+
+fn size_section(f: &Figures) -> String {
+    let mut d = String::new();
+    let _ = writeln!(
+        d,
+        "## Size\n\nThe zipped `bootstrap` of each function as `cargo lambda build --release --arm64 --output-format zip` produces it (release profile: `opt-level = \"s\"`, LTO, one codegen unit, stripped, `panic = \"abort\"`).\n\n| function | bootstrap.zip | vs minimal |\n|---|---:|---:|"
+    );
+    let minimal_size = f
+        .sizes
+        .iter()
+        .find(|(n, _)| *n == "minimal-lambda")
+        .map_or(1, |s| s.1);
+    for (name, size) in &f.sizes {
+        let _ = writeln!(
+            d,
+            "| {name} | {:.2} MiB | {:.1}x |",
+            *size as f64 / 1_048_576.0,
+            *size as f64 / minimal_size as f64
+        );
+    }
+    d += "\n";
+    d
+}
+
+fn cold_scale_note() -> String {
+    let mut d = String::new();
+    let _ = writeln!(
+        d,
+        "\nFor scale: the published hello-world cold starts at 128 MB arm64 are {RUST_HELLO_WORLD_COLD_MS} ms for Rust and {NODE_HELLO_WORLD_COLD_MS} ms for Node.js 20 (`docs/costs.md`). Not measured here: arm64 itself, and whether Lambda gives the init phase more CPU than the share (taken here as the same share, the worse case).\n"
+    );
+    d
+}
+
+fn requests_section(f: &Figures) -> String {
+    let mut d = String::new();
+    let _ = writeln!(
+        d,
+        "## DynamoDB requests and write units per request\n\nThe demo workload (SEED=42, {} requests over two weeks, {} answered) through the processor's real handler and DynamoDB adapter against DynamoDB Local, which reports the capacity each call consumed; requests and units counted on the wire by an SDK interceptor (`local_aws::wire`), on each table layout (`WEEK_LOOKUP`: *scan*, no index, the default; *index*, the `week-index` GSI). \
+         The old design is replayed against DynamoDB Local with its published pattern: per answered request Put (interim), Get, Put (final, week index projecting ALL), Delete; an unanswered request is one Put.\n\n\
+         | layout | arrangement | events | requests / request | requests / answered request | WRU / request (table + index) |\n|---|---|---:|---:|---:|---:|",
+        f.old.requests, f.old.answered
+    );
+    for a in f.arrangements.iter().chain(std::iter::once(&f.old)) {
+        let _ = writeln!(
+            d,
+            "| {} | {} | {} | {:.2} | {:.2} | {:.2} ({:.2} + {:.2}) |",
+            a.lookup.map_or("old", WeekLookup::as_str),
+            a.name,
+            a.events,
+            a.requests_per_request(),
+            a.requests_per_answered(),
+            a.wru_per_request(),
+            a.tally.table_wru / a.requests as f64,
+            a.tally.index_wru / a.requests as f64,
+        );
+    }
+    let _ = writeln!(
+        d,
+        "\nThe demo stream includes the workload's duplicated deliveries, responses sent before their queries and 6 malformed messages (dead-lettered, no DynamoDB call). Every request is one `UpdateItem` per batch it appears in. With the index, its entry is written when its week is first set (a keys-only projection, so later updates that do not move the week do not write the index): 1.00 WRU per request, in one batch or two.\n"
+    );
+    d
+}
+
+fn reads_section(f: &Figures) -> String {
+    let mut d = String::new();
+    let _ = writeln!(
+        d,
+        "## A report's read of the records\n\nOne report's read as the reporter makes it every week once earlier weeks were reported: the week's records, and the five weeks before counted for late arrivals. On DynamoDB Local, {SEEDED_PER_WEEK} requests a week, with {} and then {} weeks of records held (13 is what the default `RECORD_TTL_DAYS=90` keeps). \
+         *scan* is one parallel `Scan` of {} segments of the whole table, filtered on the six weeks; *index* is a `Query` on the index for the keys, `BatchGetItem` for the records, and a `COUNT` query per earlier week. Read units as DynamoDB Local reports them (eventually consistent reads).\n\n\
+         | layout | weeks held | requests read | DynamoDB requests | RRU | RRU per request of the week |\n|---|---:|---:|---:|---:|---:|",
+        WEEKS_HELD[0],
+        WEEKS_HELD[1],
+        reporter::aws::dynamo::SCAN_SEGMENTS
+    );
+    for r in &f.reads {
+        let _ = writeln!(
+            d,
+            "| {} | {} | {} | {} | {:.1} | {:.3} |",
+            r.lookup,
+            r.weeks_held,
+            r.requests,
+            r.tally.total_requests(),
+            r.tally.rru,
+            r.rru_per_request()
+        );
+    }
+    let crossover = scan_crossover_weeks(f);
+    let _ = writeln!(
+        d,
+        "\nA scan reads every record held, so its units grow with the weeks held; the index's read grows with the week alone, but every request paid an index write to be found. \
+         Per request of the week, the scan costs {} per million requests at 13 weeks held against the index's {} (its read plus its write). {}\n",
+        read_cost(f, WeekLookup::Scan),
+        read_cost(f, WeekLookup::Index),
+        crossover.map_or(String::new(), |weeks| format!(
+            "From the two measured points, the scan's read grows by {:.3} RRU per request for each week held; it would cost as much as the index at about {weeks:.0} weeks held (`RECORD_TTL_DAYS` about {:.0}): beyond that, `WEEK_LOOKUP=index` is the cheaper layout.",
+            scan_growth(f).unwrap_or(f64::NAN),
+            weeks * 7.0
+        ))
+    );
+    d
+}
+
+fn scaling_section(f: &Figures) -> String {
+    let mut d = String::new();
+    let _ = writeln!(
+        d,
+        "## Reporter scaling\n\nAggregate and render one week of synthetic requests, each size in a fresh process (`make bench-reporter`, release build):\n\n```\n{}```\n",
+        f.scaling
+    );
+    d
+}
+
+fn cost_section(f: &Figures) -> String {
+    let mut d = String::new();
+    let warm = f.cold.processor_warm_ms(f.deployed.processor_memory_mb);
+    let processor_mb = f.deployed.processor_memory_mb;
+    let _ = writeln!(
+        d,
+        "## Cost per million requests\n\nPrices: `docs/costs.md` (published AWS prices, us-east-1, 2026): Lambda arm64 $0.0000133334 per GB-second and $0.20 per million requests; DynamoDB on demand $0.625 per million WRU and $0.125 per million RRU; SQS FIFO $0.50 per million requests. \
+         A million requests are {:.2} million messages, processed in full batches of 10 (at low traffic batches are smaller and invocations more numerous). \
+         Pipeline: the processor at {processor_mb} MB for {warm:.1} ms per batch (the warm invocation measured above in its share over TLS, x86_64 here, billed per started millisecond), the WRU measured above, and a report's reads per request with 13 weeks held. \
+         SQS: the producer's sends plus one receive and one batched delete per invocation.\n\n\
+         | design | Lambda compute | Lambda requests | DynamoDB | SQS | total |\n|---|---:|---:|---:|---:|---:|",
+        events_per_request(f)
+    );
+    for lookup in WeekLookup::ALL {
+        for (i, name) in ["halves in one batch", "halves in different batches"]
+            .into_iter()
+            .enumerate()
+        {
+            let a = f.arrangement(lookup, i);
+            d += &cost_row(
+                &format!("{lookup}, {name}"),
+                &per_million(inputs(f, a, warm, f64::from(processor_mb))),
+            );
+        }
+    }
+    d += &cost_row("old design (see below)", &per_million(old_inputs(f)));
+    let _ = writeln!(
+        d,
+        "\nThe old design's DynamoDB figure is measured (the replay above). Its Lambda duration is not: the old functions' run times are not published, so its row uses {NODE_HELLO_WORLD_COLD_MS} ms per invocation at {OLD_MEMORY_MB:.0} MB, the published Node.js 20 hello-world cold start, as a floor.\n"
+    );
+    d
+}
+
+fn memory_section(f: &Figures) -> String {
+    let mut d = String::new();
+    let _ = writeln!(
+        d,
+        "**Memory size.** Lambda bills GB-seconds, and more memory buys a larger CPU share. Per million requests (halves apart), the processor's Lambda compute and requests in each measured share over TLS:\n\n| memory | warm batch | billed cold start (init + first) | Lambda per million requests (warm) |\n|---:|---:|---:|---:|"
+    );
+    for mb in [
+        f.deployed.processor_memory_mb,
+        f.deployed.reporter_memory_mb,
+    ] {
+        if let Some(runs) = f.cold.processor(&label(mb, true, true)) {
+            let cost = per_million(inputs(
+                f,
+                f.arrangement(WeekLookup::Scan, 1),
+                runs.second(),
+                f64::from(mb),
+            ));
+            let _ = writeln!(
+                d,
+                "| {mb} MB | {:.1} ms | {:.0} ms | {} |",
+                runs.second(),
+                runs.billed_cold_ms(),
+                dollars(cost.lambda_compute + cost.lambda_requests)
+            );
+        }
+    }
+    let (cheapest, _) = cheapest_memory(f);
+    let _ = writeln!(
+        d,
+        "\nThe cheapest is {cheapest} MB, the deployed `PROCESSOR_MEMORY`. Either way Lambda is a small part of the total: DynamoDB and SQS are most of it.\n"
+    );
+    d
+}
+
+fn ceiling_section(f: &Figures) -> String {
+    let mut d = String::new();
+    let warm = f.cold.processor_warm_ms(f.deployed.processor_memory_mb);
+    let _ = writeln!(
+        d,
+        "## Ingest ceiling\n\nTwo limits are structural. **One FIFO message group**: the producer sends every event with the group `analytics`, and Lambda processes a group one batch at a time. **The week index** (layout *index* only): every request writes its week's index key once, and one partition key takes about 1,000 WRU a second; the *scan* layout has no week key at all. \
+         A fluid simulation (`cargo xtask bench`'s `ceiling`, one-second steps for ten minutes, constant arrivals) with the measured warm batch time of {warm:.1} ms:\n\n\
+         | layout | setup | message groups limit | week-key limit | SQS FIFO limit | ceiling | backlog after 10 min at 200 / 2,000 requests/s |\n|---|---|---:|---:|---:|---:|---:|"
+    );
+    for lookup in WeekLookup::ALL {
+        let base = pipeline(f, lookup);
+        for (name, p) in [
+            ("as deployed (1 group)", base),
+            (
+                "per-request message groups (100 in flight)",
+                Pipeline {
+                    groups: 100,
+                    ..base
+                },
+            ),
+        ] {
+            let limits = p.limits();
+            let (binding, rate) = p.ceiling();
+            let key = if limits[1].1.is_finite() {
+                format!("{:.0} req/s", limits[1].1)
+            } else {
+                "none".to_owned()
+            };
+            let _ = writeln!(
+                d,
+                "| {lookup} | {name} | {:.0} req/s | {key} | {:.0} req/s | {rate:.0} req/s ({binding}) | {:.0} / {:.0} |",
+                limits[0].1,
+                limits[2].1,
+                p.backlog_after(200.0, 600),
+                p.backlog_after(2_000.0, 600),
+            );
+        }
+    }
+    let traffic = f.old.requests as f64 / (14.0 * 86_400.0);
+    let _ = writeln!(
+        d,
+        "\nThe demo workload, a realistic fortnight of a CV chatbot, averages {traffic:.4} requests a second ({} in 14 days). What lifts each ceiling:\n\n\
+         - **Message groups** (the binding limit as deployed): the producer sends with `MessageGroupId = requestId` (or the session id). Nothing changes in the processor: its merge is order-independent and idempotent, and two halves processed by concurrent invocations make one correct record (tested on DynamoDB Local). This is a setting of the producer, which this repository does not own.\n\
+         - **The week key**: gone with the *scan* layout (the default). With *index*, one key takes every request of a week, about 1,000 requests a second.\n\
+         - **The SQS FIFO queue**: high-throughput mode for FIFO queues raises the per-queue limit well beyond this; it needs many message groups to help, so it follows the first change.\n",
+        f.old.requests
+    );
+    d
+}
+
+fn regenerate_section(f: &Figures) -> String {
+    let mut d = String::new();
+    let _ = writeln!(
+        d,
+        "## How to regenerate\n\n`make bench` (as root for the CPU shares; needs nothing installed beforehand: it installs cargo-lambda, the arm64 target, DynamoDB Local). `BENCH_TRIALS` (default 7) and `QUESTIONS` (default 2000) change the runs; this run took the median of {} runs per function and setting. `make bench BENCH_ONLY=cold` measures the cold starts alone.",
+        f.trials
+    );
+    d
+}
+
+pub(crate) fn cold_section(cold: &ColdStarts, trials: usize) -> String {
+    let mut d = String::new();
+    let _ = writeln!(
+        d,
+        "## Cold start, CPU share and TLS\n\n\
+         Each function's x86_64 release binary (the arm64 one cannot run here) started as Lambda starts it, against a Lambda Runtime API on loopback (`local_aws::runtime_api`), with moto behind the SDK. \
+         **CPU share**: Lambda gives a function CPU in proportion to its memory, one vCPU at 1,769 MB; the runs marked *share* are inside a cgroup (v1, CFS period 100 ms) whose quota is that share, from the function's first instruction (`local_aws::cpu_share::CpuShare`). \
+         **TLS**: the runs marked *TLS* reach moto through a TLS front that keeps connections open as AWS's endpoints do (moto itself closes every connection), with an RSA 2048 certificate from a test CA; the function trusts it through `SSL_CERT_FILE`, pointed at the system's {} roots plus the test CA, so loading the roots costs what it costs on Lambda. \
+         Init = process start to the first request for an event (Lambda's init phase, billed); first and second = an invocation, from the event handed out to the answer; CPU = the process's CPU time in the phase, all threads. Medians of {trials} runs.\n",
+        cold.system_roots
+    );
+    if let Some(why) = &cold.no_shares {
+        let _ = writeln!(
+            d,
+            "**No CPU share here** ({why}): only whole-CPU runs were measured; `make bench` as root on a machine with a cgroup v1 CPU controller measures the rest.\n"
+        );
+    }
+    let _ = writeln!(
+        d,
+        "| function | setting | init | first invocation | second invocation | CPU: init / first / second | billed cold (init + first) | billed warm | peak RSS |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for (name, runs) in cold
+        .minimal
+        .iter()
+        .chain(&cold.processor)
+        .chain(&cold.reporter)
+        .map(|(label, runs)| (label, runs))
+    {
+        let _ = writeln!(
+            d,
+            "| {} | {name} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} / {:.1} / {:.1} ms | {:.0} ms | {:.0} ms | {:.1} MiB |",
+            runs.name,
+            runs.init(),
+            runs.first(),
+            runs.second(),
+            super::coldstart::median(&runs.init_cpu_ms),
+            super::coldstart::median(&runs.first_cpu_ms),
+            super::coldstart::median(&runs.second_cpu_ms),
+            runs.billed_cold_ms(),
+            runs.billed_warm_ms(),
+            runs.rss(),
+        );
+    }
+    if !cold.probe.is_empty() {
+        let _ = writeln!(
+            d,
+            "\n**Where the time goes** at the 128 MB share over TLS (`coldstart-probe`, the processor's steps in order in a fresh process, medians of {trials}):\n\n| step | wall | CPU |\n|---|---:|---:|"
+        );
+        for step in &cold.probe {
+            let _ = writeln!(
+                d,
+                "| {} | {:.1} ms | {:.1} ms |",
+                step.name, step.wall_ms, step.cpu_ms
+            );
+        }
+    }
+    d
+}
+
+pub(crate) fn summary(f: &Figures) -> String {
+    let deployed = f.deployed;
+    let mut s = String::from("| figure | measured | goal |\n|---|---:|---|\n");
+    let mut row = |figure: &str, measured: String, goal: &str| {
+        let _ = writeln!(s, "| {figure} | {measured} | {goal} |");
+    };
+    let http = f
+        .cold
+        .processor(&label(deployed.processor_memory_mb, true, false));
+    let tls = f
+        .cold
+        .processor(&label(deployed.processor_memory_mb, true, true));
+    match (http, tls) {
+        (Some(http), Some(tls)) => row(
+            "processor's first batch of 10, deployed memory's share, TLS",
+            format!("{:.0} ms", tls.first()),
+            &format!(
+                "close to the same share over HTTP: {:.0} ms ({:.1}x)",
+                http.first(),
+                tls.first() / http.first()
+            ),
+        ),
+        _ => row(
+            "processor's first batch of 10, deployed memory's share, TLS",
+            "not measured".into(),
+            "needs a CPU share (root, cgroup v1)",
+        ),
+    }
+    let same = f.arrangement(WeekLookup::Scan, 0);
+    let apart = f.arrangement(WeekLookup::Scan, 1);
+    row(
+        "WRU per request, halves in one batch (scan, the default)",
+        format!("{:.2}", same.wru_per_request()),
+        "<= 1.15",
+    );
+    row(
+        "WRU per request, halves apart (scan, the default)",
+        format!("{:.2}", apart.wru_per_request()),
+        "<= 2.0",
+    );
+    let ceiling = pipeline(f, WeekLookup::Scan).limits()[1].1;
+    row(
+        "week-key ceiling (scan, the default)",
+        if ceiling.is_finite() {
+            format!("{ceiling:.0} req/s")
+        } else {
+            "none: no week key".into()
+        },
+        &format!("> {CEILING_GOAL:.0} req/s"),
+    );
+    if let (Some(scan), Some(index)) = (
+        f.reads
+            .iter()
+            .find(|r| r.lookup == WeekLookup::Scan && r.weeks_held == WEEKS_HELD[1]),
+        f.reads
+            .iter()
+            .find(|r| r.lookup == WeekLookup::Index && r.weeks_held == WEEKS_HELD[1]),
+    ) {
+        let index_wru = f.arrangement(WeekLookup::Index, 1).wru_per_request()
+            - f.arrangement(WeekLookup::Scan, 1).wru_per_request();
+        row(
+            "DynamoDB per request, finding it again (13 weeks held)",
+            format!(
+                "scan {} vs index {}",
+                dollars(scan.rru_per_request() * super::cost::DYNAMODB_PER_MILLION_RRU),
+                dollars(
+                    index.rru_per_request() * super::cost::DYNAMODB_PER_MILLION_RRU
+                        + index_wru * super::cost::DYNAMODB_PER_MILLION_WRU
+                )
+            ),
+            "the default is the cheaper (per million requests)",
+        );
+    }
+    let (cheapest, cost) = cheapest_memory(f);
+    row(
+        "cheapest processor memory per million requests",
+        format!("{cheapest} MB ({})", dollars(cost)),
+        "the deployed PROCESSOR_MEMORY",
+    );
+    let total = per_million(inputs(
+        f,
+        same,
+        f.cold.processor_warm_ms(deployed.processor_memory_mb),
+        f64::from(deployed.processor_memory_mb),
+    ))
+    .total();
+    let old = per_million(old_inputs(f)).total();
+    row(
+        "cost per million requests, halves in one batch",
+        dollars(total),
+        &format!("below the old design's {}", dollars(old)),
+    );
+    if let Some((seconds, peak)) = million_row(&f.scaling) {
+        row(
+            "reporter, 1M requests in the week: time, peak RSS",
+            format!("{seconds:.1} s, {peak:.0} MiB"),
+            &format!(
+                "within its {} s timeout and {} MB (arm64 Lambda is slower than this machine: margin)",
+                deployed.reporter_timeout_s, deployed.reporter_memory_mb
+            ),
+        );
+    }
+    let largest = f.sizes.iter().map(|(_, b)| *b).max().unwrap_or(0) as f64 / 1_048_576.0;
+    row(
+        "largest bootstrap.zip",
+        format!("{largest:.2} MiB"),
+        &format!("far below Lambda's {LAMBDA_ZIP_LIMIT_MIB:.0} MiB"),
+    );
+    s
+}
+
+fn cost_row(name: &str, c: &Cost) -> String {
+    format!(
+        "| {name} | {} | {} | {} | {} | **{}** |\n",
+        dollars(c.lambda_compute),
+        dollars(c.lambda_requests),
+        dollars(c.dynamodb),
+        dollars(c.sqs),
+        dollars(c.total())
+    )
+}

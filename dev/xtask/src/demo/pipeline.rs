@@ -1,0 +1,559 @@
+//! The pipeline run the way production runs it, on the local emulator: the project's own
+//! `infrastructure/stack.yaml` deployed, events sent through the SQS API, the queue drained in
+//! batches of up to 10 into the processor's real handler (standing in for Lambda's event source
+//! mapping: what succeeds is deleted, failures are left for redelivery), then the reporter
+//! invoked with a scheduled event and the email read back from the emulator.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use aws_config::retry::RetryConfig;
+use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
+use indicatif::{ProgressBar, ProgressStyle};
+use local_aws::faults::{FaultCounts, FaultPlan, FaultyHttpClient};
+use local_aws::trigger::{delete_entries, handed_over_at, lambda_event};
+use local_aws::{Moto, create_email_identity, scan_request_records};
+use ops::dlq::DeadLetters;
+use processor::dynamo::DynamoRecordStore;
+use processor::sqs::SqsDeadLetterQueue;
+use reporter::aws::dynamo::{DynamoRecordSource, DynamoReportLedger};
+use reporter::aws::ses::SesMailer;
+use reporter::mailer::Mailer;
+use reporter::report::render::RenderedReport;
+use reporter::{ReportRequest, ReportSummary, Reporter, ReporterError};
+use shared_types::RequestRecord;
+
+use super::workload::{OutgoingMessage, Workload, WorkloadSpec, generate};
+use crate::settings::Settings;
+use shared_types::record::WeekLookup;
+
+const STAGE: &str = "dev";
+pub const SENDER: &str = "reports@example.dev";
+pub const RECIPIENT: &str = "owner@example.dev";
+
+/// What to run.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoOptions {
+    pub workload: WorkloadSpec,
+    /// Show progress bars.
+    pub progress: bool,
+    /// Fail a share of the processor's DynamoDB calls (the reliability suite's fault run).
+    pub faults: Option<FaultOptions>,
+    /// The table's layout (the stack's `WeekLookup`).
+    pub week_lookup: WeekLookup,
+    /// The functions' timeouts as the Makefile deploys them (the queue's visibility timeout is
+    /// 6 times the processor's; a report run's deadline is the reporter's).
+    pub processor_timeout_s: u32,
+    pub reporter_timeout_s: u32,
+}
+
+impl DemoOptions {
+    /// The demo's run of `settings`, with progress bars and no faults.
+    pub fn of(settings: &Settings) -> Self {
+        Self {
+            workload: WorkloadSpec {
+                seed: settings.seed,
+                questions: settings.questions,
+                week: settings.week,
+                malformed: 6,
+            },
+            progress: true,
+            faults: None,
+            week_lookup: settings.week_lookup,
+            processor_timeout_s: settings.processor_timeout_s,
+            reporter_timeout_s: settings.reporter_timeout_s,
+        }
+    }
+}
+
+/// The fault run: which DynamoDB calls of the processor fail, and how hard the SDK retries.
+#[derive(Debug, Clone, Copy)]
+pub struct FaultOptions {
+    pub plan: FaultPlan,
+    /// Attempts per call of the SDK's standard retry strategy (the SDK's default is 3; with 1,
+    /// SQS redelivery does all the retrying).
+    pub sdk_max_attempts: u32,
+}
+
+/// What the faults did, and how the pipeline recovered.
+#[derive(Debug, Clone, Copy)]
+pub struct FaultReport {
+    pub injected: FaultCounts,
+    /// Messages the processor reported as failed, for SQS to deliver again.
+    pub retried: usize,
+    /// Messages SQS moved to the dead-letter queue after 3 failed receives.
+    pub dead_lettered_by_sqs: usize,
+    /// Messages moved back from the dead-letter queue after the outage (poison included,
+    /// which the processor rejects again).
+    pub redriven: usize,
+}
+
+/// The email as the emulator kept it (moto keeps one body: the HTML part).
+#[derive(Debug, Clone)]
+pub struct SentEmail {
+    pub subject: String,
+    pub html: String,
+    pub to: Vec<String>,
+}
+
+/// What the run did and found.
+#[derive(Debug)]
+pub struct DemoOutcome {
+    pub workload: Workload,
+    pub messages_sent: usize,
+    pub batches: usize,
+    pub deliveries: usize,
+    pub redelivered: usize,
+    pub records: BTreeMap<String, RequestRecord>,
+    /// Dead-letter queue contents: (body, rejection reason).
+    pub dead_letters: Vec<(String, String)>,
+    pub summary: ReportSummary,
+    /// With [`DemoOptions::faults`]: what was injected and how the pipeline recovered.
+    pub faults: Option<FaultReport>,
+    pub email: SentEmail,
+    /// The plain-text part the reporter sent (moto keeps only the HTML part).
+    pub text: String,
+}
+
+/// Messages sent before the queue is drained again. Small waves keep the emulator's queue
+/// short: its send and receive get slower with every message waiting (10 was the fastest of
+/// 10, 20 and 50 on 600 questions).
+const WAVE: usize = 10;
+
+#[derive(Debug, Default)]
+struct DrainCounts {
+    batches: usize,
+    deliveries: usize,
+    redelivered: usize,
+    rejected: usize,
+}
+
+/// The event queue, fed like the producer feeds it and drained like Lambda drains it.
+struct QueueDrain<'a> {
+    sqs: &'a aws_sdk_sqs::Client,
+    queue_url: &'a str,
+    queue_arn: &'a str,
+}
+
+impl QueueDrain<'_> {
+    /// Sends up to 10 messages with their group and deduplication ids.
+    async fn send(&self, chunk: &[OutgoingMessage]) -> anyhow::Result<()> {
+        let entries: Vec<SendMessageBatchRequestEntry> = chunk
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(format!("m{i}"))
+                    .message_body(&m.body)
+                    .message_group_id(&m.group_id)
+                    .message_deduplication_id(&m.deduplication_id)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let sent = self
+            .sqs
+            .send_message_batch()
+            .queue_url(self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .context("send events")?;
+        anyhow::ensure!(
+            sent.failed.is_empty(),
+            "send events: {} entries refused",
+            sent.failed.len()
+        );
+        Ok(())
+    }
+
+    /// Receives batches of up to 10 into the processor's handler until the queue is empty:
+    /// what succeeds is deleted, failures are left for redelivery (made visible at once rather
+    /// than after the visibility timeout, so the demo does not sit waiting).
+    async fn drain<S, D>(
+        &self,
+        processor: &processor::Processor<S, D>,
+        now: chrono::DateTime<chrono::Utc>,
+        counts: &mut DrainCounts,
+    ) -> anyhow::Result<()>
+    where
+        S: processor::store::RecordStore,
+        D: processor::dead_letter::DeadLetterQueue,
+    {
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(self.queue_url)
+                .max_number_of_messages(10)
+                .message_system_attribute_names(MessageSystemAttributeName::All)
+                .send()
+                .await
+                .context("receive events")?;
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return Ok(());
+            }
+            let handles: HashMap<String, String> = messages
+                .iter()
+                .filter_map(|m| Some((m.message_id.clone()?, m.receipt_handle.clone()?)))
+                .collect();
+            let event = lambda_event(messages, self.queue_arn, "us-east-1");
+            counts.batches += 1;
+            counts.deliveries += event.records.len();
+            // The processor sees a batch a few seconds after its latest event was built (never
+            // after `now`): weeks' pipeline counts fall in the weeks the traffic happened.
+            let batch_now = handed_over_at(event.records.iter().filter_map(|r| r.body.as_deref()))
+                .map_or(now, |t| t.min(now));
+            let outcome = processor.process(event, batch_now).await?;
+            let failed_ids: Vec<&str> = outcome
+                .response
+                .batch_item_failures
+                .iter()
+                .map(|f| f.item_identifier.as_str())
+                .collect();
+            counts.redelivered += failed_ids.len();
+            counts.rejected += outcome.summary.rejected;
+            let entries = delete_entries(&handles, &failed_ids);
+            if !entries.is_empty() {
+                self.sqs
+                    .delete_message_batch()
+                    .queue_url(self.queue_url)
+                    .set_entries(Some(entries))
+                    .send()
+                    .await
+                    .context("delete processed events")?;
+            }
+            for (id, handle) in &handles {
+                if failed_ids.contains(&id.as_str()) {
+                    self.sqs
+                        .change_message_visibility()
+                        .queue_url(self.queue_url)
+                        .receipt_handle(handle)
+                        .visibility_timeout(0)
+                        .send()
+                        .await
+                        .context("release a failed event")?;
+                }
+            }
+        }
+    }
+}
+
+/// Keeps a copy of what it sends through SES, so the demo can show the text part too.
+#[derive(Debug)]
+struct KeepingMailer {
+    ses: SesMailer,
+    sent: Mutex<Vec<RenderedReport>>,
+}
+
+impl Mailer for KeepingMailer {
+    async fn send(&self, report: &RenderedReport) -> Result<String, ReporterError> {
+        let id = self.ses.send(report).await?;
+        self.sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(report.clone());
+        Ok(id)
+    }
+}
+
+fn bar(progress: bool, length: usize, message: &'static str) -> ProgressBar {
+    if !progress {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(length as u64).with_message(message);
+    if let Ok(style) = ProgressStyle::with_template("{msg:>28} [{bar:40}] {pos}/{len} ({elapsed})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// Deploys `infrastructure/stack.yaml` with the processor's timeout and returns its outputs.
+pub async fn deploy_stack(
+    cloudformation: &aws_sdk_cloudformation::Client,
+    lookup: WeekLookup,
+    processor_timeout_s: u32,
+) -> anyhow::Result<HashMap<String, String>> {
+    local_aws::deploy_stack(
+        cloudformation,
+        STAGE,
+        SENDER,
+        6 * processor_timeout_s,
+        lookup,
+    )
+    .await
+    .context("deploy stack.yaml")
+}
+
+/// The stack's resources the pipeline runs on.
+struct Stack {
+    table: String,
+    queue_url: String,
+    queue_arn: String,
+    dlq_url: String,
+}
+
+impl Stack {
+    fn from_outputs(outputs: &HashMap<String, String>) -> anyhow::Result<Self> {
+        let output = |key: &str| {
+            outputs
+                .get(key)
+                .cloned()
+                .with_context(|| format!("the stack has no output {key}"))
+        };
+        Ok(Self {
+            table: output("TableName")?,
+            queue_url: output("QueueUrl")?,
+            queue_arn: output("QueueArn")?,
+            dlq_url: output("DeadLetterQueueUrl")?,
+        })
+    }
+}
+
+/// Runs the whole pipeline on `moto`: deploy the stack, send the workload and drain it into
+/// the processor, recover from the injected faults (a fault run), run the reporter, and read
+/// back what it all left.
+pub async fn run(moto: &Moto, options: DemoOptions) -> anyhow::Result<DemoOutcome> {
+    let sdk = moto.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    let outputs = deploy_stack(
+        &aws_sdk_cloudformation::Client::new(&sdk),
+        options.week_lookup,
+        options.processor_timeout_s,
+    )
+    .await?;
+    let stack = Stack::from_outputs(&outputs)?;
+    create_email_identity(&ses, SENDER).await;
+
+    let workload = generate(options.workload);
+    let week = options.workload.week;
+    // The Monday run after the reported week, and the processor's view of "now".
+    let scheduled_at = week.end() + chrono::Duration::hours(7);
+    let faulty = options.faults.map(|f| {
+        (
+            FaultyHttpClient::over_default_client(f.plan),
+            f.sdk_max_attempts,
+        )
+    });
+    let processor = processor_for(&sdk, &sqs, &stack, faulty.as_ref());
+    let queue = QueueDrain {
+        sqs: &sqs,
+        queue_url: &stack.queue_url,
+        queue_arn: &stack.queue_arn,
+    };
+    let mut counts = ingest(
+        &queue,
+        &processor,
+        &workload,
+        scheduled_at,
+        options.progress,
+    )
+    .await?;
+    let dead_letters = DeadLetters::new(sqs.clone(), &stack.dlq_url, &stack.queue_url);
+    let faults = match &faulty {
+        None => None,
+        Some((client, _)) => Some(
+            recover(
+                client,
+                &dead_letters,
+                &queue,
+                &processor,
+                scheduled_at,
+                &mut counts,
+            )
+            .await?,
+        ),
+    };
+    let (summary, text) = report(&dynamodb, &ses, &stack, &options, scheduled_at).await?;
+    let email = moto
+        .sent_emails()
+        .into_iter()
+        .last()
+        .map(|m| SentEmail {
+            subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+            html: m["body"].as_str().unwrap_or_default().to_owned(),
+            to: m["destinations"]["ToAddresses"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .context("read the email back: the emulator holds no email")?;
+
+    Ok(DemoOutcome {
+        messages_sent: workload.messages.len(),
+        batches: counts.batches,
+        deliveries: counts.deliveries,
+        redelivered: counts.redelivered,
+        records: scan_request_records(&dynamodb, &stack.table).await,
+        dead_letters: dead_letters
+            .peek(usize::MAX)
+            .await?
+            .messages
+            .into_iter()
+            .map(|m| (m.body, m.reason.unwrap_or_default()))
+            .collect(),
+        summary,
+        faults,
+        email,
+        text,
+        workload,
+    })
+}
+
+type DemoProcessor = processor::Processor<DynamoRecordStore, SqsDeadLetterQueue>;
+
+/// The processor on the stack, with its own DynamoDB client: through the fault layer in a fault
+/// run, with the SDK's attempts it asks for.
+fn processor_for(
+    sdk: &aws_config::SdkConfig,
+    sqs: &aws_sdk_sqs::Client,
+    stack: &Stack,
+    faulty: Option<&(FaultyHttpClient, u32)>,
+) -> DemoProcessor {
+    let dynamodb = match faulty {
+        None => aws_sdk_dynamodb::Client::new(sdk),
+        Some((client, attempts)) => aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(sdk)
+                .http_client(client.clone())
+                .retry_config(
+                    RetryConfig::standard()
+                        .with_max_attempts(*attempts)
+                        .with_initial_backoff(Duration::from_millis(5)),
+                )
+                .build(),
+        ),
+    };
+    let config = processor::Config {
+        table_name: stack.table.clone(),
+        dead_letter_queue_url: stack.dlq_url.clone(),
+        ttl_days: shared_types::record::DEFAULT_TTL_DAYS,
+        write_concurrency: processor::config::DEFAULT_WRITE_CONCURRENCY,
+    };
+    processor::Processor::new(
+        DynamoRecordStore::new(dynamodb, &stack.table),
+        SqsDeadLetterQueue::new(sqs.clone(), &stack.dlq_url),
+        &config,
+    )
+}
+
+/// Sends the workload as the producer does, through the SQS API, and drains the queue as
+/// Lambda's event source mapping would, in waves: traffic arrives while the processor runs (and
+/// the emulator's queue operations slow down as a queue grows).
+async fn ingest(
+    queue: &QueueDrain<'_>,
+    processor: &DemoProcessor,
+    workload: &Workload,
+    now: chrono::DateTime<chrono::Utc>,
+    progress: bool,
+) -> anyhow::Result<DrainCounts> {
+    let progress = bar(
+        progress,
+        workload.messages.len(),
+        "events sent and processed",
+    );
+    let mut counts = DrainCounts::default();
+    for wave in workload.messages.chunks(WAVE) {
+        for chunk in wave.chunks(10) {
+            queue.send(chunk).await?;
+        }
+        queue.drain(processor, now, &mut counts).await?;
+        progress.inc(wave.len() as u64);
+    }
+    progress.finish();
+    Ok(counts)
+}
+
+/// After the outage: the faults stop, what SQS gave up on is moved back from the dead-letter
+/// queue with the maintainer command's redrive, and processed again.
+async fn recover(
+    client: &FaultyHttpClient,
+    dead_letters: &DeadLetters,
+    queue: &QueueDrain<'_>,
+    processor: &DemoProcessor,
+    now: chrono::DateTime<chrono::Utc>,
+    counts: &mut DrainCounts,
+) -> anyhow::Result<FaultReport> {
+    client.heal();
+    let (retried, rejected) = (counts.redelivered, counts.rejected);
+    let (in_dead_letter_queue, _) = dead_letters.depth().await?;
+    let redrive = dead_letters.redrive(false, |_| ()).await?;
+    queue.drain(processor, now, counts).await?;
+    Ok(FaultReport {
+        injected: client.counts(),
+        retried,
+        // The queue holds what the processor rejected and what SQS gave up on.
+        dead_lettered_by_sqs: (in_dead_letter_queue as usize).saturating_sub(rejected),
+        redriven: redrive.moved,
+    })
+}
+
+/// The reporter's runs: last week's report first, as its own Monday sent it (this week's
+/// compares with it from its marker: the trend, the gaps' status), then this week's from a
+/// scheduled event. Its summary, and the plain-text part it sent (moto keeps the HTML only).
+async fn report(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    ses: &aws_sdk_sesv2::Client,
+    stack: &Stack,
+    options: &DemoOptions,
+    scheduled_at: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<(ReportSummary, String)> {
+    let mailer = KeepingMailer {
+        ses: SesMailer::new(ses.clone(), SENDER, vec![RECIPIENT.to_owned()], None),
+        sent: Mutex::new(Vec::new()),
+    };
+    let config = reporter::Config {
+        table_name: stack.table.clone(),
+        sender: SENDER.into(),
+        recipients: vec![RECIPIENT.into()],
+        configuration_set: None,
+        send_empty_report: true,
+        ttl_days: shared_types::record::DEFAULT_TTL_DAYS,
+        week_lookup: options.week_lookup,
+    };
+    let reporter = Reporter::new(
+        DynamoRecordSource::new(dynamodb.clone(), &stack.table, options.week_lookup),
+        DynamoReportLedger::new(dynamodb.clone(), &stack.table),
+        mailer,
+        &config,
+    );
+    let week = options.workload.week;
+    // The deadline Lambda gives an invocation with the deployed REPORTER_TIMEOUT.
+    let timeout = chrono::Duration::seconds(i64::from(options.reporter_timeout_s));
+    let last_monday = week.start() + chrono::Duration::hours(7);
+    let last_week = ReportRequest {
+        week: week.previous(),
+        dry_run: false,
+        force: false,
+    };
+    reporter
+        .run(last_week, last_monday, last_monday + timeout)
+        .await?;
+    let scheduled = serde_json::json!({
+        "version": "0", "id": "demo", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": scheduled_at.to_rfc3339(), "region": "us-east-1",
+        "resources": [], "detail": {}
+    });
+    let request = ReportRequest::from_payload(scheduled, scheduled_at)?;
+    let summary = reporter
+        .run(request, scheduled_at, scheduled_at + timeout)
+        .await?;
+    let text = reporter
+        .mailer()
+        .sent
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .last()
+        .map(|r| r.text.clone())
+        .unwrap_or_default();
+    Ok((summary, text))
+}

@@ -1,0 +1,187 @@
+//! Which version of each function is live, and moving it back.
+//!
+//! Every `make deploy` publishes a version of each function and points its alias [`LIVE_ALIAS`]
+//! at it (`cargo lambda deploy --alias live`); the queue trigger and the schedule invoke the
+//! alias, never `$LATEST`. A rollback moves the alias to the version published before the live
+//! one: seconds, no build, and the next deploy moves it forward again.
+
+use std::fmt;
+
+use aws_sdk_lambda::error::ProvideErrorMetadata;
+use serde::Serialize;
+
+use crate::Operations;
+use crate::error::{OpsError, aws_failed};
+
+/// The alias every deploy moves and every trigger invokes.
+pub const LIVE_ALIAS: &str = "live";
+
+/// One of the stage's functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Function {
+    Processor,
+    Reporter,
+}
+
+impl Function {
+    pub const ALL: [Self; 2] = [Self::Processor, Self::Reporter];
+
+    /// The stack output naming the deployed function.
+    fn output(self) -> &'static str {
+        match self {
+            Self::Processor => "ProcessorFunctionName",
+            Self::Reporter => "ReporterFunctionName",
+        }
+    }
+}
+
+impl fmt::Display for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Processor => "processor",
+            Self::Reporter => "reporter",
+        })
+    }
+}
+
+/// A function's live version among those published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveVersion {
+    pub function: String,
+    /// The version the alias points at.
+    pub live: u64,
+    /// Every published version, oldest first.
+    pub published: Vec<u64>,
+}
+
+impl LiveVersion {
+    /// The version published just before the live one, if any.
+    pub fn previous(&self) -> Option<u64> {
+        self.published
+            .iter()
+            .copied()
+            .filter(|v| *v < self.live)
+            .max()
+    }
+}
+
+/// What a rollback did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rollback {
+    pub function: String,
+    pub from: u64,
+    pub to: u64,
+}
+
+impl Operations {
+    /// The deployed name of `function`.
+    pub fn function_name(&self, function: Function) -> Result<&str, OpsError> {
+        self.stack.output(function.output())
+    }
+
+    /// Where `function`'s alias points, among its published versions.
+    pub async fn live_version(&self, function: Function) -> Result<LiveVersion, OpsError> {
+        let name = self.function_name(function)?;
+        let alias = match self
+            .lambda
+            .get_alias()
+            .function_name(name)
+            .name(LIVE_ALIAS)
+            .send()
+            .await
+        {
+            Ok(alias) => alias,
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {
+                return Err(OpsError::Usage(format!(
+                    "{name} has no alias {LIVE_ALIAS} (not deployed, or deployed before \
+                     aliases were): run make deploy STAGE={}",
+                    self.stack.stage
+                )));
+            }
+            Err(e) => return Err(aws_failed("read the live alias")(e)),
+        };
+        let live = alias
+            .function_version
+            .as_deref()
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| OpsError::Refused {
+                step: "read the live alias",
+                message: format!(
+                    "{name}:{LIVE_ALIAS} points at {:?}, not a published version",
+                    alias.function_version
+                ),
+            })?;
+        let mut published = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = self
+                .lambda
+                .list_versions_by_function()
+                .function_name(name)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(aws_failed("list the published versions"))?;
+            published.extend(
+                page.versions
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|v| v.version.as_deref()?.parse::<u64>().ok()),
+            );
+            marker = page.next_marker;
+            if marker.is_none() {
+                break;
+            }
+        }
+        published.sort_unstable();
+        Ok(LiveVersion {
+            function: name.to_owned(),
+            live,
+            published,
+        })
+    }
+
+    /// Moves `function`'s alias to the version published before the live one.
+    pub async fn rollback(&self, function: Function) -> Result<Rollback, OpsError> {
+        let current = self.live_version(function).await?;
+        let to = current.previous().ok_or_else(|| {
+            OpsError::Usage(format!(
+                "{} has no version before {} to roll back to",
+                current.function, current.live
+            ))
+        })?;
+        self.lambda
+            .update_alias()
+            .function_name(&current.function)
+            .name(LIVE_ALIAS)
+            .function_version(to.to_string())
+            .send()
+            .await
+            .map_err(aws_failed("move the live alias"))?;
+        Ok(Rollback {
+            function: current.function,
+            from: current.live,
+            to,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_previous_version_is_the_highest_below_the_live_one() {
+        let live = |live, published: &[u64]| LiveVersion {
+            function: "f".into(),
+            live,
+            published: published.to_vec(),
+        };
+        assert_eq!(live(3, &[1, 2, 3]).previous(), Some(2));
+        // After a rollback to 2, the next one goes to 1, not back to 3.
+        assert_eq!(live(2, &[1, 2, 3]).previous(), Some(1));
+        assert_eq!(live(5, &[1, 4, 5, 6]).previous(), Some(4));
+        assert_eq!(live(1, &[1, 2]).previous(), None);
+    }
+}

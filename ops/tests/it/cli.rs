@@ -1,0 +1,59 @@
+//! The `cv-analytics` command line: what it offers, what it refuses before it calls AWS, and
+//! how it fails when AWS cannot be reached (an error naming what failed, exit status 1, never a
+//! panic).
+
+use std::process::{Command, Output};
+
+fn cv_analytics(args: &[&str], vars: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cv-analytics"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn help_lists_every_maintainer_command() {
+    let output = cv_analytics(&["--help"], &[]);
+    assert!(output.status.success());
+    let help = text(&output);
+    for command in ["status", "dlq", "backfill", "rollback", "verify"] {
+        assert!(help.contains(command), "{command} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn a_backfill_without_its_range_is_refused_before_any_call() {
+    let output = cv_analytics(&["backfill", "--from", "2025-W40"], &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("--to"), "{}", text(&output));
+}
+
+#[test]
+fn an_unreachable_aws_is_an_error_that_names_the_stack_not_a_panic() {
+    let output = cv_analytics(
+        &["--stage", "dev", "status"],
+        &[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ],
+    );
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.starts_with("error: "), "{said}");
+    assert!(said.contains("cv-analytics-dev"), "{said}");
+    assert!(!said.contains("panicked"), "{said}");
+}

@@ -1,0 +1,353 @@
+//! [`DynamoReportLedger`]: the [`ReportLedger`] on the week's marker item, `REPORT#<week>`, in
+//! the records table (see [`crate::ledger`] for the failure semantics).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use chrono::{DateTime, Utc};
+use shared_types::WeekId;
+use shared_types::record::pipeline_stats::{self, PipelineStats};
+use shared_types::record::report_marker::WeekSummary;
+use shared_types::record::{REPORT_KEY_PREFIX, attr, report_key};
+
+use super::batch_get;
+use crate::error::ReporterError;
+use crate::ledger::{Claim, ReportLedger};
+
+/// How long a claim written before claims carried their lease protects a send: Lambda's
+/// longest timeout (15 minutes).
+const LEGACY_CLAIM_LEASE_SECONDS: i64 = 900;
+
+// The marker's attributes: see `shared_types::record::report_marker`.
+use shared_types::record::report_marker::{
+    CLAIMED_AT, CORRECTED_BY, CORRECTIONS, LEASE_UNTIL, MESSAGE_ID, SENDING, SENT, SENT_AT, STATUS,
+    SUMMARY,
+};
+
+/// Keeps the sent markers in the records table.
+#[derive(Debug, Clone)]
+pub struct DynamoReportLedger {
+    client: Client,
+    table_name: String,
+}
+
+impl DynamoReportLedger {
+    pub fn new(client: Client, table_name: impl Into<String>) -> Self {
+        Self {
+            client,
+            table_name: table_name.into(),
+        }
+    }
+}
+
+fn millis(value: Option<&AttributeValue>) -> Option<DateTime<Utc>> {
+    let ms = value?.as_n().ok()?.parse::<i64>().ok()?;
+    DateTime::from_timestamp_millis(ms)
+}
+
+fn epoch_millis(at: DateTime<Utc>) -> AttributeValue {
+    AttributeValue::N(at.timestamp_millis().to_string())
+}
+
+fn summary_value(summary: &WeekSummary) -> Result<AttributeValue, ReporterError> {
+    serde_dynamo::to_attribute_value(summary).map_err(|e| {
+        ReporterError::request(
+            "DynamoDB (report marker)",
+            format!("the week's summary: {e}"),
+        )
+    })
+}
+
+impl ReportLedger for DynamoReportLedger {
+    async fn claim(
+        &self,
+        week: WeekId,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        force: bool,
+    ) -> Result<Claim, ReporterError> {
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table_name)
+            .item(attr::PK, AttributeValue::S(report_key(week)))
+            .item(STATUS, AttributeValue::S(SENDING.into()))
+            .item(CLAIMED_AT, epoch_millis(now))
+            .item(LEASE_UNTIL, epoch_millis(lease_until));
+        if !force {
+            // Only a week without a marker: a claim is never taken over (see `crate::ledger`).
+            request = request
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", attr::PK)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                );
+        }
+        match request.send().await {
+            Ok(_) => Ok(Claim::Granted),
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    let old = failed.item().cloned().unwrap_or_default();
+                    let status = old
+                        .get(STATUS)
+                        .and_then(|v| v.as_s().ok())
+                        .map(String::as_str);
+                    if status == Some(SENT) {
+                        return Ok(Claim::AlreadySent {
+                            sent_at: millis(old.get(SENT_AT)),
+                        });
+                    }
+                    let claimed_at = millis(old.get(CLAIMED_AT)).unwrap_or(now);
+                    let lease_until = millis(old.get(LEASE_UNTIL)).unwrap_or_else(|| {
+                        claimed_at + chrono::Duration::seconds(LEGACY_CLAIM_LEASE_SECONDS)
+                    });
+                    Ok(if lease_until >= now {
+                        Claim::InProgress {
+                            claimed_at,
+                            lease_until,
+                        }
+                    } else {
+                        Claim::Unconfirmed { claimed_at }
+                    })
+                }
+                _ => Err(ReporterError::aws("DynamoDB PutItem (report marker)", err)),
+            },
+        }
+    }
+
+    async fn mark_sent(
+        &self,
+        week: WeekId,
+        now: DateTime<Utc>,
+        message_id: &str,
+        summary: &WeekSummary,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), ReporterError> {
+        self.client
+            .update_item()
+            .table_name(&self.table_name)
+            .key(attr::PK, AttributeValue::S(report_key(week)))
+            .update_expression(
+                "SET #status = :sent, #sent_at = :now, #message = :id, #summary = :summary, \
+                 #expires = :expires REMOVE #lease",
+            )
+            .expression_attribute_names("#expires", attr::EXPIRES_AT)
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N(expires_at.timestamp().to_string()),
+            )
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#sent_at", SENT_AT)
+            .expression_attribute_names("#message", MESSAGE_ID)
+            .expression_attribute_names("#summary", SUMMARY)
+            .expression_attribute_names("#lease", LEASE_UNTIL)
+            .expression_attribute_values(":sent", AttributeValue::S(SENT.into()))
+            .expression_attribute_values(":now", epoch_millis(now))
+            .expression_attribute_values(":id", AttributeValue::S(message_id.into()))
+            .expression_attribute_values(":summary", summary_value(summary)?)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| ReporterError::aws("DynamoDB UpdateItem (report marker)", e))
+    }
+
+    async fn release(&self, week: WeekId, claimed_at: DateTime<Utc>) -> Result<(), ReporterError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table_name)
+            .key(attr::PK, AttributeValue::S(report_key(week)))
+            .condition_expression("#status = :sending AND #claimed = :claimed")
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#claimed", CLAIMED_AT)
+            .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
+            .expression_attribute_values(":claimed", epoch_millis(claimed_at))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Someone else's claim or a sent marker: not ours to remove.
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(ReporterError::aws(
+                "DynamoDB DeleteItem (report marker)",
+                err,
+            )),
+        }
+    }
+
+    async fn summaries(
+        &self,
+        weeks: &[WeekId],
+    ) -> Result<HashMap<WeekId, WeekSummary>, ReporterError> {
+        let keys = weeks
+            .iter()
+            .map(|week| {
+                HashMap::from([(attr::PK.to_owned(), AttributeValue::S(report_key(*week)))])
+            })
+            .collect();
+        let names = HashMap::from([
+            ("#pk".to_owned(), attr::PK.to_owned()),
+            ("#status".to_owned(), STATUS.to_owned()),
+            ("#summary".to_owned(), SUMMARY.to_owned()),
+        ]);
+        let mut found = HashMap::new();
+        batch_get(
+            &self.client,
+            &self.table_name,
+            keys,
+            ("#pk, #status, #summary", &names),
+            &mut |item| {
+                let sent = item
+                    .get(STATUS)
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some(SENT);
+                let week = item
+                    .get(attr::PK)
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|pk| pk.strip_prefix(REPORT_KEY_PREFIX))
+                    .and_then(|w| w.parse::<WeekId>().ok());
+                let summary = item
+                    .get(SUMMARY)
+                    .and_then(|v| serde_dynamo::from_attribute_value(v.clone()).ok());
+                if let (true, Some(week), Some(summary)) = (sent, week, summary) {
+                    found.insert(week, summary);
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(found)
+    }
+
+    async fn pipeline_stats(&self, week: WeekId) -> Result<PipelineStats, ReporterError> {
+        let key = pipeline_stats::key(week);
+        let names = HashMap::from([
+            ("#pk".to_owned(), attr::PK.to_owned()),
+            ("#d".to_owned(), pipeline_stats::DEAD_LETTERED.to_owned()),
+            ("#u".to_owned(), pipeline_stats::DUPLICATES.to_owned()),
+            ("#l".to_owned(), pipeline_stats::LATE.to_owned()),
+        ]);
+        let mut stats = PipelineStats::default();
+        batch_get(
+            &self.client,
+            &self.table_name,
+            vec![HashMap::from([(
+                attr::PK.to_owned(),
+                AttributeValue::S(key),
+            )])],
+            ("#pk, #d, #u, #l", &names),
+            &mut |item| {
+                stats = serde_dynamo::from_item(item)
+                    .map_err(|e| ReporterError::request("DynamoDB (pipeline counts)", e))?;
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(stats)
+    }
+
+    async fn correct(
+        &self,
+        week: WeekId,
+        summary: &WeekSummary,
+        by: WeekId,
+    ) -> Result<(), ReporterError> {
+        // The figures, attribute by attribute: the marker's own gaps and pending corrections
+        // (absent from a correction, so never named here) stay as they are.
+        let figures = WeekSummary {
+            corrected_by: Some(by),
+            gaps: Vec::new(),
+            corrections: Vec::new(),
+            ..summary.clone()
+        };
+        let AttributeValue::M(fields) = summary_value(&figures)? else {
+            return Err(ReporterError::request(
+                "DynamoDB (report marker)",
+                "a week's summary is not a map",
+            ));
+        };
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table_name)
+            .key(attr::PK, AttributeValue::S(report_key(week)))
+            .condition_expression(
+                "#status = :sent AND (attribute_not_exists(#summary.#by) OR #summary.#by < :by)",
+            )
+            .expression_attribute_names("#summary", SUMMARY)
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#by", CORRECTED_BY)
+            .expression_attribute_values(":by", AttributeValue::S(by.to_string()))
+            .expression_attribute_values(":sent", AttributeValue::S(SENT.into()));
+        let mut sets = Vec::new();
+        for (i, (name, value)) in fields.into_iter().enumerate() {
+            if name == CORRECTED_BY {
+                sets.push("#summary.#by = :by".to_owned());
+                continue;
+            }
+            sets.push(format!("#summary.#f{i} = :f{i}"));
+            request = request
+                .expression_attribute_names(format!("#f{i}"), name)
+                .expression_attribute_values(format!(":f{i}"), value);
+        }
+        match request
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Not sent (a forced resend is under way, or the marker expired), or corrected by
+            // this report or a later one already: nothing to do.
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(ReporterError::aws(
+                "DynamoDB UpdateItem (report marker summary)",
+                err,
+            )),
+        }
+    }
+
+    async fn clear_corrections(&self, week: WeekId) -> Result<(), ReporterError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table_name)
+            .key(attr::PK, AttributeValue::S(report_key(week)))
+            .update_expression("REMOVE #summary.#corrections")
+            .condition_expression("#status = :sent")
+            .expression_attribute_names("#summary", SUMMARY)
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#corrections", CORRECTIONS)
+            .expression_attribute_values(":sent", AttributeValue::S(SENT.into()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(ReporterError::aws(
+                "DynamoDB UpdateItem (report marker corrections)",
+                err,
+            )),
+        }
+    }
+}

@@ -1,0 +1,403 @@
+//! The reporter against moto with the real SDK clients: records stored as the processor stores
+//! them (`shared_types::testing`), the handler invoked with the scheduled-event fixture, the email read back from
+//! the emulator; one email for two invocations (and, on DynamoDB Local, whose conditional writes
+//! are atomic where moto's are not, for two instances racing); an empty week; a dry run.
+
+use crate::support::{answer, at, config, record};
+use local_aws::{Moto, create_email_identity, create_table, put_records};
+use reporter::aws::dynamo::{DynamoRecordSource, DynamoReportLedger};
+use reporter::aws::ses::SesMailer;
+use reporter::handler::Outcome;
+use reporter::{ReportRequest, Reporter};
+use shared_types::MatchType::{Full, None as NoMatch};
+use shared_types::RequestRecord;
+use shared_types::record::WeekLookup;
+use shared_types::testing::Answer;
+
+const TABLE: &str = "cv-analytics-test";
+/// The reporter's timeout (`REPORTER_TIMEOUT`): an invocation's deadline is this after it starts.
+const TIMEOUT: chrono::Duration = chrono::Duration::seconds(120);
+const SENDER: &str = "reports@example.dev";
+
+struct Harness {
+    moto: Moto,
+    reporter: Reporter<DynamoRecordSource, DynamoReportLedger, SesMailer>,
+    dynamodb: aws_sdk_dynamodb::Client,
+}
+
+async fn harness(lookup: WeekLookup) -> Harness {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    create_table(&dynamodb, TABLE, lookup).await;
+    create_email_identity(&ses, SENDER).await;
+    let config = config(true);
+    let reporter = Reporter::new(
+        DynamoRecordSource::new(dynamodb.clone(), TABLE, lookup),
+        DynamoReportLedger::new(dynamodb.clone(), TABLE),
+        SesMailer::new(
+            ses,
+            SENDER,
+            vec!["owner@example.dev".into(), "second@example.dev".into()],
+            None,
+        ),
+        &config,
+    );
+    Harness {
+        moto,
+        reporter,
+        dynamodb,
+    }
+}
+
+/// 250 questions in 2025-W45 (so that reads span several BatchGetItem calls): 200 answered
+/// `full` about Rust, 30 answered `none` about COBOL, 20 never answered; 40 in 2025-W44.
+fn workload() -> Vec<RequestRecord> {
+    let mut records = Vec::new();
+    let mut add = |id: String, asked: &str, question: &str, answer: Option<Answer>| {
+        records.push(record(&id, at(asked), question, "anonymous", answer));
+    };
+    for i in 0..200 {
+        add(
+            format!("rust-{i}"),
+            "2025-11-04T09:15:00Z",
+            "Do you know Rust?",
+            Some(answer(Full, 90, 1_500, &["Rust"])),
+        );
+    }
+    for i in 0..30 {
+        add(
+            format!("cobol-{i}"),
+            "2025-11-06T16:40:00Z",
+            "Can you write COBOL?",
+            Some(answer(NoMatch, 3, 800, &[])),
+        );
+    }
+    for i in 0..20 {
+        add(
+            format!("pilot-{i}"),
+            "2025-11-08T20:05:00Z",
+            "Do you have a pilot licence?",
+            None,
+        );
+    }
+    for i in 0..40 {
+        add(
+            format!("old-{i}"),
+            "2025-10-29T12:00:00Z",
+            "Older question?",
+            None,
+        );
+    }
+    records
+}
+
+#[tokio::test]
+async fn the_scheduled_report_is_read_from_dynamodb_and_sent_once_through_ses() {
+    for lookup in WeekLookup::ALL {
+        scheduled_report_sent_once(lookup).await;
+    }
+}
+
+async fn scheduled_report_sent_once(lookup: WeekLookup) {
+    let h = harness(lookup).await;
+    put_records(&h.dynamodb, TABLE, &workload()).await;
+
+    let event = serde_json::from_str(include_str!("../../events/scheduled.json")).unwrap();
+    let now = at("2025-11-10T07:00:02Z");
+    let request = ReportRequest::from_payload(event, now).unwrap();
+    let summary = h.reporter.run(request, now, now + TIMEOUT).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Sent);
+    assert_eq!(summary.records_read, 250);
+    assert_eq!(
+        (summary.asked, summary.answered, summary.unanswered),
+        (250, 230, 20)
+    );
+
+    let again = h
+        .reporter
+        .run(
+            request,
+            at("2025-11-10T07:03:00Z"),
+            at("2025-11-10T07:03:00Z") + TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, Outcome::AlreadySent);
+
+    let emails = h.moto.sent_emails();
+    assert_eq!(emails.len(), 1, "{emails:#?}");
+    let email = &emails[0];
+    assert_eq!(
+        email["subject"],
+        "CV Analytics - 2025-W45: 250 questions, 20 unanswered"
+    );
+    assert_eq!(email["source"], SENDER);
+    assert_eq!(
+        email["destinations"]["ToAddresses"],
+        serde_json::json!(["owner@example.dev", "second@example.dev"])
+    );
+    let html = email["body"].as_str().unwrap();
+    for fragment in [
+        "+210 (+525.0%)",
+        "Do you know Rust",
+        "Can you write COBOL",
+        "Do you have a pilot licence",
+        "92.0%",
+        "250 records read; 0 incomplete",
+    ] {
+        assert!(html.contains(fragment), "email lacks {fragment:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_week_and_a_dry_run() {
+    let h = harness(WeekLookup::default()).await;
+    put_records(&h.dynamodb, TABLE, &workload()[..10]).await;
+    let now = at("2025-11-10T07:00:00Z");
+
+    let dry = ReportRequest::from_payload(
+        serde_json::from_str(include_str!("../../events/dry-run.json")).unwrap(),
+        now,
+    )
+    .unwrap();
+    let summary = h.reporter.run(dry, now, now + TIMEOUT).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::DryRun);
+    assert!(summary.asked > 0);
+    assert!(h.moto.sent_emails().is_empty());
+
+    let empty = ReportRequest {
+        week: "2025-W40".parse().unwrap(),
+        dry_run: false,
+        force: false,
+    };
+    let summary = h.reporter.run(empty, now, now + TIMEOUT).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Sent);
+    let emails = h.moto.sent_emails();
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0]["subject"], "CV Analytics - 2025-W40: no activity");
+
+    let forced = ReportRequest::from_payload(
+        serde_json::from_str(include_str!("../../events/force-resend.json")).unwrap(),
+        now,
+    )
+    .unwrap();
+    h.reporter.run(forced, now, now + TIMEOUT).await.unwrap();
+    h.reporter.run(forced, now, now + TIMEOUT).await.unwrap();
+    assert_eq!(h.moto.sent_emails().len(), 3, "force sends every time");
+}
+
+#[tokio::test]
+async fn preview_renders_a_week_to_files_without_sending() {
+    let h = harness(WeekLookup::default()).await;
+    put_records(&h.dynamodb, TABLE, &workload()[..30]).await;
+    let folder = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("preview-{}", std::process::id()));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_preview"))
+        .args(["2025-W45", folder.to_str().unwrap()])
+        .env("TABLE_NAME", TABLE)
+        .env("AWS_ENDPOINT_URL", &h.moto.endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.starts_with("CV Analytics - 2025-W45: "), "{stdout}");
+    let html = std::fs::read_to_string(folder.join("report.html")).unwrap();
+    let text = std::fs::read_to_string(folder.join("report.txt")).unwrap();
+    assert!(html.contains("Do you know Rust") && text.contains("Do you know Rust"));
+    assert!(h.moto.sent_emails().is_empty(), "preview never sends");
+}
+
+/// Two Lambda instances at once for each of six weeks, on DynamoDB Local (whose conditional
+/// writes are atomic, as DynamoDB's are; moto's are a read and a later write): each week is
+/// sent exactly once, by one of the two, and the other says why it did not send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_racing_for_each_week_send_one_email_per_week() {
+    let moto = Moto::start();
+    let dynamodb_local = local_aws::DynamoDbLocal::start();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&dynamodb_local.sdk_config().await);
+    let ses = aws_sdk_sesv2::Client::new(&moto.sdk_config().await);
+    create_table(&dynamodb, TABLE, WeekLookup::default()).await;
+    create_email_identity(&ses, SENDER).await;
+    put_records(&dynamodb, TABLE, &workload()[..30]).await;
+    let instance = || {
+        std::sync::Arc::new(Reporter::new(
+            DynamoRecordSource::new(dynamodb.clone(), TABLE, WeekLookup::default()),
+            DynamoReportLedger::new(dynamodb.clone(), TABLE),
+            SesMailer::new(ses.clone(), SENDER, vec!["owner@example.dev".into()], None),
+            &config(true),
+        ))
+    };
+    let (a, b) = (instance(), instance());
+    let now = at("2025-11-10T07:00:00Z");
+    let mut races = Vec::new();
+    for week in 40..=45 {
+        let request = ReportRequest {
+            week: format!("2025-W{week}").parse().unwrap(),
+            dry_run: false,
+            force: false,
+        };
+        for reporter in [&a, &b] {
+            let reporter = reporter.clone();
+            races.push(tokio::spawn(async move {
+                reporter.run(request, now, now + TIMEOUT).await
+            }));
+        }
+    }
+    let mut sent = std::collections::BTreeMap::new();
+    for race in races {
+        // The loser finds the week sent, or the winner's claim live and fails (Lambda would
+        // retry it, to find the week sent).
+        match race.await.unwrap() {
+            Ok(summary) if summary.outcome == Outcome::Sent => {
+                *sent.entry(summary.week).or_insert(0) += 1;
+            }
+            Ok(summary) => assert_eq!(summary.outcome, Outcome::AlreadySent, "{summary:?}"),
+            Err(error) => assert!(
+                matches!(error, reporter::ReporterError::ClaimedElsewhere { .. }),
+                "{error}"
+            ),
+        }
+    }
+    assert_eq!(sent.len(), 6, "{sent:?}");
+    assert!(sent.values().all(|n| *n == 1), "{sent:?}");
+    assert_eq!(moto.sent_emails().len(), 6);
+}
+
+/// On DynamoDB Local, through the real marker item: a run that dies while sending leaves a
+/// claim whose lease is its deadline; Lambda's first retry (a minute later) fails on it, the
+/// second (two minutes after that) finds the week unconfirmed and sends nothing; a forced run
+/// sends, once. Then a request that arrives for the sent week is reported by the next week's
+/// report and the week's stored figures are corrected (field by field in the marker's summary,
+/// behind the `correctedBy` condition), through the counts and fingerprints of the report's
+/// read, and the correction the next report carried is cleared from its marker. On both table
+/// layouts; the table without an index is scanned once per report, twice when a week got late
+/// arrivals (counted on the wire).
+#[tokio::test]
+async fn a_dead_claim_is_unconfirmed_until_forced_and_late_arrivals_are_corrected_on_dynamodb_local()
+ {
+    let dynamodb_local = local_aws::DynamoDbLocal::start();
+    for lookup in WeekLookup::ALL {
+        dead_claim_and_late_arrivals(&dynamodb_local, lookup).await;
+    }
+}
+
+async fn dead_claim_and_late_arrivals(
+    dynamodb_local: &local_aws::DynamoDbLocal,
+    lookup: WeekLookup,
+) {
+    use local_aws::wire::WireCounter;
+    use reporter::aws::dynamo::SCAN_SEGMENTS;
+    use reporter::fakes::InMemoryMailer;
+    use reporter::ledger::ReportLedger;
+
+    let sdk = dynamodb_local.sdk_config().await;
+    let counter = WireCounter::default();
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(counter.clone())
+            .build(),
+    );
+    let table = format!("{TABLE}-{lookup}");
+    let table = table.as_str();
+    create_table(&dynamodb, table, lookup).await;
+    let events = workload();
+    put_records(&dynamodb, table, &events[..30]).await;
+    let reporter = Reporter::new(
+        DynamoRecordSource::new(dynamodb.clone(), table, lookup),
+        DynamoReportLedger::new(dynamodb.clone(), table),
+        InMemoryMailer::new(),
+        &config(true),
+    );
+    let w45 = ReportRequest {
+        week: "2025-W45".parse().unwrap(),
+        dry_run: false,
+        force: false,
+    };
+
+    let started = at("2025-11-10T07:00:00Z");
+    reporter.mailer().set_hanging(true);
+    let died = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        reporter.run(w45, started, started + TIMEOUT),
+    )
+    .await;
+    assert!(died.is_err(), "the first run must not finish");
+    reporter.mailer().set_hanging(false);
+    let first_retry = started + chrono::Duration::seconds(61);
+    let error = reporter
+        .run(w45, first_retry, first_retry + TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, reporter::ReporterError::ClaimedElsewhere { lease_until, .. } if lease_until == started + TIMEOUT),
+        "{error}"
+    );
+    let second_retry = first_retry + chrono::Duration::seconds(121);
+    let unconfirmed = reporter
+        .run(w45, second_retry, second_retry + TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(unconfirmed.outcome, Outcome::Unconfirmed);
+    assert!(reporter.mailer().sent().is_empty());
+    let forced = ReportRequest { force: true, ..w45 };
+    let sent = reporter
+        .run(forced, second_retry, second_retry + TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(sent.outcome, Outcome::Sent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
+    let reported = reporter.ledger().summaries(&[w45.week]).await.unwrap()[&w45.week].clone();
+    assert_eq!(reported.indexed, sent.records_read);
+    assert_eq!(reported.asked, sent.asked);
+
+    // Ten more requests of 2025-W45 arrive late (a redrive), and the next week's report says so.
+    put_records(&dynamodb, table, &events[30..40]).await;
+    let w46 = ReportRequest {
+        week: "2025-W46".parse().unwrap(),
+        ..w45
+    };
+    let next = at("2025-11-17T07:00:00Z");
+    counter.reset();
+    reporter.run(w46, next, next + TIMEOUT).await.unwrap();
+    let tally = counter.tally();
+    match lookup {
+        // The table is small: one page a segment. One pass for the week and the counts, one
+        // to read 2025-W45 again.
+        WeekLookup::Scan => {
+            assert_eq!(tally.count("Scan"), 2 * SCAN_SEGMENTS as usize, "{tally:?}");
+            assert_eq!(tally.count("Query"), 0, "{tally:?}");
+        }
+        WeekLookup::Index => assert_eq!(tally.count("Scan"), 0, "{tally:?}"),
+    }
+    let markers = reporter
+        .ledger()
+        .summaries(&[w45.week, w46.week])
+        .await
+        .unwrap();
+    let corrected = markers[&w45.week].clone();
+    let arrived = corrected.indexed - reported.indexed;
+    assert!(arrived > 0, "{corrected:?}");
+    assert_eq!(corrected.late, arrived);
+    assert_eq!(corrected.corrected_by, Some(w46.week));
+    assert_eq!(corrected.gaps, reported.gaps, "the reported gaps stay");
+    assert_ne!(corrected.fingerprint, reported.fingerprint);
+    assert!(
+        markers[&w46.week].corrections.is_empty(),
+        "applied and cleared"
+    );
+    let email = &reporter.mailer().sent()[1];
+    let line = format!(
+        "{arrived} requests arrived late for 2025-W45: it now has {} questions",
+        corrected.asked
+    );
+    assert!(email.text.contains(&line), "{line}\n{}", email.text);
+}

@@ -1,0 +1,641 @@
+//! The weekly run on in-memory fakes: exactly once, dry runs, forcing, empty weeks, failures.
+
+use crate::support::{answer, at, config, record, week};
+use reporter::fakes::InMemoryMailer;
+use reporter::fakes::InMemoryRecordSource;
+use reporter::fakes::{InMemoryLedger, LedgerWrite, MarkerState};
+use reporter::handler::Outcome;
+use reporter::{ReportRequest, Reporter};
+use shared_types::MatchType::Full;
+
+type FakeReporter = Reporter<InMemoryRecordSource, InMemoryLedger, InMemoryMailer>;
+
+fn reporter(send_empty_report: bool) -> FakeReporter {
+    let t = at("2025-11-05T10:00:00Z");
+    let records = vec![
+        record(
+            "a",
+            t,
+            "Do you know Rust?",
+            "anonymous",
+            Some(answer(Full, 90, 1_000, &["Rust"])),
+        ),
+        record("b", t, "Do you fly planes?", "anonymous", None),
+        record(
+            "prev",
+            at("2025-10-29T10:00:00Z"),
+            "Earlier?",
+            "anonymous",
+            None,
+        ),
+    ];
+    Reporter::new(
+        InMemoryRecordSource::new(records),
+        InMemoryLedger::new(),
+        InMemoryMailer::new(),
+        &config(send_empty_report),
+    )
+}
+
+fn request(week_id: &str, dry_run: bool, force: bool) -> ReportRequest {
+    ReportRequest {
+        week: week(week_id),
+        dry_run,
+        force,
+    }
+}
+
+const NOW: &str = "2025-11-10T07:00:00Z";
+
+/// The reporter's timeout (`REPORTER_TIMEOUT` in the Makefile): an invocation's deadline.
+const TIMEOUT: chrono::Duration = chrono::Duration::seconds(120);
+
+/// Runs the reporter as an invocation at `now` would, with Lambda's deadline `TIMEOUT` later.
+async fn run(
+    reporter: &FakeReporter,
+    request: ReportRequest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<reporter::ReportSummary, reporter::ReporterError> {
+    reporter.run(request, now, now + TIMEOUT).await
+}
+
+#[tokio::test]
+async fn the_scheduled_run_sends_the_previous_weeks_report_once() {
+    let reporter = reporter(true);
+    let event = serde_json::from_str(include_str!("../../events/scheduled.json")).unwrap();
+    let request = ReportRequest::from_payload(event, at(NOW)).unwrap();
+    let first = run(&reporter, request, at(NOW)).await.unwrap();
+    assert_eq!(first.outcome, Outcome::Sent);
+    assert_eq!(first.week, "2025-W45");
+    assert_eq!((first.asked, first.answered, first.unanswered), (2, 1, 1));
+    assert_eq!(
+        first.subject,
+        "CV Analytics - 2025-W45: 2 questions, 1 unanswered"
+    );
+
+    let second = run(&reporter, request, at("2025-11-10T07:01:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(second.outcome, Outcome::AlreadySent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
+    assert!(matches!(
+        reporter.ledger().state(week("2025-W45")),
+        Some(MarkerState::Sent { .. })
+    ));
+}
+
+#[tokio::test]
+async fn concurrent_invocations_for_one_week_send_one_email() {
+    let reporter = reporter(true);
+    let request = request("2025-W45", false, false);
+    let (a, b) = tokio::join!(
+        run(&reporter, request, at(NOW)),
+        run(&reporter, request, at(NOW))
+    );
+    // One sends; the other finds the week sent, or (had they interleaved) the claim live, and
+    // fails so that Lambda retries it.
+    let outcomes: Vec<_> = [a, b].into_iter().map(|r| r.map(|s| s.outcome)).collect();
+    assert_eq!(reporter.mailer().sent().len(), 1, "{outcomes:?}");
+    assert!(outcomes.iter().any(|o| matches!(o, Ok(Outcome::Sent))));
+    assert!(outcomes.iter().all(|o| matches!(
+        o,
+        Ok(Outcome::Sent | Outcome::AlreadySent)
+            | Err(reporter::ReporterError::ClaimedElsewhere { .. })
+    )));
+}
+
+#[tokio::test]
+async fn a_dry_run_renders_and_sends_nothing() {
+    let reporter = reporter(true);
+    let summary = run(&reporter, request("2025-W45", true, false), at(NOW))
+        .await
+        .unwrap();
+    assert_eq!(summary.outcome, Outcome::DryRun);
+    assert!(summary.html_bytes > 1_000);
+    assert!(reporter.mailer().sent().is_empty());
+    assert_eq!(reporter.ledger().state(week("2025-W45")), None);
+}
+
+#[tokio::test]
+async fn force_sends_again() {
+    let reporter = reporter(true);
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    let forced = run(&reporter, request("2025-W45", false, true), at(NOW))
+        .await
+        .unwrap();
+    assert_eq!(forced.outcome, Outcome::Sent);
+    assert_eq!(reporter.mailer().sent().len(), 2);
+}
+
+#[tokio::test]
+async fn an_empty_week_sends_a_short_email_unless_turned_off() {
+    let sending = reporter(true);
+    let summary = run(&sending, request("2025-W40", false, false), at(NOW))
+        .await
+        .unwrap();
+    assert_eq!(summary.outcome, Outcome::Sent);
+    assert_eq!(
+        sending.mailer().sent()[0].subject,
+        "CV Analytics - 2025-W40: no activity"
+    );
+
+    let quiet = reporter(false);
+    let summary = run(&quiet, request("2025-W40", false, false), at(NOW))
+        .await
+        .unwrap();
+    assert_eq!(summary.outcome, Outcome::EmptyWeekNotSent);
+    assert!(quiet.mailer().sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_send_releases_the_claim_so_a_retry_sends() {
+    let reporter = reporter(true);
+    reporter.mailer().set_failing(true);
+    assert!(
+        run(&reporter, request("2025-W45", false, false), at(NOW))
+            .await
+            .is_err()
+    );
+    assert_eq!(reporter.ledger().state(week("2025-W45")), None);
+
+    reporter.mailer().set_failing(false);
+    let retry = run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    assert_eq!(retry.outcome, Outcome::Sent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
+}
+
+/// A run that dies while sending (killed, or timed out with SES's answer outstanding): the
+/// email may have gone out. Lambda retries the asynchronous invocation one minute after the
+/// failure, then two minutes after that. The first retry finds the claim live (its lease is the
+/// dead run's deadline) and fails; the second comes after the lease and finds the week
+/// unconfirmed: it sends nothing, and says so (the alarm's metric). Only a forced run sends.
+#[tokio::test]
+async fn a_run_that_dies_while_sending_leaves_the_week_unconfirmed_and_only_force_sends_it() {
+    let reporter = reporter(true);
+    let started = at(NOW);
+    reporter.mailer().set_hanging(true);
+    let died = tokio::time::timeout(
+        std::time::Duration::from_millis(100),
+        run(&reporter, request("2025-W45", false, false), started),
+    )
+    .await;
+    assert!(died.is_err(), "the first run must not finish");
+    assert_eq!(
+        reporter.ledger().state(week("2025-W45")),
+        Some(MarkerState::Sending {
+            claimed_at: started,
+            lease_until: started + TIMEOUT,
+        })
+    );
+    reporter.mailer().set_hanging(false);
+
+    // Lambda's first retry, a minute after the run died early.
+    let first_retry = started + chrono::Duration::seconds(61);
+    let error = run(&reporter, request("2025-W45", false, false), first_retry)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, reporter::ReporterError::ClaimedElsewhere { lease_until, .. } if lease_until == started + TIMEOUT),
+        "{error}"
+    );
+
+    // The second retry, two minutes after the first failed: after the lease.
+    let second_retry = first_retry + chrono::Duration::seconds(121);
+    let unconfirmed = run(&reporter, request("2025-W45", false, false), second_retry)
+        .await
+        .unwrap();
+    assert_eq!(unconfirmed.outcome, Outcome::Unconfirmed);
+    assert!(reporter.mailer().sent().is_empty());
+    // The next days' scheduled runs send nothing either.
+    let next_day = started + chrono::Duration::days(1);
+    let again = run(&reporter, request("2025-W45", false, false), next_day)
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, Outcome::Unconfirmed);
+    assert!(reporter.mailer().sent().is_empty());
+
+    // A maintainer checks the inbox and forces it.
+    let forced = run(&reporter, request("2025-W45", false, true), next_day)
+        .await
+        .unwrap();
+    assert_eq!(forced.outcome, Outcome::Sent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
+    let after = run(&reporter, request("2025-W45", false, false), next_day)
+        .await
+        .unwrap();
+    assert_eq!(after.outcome, Outcome::AlreadySent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
+}
+
+/// SES accepts the email, then the mark fails on every attempt (throttling, say): the run says
+/// the week is unconfirmed, and the three daily runs after it send nothing: one email.
+#[tokio::test(start_paused = true)]
+async fn a_failed_mark_after_the_email_went_out_sends_no_second_email_on_later_days() {
+    let reporter = reporter(true);
+    reporter
+        .ledger()
+        .fail_next(LedgerWrite::MarkSent, usize::MAX);
+    let first = run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    assert_eq!(first.outcome, Outcome::Unconfirmed);
+    assert!(first.message_id.is_some());
+    assert_eq!(reporter.mailer().sent().len(), 1);
+    for day in [
+        "2025-11-11T07:00:00Z",
+        "2025-11-12T07:00:00Z",
+        "2025-11-13T07:00:00Z",
+    ] {
+        let later = run(&reporter, request("2025-W45", false, false), at(day))
+            .await
+            .unwrap();
+        assert_eq!(later.outcome, Outcome::Unconfirmed, "{day}");
+    }
+    assert_eq!(reporter.mailer().sent().len(), 1);
+    let metrics = reporter::handler::outcome_metrics(Outcome::Unconfirmed, 0);
+    let value = |name| metrics.iter().find(|c| c.name == name).unwrap().value;
+    assert_eq!(value("ReportsUnconfirmed"), 1);
+    assert_eq!(value("ReportUpToDate"), 0);
+}
+
+/// A mark that fails and then works is retried with backoff within the run: the week is sent.
+#[tokio::test(start_paused = true)]
+async fn a_mark_that_fails_a_few_times_is_retried_until_it_sticks() {
+    let reporter = reporter(true);
+    reporter.ledger().fail_next(LedgerWrite::MarkSent, 3);
+    let sent = run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    assert_eq!(sent.outcome, Outcome::Sent);
+    assert!(matches!(
+        reporter.ledger().state(week("2025-W45")),
+        Some(MarkerState::Sent { .. })
+    ));
+}
+
+#[tokio::test]
+async fn the_previous_week_feeds_the_changes() {
+    let reporter = reporter(true);
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    let email = &reporter.mailer().sent()[0];
+    assert!(
+        email.text.contains("Questions asked: 2 (+1 (+100.0%))"),
+        "{}",
+        email.text
+    );
+}
+
+/// A redriven query lands in a week whose report was sent: the next report says so, counts it in
+/// that week's corrected figures (which the changes use), and stores them; the report after
+/// that says nothing more.
+#[tokio::test]
+async fn a_request_arriving_after_its_weeks_report_is_reported_late_once_and_corrected() {
+    use reporter::ledger::ReportLedger;
+    let reporter = reporter(true);
+    let w45 = week("2025-W45");
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    let reported = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!((reported.indexed, reported.asked, reported.late), (2, 2, 0));
+
+    // The redriven query of 2025-W45 arrives on 2025-11-12.
+    reporter.source().push(record(
+        "late",
+        at("2025-11-07T12:00:00Z"),
+        "Do you know Kotlin?",
+        "anonymous",
+        None,
+    ));
+    reporter.source().push(record(
+        "w46",
+        at("2025-11-12T12:00:00Z"),
+        "Do you know Go?",
+        "anonymous",
+        None,
+    ));
+    let w46 = run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(w46.outcome, Outcome::Sent);
+    let email = &reporter.mailer().sent()[1];
+    let line = "1 request arrived late for 2025-W45: it now has 3 questions (1 answered, 2 \
+                unanswered); its report counted 2.";
+    assert!(email.text.contains(line), "{}", email.text);
+    assert!(email.html.contains(line));
+    // The changes compare with the corrected week: 1 question against 3.
+    assert!(
+        email.text.contains("Questions asked: 1 (-2 (-66.7%))"),
+        "{}",
+        email.text
+    );
+    let corrected = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!(
+        (
+            corrected.indexed,
+            corrected.asked,
+            corrected.answered,
+            corrected.late
+        ),
+        (3, 3, 1, 1)
+    );
+
+    run(
+        &reporter,
+        request("2025-W47", false, false),
+        at("2025-11-24T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let next = &reporter.mailer().sent()[2];
+    assert!(!next.text.contains("arrived late"), "{}", next.text);
+}
+
+/// A dry run shows late arrivals but stores no correction: the real run still reports them.
+#[tokio::test]
+async fn a_dry_run_shows_late_arrivals_without_correcting_them() {
+    use reporter::ledger::ReportLedger;
+    let reporter = reporter(true);
+    let w45 = week("2025-W45");
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    reporter.source().push(record(
+        "late",
+        at("2025-11-07T12:00:00Z"),
+        "Do you know Kotlin?",
+        "anonymous",
+        None,
+    ));
+    run(
+        &reporter,
+        request("2025-W46", true, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].asked,
+        2
+    );
+    run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        reporter.mailer().sent()[1]
+            .text
+            .contains("1 request arrived late for 2025-W45")
+    );
+}
+
+/// A week whose first records may already have expired is refused, not reported short: 2025-W30
+/// starts on 21 July, 112 days before NOW, past the 90-day lifetime.
+#[tokio::test]
+async fn a_week_whose_records_have_expired_is_refused() {
+    let reporter = reporter(true);
+    let error = run(&reporter, request("2025-W30", false, true), at(NOW))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "2025-W30 cannot be reported: its first records expired on 2025-10-19 00:00:00 UTC \
+         (RECORD_TTL_DAYS is 90), so its figures would be short"
+    );
+    assert!(reporter.mailer().sent().is_empty());
+    // The oldest week still whole is reported.
+    let oldest = run(&reporter, request("2025-W34", true, false), at(NOW)).await;
+    assert_eq!(oldest.unwrap().outcome, Outcome::DryRun);
+}
+
+/// A sent report stores its week's figures and gaps in the marker; the next week's report reads
+/// them there (not the week's records) for the changes, the trend and the gaps' status, and
+/// shows what the processor absorbed during its week.
+#[tokio::test]
+async fn the_next_report_reads_the_stored_week_and_its_gaps() {
+    use reporter::ledger::ReportLedger;
+    let reporter = reporter(true);
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    let w45 = week("2025-W45");
+    let stored = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    let representatives: Vec<&str> = stored
+        .gaps
+        .iter()
+        .map(|g| g.representative.as_str())
+        .collect();
+    assert_eq!(representatives, ["Do you fly planes"]);
+
+    // The same gap again the week after, and the processor's counts for that week.
+    for i in 0..3 {
+        reporter.source().push(record(
+            &format!("planes-{i}"),
+            at("2025-11-12T12:00:00Z"),
+            "do you fly planes?",
+            "anonymous",
+            None,
+        ));
+    }
+    reporter.ledger().set_pipeline_stats(
+        week("2025-W46"),
+        shared_types::record::pipeline_stats::PipelineStats {
+            dead_lettered: 1,
+            duplicates: 4,
+            late: 0,
+        },
+    );
+    let sent = run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    // Only this week's records were read: last week came from its marker.
+    assert_eq!(sent.records_read, 3);
+    let email = &reporter.mailer().sent()[1];
+    assert!(
+        email.text.contains("Questions asked: 3 (+1 (+50.0%))"),
+        "{}",
+        email.text
+    );
+    assert!(
+        email.text.contains("3 x do you fly planes [persisting]"),
+        "{}",
+        email.text
+    );
+    assert!(email.text.contains("2025-W45  2  50%  1"), "{}", email.text);
+    assert!(
+        email
+            .text
+            .contains("0 late and 4 duplicate deliveries absorbed; 1 event dead-lettered")
+    );
+}
+
+/// The correction of a week with late arrivals fails after the email went out: the run still
+/// succeeds, the next week's report does not report the same arrivals again (it counts the
+/// pending correction as made), and the next daily run writes it.
+#[tokio::test]
+async fn a_failed_correction_is_applied_by_a_later_run_and_reported_once() {
+    use reporter::ledger::ReportLedger;
+    let reporter = reporter(true);
+    let (w45, w46) = (week("2025-W45"), week("2025-W46"));
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    reporter.source().push(record(
+        "late",
+        at("2025-11-07T12:00:00Z"),
+        "Do you know Kotlin?",
+        "anonymous",
+        None,
+    ));
+    reporter.ledger().fail_next(LedgerWrite::Correct, 1);
+    let sent = run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent.outcome, Outcome::Sent);
+    assert!(
+        reporter.mailer().sent()[1]
+            .text
+            .contains("1 request arrived late for 2025-W45")
+    );
+    let markers = reporter.ledger().summaries(&[w45, w46]).await.unwrap();
+    assert_eq!(markers[&w45].asked, 2, "not corrected yet");
+    assert_eq!(markers[&w46].corrections.len(), 1, "kept for a later run");
+
+    // The next week's report, before any daily run: the arrivals are not reported again.
+    run(
+        &reporter,
+        request("2025-W47", false, false),
+        at("2025-11-24T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let next = &reporter.mailer().sent()[2];
+    assert!(!next.text.contains("arrived late"), "{}", next.text);
+
+    // A daily run of 2025-W46 writes the correction and forgets it.
+    let daily = run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-25T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(daily.outcome, Outcome::AlreadySent);
+    let markers = reporter.ledger().summaries(&[w45, w46]).await.unwrap();
+    assert_eq!((markers[&w45].asked, markers[&w45].late), (3, 1));
+    assert_eq!(markers[&w45].corrected_by, Some(w46));
+    assert!(markers[&w46].corrections.is_empty());
+}
+
+/// One request leaves a reported week (its query arrived and filed it under the week before)
+/// while another arrives into it: the count is unchanged, and the change is still found,
+/// reported and corrected.
+#[tokio::test]
+async fn a_request_moving_out_of_a_reported_week_does_not_hide_one_arriving_into_it() {
+    use reporter::ledger::ReportLedger;
+    let reporter = reporter(true);
+    let w45 = week("2025-W45");
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    // "b" moves to 2025-W44; "late" arrives into 2025-W45, answered.
+    reporter.source().push(record(
+        "b",
+        at("2025-11-02T10:00:00Z"),
+        "Do you fly planes?",
+        "anonymous",
+        None,
+    ));
+    reporter.source().push(record(
+        "late",
+        at("2025-11-07T12:00:00Z"),
+        "Do you know Kotlin?",
+        "anonymous",
+        Some(answer(Full, 90, 1_000, &["Kotlin"])),
+    ));
+    run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let email = &reporter.mailer().sent()[1];
+    let line = "Requests arrived late for 2025-W45 as others moved out of it: it now has 2 \
+                questions (2 answered, 0 unanswered); its report counted 2.";
+    assert!(email.text.contains(line), "{}", email.text);
+    let corrected = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!(
+        (corrected.asked, corrected.answered, corrected.late),
+        (2, 2, 1)
+    );
+}
+
+/// A gap is rising only against last week's report: a week without one (an empty week, not
+/// sent) in between makes it new again, however it stood in the week before.
+#[tokio::test]
+async fn a_gap_rises_only_against_last_week_and_is_new_after_a_week_without_a_report() {
+    let mut records = vec![record(
+        "w44",
+        at("2025-10-29T10:00:00Z"),
+        "do you fly planes?",
+        "anonymous",
+        None,
+    )];
+    for i in 0..20 {
+        records.push(record(
+            &format!("w46-{i}"),
+            at("2025-11-12T10:00:00Z"),
+            "do you fly planes?",
+            "anonymous",
+            None,
+        ));
+    }
+    let reporter = Reporter::new(
+        InMemoryRecordSource::new(records),
+        InMemoryLedger::new(),
+        InMemoryMailer::new(),
+        &config(false),
+    );
+    for (w, now, outcome) in [
+        ("2025-W44", "2025-11-03T07:00:00Z", Outcome::Sent),
+        (
+            "2025-W45",
+            "2025-11-10T07:00:00Z",
+            Outcome::EmptyWeekNotSent,
+        ),
+        ("2025-W46", "2025-11-17T07:00:00Z", Outcome::Sent),
+    ] {
+        let summary = run(&reporter, request(w, false, false), at(now))
+            .await
+            .unwrap();
+        assert_eq!(summary.outcome, outcome, "{w}");
+    }
+    let email = &reporter.mailer().sent()[1];
+    assert!(
+        email.text.contains("20 x do you fly planes [new]"),
+        "{}",
+        email.text
+    );
+}

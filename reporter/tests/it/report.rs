@@ -1,0 +1,289 @@
+//! The view model and the rendered email: figures, changes, escaping, email-safe HTML, size.
+
+use crate::support::{answer, at, record, week};
+use reporter::report::aggregate::WeekAggregator;
+use reporter::report::render::{RenderedReport, render};
+use reporter::report::text::header_safe;
+use reporter::report::view::{Headline, ReportView, change, duration, thousands};
+use shared_types::MatchType::{Full, None as NoMatch, Partial};
+use shared_types::RequestRecord;
+
+fn rendered(records: &[RequestRecord], previous: Headline) -> (ReportView, RenderedReport) {
+    let mut aggregator = WeekAggregator::new(week("2025-W45"));
+    for r in records {
+        aggregator.add(r);
+    }
+    let view = ReportView::build(&aggregator, previous, at("2025-11-10T07:00:05Z"));
+    let report = render(&view).unwrap();
+    (view, report)
+}
+
+fn realistic_week() -> Vec<RequestRecord> {
+    let t = at("2025-11-05T14:30:00Z");
+    let mut records = Vec::new();
+    for i in 0..6 {
+        records.push(record(
+            &format!("rust-{i}"),
+            t,
+            "Do you know Rust?",
+            "anonymous",
+            Some(answer(Full, 92, 1_800, &["Rust", "AWS"])),
+        ));
+    }
+    for i in 0..3 {
+        records.push(record(
+            &format!("cs-{i}"),
+            t,
+            "have you any experience with c#?",
+            "s-1",
+            Some(answer(Partial, 61, 2_400, &["C#", ".NET"])),
+        ));
+    }
+    records.push(record(
+        "cobol",
+        t,
+        "Can you write COBOL?",
+        "s-2",
+        Some(answer(NoMatch, 4, 900, &[])),
+    ));
+    records.push(record(
+        "pilot",
+        t,
+        "Do you have a pilot licence?",
+        "anonymous",
+        None,
+    ));
+    records.push(record(
+        "pilot-2",
+        t,
+        "do you have a pilot licence",
+        "s-3",
+        None,
+    ));
+    records
+}
+
+#[test]
+fn changes_are_absolute_and_relative() {
+    assert_eq!(change(12, 10), ("+2 (+20.0%)".to_owned(), 1));
+    assert_eq!(change(5, 10), ("-5 (-50.0%)".to_owned(), -1));
+    assert_eq!(change(7, 7), ("no change".to_owned(), 0));
+    assert_eq!(change(3, 0), ("+3 (none the week before)".to_owned(), 1));
+}
+
+#[test]
+fn numbers_and_durations_read_naturally() {
+    assert_eq!(thousands(0), "0");
+    assert_eq!(thousands(1_234_567), "1,234,567");
+    assert_eq!(duration(850), "850 ms");
+    assert_eq!(duration(1_612), "1.6 s");
+    assert_eq!(duration(125_000), "2 min 5 s");
+}
+
+#[test]
+fn a_header_never_spans_two_lines() {
+    assert_eq!(
+        header_safe("CV Analytics\r\nBcc: evil@example.dev"),
+        "CV Analytics Bcc: evil@example.dev"
+    );
+    assert_eq!(header_safe("a\u{0}b\tc"), "a b c");
+}
+
+#[test]
+fn the_report_shows_the_weeks_figures() {
+    let (view, report) = rendered(
+        &realistic_week(),
+        Headline {
+            asked: 10,
+            answered: 9,
+        },
+    );
+    assert_eq!(
+        report.subject,
+        "CV Analytics - 2025-W45: 12 questions, 2 unanswered"
+    );
+    assert_eq!(view.headline[0].value, "12");
+    assert_eq!(view.headline[0].change, "+2 (+20.0%)");
+    assert_eq!(view.headline[2].change, "+1 (+100.0%)");
+    assert_eq!(view.headline[3].value, "83.3%");
+    assert_eq!(view.headline[3].change, "-6.7 points");
+    for fragment in [
+        "2025-W45",
+        "Mon 3 Nov 2025 to Sun 9 Nov 2025 (UTC)",
+        "Questions asked",
+        "+2 (+20.0%)",
+        "Match quality",
+        "Response time",
+        "Do you know Rust",
+        "have you any experience with c#",
+        "What the CV could not answer",
+        "Do you have a pilot licence",
+        "Can you write COBOL",
+        "3 distinct sessions; 58.3% of questions came without a session (anonymous).",
+        "from 2025-11-03 00:00:00 UTC to 2025-11-10 00:00:00 UTC",
+        "12 records read; 0 incomplete",
+        "Generated 2025-11-10 07:00 UTC",
+    ] {
+        assert!(report.html.contains(fragment), "HTML lacks {fragment:?}");
+    }
+    for fragment in [
+        "Questions asked: 12 (+2 (+20.0%))",
+        "2 x Do you have a pilot licence",
+        "p50 1.8 s",
+    ] {
+        assert!(
+            report.text.contains(fragment),
+            "text lacks {fragment:?}\n{}",
+            report.text
+        );
+    }
+}
+
+#[test]
+fn the_html_is_built_for_email_clients() {
+    let (_, report) = rendered(&realistic_week(), Headline::default());
+    let html = report.html.to_lowercase();
+    for forbidden in [
+        "<script", "<img", "<svg", "<link", "<style", "src=", "url(", "http://", "https://",
+    ] {
+        assert!(!html.contains(forbidden), "HTML contains {forbidden:?}");
+    }
+    assert!(html.contains("role=\"presentation\""), "table layout");
+}
+
+#[test]
+fn hostile_questions_are_escaped_and_the_subject_stays_one_line() {
+    let t = at("2025-11-05T10:00:00Z");
+    let long_word = "Supercalifragilistic".repeat(40);
+    let hostile = [
+        "<script>alert('x')</script> do you know rust?",
+        "\"><img src=x onerror=alert(1)>",
+        "line one\r\nBcc: evil@example.dev",
+        "right-to-left \u{202E}gnp.exe and \u{2067}isolate",
+        "nul\u{0}and\u{1b}[31mescape",
+        "</td></tr></table><table><tr><td>",
+        long_word.as_str(),
+    ];
+    let week_of = |questions: &[&str], sources: &[&str]| {
+        let mut records: Vec<_> = questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| record(&format!("h{i}"), t, q, "anonymous", None))
+            .collect();
+        records.push(record(
+            "answered",
+            t,
+            "Do you know Rust?",
+            "anonymous",
+            Some(answer(Full, 90, 1_200, sources)),
+        ));
+        rendered(&records, Headline::default()).1
+    };
+    let report = week_of(&hostile, &["<b>bold</b>", "\u{202E}Rust", "a\r\nb"]);
+    // The same week with harmless words, grouped into gaps as the hostile ones are (the first
+    // two share "alert"), with one e-mail address scrubbed too: the layout to keep.
+    let harmless: Vec<&str> = [
+        "alpha one",
+        "alpha two",
+        "charlie c@example.dev",
+        "delta",
+        "echo",
+        "foxtrot",
+        "golf",
+    ][..hostile.len()]
+        .to_vec();
+    let plain = week_of(&harmless, &["bold", "Rust", "ab"]);
+
+    // Escaped: nothing the users typed becomes markup.
+    let html = &report.html;
+    assert!(!html.contains("<script>alert"), "script must be escaped");
+    assert!(html.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"));
+    assert!(!html.contains("<img src=x") && !html.contains("<b>bold"));
+    // The layout is kept: as many table tags as a report of plain questions has, balanced.
+    let count = |text: &str, tag: &str| text.matches(tag).count();
+    assert_eq!(count(html, "<table"), count(html, "</table>"));
+    assert_eq!(count(html, "<tr"), count(html, "</tr>"));
+    assert_eq!(count(html, "<td"), count(html, "</td>"));
+    for tag in ["<table", "<tr", "<td", "<p", "<h"] {
+        assert_eq!(count(html, tag), count(&plain.html, tag), "{tag}");
+    }
+    assert_eq!(report.text.lines().count(), plain.text.lines().count());
+    // No bidirectional override, no control character, reaches either part of the email.
+    for part in [&report.html, &report.text] {
+        for c in ['\u{202E}', '\u{2067}', '\u{0}', '\u{1b}', '\r'] {
+            assert!(!part.contains(c), "{c:?} reached the email");
+        }
+    }
+    assert!(report.text.contains("gnp.exe and isolate"));
+    // Long words are cut and may break inside their cell.
+    assert!(!html.contains(&long_word) && html.contains("…"));
+    assert!(html.contains("word-break:break-word"));
+    // The header stays one line.
+    assert!(!report.subject.contains('\n') && !report.subject.contains('\r'));
+    // Each line of the text part is one line of the report: the CR/LF question did not add one.
+    assert!(
+        report
+            .text
+            .lines()
+            .all(|l| !l.trim_start().starts_with("Bcc:")),
+        "{}",
+        report.text
+    );
+}
+
+#[test]
+fn an_empty_week_says_no_activity() {
+    let (view, report) = rendered(
+        &[],
+        Headline {
+            asked: 4,
+            answered: 2,
+        },
+    );
+    assert!(view.is_empty);
+    assert_eq!(report.subject, "CV Analytics - 2025-W45: no activity");
+    assert!(report.html.contains("No activity this week."));
+    assert!(report.text.contains("No activity this week"));
+    assert!(!report.html.contains("Top questions"));
+}
+
+#[test]
+fn a_worst_case_week_stays_under_100_kb() {
+    // 5,000 distinct maximal questions made of characters that grow most when escaped,
+    // every one unanswered, with long source names on the answered ones.
+    let t = at("2025-11-05T10:00:00Z");
+    let nasty = "<>&\"'".repeat(200);
+    let mut records = Vec::new();
+    for i in 0..5_000 {
+        let question = format!("{i} {nasty}");
+        records.push(record(
+            &format!("q{i}"),
+            t,
+            &question,
+            &format!("s-{i}"),
+            None,
+        ));
+        let sources: Vec<String> = (0..20)
+            .map(|j| format!("{}{j}{i}", "&<".repeat(90)))
+            .collect();
+        let refs: Vec<&str> = sources.iter().map(String::as_str).collect();
+        records.push(record(
+            &format!("a{i}"),
+            t,
+            &question,
+            "anonymous",
+            Some(answer(NoMatch, 0, 5, &refs)),
+        ));
+    }
+    let (_, report) = rendered(&records, Headline::default());
+    println!(
+        "worst-case week: HTML {} bytes, text {} bytes",
+        report.html.len(),
+        report.text.len()
+    );
+    assert!(
+        report.html.len() < 100 * 1024,
+        "HTML is {} bytes",
+        report.html.len()
+    );
+}

@@ -1,0 +1,100 @@
+//! The weekly report's marker, `REPORT#<week>`: the reporter's exactly-once ledger and the
+//! week's figures as reported, read by later reports and by the maintainer command. It has no
+//! `week` attribute, so the week index never lists it.
+
+use serde::{Deserialize, Serialize};
+
+pub const STATUS: &str = "status";
+/// When the claim was taken, epoch milliseconds (the reporter's clock in Lambda).
+pub const CLAIMED_AT: &str = "claimedAt";
+/// Until when the claim protects a send in progress, epoch milliseconds: the claiming
+/// invocation's deadline, which Lambda sets.
+pub const LEASE_UNTIL: &str = "leaseUntil";
+pub const SENT_AT: &str = "sentAt";
+pub const MESSAGE_ID: &str = "messageId";
+/// The [`WeekSummary`] of the report as sent, corrected by later reports.
+pub const SUMMARY: &str = "summary";
+/// `status` while an invocation holds the claim.
+pub const SENDING: &str = "sending";
+/// `status` once SES accepted the email.
+pub const SENT: &str = "sent";
+/// The attribute of a [`WeekSummary`] that names the report that corrected it.
+pub const CORRECTED_BY: &str = "correctedBy";
+/// The attribute of a [`WeekSummary`] that holds its report's pending corrections.
+pub const CORRECTIONS: &str = "corrections";
+
+/// A week's figures as its report counted them, stored in the week's marker when the report
+/// is sent, so that later reports read them instead of the week's records, and corrected
+/// when requests arrive for the week after its report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WeekSummary {
+    /// Requests filed under the week (the week index's entries for it) when counted.
+    #[serde(default)]
+    pub indexed: u64,
+    /// What those requests were: the XOR of a 64-bit hash of each one's key
+    /// ([`request_set_hash`]). A later report finds the week changed when a request left it
+    /// and another arrived, which leaves the count as it was. Absent in markers written
+    /// before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<u64>,
+    /// The report week whose late-arrival correction these figures are, if any: a
+    /// correction applies only over an older one, so a retried correction never undoes a
+    /// later report's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected_by: Option<crate::week::WeekId>,
+    /// The corrections of earlier weeks that this report made (its late arrivals), stored
+    /// with the sent mark in one write, until each is applied to its week's marker: a
+    /// correction that fails is applied by a later run, and the late arrivals it carries
+    /// are never reported again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corrections: Vec<Correction>,
+    pub asked: u64,
+    pub answered: u64,
+    /// Responses whose question never arrived.
+    pub incomplete: u64,
+    /// Requests that arrived after the week's report was sent, as later reports found.
+    #[serde(default)]
+    pub late: u64,
+    /// The week's content gaps as its report listed them, for later weeks to recognise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<StoredGap>,
+}
+
+/// A content gap as a week's marker keeps it: what it was asked as, how often, and the
+/// centroid of its questions (its heaviest features, of length 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredGap {
+    pub representative: String,
+    pub asked: u64,
+    pub centroid: Vec<(String, f32)>,
+}
+
+/// An earlier week's figures as a report recounted them (late arrivals).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Correction {
+    pub week: crate::week::WeekId,
+    pub summary: WeekSummary,
+}
+
+impl WeekSummary {
+    pub fn unanswered(&self) -> u64 {
+        self.asked.saturating_sub(self.answered)
+    }
+}
+
+/// The fingerprint of a set of requests: the XOR of the FNV-1a hash of each key, so that it
+/// does not depend on the order they are read in. Stable across versions and platforms.
+pub fn request_set_hash<'a>(keys: impl IntoIterator<Item = &'a str>) -> u64 {
+    keys.into_iter().fold(0, |set, key| set ^ key_hash(key))
+}
+
+/// The 64-bit FNV-1a hash of one request's key.
+pub fn key_hash(key: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = fnv::FnvHasher::default();
+    hasher.write(key.as_bytes());
+    hasher.finish()
+}
