@@ -125,38 +125,7 @@ async fn run(cli: Cli) -> Result<(), OpsError> {
             let status = ops.status(now).await?;
             show(cli.json, &status, |s| s.to_string());
         }
-        Command::Dlq {
-            action: DlqCommand::List { limit },
-        } => {
-            let peek = ops.dead_letters()?.peek(limit).await?;
-            show(cli.json, &peek, list_text);
-        }
-        Command::Dlq {
-            action: DlqCommand::Show { message_id },
-        } => {
-            let message = ops
-                .dead_letters()?
-                .show(&message_id)
-                .await?
-                .ok_or_else(|| {
-                    OpsError::Usage(format!(
-                        "no message {message_id} in the first messages of the dead-letter queue: \
-                     see cv-analytics dlq list"
-                    ))
-                })?;
-            show(cli.json, &message, show_text);
-        }
-        Command::Dlq {
-            action: DlqCommand::Redrive { dry_run },
-        } => {
-            let dead_letters = ops.dead_letters()?;
-            let bar = progress(cli.json, dead_letters.depth().await?.0, "moved");
-            let report = dead_letters
-                .redrive(dry_run, |n| bar.set_position(n as u64))
-                .await;
-            bar.finish_and_clear();
-            show(cli.json, &report?, redrive_text);
-        }
+        Command::Dlq { action } => dlq(&ops, action, cli.json).await?,
         Command::Backfill {
             from,
             to,
@@ -312,4 +281,33 @@ fn backfill_text(summaries: &[ReportSummary]) -> String {
         .filter(|s| s.outcome == Outcome::Sent)
         .count();
     out + &format!("{sent} of {} weeks sent\n", summaries.len())
+}
+
+/// The dead-letter commands: list, show one, redrive.
+async fn dlq(ops: &Operations, action: DlqCommand, json: bool) -> Result<(), OpsError> {
+    let dead_letters = ops.dead_letters()?;
+    match action {
+        DlqCommand::List { limit } => {
+            let peek = dead_letters.peek(limit).await?;
+            show(json, &peek, list_text);
+        }
+        DlqCommand::Show { message_id } => {
+            let message = dead_letters.show(&message_id).await?.ok_or_else(|| {
+                OpsError::Usage(format!(
+                    "no message {message_id} in the first messages of the dead-letter queue: \
+                     see cv-analytics dlq list"
+                ))
+            })?;
+            show(json, &message, show_text);
+        }
+        DlqCommand::Redrive { dry_run } => {
+            let bar = progress(json, dead_letters.depth().await?.0, "moved");
+            let report = dead_letters
+                .redrive(dry_run, |n| bar.set_position(n as u64))
+                .await;
+            bar.finish_and_clear();
+            show(json, &report?, redrive_text);
+        }
+    }
+    Ok(())
 }

@@ -66,12 +66,13 @@ pub fn canary(request_id: &str, now: DateTime<Utc>) -> [AnalyticsEvent; 2] {
     ]
 }
 
-/// What is wrong with the stored item, if anything: both halves merged, in the query's week.
-pub fn check_record(
+/// What is wrong with the stored item (nothing, when both halves are merged in the query's
+/// week): one line per attribute that is not what the canary sent.
+pub fn problems(
     item: &HashMap<String, AttributeValue>,
     week: WeekId,
     asked_ms: i64,
-) -> Result<(), String> {
+) -> Vec<String> {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
     let number = |name: &str| {
         item.get(name)
@@ -102,34 +103,68 @@ pub fn check_record(
             Some(SCORE.to_string()),
         ),
     ];
-    let wrong: Vec<String> = expected
+    expected
         .into_iter()
         .filter(|(_, got, want)| got != want)
         .map(|(name, got, want)| format!("{name} is {got:?}, not {want:?}"))
-        .collect();
-    if wrong.is_empty() {
-        Ok(())
-    } else {
-        Err(wrong.join("; "))
-    }
+        .collect()
 }
 
 impl Operations {
-    /// Sends the canary pair for `request_id` and waits up to `timeout` for its merged record.
+    /// Sends the canary pair for `request_id` through the stage's queue, waits up to `timeout`
+    /// for its merged record, deletes it, and checks that nothing reached the dead-letter queue
+    /// meanwhile.
     pub async fn verify(
         &self,
         request_id: &str,
         now: DateTime<Utc>,
         timeout: Duration,
     ) -> Result<Verified, OpsError> {
-        let queue = self.stack.output("QueueUrl")?;
         let dead_letter_queue = self.stack.output("DeadLetterQueueUrl")?;
-        let table = self.stack.output("TableName")?;
-        let (visible, in_flight) = queue_depth(&self.sqs, dead_letter_queue).await?;
-        let dead_letters = visible + in_flight;
+        let dead_letters = self.depth(dead_letter_queue).await?;
+        self.send_canary(request_id, now).await?;
+        let sent = Instant::now();
+        let week = WeekId::containing(now);
+        self.wait_for_record(request_id, week, now, timeout).await?;
+        let stored_after = sent.elapsed();
+        self.delete_record(request_id).await?;
+        let after = self.depth(dead_letter_queue).await?;
+        if after != dead_letters {
+            return Err(self.canary_failed(
+                request_id,
+                format!(
+                    "the dead-letter queue went from {dead_letters} to {after} messages \
+                     meanwhile (cv-analytics dlq list shows why)"
+                ),
+            ));
+        }
+        Ok(Verified {
+            request_id: request_id.to_owned(),
+            week: week.to_string(),
+            stored_after_ms: u64::try_from(stored_after.as_millis()).unwrap_or(u64::MAX),
+            dead_letters,
+        })
+    }
 
-        let pair = canary(request_id, now);
-        for event in &pair {
+    /// The check failed for `request_id`: what was seen, where to look, what to do.
+    fn canary_failed(&self, request_id: &str, message: String) -> OpsError {
+        OpsError::Verify {
+            stage: self.stack.stage.clone(),
+            request_id: request_id.to_owned(),
+            message,
+        }
+    }
+
+    /// Messages in a queue, visible and in flight.
+    async fn depth(&self, queue_url: &str) -> Result<u64, OpsError> {
+        let (visible, in_flight) = queue_depth(&self.sqs, queue_url).await?;
+        Ok(visible + in_flight)
+    }
+
+    /// The canary's query and response, as the producer sends them.
+    async fn send_canary(&self, request_id: &str, now: DateTime<Utc>) -> Result<(), OpsError> {
+        let queue = self.stack.output("QueueUrl")?;
+        for event in &canary(request_id, now) {
             let body = serde_json::to_string(event).map_err(|e| OpsError::Usage(e.to_string()))?;
             self.sqs
                 .send_message()
@@ -141,68 +176,62 @@ impl Operations {
                 .await
                 .map_err(aws_failed("send the canary events"))?;
         }
-        let sent = Instant::now();
-        let week = WeekId::containing(now);
-        let key = request_key(request_id);
-        let failed = |message: String| OpsError::Verify {
-            stage: self.stack.stage.clone(),
-            request_id: request_id.to_owned(),
-            message,
-        };
+        Ok(())
+    }
 
+    /// Reads the canary's record every half second until it is merged, or fails with what was
+    /// seen once `timeout` passes.
+    async fn wait_for_record(
+        &self,
+        request_id: &str,
+        week: WeekId,
+        now: DateTime<Utc>,
+        timeout: Duration,
+    ) -> Result<(), OpsError> {
+        let table = self.stack.output("TableName")?;
+        let started = Instant::now();
         let mut last_seen = None;
-        let stored_after = loop {
+        loop {
             let item = self
                 .dynamodb
                 .get_item()
                 .table_name(table)
-                .key(attr::PK, AttributeValue::S(key.clone()))
+                .key(attr::PK, AttributeValue::S(request_key(request_id)))
                 .consistent_read(true)
                 .send()
                 .await
                 .map_err(aws_failed("read the canary's record"))?
                 .item;
             if let Some(item) = item {
-                match check_record(&item, week, now.timestamp_millis()) {
-                    Ok(()) => break sent.elapsed(),
-                    Err(wrong) => last_seen = Some(wrong),
+                let wrong = problems(&item, week, now.timestamp_millis());
+                if wrong.is_empty() {
+                    return Ok(());
                 }
+                last_seen = Some(wrong.join("; "));
             }
-            if sent.elapsed() >= timeout {
+            if started.elapsed() >= timeout {
                 let seen = last_seen.map_or_else(
                     || "no record was stored".to_owned(),
                     |wrong| format!("the record is not merged: {wrong}"),
                 );
-                return Err(failed(format!(
-                    "{seen} within {} s of sending the pair",
-                    timeout.as_secs()
-                )));
+                return Err(self.canary_failed(
+                    request_id,
+                    format!("{seen} within {} s of sending the pair", timeout.as_secs()),
+                ));
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
-        };
+        }
+    }
 
+    async fn delete_record(&self, request_id: &str) -> Result<(), OpsError> {
         self.dynamodb
             .delete_item()
-            .table_name(table)
-            .key(attr::PK, AttributeValue::S(key))
+            .table_name(self.stack.output("TableName")?)
+            .key(attr::PK, AttributeValue::S(request_key(request_id)))
             .send()
             .await
             .map_err(aws_failed("delete the canary's record"))?;
-
-        let (visible, in_flight) = queue_depth(&self.sqs, dead_letter_queue).await?;
-        if visible + in_flight != dead_letters {
-            return Err(failed(format!(
-                "the dead-letter queue went from {dead_letters} to {} messages meanwhile \
-                 (cv-analytics dlq list shows why)",
-                visible + in_flight
-            )));
-        }
-        Ok(Verified {
-            request_id: request_id.to_owned(),
-            week: week.to_string(),
-            stored_after_ms: u64::try_from(stored_after.as_millis()).unwrap_or(u64::MAX),
-            dead_letters,
-        })
+        Ok(())
     }
 }
 
@@ -227,12 +256,12 @@ mod tests {
         let record = shared_types::RequestRecord::from_events(Some(q), Some(r), 90).unwrap();
         let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&record).unwrap();
         let week = WeekId::containing(now);
-        assert_eq!(check_record(&item, week, now.timestamp_millis()), Ok(()));
+        assert!(problems(&item, week, now.timestamp_millis()).is_empty());
 
         // Only the query stored: not merged yet, and the check says what is missing.
         let half = shared_types::RequestRecord::from_events(Some(q), None, 90).unwrap();
         let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&half).unwrap();
-        let wrong = check_record(&item, week, now.timestamp_millis()).unwrap_err();
+        let wrong = problems(&item, week, now.timestamp_millis()).join("; ");
         assert!(wrong.contains("matchType is None"), "{wrong}");
     }
 }

@@ -140,7 +140,9 @@ impl<'a> Placeholders<'a> {
     }
 }
 
-/// Builds the update that writes `halves` of `image`, assuming `stored_query` of the item.
+/// Builds the update that writes `halves` of `image`, assuming `stored_query` of the item: each
+/// half whole, behind the condition that it ranks first; the shared attributes as the query's
+/// ownership of them says; and, for a response alone, the condition on the stored query.
 pub(crate) fn merge_update(
     image: &RequestRecord,
     halves: Halves,
@@ -153,74 +155,104 @@ pub(crate) fn merge_update(
         .cloned()
         .ok_or_else(|| ServiceFailure::new(FailureKind::Permanent, "record has no key"))?;
     let mut p = Placeholders::new(&item);
-    let (mut set, mut remove, mut conditions) = (Vec::new(), Vec::new(), Vec::new());
-
+    let mut clauses = Clauses::default();
     for half in halves.carried() {
-        for &name in half.attributes() {
-            let n = p.name(name);
-            match p.value(name) {
-                Some(v) => set.push(format!("{n} = {v}")),
-                None => remove.push(n),
-            }
-        }
-        let (ts_name, digest_name) = half.rank_attributes();
-        let (ts, digest) = (p.name(ts_name), p.name(digest_name));
-        let (Some(ts_value), Some(digest_value)) = (p.value(ts_name), p.value(digest_name)) else {
-            return Err(ServiceFailure::new(
-                FailureKind::Permanent,
-                "record half without its timestamp or digest",
-            ));
-        };
-        // The stored event of this kind ranks after the image's (see `compare`): the very same
-        // event is refused too, so a redelivery is seen (in the refused item, at no read cost)
-        // and counted as absorbed.
-        conditions.push(format!(
-            "(attribute_not_exists({ts}) OR {ts} > {ts_value} OR ({ts} = {ts_value} AND \
-             (attribute_not_exists({digest}) OR {digest} > {digest_value})))"
-        ));
+        write_half(&mut p, &mut clauses, half)?;
     }
-
-    let shared = if halves.query {
-        Some("{n} = {v}")
-    } else {
-        match stored_query {
-            StoredQuery::Unknown => Some("{n} = if_not_exists({n}, {v})"),
-            StoredQuery::Absent => Some("{n} = {v}"),
-            StoredQuery::Present => None,
-        }
-    };
-    if let Some(form) = shared {
-        for &name in &PROVISIONAL_UNTIL_QUERY {
-            if let Some(v) = p.value(name) {
-                let n = p.name(name);
-                set.push(form.replace("{n}", &n).replace("{v}", &v));
-            }
-        }
-    }
+    write_shared(&mut p, &mut clauses, halves, stored_query);
     if !halves.query {
-        let (query_ts, response_ts) = (p.name(attr::QUERY_TS), p.name(attr::RESPONSE_TS));
-        conditions.push(match stored_query {
-            // `if_not_exists` keeps the shared attributes of whoever wrote them: right when that
-            // is a query, or when nobody did; refused when it was another response.
-            StoredQuery::Unknown => {
-                format!("(attribute_exists({query_ts}) OR attribute_not_exists({response_ts}))")
-            }
-            StoredQuery::Absent => format!("attribute_not_exists({query_ts})"),
-            StoredQuery::Present => format!("attribute_exists({query_ts})"),
-        });
+        clauses
+            .conditions
+            .push(stored_query_condition(&mut p, stored_query));
     }
-
-    let mut expression = format!("SET {}", set.join(", "));
-    if !remove.is_empty() {
-        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+    let mut expression = format!("SET {}", clauses.set.join(", "));
+    if !clauses.remove.is_empty() {
+        expression.push_str(&format!(" REMOVE {}", clauses.remove.join(", ")));
     }
     Ok(MergeUpdate {
         key,
         expression,
-        condition: conditions.join(" AND "),
+        condition: clauses.conditions.join(" AND "),
         names: p.names,
         values: p.values,
     })
+}
+
+/// The clauses of an update, as they are built.
+#[derive(Debug, Default)]
+struct Clauses {
+    set: Vec<String>,
+    remove: Vec<String>,
+    conditions: Vec<String>,
+}
+
+/// A half written whole (`SET` what the event has, `REMOVE` what it lacks), if what is stored
+/// of its kind ranks after the image's (see `compare`): the very same event is refused too, so
+/// a redelivery is seen (in the refused item, at no read cost) and counted as absorbed.
+fn write_half(
+    p: &mut Placeholders<'_>,
+    clauses: &mut Clauses,
+    half: Half,
+) -> Result<(), ServiceFailure> {
+    for &name in half.attributes() {
+        let n = p.name(name);
+        match p.value(name) {
+            Some(v) => clauses.set.push(format!("{n} = {v}")),
+            None => clauses.remove.push(n),
+        }
+    }
+    let (ts_name, digest_name) = half.rank_attributes();
+    let (ts, digest) = (p.name(ts_name), p.name(digest_name));
+    let (Some(ts_value), Some(digest_value)) = (p.value(ts_name), p.value(digest_name)) else {
+        return Err(ServiceFailure::new(
+            FailureKind::Permanent,
+            "record half without its timestamp or digest",
+        ));
+    };
+    clauses.conditions.push(format!(
+        "(attribute_not_exists({ts}) OR {ts} > {ts_value} OR ({ts} = {ts_value} AND \
+         (attribute_not_exists({digest}) OR {digest} > {digest_value})))"
+    ));
+    Ok(())
+}
+
+/// The shared attributes (week, session, expiry): set by a query; by a response alone only
+/// while no query is stored (`if_not_exists` when that is not known).
+fn write_shared(
+    p: &mut Placeholders<'_>,
+    clauses: &mut Clauses,
+    halves: Halves,
+    stored_query: StoredQuery,
+) {
+    let form = if halves.query {
+        "{n} = {v}"
+    } else {
+        match stored_query {
+            StoredQuery::Unknown => "{n} = if_not_exists({n}, {v})",
+            StoredQuery::Absent => "{n} = {v}",
+            StoredQuery::Present => return,
+        }
+    };
+    for &name in &PROVISIONAL_UNTIL_QUERY {
+        if let Some(v) = p.value(name) {
+            let n = p.name(name);
+            clauses.set.push(form.replace("{n}", &n).replace("{v}", &v));
+        }
+    }
+}
+
+/// What a response written alone assumes of the stored query. `if_not_exists` keeps the shared
+/// attributes of whoever wrote them: right when that is a query, or when nobody did; refused
+/// when it was another response.
+fn stored_query_condition(p: &mut Placeholders<'_>, stored_query: StoredQuery) -> String {
+    let (query_ts, response_ts) = (p.name(attr::QUERY_TS), p.name(attr::RESPONSE_TS));
+    match stored_query {
+        StoredQuery::Unknown => {
+            format!("(attribute_exists({query_ts}) OR attribute_not_exists({response_ts}))")
+        }
+        StoredQuery::Absent => format!("attribute_not_exists({query_ts})"),
+        StoredQuery::Present => format!("attribute_exists({query_ts})"),
+    }
 }
 
 /// The rank of the stored event of `half` in a returned item.

@@ -18,8 +18,8 @@ use std::time::Instant;
 use reporter::fakes::InMemoryLedger;
 use reporter::source::{RecordSource, WeeksRead};
 use reporter::{BuiltReport, build_report};
-use shared_types::event::{QueryMetadata, ResponseMetadata};
-use shared_types::{MatchType, QueryEvent, RequestRecord, ResponseEvent, WeekId};
+use shared_types::testing::{self, Answer};
+use shared_types::{MatchType, RequestRecord, WeekId};
 
 const SIZES: [u64; 3] = [10_000, 100_000, 1_000_000];
 
@@ -56,29 +56,23 @@ fn synthetic(week: WeekId, i: u64) -> RequestRecord {
     } else {
         "anonymous".into()
     };
-    let query = QueryEvent {
-        request_id: format!("req-{i}"),
-        timestamp: asked,
-        session_id: Some(session.clone()),
-        query: question,
-        metadata: QueryMetadata::default(),
-    };
-    let response = (r % 10 < 7).then(|| ResponseEvent {
-        request_id: format!("req-{i}"),
-        timestamp: asked + 500 + i64::try_from((r >> 16) % 5_000).unwrap(),
-        match_type: [MatchType::Full, MatchType::Partial, MatchType::None]
-            [((r >> 24) % 3) as usize],
-        match_score: u32::try_from((r >> 32) % 101).unwrap(),
-        reasoning: "synthetic".into(),
-        vector_matches: Some(5),
-        session_id: Some(session),
-        metadata: ResponseMetadata {
-            match_quality: Some(0.5),
-            sources_used: vec![format!("Tech {}", (r >> 40) % 50), "Rust".into()],
-        },
-        performance: None,
+    let answer = (r % 10 < 7).then(|| {
+        let tech = format!("Tech {}", (r >> 40) % 50);
+        Answer {
+            match_type: [MatchType::Full, MatchType::Partial, MatchType::None]
+                [((r >> 24) % 3) as usize],
+            score: u32::try_from((r >> 32) % 101).unwrap(),
+            latency_ms: 500 + i64::try_from((r >> 16) % 5_000).unwrap(),
+            sources: vec![tech, "Rust".into()],
+        }
     });
-    RequestRecord::from_events(Some(&query), response.as_ref(), 90).unwrap()
+    testing::record(
+        &format!("req-{i}"),
+        chrono::DateTime::from_timestamp_millis(asked).unwrap(),
+        &question,
+        &session,
+        answer,
+    )
 }
 
 impl SyntheticSource {

@@ -240,30 +240,24 @@ impl RequestRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{QueryMetadata, ResponseMetadata};
+    use crate::event::ResponseMetadata;
     use sha2::{Digest, Sha256};
 
     fn query(ts: i64) -> QueryEvent {
         QueryEvent {
-            request_id: "r-1".into(),
-            timestamp: ts,
             session_id: Some("s-9".into()),
-            query: "do you know rust?".into(),
-            metadata: QueryMetadata::default(),
+            ..crate::testing::query("r-1", ts, "do you know rust?")
         }
     }
 
     fn response(ts: i64) -> ResponseEvent {
+        let answer = crate::testing::answer(MatchType::Partial, 55, 0, &[]);
         ResponseEvent {
-            request_id: "r-1".into(),
-            timestamp: ts,
-            match_type: MatchType::Partial,
-            match_score: 55,
             reasoning: "some".into(),
             vector_matches: None,
             session_id: None,
             metadata: ResponseMetadata::default(),
-            performance: None,
+            ..crate::testing::response("r-1", ts, &answer)
         }
     }
 

@@ -170,17 +170,8 @@ pub(crate) async fn cold_starts(
     probe_only: bool,
     deployed: Deployed,
 ) -> anyhow::Result<ColdStarts> {
+    let bed = Bed::start().await?;
     let (processor_mb, reporter_mb) = (deployed.processor_memory_mb, deployed.reporter_memory_mb);
-    let moto = Moto::start();
-    let tls = Tls::start(Path::new("target/bench/tls"), &moto.endpoint)?;
-    let sdk = moto.sdk_config().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    create_email_identity(&aws_sdk_sesv2::Client::new(&sdk), "reports@example.dev").await;
-    let dlq = create_fifo_queue(&aws_sdk_sqs::Client::new(&sdk), "dlq.fifo").await;
-    create_table(&dynamodb, "cold", WeekLookup::default()).await;
-    let seeded: WeekId = "2025-W45".parse()?;
-    seed_weeks(&dynamodb, "cold", &[seeded], SEEDED_PER_WEEK).await?;
-
     let (shares, no_shares) = match shares(&[processor_mb, reporter_mb]) {
         Ok(shares) => (shares, None),
         Err(why) => {
@@ -189,12 +180,91 @@ pub(crate) async fn cold_starts(
         }
     };
     let share = |mb: u32| shares.iter().find(|(m, _)| *m == mb).map(|(_, s)| s);
-    let bundle = tls.bundle.display().to_string();
-    let env = |tls_on: bool| -> Vec<(&str, String)> {
-        let endpoint = if tls_on {
-            tls.front.endpoint.clone()
+    let run = |name: &str, binary: &str, s: Way, event: &dyn Fn(usize, usize) -> String| {
+        eprintln!("  {name}, {}", s.label());
+        let vars = bed.env(s.tls);
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let setting = Setting {
+            memory_mb: s.memory_mb,
+            share: if s.shared { share(s.memory_mb) } else { None },
+        };
+        measure(name, binary, setting, &vars, trials, event).map(|runs| (s.label(), runs))
+    };
+    let ways = if probe_only {
+        Ways::default()
+    } else {
+        Ways::of(deployed, !shares.is_empty())
+    };
+    let mut cold = ColdStarts {
+        processor: Vec::new(),
+        minimal: Vec::new(),
+        reporter: Vec::new(),
+        probe: Vec::new(),
+        system_roots: bed.tls.system_roots,
+        no_shares,
+    };
+    let minimal = release_binary("minimal-lambda")?;
+    for s in ways.minimal {
+        let hello = |_, _| r#"{"hello":"world"}"#.to_owned();
+        cold.minimal
+            .push(run("minimal Rust Lambda", &minimal, s, &hello)?);
+    }
+    let processor = release_binary("processor")?;
+    for s in ways.processor {
+        cold.processor.push(run(
+            "processor (batch of 10)",
+            &processor,
+            s,
+            &batch_of_ten,
+        )?);
+    }
+    let reporter = release_binary("reporter")?;
+    for s in ways.reporter {
+        let week = |_, _| r#"{"week":"2025-W45","force":true}"#.to_owned();
+        cold.reporter.push(run(
+            "reporter (a week of 1,000 requests)",
+            &reporter,
+            s,
+            &week,
+        )?);
+    }
+    if let Some(share) = share(processor_mb) {
+        eprintln!("  where the time goes (coldstart-probe, {processor_mb} MB share, TLS)");
+        let vars = bed.env(true);
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        cold.probe = probe(&release_binary("coldstart-probe")?, share, &vars, trials)?;
+    }
+    Ok(cold)
+}
+
+/// What the functions start against: moto (plain, and behind a TLS front), the SES sender, a
+/// dead-letter queue and a table with a week of 1,000 requests.
+struct Bed {
+    moto: Moto,
+    tls: Tls,
+    dlq: String,
+}
+
+impl Bed {
+    async fn start() -> anyhow::Result<Self> {
+        let moto = Moto::start();
+        let tls = Tls::start(Path::new("target/bench/tls"), &moto.endpoint)?;
+        let sdk = moto.sdk_config().await;
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+        create_email_identity(&aws_sdk_sesv2::Client::new(&sdk), "reports@example.dev").await;
+        let dlq = create_fifo_queue(&aws_sdk_sqs::Client::new(&sdk), "dlq.fifo").await;
+        create_table(&dynamodb, "cold", WeekLookup::default()).await;
+        let seeded: WeekId = "2025-W45".parse()?;
+        seed_weeks(&dynamodb, "cold", &[seeded], SEEDED_PER_WEEK).await?;
+        Ok(Self { moto, tls, dlq })
+    }
+
+    /// The functions' environment, with AWS over TLS or plain HTTP.
+    fn env(&self, tls: bool) -> Vec<(&'static str, String)> {
+        let endpoint = if tls {
+            self.tls.front.endpoint.clone()
         } else {
-            moto.endpoint.clone()
+            self.moto.endpoint.clone()
         };
         let mut vars = vec![
             ("AWS_ENDPOINT_URL", endpoint),
@@ -203,102 +273,56 @@ pub(crate) async fn cold_starts(
             ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
             ("STAGE", "bench".to_owned()),
             ("TABLE_NAME", "cold".to_owned()),
-            ("DEAD_LETTER_QUEUE_URL", dlq.clone()),
+            ("DEAD_LETTER_QUEUE_URL", self.dlq.clone()),
             ("REPORT_SENDER", "reports@example.dev".to_owned()),
             ("REPORT_RECIPIENTS", "owner@example.dev".to_owned()),
             // The reported week is older than the default lifetime by now.
             ("RECORD_TTL_DAYS", "3650".to_owned()),
         ];
-        if tls_on {
-            vars.push(("SSL_CERT_FILE", bundle.clone()));
+        if tls {
+            vars.push(("SSL_CERT_FILE", self.tls.bundle.display().to_string()));
         }
         vars
-    };
-    let whole = |tls| Way {
-        memory_mb: processor_mb,
-        shared: false,
-        tls,
-    };
-    let shared = |memory_mb, tls| Way {
-        memory_mb,
-        shared: true,
-        tls,
-    };
-    let mut processor_settings = vec![whole(false), whole(true)];
-    let mut minimal_settings = vec![whole(false)];
-    let mut reporter_settings = vec![Way {
-        memory_mb: reporter_mb,
-        ..whole(false)
-    }];
-    if !shares.is_empty() {
-        for mb in [reporter_mb, processor_mb] {
-            processor_settings.extend([shared(mb, false), shared(mb, true)]);
+    }
+}
+
+/// The settings each function runs in: on the whole CPU, and where shares can be made, in the
+/// share of each deployed memory size.
+#[derive(Debug, Default)]
+struct Ways {
+    processor: Vec<Way>,
+    minimal: Vec<Way>,
+    reporter: Vec<Way>,
+}
+
+impl Ways {
+    fn of(deployed: Deployed, shares: bool) -> Self {
+        let (processor_mb, reporter_mb) =
+            (deployed.processor_memory_mb, deployed.reporter_memory_mb);
+        let whole = |memory_mb, tls| Way {
+            memory_mb,
+            shared: false,
+            tls,
+        };
+        let shared = |memory_mb, tls| Way {
+            memory_mb,
+            shared: true,
+            tls,
+        };
+        let mut ways = Self {
+            processor: vec![whole(processor_mb, false), whole(processor_mb, true)],
+            minimal: vec![whole(processor_mb, false)],
+            reporter: vec![whole(reporter_mb, false)],
+        };
+        if shares {
+            for mb in [reporter_mb, processor_mb] {
+                ways.processor.extend([shared(mb, false), shared(mb, true)]);
+            }
+            ways.minimal.push(shared(processor_mb, false));
+            ways.reporter.push(shared(reporter_mb, true));
         }
-        minimal_settings.push(shared(processor_mb, false));
-        reporter_settings.push(shared(reporter_mb, true));
+        ways
     }
-    let run = |name: &str, binary: &str, s: Way, event: &dyn Fn(usize, usize) -> String| {
-        eprintln!("  {name}, {}", s.label());
-        let vars = env(s.tls);
-        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        measure(
-            name,
-            binary,
-            Setting {
-                memory_mb: s.memory_mb,
-                share: if s.shared { share(s.memory_mb) } else { None },
-            },
-            &vars,
-            trials,
-            event,
-        )
-        .map(|runs| (s.label(), runs))
-    };
-    let processor_binary = release_binary("processor")?;
-    let minimal_binary = release_binary("minimal-lambda")?;
-    let reporter_binary = release_binary("reporter")?;
-    let mut cold = ColdStarts {
-        processor: Vec::new(),
-        minimal: Vec::new(),
-        reporter: Vec::new(),
-        probe: Vec::new(),
-        system_roots: tls.system_roots,
-        no_shares,
-    };
-    if probe_only {
-        minimal_settings.clear();
-        processor_settings.clear();
-        reporter_settings.clear();
-    }
-    for s in minimal_settings {
-        cold.minimal
-            .push(run("minimal Rust Lambda", &minimal_binary, s, &|_, _| {
-                r#"{"hello":"world"}"#.into()
-            })?);
-    }
-    for s in processor_settings {
-        cold.processor.push(run(
-            "processor (batch of 10)",
-            &processor_binary,
-            s,
-            &batch_of_ten,
-        )?);
-    }
-    for s in reporter_settings {
-        cold.reporter.push(run(
-            "reporter (a week of 1,000 requests)",
-            &reporter_binary,
-            s,
-            &|_, _| r#"{"week":"2025-W45","force":true}"#.into(),
-        )?);
-    }
-    if let Some(share) = share(processor_mb) {
-        eprintln!("  where the time goes (coldstart-probe, {processor_mb} MB share, TLS)");
-        let vars = env(true);
-        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        cold.probe = probe(&release_binary("coldstart-probe")?, share, &vars, trials)?;
-    }
-    Ok(cold)
 }
 
 /// Ten messages: five requests, each with its query and its response.

@@ -302,37 +302,38 @@ impl ReportRead {
 
 /// One request of `week`, answered 7 times in 10, with the demo's kinds of fields.
 fn seeded(week: shared_types::WeekId, i: i64) -> Option<RequestRecord> {
-    use shared_types::event::{QueryMetadata, ResponseMetadata};
+    use shared_types::event::QueryMetadata;
+    use shared_types::testing;
     let query = shared_types::QueryEvent {
-        request_id: format!("{week}-{i}"),
-        timestamp: week.start().timestamp_millis() + i * 600_000 % 604_800_000,
         session_id: Some(if i % 4 == 0 {
             format!("session-{}", i / 3)
         } else {
             "anonymous".into()
         }),
-        query: format!(
-            "Have you worked with technology number {} in production?",
-            i % 60
-        ),
         metadata: QueryMetadata {
             user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36".into()),
             referer: Some("https://example.dev/cv".into()),
         },
+        ..testing::query(
+            &format!("{week}-{i}"),
+            week.start().timestamp_millis() + i * 600_000 % 604_800_000,
+            &format!(
+                "Have you worked with technology number {} in production?",
+                i % 60
+            ),
+        )
     };
+    let answer = testing::answer(
+        shared_types::MatchType::Partial,
+        72,
+        1_500,
+        &["Rust", "AWS Lambda", "DynamoDB"],
+    );
     let response = (i % 10 < 7).then(|| shared_types::ResponseEvent {
-        request_id: query.request_id.clone(),
-        timestamp: query.timestamp + 1_500,
-        match_type: shared_types::MatchType::Partial,
-        match_score: 72,
         reasoning: "Good match: \"Rust\" with 0.72 similarity".into(),
         vector_matches: Some(5),
         session_id: query.session_id.clone(),
-        metadata: ResponseMetadata {
-            match_quality: Some(0.72),
-            sources_used: vec!["Rust".into(), "AWS Lambda".into(), "DynamoDB".into()],
-        },
-        performance: None,
+        ..testing::response(&query.request_id, query.timestamp + 1_500, &answer)
     });
     RequestRecord::from_events(Some(&query), response.as_ref(), DEFAULT_TTL_DAYS)
 }

@@ -13,7 +13,8 @@ use chrono::Duration;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use shared_types::event::{QueryMetadata, ResponseMetadata};
+use shared_types::event::QueryMetadata;
+use shared_types::testing;
 use shared_types::{AnalyticsEvent, MatchType, QueryEvent, RequestRecord, ResponseEvent, WeekId};
 
 /// The producer's constant message group.
@@ -239,139 +240,197 @@ fn as_typed(rng: &mut ChaCha8Rng, question: &str) -> String {
     }
 }
 
-/// Generates the workload of `spec`.
+/// Generates the workload of `spec`: the requests, their events as the producer sends them,
+/// then the deliveries repeated after SQS's deduplication window, the malformed messages, and
+/// a little shuffling among neighbours.
 pub fn generate(spec: WorkloadSpec) -> Workload {
-    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
-    let start = spec.week.previous().start();
-    let span_ms = Duration::weeks(2).num_milliseconds();
-    let sessions: Vec<String> = (0..spec.questions / 6 + 1)
-        .map(|i| format!("session-{i:04}"))
-        .collect();
+    let mut generator = Generator::new(spec);
     let mut requests = Vec::with_capacity(spec.questions);
     // (send time, event): the producer sends each event when it is built.
     let mut events: Vec<(i64, AnalyticsEvent)> = Vec::new();
     let mut responses_first = 0;
-
     for _ in 0..spec.questions {
-        // Popularity falls with the rank (Zipf-like): a few questions dominate.
-        let rank = ((rng.random::<f64>().powi(3)) * QUESTIONS.len() as f64) as usize;
-        let (question, answerable, sources) = QUESTIONS[rank.min(QUESTIONS.len() - 1)];
-        // The CV's gaps are asked in other words too, and now and then with contact details.
-        let mut question = question.to_owned();
-        if let Some((_, others)) = PARAPHRASES.iter().find(|(q, _)| *q == question)
-            && rng.random_bool(0.5)
-        {
-            question = others
-                .choose(&mut rng)
-                .copied()
-                .unwrap_or_default()
-                .to_owned();
-        }
-        if !answerable && rng.random_bool(0.05) {
-            question.push_str(PERSONAL.choose(&mut rng).copied().unwrap_or_default());
-        }
-        let id = request_id(&mut rng);
-        let asked = start.timestamp_millis() + rng.random_range(0..span_ms);
-        let session = if rng.random_bool(0.75) {
-            "anonymous".to_owned()
-        } else {
-            sessions.choose(&mut rng).cloned().unwrap_or_default()
-        };
-        let query = QueryEvent {
-            request_id: id.clone(),
-            timestamp: asked,
-            session_id: Some(session.clone()),
-            query: as_typed(&mut rng, &question),
-            metadata: QueryMetadata {
-                user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".into()),
-                referer: Some("https://example.dev/cv".into()),
-            },
-        };
-        // Unanswerable questions mostly get no response at all (rejected, out of hours, no
-        // match), sometimes a `none` match; answerable ones are answered most of the time.
-        let answered = if answerable {
-            rng.random_bool(0.9)
-        } else {
-            rng.random_bool(0.3)
-        };
-        let response = answered.then(|| {
-            let (match_type, score) = if !answerable {
-                (MatchType::None, rng.random_range(0..20))
-            } else if rng.random_bool(0.7) {
-                (MatchType::Full, rng.random_range(75..=100))
-            } else {
-                (MatchType::Partial, rng.random_range(40..75))
-            };
-            ResponseEvent {
-                request_id: id.clone(),
-                timestamp: asked + rng.random_range(800..6_000),
-                match_type,
-                match_score: score,
-                reasoning: format!("{} match with {score}% similarity", match_type.as_str()),
-                vector_matches: Some(rng.random_range(0..=5)),
-                session_id: Some(session.clone()),
-                metadata: ResponseMetadata {
-                    match_quality: Some(f64::from(score) / 100.0),
-                    sources_used: sources.iter().map(|s| (*s).to_owned()).collect(),
-                },
-                performance: None,
-            }
-        });
-        let query_event = AnalyticsEvent::Query(query.clone());
-        match &response {
-            // The query's HTTP call is slow and lands after its response.
-            Some(r) if rng.random_bool(0.1) => {
-                responses_first += 1;
-                events.push((r.timestamp, AnalyticsEvent::Response(r.clone())));
-                events.push((r.timestamp + 1, query_event));
-            }
-            Some(r) => {
-                events.push((asked, query_event));
-                events.push((r.timestamp, AnalyticsEvent::Response(r.clone())));
-            }
-            None => events.push((asked, query_event)),
-        }
-        requests.push(GeneratedRequest { query, response });
+        let request = generator.request();
+        responses_first += usize::from(generator.sends(&request, &mut events));
+        requests.push(request);
     }
-
     events.sort_by_key(|(send_at, _)| *send_at);
     let mut messages: Vec<OutgoingMessage> =
         events.iter().map(|(_, e)| message(e, false)).collect();
-    // Duplicated deliveries: about 3% of the messages again, later, with a new deduplication id.
-    let duplicates = spec.questions * 3 / 100;
-    let repeats: Vec<OutgoingMessage> = (0..duplicates)
-        .filter_map(|_| events.choose(&mut rng).map(|(_, e)| message(e, true)))
-        .collect();
-    messages.extend(repeats);
-    let malformed: Vec<(String, &'static str)> = (0..spec.malformed)
-        .map(|i| {
-            let (body, reason) = MALFORMED[i % MALFORMED.len()];
-            (body.to_owned(), reason)
-        })
-        .collect();
-    for (i, (body, _)) in malformed.iter().enumerate() {
-        let at = rng.random_range(0..=messages.len());
-        messages.insert(
-            at,
-            OutgoingMessage {
-                body: body.clone(),
-                group_id: MESSAGE_GROUP.to_owned(),
-                deduplication_id: format!("malformed-{i}"),
-            },
-        );
-    }
-    // A little shuffling among neighbours: arrival order is likely, not guaranteed.
-    for window in messages.chunks_mut(4) {
-        if rng.random_bool(0.05) {
-            window.shuffle(&mut rng);
-        }
-    }
+    let duplicates = generator.repeat(&events, &mut messages);
+    let malformed = generator.malformed(&mut messages);
+    generator.shuffle_neighbours(&mut messages);
     Workload {
         messages,
         requests,
         malformed,
         duplicates,
         responses_first,
+    }
+}
+
+/// The seeded generator and what it draws from.
+struct Generator {
+    rng: ChaCha8Rng,
+    spec: WorkloadSpec,
+    start_ms: i64,
+    span_ms: i64,
+    sessions: Vec<String>,
+}
+
+impl Generator {
+    fn new(spec: WorkloadSpec) -> Self {
+        Self {
+            rng: ChaCha8Rng::seed_from_u64(spec.seed),
+            spec,
+            start_ms: spec.week.previous().start().timestamp_millis(),
+            span_ms: Duration::weeks(2).num_milliseconds(),
+            sessions: (0..spec.questions / 6 + 1)
+                .map(|i| format!("session-{i:04}"))
+                .collect(),
+        }
+    }
+
+    /// A question by popularity (Zipf-like: a few dominate), asked in other words half the
+    /// time when the CV cannot answer it, now and then with contact details; whether the CV
+    /// answers it, and the sections it would use.
+    fn question(&mut self) -> (String, bool, &'static [&'static str]) {
+        let rank = ((self.rng.random::<f64>().powi(3)) * QUESTIONS.len() as f64) as usize;
+        let (question, answerable, sources) = QUESTIONS[rank.min(QUESTIONS.len() - 1)];
+        let mut question = question.to_owned();
+        if let Some((_, others)) = PARAPHRASES.iter().find(|(q, _)| *q == question)
+            && self.rng.random_bool(0.5)
+        {
+            question = others
+                .choose(&mut self.rng)
+                .copied()
+                .unwrap_or_default()
+                .to_owned();
+        }
+        if !answerable && self.rng.random_bool(0.05) {
+            question.push_str(PERSONAL.choose(&mut self.rng).copied().unwrap_or_default());
+        }
+        (question, answerable, sources)
+    }
+
+    /// One request: its query, and its response if it gets one. Unanswerable questions mostly
+    /// get no response at all (rejected, out of hours, no match), sometimes a `none` match;
+    /// answerable ones are answered most of the time.
+    fn request(&mut self) -> GeneratedRequest {
+        let (question, answerable, sources) = self.question();
+        let id = request_id(&mut self.rng);
+        let asked = self.start_ms + self.rng.random_range(0..self.span_ms);
+        let session = if self.rng.random_bool(0.75) {
+            "anonymous".to_owned()
+        } else {
+            self.sessions
+                .choose(&mut self.rng)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let query = QueryEvent {
+            session_id: Some(session.clone()),
+            metadata: QueryMetadata {
+                user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".into()),
+                referer: Some("https://example.dev/cv".into()),
+            },
+            ..testing::query(&id, asked, &as_typed(&mut self.rng, &question))
+        };
+        let answered = self.rng.random_bool(if answerable { 0.9 } else { 0.3 });
+        let response = answered.then(|| {
+            let (match_type, score) = if !answerable {
+                (MatchType::None, self.rng.random_range(0..20))
+            } else if self.rng.random_bool(0.7) {
+                (MatchType::Full, self.rng.random_range(75..=100))
+            } else {
+                (MatchType::Partial, self.rng.random_range(40..75))
+            };
+            let answered_at = asked + self.rng.random_range(800..6_000);
+            ResponseEvent {
+                reasoning: format!("{} match with {score}% similarity", match_type.as_str()),
+                vector_matches: Some(self.rng.random_range(0..=5)),
+                session_id: Some(session.clone()),
+                ..testing::response(
+                    &id,
+                    answered_at,
+                    &testing::answer(match_type, score, 0, sources),
+                )
+            }
+        });
+        GeneratedRequest { query, response }
+    }
+
+    /// Adds the request's events as the producer sends them; whether the response went first
+    /// (the query's HTTP call was slow and landed after it).
+    fn sends(
+        &mut self,
+        request: &GeneratedRequest,
+        events: &mut Vec<(i64, AnalyticsEvent)>,
+    ) -> bool {
+        let query = AnalyticsEvent::Query(request.query.clone());
+        match &request.response {
+            Some(r) if self.rng.random_bool(0.1) => {
+                events.push((r.timestamp, AnalyticsEvent::Response(r.clone())));
+                events.push((r.timestamp + 1, query));
+                true
+            }
+            Some(r) => {
+                events.push((request.query.timestamp, query));
+                events.push((r.timestamp, AnalyticsEvent::Response(r.clone())));
+                false
+            }
+            None => {
+                events.push((request.query.timestamp, query));
+                false
+            }
+        }
+    }
+
+    /// Duplicated deliveries: about 3% of the messages again, later, with a new deduplication
+    /// id; how many.
+    fn repeat(
+        &mut self,
+        events: &[(i64, AnalyticsEvent)],
+        messages: &mut Vec<OutgoingMessage>,
+    ) -> usize {
+        let duplicates = self.spec.questions * 3 / 100;
+        let repeats: Vec<OutgoingMessage> = (0..duplicates)
+            .filter_map(|_| events.choose(&mut self.rng).map(|(_, e)| message(e, true)))
+            .collect();
+        messages.extend(repeats);
+        duplicates
+    }
+
+    /// The malformed messages, each inserted at a random place; with the fragment of the
+    /// reason each must be rejected with.
+    fn malformed(&mut self, messages: &mut Vec<OutgoingMessage>) -> Vec<(String, &'static str)> {
+        let malformed: Vec<(String, &'static str)> = (0..self.spec.malformed)
+            .map(|i| {
+                let (body, reason) = MALFORMED[i % MALFORMED.len()];
+                (body.to_owned(), reason)
+            })
+            .collect();
+        for (i, (body, _)) in malformed.iter().enumerate() {
+            let at = self.rng.random_range(0..=messages.len());
+            messages.insert(
+                at,
+                OutgoingMessage {
+                    body: body.clone(),
+                    group_id: MESSAGE_GROUP.to_owned(),
+                    deduplication_id: format!("malformed-{i}"),
+                },
+            );
+        }
+        malformed
+    }
+
+    /// A little shuffling among neighbours: arrival order is likely, not guaranteed.
+    fn shuffle_neighbours(&mut self, messages: &mut [OutgoingMessage]) {
+        for window in messages.chunks_mut(4) {
+            if self.rng.random_bool(0.05) {
+                window.shuffle(&mut self.rng);
+            }
+        }
     }
 }
 

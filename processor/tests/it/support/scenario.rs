@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use shared_types::event::{QueryMetadata, ResponseMetadata};
+use shared_types::testing;
 use shared_types::{
     AnalyticsEvent, MatchType, Performance, QueryEvent, RequestRecord, ResponseEvent,
 };
@@ -95,20 +96,15 @@ pub(crate) fn request(index: usize) -> impl Strategy<Value = Request> {
             )| {
                 let timestamp = BASE_MS + offset;
                 let query = QueryEvent {
-                    request_id: request_id.clone(),
-                    timestamp,
                     session_id: session.clone(),
-                    query: text,
                     metadata: QueryMetadata {
                         user_agent: Some("Mozilla/5.0".into()),
                         referer: None,
                     },
+                    ..testing::query(&request_id, timestamp, &text)
                 };
+                let answer = testing::answer(MATCH_TYPES[usize::from(kind)], score, latency, &[]);
                 let response = ResponseEvent {
-                    request_id: request_id.clone(),
-                    timestamp: timestamp + latency,
-                    match_type: MATCH_TYPES[usize::from(kind)],
-                    match_score: score,
                     reasoning: format!("score {score}"),
                     vector_matches: vectors,
                     session_id: session,
@@ -121,6 +117,7 @@ pub(crate) fn request(index: usize) -> impl Strategy<Value = Request> {
                         cache_hit: Some(cache_hit),
                         ..Performance::default()
                     }),
+                    ..testing::response(&request_id, timestamp + latency, &answer)
                 };
                 let mut queries = vec![query.clone()];
                 queries.extend(query_rebuilds.iter().map(|r| QueryEvent {
