@@ -78,7 +78,7 @@ FIXTURE ?=
 
 .PHONY: bench reliability fuzz status dlq redrive backfill ops rollback verify
 .PHONY: demo watch-processor invoke-processor invoke-reporter
-.PHONY: help tools test lint fmt build preview bench-reporter deploy destroy
+.PHONY: help tools test lint fmt build preview gaps bench-reporter deploy destroy
 .PHONY: import-table region
 
 # The developers' chores are subcommands of one binary (`cargo xtask`, dev/xtask).
@@ -167,6 +167,10 @@ build: tools ## Build every Lambda for arm64 in release mode (target/lambda/<nam
 preview: ## Render WEEK (e.g. WEEK=2025-W45) from TABLE_NAME to target/preview/ without sending
 	@test -n "$(WEEK)" || { echo "usage: make preview WEEK=2025-W45 TABLE_NAME=<table>"; exit 2; }
 	cargo run --locked -p reporter --bin preview -- $(WEEK) target/preview
+
+gaps: ## Group the questions of FILE (one per line) as the weekly report groups gaps: one JSON line each
+	@test -n "$(FILE)" || { echo "usage: make gaps FILE=questions.txt"; exit 2; }
+	cargo run --locked -q -p reporter --bin gaps -- $(FILE)
 
 # As root, the cold starts also run in the CPU share of PROCESSOR_MEMORY and REPORTER_MEMORY (a
 # cgroup v1 CPU quota); BENCH_ONLY=cold measures only the cold starts (printed, nothing written).

@@ -31,7 +31,7 @@ use crate::mailer::Mailer;
 use crate::report::aggregate::WeekAggregator;
 use crate::report::gaps::{self, Gap};
 use crate::report::render::{RenderedReport, render};
-use crate::report::view::{Headline, History, LateArrivals, MAX_GAPS, ReportView, TREND_WEEKS};
+use crate::report::view::{History, LateArrivals, MAX_GAPS, Previous, ReportView, TREND_WEEKS};
 use crate::source::{RecordSource, WeeksRead};
 
 /// How many reported weeks before the one reported are checked for late arrivals. An event can
@@ -122,9 +122,9 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
         summaries.insert(arrivals.week, arrivals.now.clone());
     }
     let previous = match (summaries.get(&week.previous()), read.get(&week.previous())) {
-        (Some(summary), _) => Headline::from(summary),
-        (None, Some(figures)) => Headline::of(figures),
-        (None, None) => Headline::of(&WeekAggregator::new(week.previous())),
+        (Some(summary), _) => Previous::from(summary),
+        (None, Some(figures)) => Previous::of(figures),
+        (None, None) => Previous::of(&WeekAggregator::new(week.previous())),
     };
     let history = History {
         previous,

@@ -72,28 +72,20 @@ impl Chromium {
     }
 
     /// How `html` lays out at a viewport `width` wide, and where the element `id` starts (if
-    /// given): a copy of the page with a script that writes the measures into its title, read
-    /// back from the DOM Chromium dumps.
+    /// given): the page in a frame of exactly that width (headless Chromium's own window is
+    /// never narrower than 500 px, so a phone's width cannot be its window's), with a script
+    /// that writes the frame's measures into the title, read back from the DOM Chromium dumps.
     pub fn measure(&self, html: &str, width: u32, id: Option<&str>) -> anyhow::Result<Layout> {
         let script = format!(
-            "<script>window.addEventListener('load', function () {{ var d = document.documentElement; \
+            "<script>window.addEventListener('load', function () {{ \
+             var f = document.getElementById('frame').contentDocument; var d = f.documentElement; \
              var e = {}; document.title = 'LAYOUT ' + d.scrollWidth + ' ' + d.scrollHeight + ' ' + \
-             (e ? Math.round(e.getBoundingClientRect().top + window.scrollY) : -1); }});</script>",
-            id.map_or("null".to_owned(), |id| format!(
-                "document.getElementById('{id}')"
-            ))
+             (e ? Math.round(e.getBoundingClientRect().top) : -1); }});</script>",
+            id.map_or("null".to_owned(), |id| format!("f.getElementById('{id}')"))
         );
-        let page = std::env::temp_dir().join(format!(
-            "cv-analytics-measure-{}-{width}.html",
-            std::process::id()
-        ));
-        let measured = match html.rfind("</body>") {
-            Some(end) => format!("{}{script}{}", &html[..end], &html[end..]),
-            None => format!("{html}{script}"),
-        };
-        std::fs::write(&page, measured).with_context(|| page.display().to_string())?;
+        let page = self.temporary_page("measure", width, &framed(html, width, 900, &script))?;
         let output = self
-            .command(width, 900)?
+            .command(width.max(MIN_WINDOW), 900)?
             .args(["--virtual-time-budget=2000", "--dump-dom"])
             .arg(file_url(&page))
             .output()
@@ -124,20 +116,23 @@ impl Chromium {
         })
     }
 
-    /// A PNG of the whole of `page` (a file) at a viewport `width` wide, `height` tall.
+    /// A PNG of the top `height` pixels of `html` laid out at a viewport `width` wide (in a
+    /// frame of that width, as [`Chromium::measure`] lays it out).
     pub fn screenshot(
         &self,
-        page: &Path,
+        html: &str,
         width: u32,
         height: u32,
         png: &Path,
     ) -> anyhow::Result<()> {
+        let page = self.temporary_page("screenshot", width, &framed(html, width, height, ""))?;
         let output = self
             .command(width, height)?
             .arg(format!("--screenshot={}", png.display()))
-            .arg(file_url(page))
+            .arg(file_url(&page))
             .output()
             .context("run Chromium")?;
+        let _ = std::fs::remove_file(&page);
         anyhow::ensure!(
             png.is_file(),
             "Chromium wrote no screenshot: {}",
@@ -145,6 +140,29 @@ impl Chromium {
         );
         Ok(())
     }
+
+    fn temporary_page(&self, what: &str, width: u32, html: &str) -> anyhow::Result<PathBuf> {
+        let page = std::env::temp_dir().join(format!(
+            "cv-analytics-{what}-{}-{width}.html",
+            std::process::id()
+        ));
+        std::fs::write(&page, html).with_context(|| page.display().to_string())?;
+        Ok(page)
+    }
+}
+
+/// Headless Chromium's narrowest window: a narrower `--window-size` lays pages out at this.
+const MIN_WINDOW: u32 = 500;
+
+/// A page that shows `html` in a frame `width` by `height` pixels at its top left, and runs
+/// `script` (which may read the frame's document, the same origin as a `srcdoc`).
+fn framed(html: &str, width: u32, height: u32, script: &str) -> String {
+    let escaped = html.replace('&', "&amp;").replace('"', "&quot;");
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head>\
+         <body style=\"margin:0\"><iframe id=\"frame\" style=\"border:0; display:block; \
+         width:{width}px; height:{height}px\" srcdoc=\"{escaped}\"></iframe>{script}</body></html>"
+    )
 }
 
 fn file_url(path: &Path) -> String {

@@ -17,7 +17,7 @@ pub fn report_shots(html: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     for (width, name) in SHOTS {
         let layout = chromium.measure(&page, width, None)?;
         let png = out.join(name);
-        chromium.screenshot(html, width, layout.height.max(200), &png)?;
+        chromium.screenshot(&page, width, layout.height.max(200), &png)?;
         println!(
             "  at {width} px: {} px wide, {} px tall",
             layout.width, layout.height

@@ -269,14 +269,32 @@ impl WeekAggregator {
             indexed: self.records_read,
             asked: self.asked,
             answered: self.answered,
+            useful: Some(self.useful()),
             incomplete: self.incomplete,
             ..WeekSummary::default()
         }
     }
 
-    /// Answered share of the questions asked, 0 to 1, or `None` for an empty week.
+    /// Questions that got a useful answer: a full match, or a partial one scored
+    /// [`LOW_SCORE`] or more.
+    pub fn useful(&self) -> u64 {
+        self.questions
+            .values()
+            .map(QuestionStats::answered_well)
+            .sum()
+    }
+
+    /// Questions that got no useful answer: no response, a `none` match, or a partial one
+    /// scored under [`LOW_SCORE`]. The email's "no useful answer", and what its gap sections
+    /// share out.
+    pub fn not_useful(&self) -> u64 {
+        self.asked - self.useful()
+    }
+
+    /// Share of the questions asked that got a useful answer, 0 to 1, or `None` for an empty
+    /// week.
     pub fn answer_rate(&self) -> Option<f64> {
-        (self.asked > 0).then(|| self.answered as f64 / self.asked as f64)
+        (self.asked > 0).then(|| self.useful() as f64 / self.asked as f64)
     }
 
     pub fn match_count(&self, match_type: MatchType) -> u64 {

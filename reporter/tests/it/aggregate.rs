@@ -49,7 +49,10 @@ fn counts_asked_answered_unanswered_and_incomplete() {
     assert_eq!(week.records_read, 5);
     assert_eq!((week.asked, week.answered, week.unanswered()), (4, 2, 2));
     assert_eq!(week.incomplete, 1);
-    assert_eq!(week.answer_rate(), Some(0.5));
+    // Useful answers over asked: the full match only (a `none` match is an answer, not a
+    // useful one).
+    assert_eq!((week.useful(), week.not_useful()), (1, 3));
+    assert_eq!(week.answer_rate(), Some(0.25));
     assert_eq!(week.match_count(Full), 1);
     assert_eq!(week.match_count(NoMatch), 1);
     assert_eq!(week.match_count(Partial), 0);
@@ -228,7 +231,7 @@ fn percentiles_never_exceed_the_slowest_answer() {
     assert_eq!(week.latency_quantile_ms(0.95), Some(2_050));
     let view = reporter::report::view::ReportView::build(
         &week,
-        reporter::report::view::Headline::default(),
+        reporter::report::view::Previous::default(),
         t,
     );
     let latency = view.latency.unwrap();
@@ -258,7 +261,7 @@ fn p95_is_shown_from_twenty_timed_answers_on() {
         let week = aggregate("2025-W45", &answers(n));
         reporter::report::view::ReportView::build(
             &week,
-            reporter::report::view::Headline::default(),
+            reporter::report::view::Previous::default(),
             t,
         )
         .latency
@@ -266,10 +269,10 @@ fn p95_is_shown_from_twenty_timed_answers_on() {
     };
     let few = latency(19);
     assert_eq!(few.p95, "-");
-    assert_eq!(few.note, "From 19 timed answers; p95 is shown from 20 on.");
+    assert_eq!(few.note, "from 19 timed answers; p95 is shown from 20 on");
     let enough = latency(20);
     assert_eq!(enough.p95, "1.9 s");
-    assert_eq!(enough.note, "From 20 timed answers.");
+    assert_eq!(enough.note, "from 20 timed answers");
 }
 
 #[test]
@@ -286,7 +289,7 @@ fn a_negative_latency_is_counted_not_shown_as_a_time() {
     assert_eq!(week.latency_max_ms(), Some(700));
     let view = reporter::report::view::ReportView::build(
         &week,
-        reporter::report::view::Headline::default(),
+        reporter::report::view::Previous::default(),
         t,
     );
     assert_eq!(
@@ -322,11 +325,11 @@ fn a_source_listed_twice_in_one_answer_counts_once() {
     assert_eq!(week.sources["AWS"], 1);
     let view = reporter::report::view::ReportView::build(
         &week,
-        reporter::report::view::Headline::default(),
+        reporter::report::view::Previous::default(),
         t,
     );
     let rust = view.sources.iter().find(|s| s.label == "Rust").unwrap();
-    assert_eq!((rust.count.as_str(), rust.share.as_str()), ("2", "100.0%"));
+    assert_eq!((rust.count, rust.share.as_str()), (2, "100.0%"));
 }
 
 #[test]
@@ -361,10 +364,13 @@ fn the_most_common_spelling_of_a_question_is_shown() {
     assert_eq!(week.questions.len(), 1);
     let view = reporter::report::view::ReportView::build(
         &week,
-        reporter::report::view::Headline::default(),
+        reporter::report::view::Previous::default(),
         t,
     );
-    assert_eq!(view.top_questions[0].text, "What about .NET");
-    assert_eq!(view.top_questions[0].count, "4");
-    assert_eq!(view.gaps[0].text, "What about .NET");
+    // Never answered: a row of "no response", quoted as most often spelt.
+    assert_eq!(view.no_response[0].asked, "4");
+    assert_eq!(
+        view.no_response[0].detail,
+        "\u{201c}What about .NET\u{201d}"
+    );
 }

@@ -11,7 +11,7 @@ use crate::support::{answer, at, record, week};
 use reporter::report::aggregate::WeekAggregator;
 use reporter::report::gaps;
 use reporter::report::render::render;
-use reporter::report::view::{Headline, History, ReportView};
+use reporter::report::view::{History, Previous, ReportView};
 use shared_types::MatchType::{Full, None as NoMatch, Partial};
 use shared_types::record::pipeline_stats::PipelineStats;
 use shared_types::record::report_marker::WeekSummary;
@@ -75,7 +75,7 @@ fn full_week() -> String {
         ..WeekSummary::default()
     };
     let history = History {
-        previous: Headline::from(&last),
+        previous: Previous::from(&last),
         weeks: vec![(week("2025-W44"), last)],
         stats: PipelineStats {
             dead_lettered: 1,
@@ -89,7 +89,7 @@ fn full_week() -> String {
 
 fn empty_week() -> String {
     let aggregator = WeekAggregator::new(week("2025-W45"));
-    let view = ReportView::build(&aggregator, Headline::default(), at("2025-11-10T07:00:00Z"));
+    let view = ReportView::build(&aggregator, Previous::default(), at("2025-11-10T07:00:00Z"));
     render(&view).unwrap().html
 }
 

@@ -6,7 +6,7 @@ use reporter::fakes::InMemoryRecordSource;
 use reporter::fakes::{InMemoryLedger, LedgerWrite, MarkerState};
 use reporter::handler::Outcome;
 use reporter::{ReportRequest, Reporter};
-use shared_types::MatchType::Full;
+use shared_types::MatchType::{Full, None as NoMatch};
 
 type FakeReporter = Reporter<InMemoryRecordSource, InMemoryLedger, InMemoryMailer>;
 
@@ -70,7 +70,7 @@ async fn the_scheduled_run_sends_the_previous_weeks_report_once() {
     assert_eq!((first.asked, first.answered, first.unanswered), (2, 1, 1));
     assert_eq!(
         first.subject,
-        "CV Analytics - 2025-W45: 2 questions, 1 unanswered"
+        "CV Analytics - 2025-W45: 2 questions, nothing to add to your CV"
     );
 
     let second = run(&reporter, request, at("2025-11-10T07:01:00Z"))
@@ -285,7 +285,9 @@ async fn the_previous_week_feeds_the_changes() {
         .unwrap();
     let email = &reporter.mailer().sent()[0];
     assert!(
-        email.text.contains("Questions asked: 2 (+1 (+100.0%))"),
+        email
+            .text
+            .contains("Questions asked: 2, up 1 or 100.0%, within noise"),
         "{}",
         email.text
     );
@@ -335,7 +337,9 @@ async fn a_request_arriving_after_its_weeks_report_is_reported_late_once_and_cor
     assert!(email.html.contains(line));
     // The changes compare with the corrected week: 1 question against 3.
     assert!(
-        email.text.contains("Questions asked: 1 (-2 (-66.7%))"),
+        email
+            .text
+            .contains("Questions asked: 1, down 2 or 66.7%, within noise"),
         "{}",
         email.text
     );
@@ -447,7 +451,7 @@ async fn the_next_report_reads_the_stored_week_and_its_gaps() {
             at("2025-11-12T12:00:00Z"),
             "do you fly planes?",
             "anonymous",
-            None,
+            Some(answer(NoMatch, 5, 800, &[])),
         ));
     }
     reporter.ledger().set_pipeline_stats(
@@ -469,12 +473,16 @@ async fn the_next_report_reads_the_stored_week_and_its_gaps() {
     assert_eq!(sent.records_read, 3);
     let email = &reporter.mailer().sent()[1];
     assert!(
-        email.text.contains("Questions asked: 3 (+1 (+50.0%))"),
+        email
+            .text
+            .contains("Questions asked: 3, up 1 or 50.0%, within noise"),
         "{}",
         email.text
     );
     assert!(
-        email.text.contains("3 x do you fly planes [persisting]"),
+        email
+            .text
+            .contains("* Pilot licence [also last week]: asked 3 times, anonymously."),
         "{}",
         email.text
     );
@@ -609,7 +617,7 @@ async fn a_gap_rises_only_against_last_week_and_is_new_after_a_week_without_a_re
             at("2025-11-12T10:00:00Z"),
             "do you fly planes?",
             "anonymous",
-            None,
+            Some(answer(NoMatch, 5, 800, &[])),
         ));
     }
     let reporter = Reporter::new(
@@ -634,7 +642,9 @@ async fn a_gap_rises_only_against_last_week_and_is_new_after_a_week_without_a_re
     }
     let email = &reporter.mailer().sent()[1];
     assert!(
-        email.text.contains("20 x do you fly planes [new]"),
+        email
+            .text
+            .contains("* Pilot licence [new]: asked 20 times, anonymously."),
         "{}",
         email.text
     );

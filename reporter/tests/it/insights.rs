@@ -5,7 +5,7 @@
 use crate::support::{answer, at, record, week};
 use reporter::report::aggregate::WeekAggregator;
 use reporter::report::gaps;
-use reporter::report::view::{Headline, History, ReportView};
+use reporter::report::view::{History, Previous, ReportView};
 use shared_types::MatchType::{Full, None as NoMatch, Partial};
 use shared_types::RequestRecord;
 use shared_types::record::pipeline_stats::PipelineStats;
@@ -13,7 +13,7 @@ use shared_types::record::report_marker::WeekSummary;
 
 const GOOD: &str = "#1b5e20";
 const BAD: &str = "#b71c1c";
-const NEUTRAL: &str = "#616161";
+const NEUTRAL: &str = "#57606a";
 
 fn aggregate(week_id: &str, records: &[RequestRecord]) -> WeekAggregator {
     let mut aggregator = WeekAggregator::new(week(week_id));
@@ -36,36 +36,40 @@ fn volume(asked: usize, answered: usize) -> WeekAggregator {
 }
 
 fn colours(now: (usize, usize), before: (u64, u64)) -> Vec<&'static str> {
-    let previous = Headline {
+    let previous = Previous {
         asked: before.0,
         answered: before.1,
+        useful: Some(before.1),
     };
     let view = ReportView::build(&volume(now.0, now.1), previous, at("2025-11-10T07:00:00Z"));
     view.headline.iter().map(|f| f.colour).collect()
 }
 
 /// The same relative moves, at 20 and at 2,000 questions a week: noise at 20, real at 2,000.
-/// The headline is [asked, answered, unanswered, answer rate].
+/// The headline is [asked, useful-answer rate, no useful answer, no response].
 #[test]
 fn changes_are_coloured_only_when_unlikely_to_be_noise_at_20_and_2000_questions() {
     // +30% questions, answer rate 70% -> 50%: every move is within noise at 20 a week.
     assert_eq!(colours((26, 13), (20, 14)), [NEUTRAL; 4]);
-    // The same moves at 2,000 a week: questions up (good), unanswered up (bad), rate down (bad).
-    // Answered (1,300 against 1,400) is within noise even there.
+    // The same moves at 2,000 a week: questions up (good), the rate down (bad), the questions
+    // without a useful answer and without a response up (bad).
     assert_eq!(
         colours((2_600, 1_300), (2_000, 1_400)),
-        [GOOD, NEUTRAL, BAD, BAD]
+        [GOOD, BAD, BAD, BAD]
     );
     // A doubling of questions is real even at 20 a week; the same rate is no change.
     assert_eq!(colours((40, 28), (20, 14))[0], GOOD);
-    assert_eq!(colours((40, 28), (20, 14))[3], NEUTRAL);
+    assert_eq!(colours((40, 28), (20, 14))[1], NEUTRAL);
     // The email says how the colours are decided.
     let view = ReportView::build(
         &volume(20, 14),
-        Headline::default(),
+        Previous::default(),
         at("2025-11-10T07:00:00Z"),
     );
-    assert!(view.significance_note.contains("unlikely to be noise"));
+    assert!(
+        view.significance_note
+            .contains("\"beyond noise\" (and coloured)")
+    );
 }
 
 /// Unanswered questions about the same things, asked in different words by different sessions.
@@ -139,12 +143,31 @@ fn paraphrases_are_one_gap_with_their_phrasings_sessions_and_nearest_match() {
             ("can you write COBOL", 1, 1, 1, Some("Legacy systems")),
         ]
     );
-    let view = ReportView::build(&week, Headline::default(), at("2025-11-10T07:00:00Z"));
-    let rust = &view.gaps[0];
-    assert_eq!(rust.spread, "3 phrasings, 9 sessions");
-    assert_eq!(rust.nearest, "nothing in the CV covers this");
-    assert_eq!(view.gaps[1].nearest, "nearest match: Aviation");
-    assert!(view.gaps.iter().all(|g| g.status == "new"));
+    let view = ReportView::build(&week, Previous::default(), at("2025-11-10T07:00:00Z"));
+    // Rust was never answered: apart from what the CV lacks, which the bot looked for.
+    assert_eq!(view.no_response.len(), 1);
+    assert_eq!(view.no_response[0].label, "Rust");
+    let cards: Vec<(&str, &str, &str)> = view
+        .add_to_cv
+        .iter()
+        .map(|c| (c.label.as_str(), c.asked.as_str(), c.evidence.as_str()))
+        .collect();
+    assert_eq!(
+        cards,
+        [
+            (
+                "Pilot licence",
+                "asked 2 times in 2 phrasings, anonymously",
+                "The nearest the bot found was Aviation, a weak match."
+            ),
+            (
+                "COBOL",
+                "asked 1 time by 1 session",
+                "The nearest the bot found was Legacy systems, a weak match."
+            ),
+        ]
+    );
+    assert!(view.add_to_cv.iter().all(|g| g.status == "new"));
 
     // The same records in another order give the same gaps.
     let mut reversed = gap_week();
@@ -167,8 +190,8 @@ fn gaps_are_new_rising_or_persisting_against_earlier_weeks_and_resolved_ones_are
             ..gap.stored()
         }
     };
-    // Last week: rust asked once (nine now is beyond noise), the pilot licence twice, and a
-    // question about relocation that this week was answered with full matches.
+    // Last week: rust asked once (nine now is beyond noise), the pilot licence twice, COBOL
+    // once, and a question about relocation that this week was answered with full matches.
     let t = at("2025-10-29T10:00:00Z");
     let last_week_records: Vec<_> = (0..3)
         .map(|i| {
@@ -185,14 +208,19 @@ fn gaps_are_new_rising_or_persisting_against_earlier_weeks_and_resolved_ones_are
     let last = WeekSummary {
         asked: 10,
         answered: 5,
-        gaps: vec![stored("rust", 1), stored("pilot", 2), relocation],
+        gaps: vec![
+            stored("rust", 1),
+            stored("pilot", 2),
+            stored("COBOL", 1),
+            relocation,
+        ],
         ..WeekSummary::default()
     };
-    // Two weeks ago: COBOL.
+    // Two weeks ago: the pilot licence.
     let before = WeekSummary {
         asked: 8,
         answered: 4,
-        gaps: vec![stored("COBOL", 1)],
+        gaps: vec![stored("pilot", 2)],
         ..WeekSummary::default()
     };
     let mut records = gap_week();
@@ -207,31 +235,37 @@ fn gaps_are_new_rising_or_persisting_against_earlier_weeks_and_resolved_ones_are
     }
     let this_week = aggregate("2025-W45", &records);
     let history = History {
-        previous: Headline::from(&last),
+        previous: Previous::from(&last),
         weeks: vec![(week("2025-W44"), last), (week("2025-W43"), before)],
         stats: PipelineStats::default(),
     };
-    let view = ReportView::assemble(
-        &this_week,
-        &gaps::find(&this_week),
-        &history,
-        at("2025-11-10T07:00:00Z"),
-    );
+    let found = gaps::find(&this_week);
+    let view = ReportView::assemble(&this_week, &found, &history, at("2025-11-10T07:00:00Z"));
+    // Persisting only when in each of the last two weeks; in last week's alone, "also last
+    // week".
     let statuses: Vec<(&str, &str)> = view
-        .gaps
+        .add_to_cv
         .iter()
-        .map(|g| (g.text.as_str(), g.status))
+        .map(|g| (g.label.as_str(), g.status))
         .collect();
     assert_eq!(
         statuses,
-        [
-            ("do you know rust", "rising"),
-            ("do you have a pilot licence", "persisting"),
-            ("can you write COBOL", "persisting"),
-        ]
+        [("Pilot licence", "persisting"), ("COBOL", "also last week")]
+    );
+    // Rust (no response, so not a card) rose from 1 to 9, beyond noise.
+    let (last, before) = (&history.weeks[0].1.gaps, &history.weeks[1].1.gaps);
+    let rust = found.gaps.iter().find(|g| g.label == "Rust").unwrap();
+    assert_eq!(
+        gaps::status(rust, Some(last), Some(before), &found.vocabulary),
+        gaps::GapStatus::Rising
+    );
+    // Without last week's report (an empty week not sent), every gap is new.
+    assert_eq!(
+        gaps::status(rust, None, Some(before), &found.vocabulary),
+        gaps::GapStatus::New
     );
     assert_eq!(view.resolved.len(), 1);
-    assert_eq!(view.resolved[0].text, "would you relocate");
+    assert_eq!(view.resolved[0].text, "Relocation");
     assert_eq!(view.resolved[0].full_matches, "4");
     // The trend: the two weeks before and this one, oldest first.
     let trend: Vec<(&str, &str, &str, bool)> = view
@@ -251,13 +285,15 @@ fn gaps_are_new_rising_or_persisting_against_earlier_weeks_and_resolved_ones_are
         [
             ("2025-W43", "8", "50%", false),
             ("2025-W44", "10", "50%", false),
-            ("2025-W45", "17", "47%", true),
+            // Useful answers: kotlin's good partial and the four relocation answers.
+            ("2025-W45", "17", "29%", true),
         ]
     );
     let report = reporter::report::render::render(&view).unwrap();
     for part in [&report.html, &report.text] {
         assert!(part.contains("Resolved since last week"), "{part}");
-        assert!(part.contains("rising") && part.contains("2025-W43"));
+        assert!(part.contains("persisting") && part.contains("also last week"));
+        assert!(part.contains("2025-W43"));
     }
 }
 
@@ -330,11 +366,12 @@ fn a_gap_answered_well_at_other_times_says_so() {
         ),
     ];
     let week = aggregate("2025-W45", &records);
-    let view = ReportView::build(&week, Headline::default(), t);
-    assert_eq!(view.gaps.len(), 1);
-    assert_eq!(view.gaps[0].asked, "1");
+    let view = ReportView::build(&week, Previous::default(), t);
+    assert!(view.add_to_cv.is_empty() && view.no_response.is_empty());
+    assert_eq!(view.bot_missed.len(), 1);
+    assert_eq!(view.bot_missed[0].asked, "1");
     assert_eq!(
-        view.gaps[0].nearest,
-        "answered well 2 other times this week (from Rust)"
+        view.bot_missed[0].detail,
+        "answered well 2 other times, from Rust"
     );
 }

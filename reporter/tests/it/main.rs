@@ -8,6 +8,7 @@ mod gaps;
 mod handler;
 mod insights;
 mod lambda_binary;
+mod layout;
 mod report;
 mod startup;
 mod support;

@@ -4,11 +4,13 @@ use crate::support::{answer, at, record, week};
 use reporter::report::aggregate::WeekAggregator;
 use reporter::report::render::{RenderedReport, render};
 use reporter::report::text::header_safe;
-use reporter::report::view::{Headline, ReportView, change, duration, thousands};
+use reporter::report::view::{
+    Previous, ReportView, count_change, duration, rate_change, thousands,
+};
 use shared_types::MatchType::{Full, None as NoMatch, Partial};
 use shared_types::RequestRecord;
 
-fn rendered(records: &[RequestRecord], previous: Headline) -> (ReportView, RenderedReport) {
+fn rendered(records: &[RequestRecord], previous: Previous) -> (ReportView, RenderedReport) {
     let mut aggregator = WeekAggregator::new(week("2025-W45"));
     for r in records {
         aggregator.add(r);
@@ -64,11 +66,18 @@ fn realistic_week() -> Vec<RequestRecord> {
 }
 
 #[test]
-fn changes_are_absolute_and_relative() {
-    assert_eq!(change(12, 10), ("+2 (+20.0%)".to_owned(), 1));
-    assert_eq!(change(5, 10), ("-5 (-50.0%)".to_owned(), -1));
-    assert_eq!(change(7, 7), ("no change".to_owned(), 0));
-    assert_eq!(change(3, 0), ("+3 (none the week before)".to_owned(), 1));
+fn changes_say_how_much_and_whether_beyond_noise_without_nested_parentheses() {
+    assert_eq!(count_change(12, 10, false), "up 2 or 20.0%, within noise");
+    assert_eq!(count_change(209, 160, true), "up 49 or 30.6%, beyond noise");
+    assert_eq!(count_change(5, 10, false), "down 5 or 50.0%, within noise");
+    assert_eq!(count_change(7, 7, false), "no change");
+    assert_eq!(
+        count_change(3, 0, false),
+        "none the week before, within noise"
+    );
+    assert_eq!(rate_change(-3.4, false), "down 3.4 points, within noise");
+    assert_eq!(rate_change(5.25, true), "up 5.2 points, beyond noise");
+    assert_eq!(rate_change(0.01, true), "no change");
 }
 
 #[test]
@@ -90,58 +99,125 @@ fn a_header_never_spans_two_lines() {
 }
 
 #[test]
-fn the_report_shows_the_weeks_figures() {
+fn the_report_puts_what_to_add_first_and_the_figures_after() {
     let (view, report) = rendered(
         &realistic_week(),
-        Headline {
+        Previous {
             asked: 10,
             answered: 9,
+            useful: Some(9),
         },
     );
     assert_eq!(
         report.subject,
-        "CV Analytics - 2025-W45: 12 questions, 2 unanswered"
+        "CV Analytics - 2025-W45: 12 questions, 1 to add to your CV"
     );
-    assert_eq!(view.headline[0].value, "12");
-    assert_eq!(view.headline[0].change, "+2 (+20.0%)");
-    assert_eq!(view.headline[2].change, "+1 (+100.0%)");
-    assert_eq!(view.headline[3].value, "83.3%");
-    assert_eq!(view.headline[3].change, "-6.7 points");
+    assert_eq!(
+        view.summary,
+        "12 questions; 1 thing recruiters asked that your CV does not answer; the bot did not \
+         respond to 2"
+    );
+    // COBOL got a none match with no source: the CV does not cover it. The pilot licence was
+    // never answered: it says nothing about the CV, and is apart.
+    assert_eq!(view.add_to_cv.len(), 1);
+    let cobol = &view.add_to_cv[0];
+    assert_eq!(cobol.label, "COBOL");
+    assert_eq!(cobol.asked, "asked 1 time by 1 session");
+    assert_eq!(cobol.suggestion, "add it if you have it");
+    assert_eq!(
+        cobol.evidence,
+        "Nothing in the CV covers this: answered 1 time with no source."
+    );
+    assert_eq!(view.no_response.len(), 1);
+    assert_eq!(view.no_response[0].asked, "2");
+    // Useful answers: 6 full and 3 partial at 61, of 12.
+    let figures: Vec<(&str, &str, &str)> = view
+        .headline
+        .iter()
+        .map(|f| (f.label, f.value.as_str(), f.change.as_str()))
+        .collect();
+    assert_eq!(
+        figures,
+        [
+            ("Questions asked", "12", "up 2 or 20.0%, within noise"),
+            ("Useful answers", "75.0%", "down 15.0 points, within noise"),
+            ("No useful answer", "3", "up 2 or 200.0%, within noise"),
+            ("No response", "2", "up 1 or 100.0%, within noise"),
+        ]
+    );
+    assert_eq!(
+        view.breakdown,
+        "3 questions got no useful answer: 1 to add to the CV, 2 with no response at all."
+    );
+    // The top questions do not repeat the gap rows.
+    let top: Vec<&str> = view.top_questions.iter().map(|q| q.text.as_str()).collect();
+    assert_eq!(top, ["Do you know Rust", "have you any experience with c#"]);
+    // The sections in the owner's order, in both parts.
+    let order = |text: &str, marks: &[&str]| {
+        let at: Vec<usize> = marks
+            .iter()
+            .map(|m| {
+                text.find(m)
+                    .unwrap_or_else(|| panic!("{m:?} missing\n{text}"))
+            })
+            .collect();
+        assert!(
+            at.windows(2).all(|w| w[0] < w[1]),
+            "{marks:?} out of order\n{text}"
+        );
+    };
+    order(
+        &report.html,
+        &[
+            "12 questions; 1 thing",
+            "Add to your CV",
+            "COBOL",
+            "No response at all",
+            "The week in figures",
+            "Top questions",
+            "Response time:",
+        ],
+    );
+    order(
+        &report.text,
+        &[
+            "12 questions; 1 thing",
+            "ADD TO YOUR CV",
+            "* COBOL [new]: asked 1 time by 1 session.",
+            "NO RESPONSE AT ALL",
+            "THE WEEK IN FIGURES",
+            "Questions asked: 12, up 2 or 20.0%, within noise",
+            "Top questions",
+            "Response time: median 1.8 s",
+        ],
+    );
     for fragment in [
-        "2025-W45",
         "Mon 3 Nov 2025 to Sun 9 Nov 2025 (UTC)",
-        "Questions asked",
-        "+2 (+20.0%)",
-        "Match quality",
-        "Response time",
-        "Do you know Rust",
-        "have you any experience with c#",
-        "What the CV could not answer",
-        "Do you have a pilot licence",
-        "Can you write COBOL",
-        "3 distinct sessions; 58.3% of questions came without a session (anonymous).",
-        "from 2025-11-03 00:00:00 UTC to 2025-11-10 00:00:00 UTC",
-        "12 records read; 0 incomplete",
+        "3 distinct sessions; 58.3% of questions came without one (anonymous)",
+        "2025-11-03 00:00:00 UTC to 2025-11-10 00:00:00 UTC",
+        "12 records read, 0 incomplete",
         "Generated 2025-11-10 07:00 UTC",
     ] {
         assert!(report.html.contains(fragment), "HTML lacks {fragment:?}");
+        assert!(report.text.contains(fragment), "text lacks {fragment:?}");
     }
-    for fragment in [
-        "Questions asked: 12 (+2 (+20.0%))",
-        "2 x Do you have a pilot licence",
-        "p50 1.8 s",
-    ] {
-        assert!(
-            report.text.contains(fragment),
-            "text lacks {fragment:?}\n{}",
-            report.text
-        );
+    // No nested parentheses in the text part.
+    for line in report.text.lines() {
+        let mut depth = 0i32;
+        for c in line.chars() {
+            depth += match c {
+                '(' => 1,
+                ')' => -1,
+                _ => 0,
+            };
+            assert!(depth <= 1, "nested parentheses: {line}");
+        }
     }
 }
 
 #[test]
 fn the_html_is_built_for_email_clients() {
-    let (_, report) = rendered(&realistic_week(), Headline::default());
+    let (_, report) = rendered(&realistic_week(), Previous::default());
     let html = report.html.to_lowercase();
     for forbidden in [
         "<script", "<img", "<svg", "<link", "<style", "src=", "url(", "http://", "https://",
@@ -177,7 +253,7 @@ fn hostile_questions_are_escaped_and_the_subject_stays_one_line() {
             "anonymous",
             Some(answer(Full, 90, 1_200, sources)),
         ));
-        rendered(&records, Headline::default()).1
+        rendered(&records, Previous::default()).1
     };
     let report = week_of(&hostile, &["<b>bold</b>", "\u{202E}Rust", "a\r\nb"]);
     // The same week with harmless words, grouped into gaps as the hostile ones are (the first
@@ -235,9 +311,10 @@ fn hostile_questions_are_escaped_and_the_subject_stays_one_line() {
 fn an_empty_week_says_no_activity() {
     let (view, report) = rendered(
         &[],
-        Headline {
+        Previous {
             asked: 4,
             answered: 2,
+            useful: Some(2),
         },
     );
     assert!(view.is_empty);
@@ -275,7 +352,7 @@ fn a_worst_case_week_stays_under_100_kb() {
             Some(answer(NoMatch, 0, 5, &refs)),
         ));
     }
-    let (_, report) = rendered(&records, Headline::default());
+    let (_, report) = rendered(&records, Previous::default());
     println!(
         "worst-case week: HTML {} bytes, text {} bytes",
         report.html.len(),

@@ -28,6 +28,8 @@ pub mod placeholder {
     pub const IBAN: &str = "[iban]";
     pub const CARD: &str = "[card]";
     pub const PHONE: &str = "[phone]";
+    /// Every placeholder.
+    pub const ALL: [&str; 5] = [URL, EMAIL, IBAN, CARD, PHONE];
 }
 
 /// Fewest digits of anything a rule looks for, but an e-mail address: a question with fewer

@@ -51,6 +51,10 @@ pub struct WeekSummary {
     pub corrections: Vec<Correction>,
     pub asked: u64,
     pub answered: u64,
+    /// Questions that got a useful answer (a full match, or a partial one at or above the
+    /// reporter's threshold); absent in markers written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub useful: Option<u64>,
     /// Responses whose question never arrived.
     pub incomplete: u64,
     /// Requests that arrived after the week's report was sent, as later reports found.
@@ -67,6 +71,10 @@ pub struct WeekSummary {
 #[serde(rename_all = "camelCase")]
 pub struct StoredGap {
     pub representative: String,
+    /// What the email called it (`Salary expectations`); absent in markers written before
+    /// gaps had labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     pub asked: u64,
     pub centroid: Vec<(String, f32)>,
 }

@@ -35,14 +35,40 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
-/// The change from `previous` to `current`, absolute and relative.
-pub fn change(current: u64, previous: u64) -> (String, i8) {
+/// The change from `previous` to `current` in words, and whether it is beyond noise:
+/// `up 49 or 30.6%, beyond noise`, `down 2 or 6.1%, within noise`, `no change`.
+pub fn count_change(current: u64, previous: u64, beyond_noise: bool) -> String {
     let diff = i128::from(current) - i128::from(previous);
-    let sign = diff.signum() as i8;
-    let text = match (previous, diff) {
+    let direction = if diff > 0 { "up" } else { "down" };
+    let noise = noise(beyond_noise);
+    match (previous, diff) {
         (_, 0) => "no change".to_owned(),
-        (0, _) => format!("{diff:+} (none the week before)"),
-        _ => format!("{diff:+} ({:+.1}%)", diff as f64 * 100.0 / previous as f64),
-    };
-    (text, sign)
+        (0, _) => format!("none the week before, {noise}"),
+        _ => format!(
+            "{direction} {} or {:.1}%, {noise}",
+            thousands(diff.unsigned_abs() as u64),
+            diff.unsigned_abs() as f64 * 100.0 / previous as f64
+        ),
+    }
+}
+
+/// A rate's change in points, in words: `down 3.4 points, within noise`.
+pub fn rate_change(points: f64, beyond_noise: bool) -> String {
+    if points.abs() < 0.05 {
+        return "no change".to_owned();
+    }
+    format!(
+        "{} {:.1} points, {}",
+        if points > 0.0 { "up" } else { "down" },
+        points.abs(),
+        noise(beyond_noise)
+    )
+}
+
+fn noise(beyond: bool) -> &'static str {
+    if beyond {
+        "beyond noise"
+    } else {
+        "within noise"
+    }
 }

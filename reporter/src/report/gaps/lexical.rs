@@ -1,0 +1,258 @@
+//! Grouping by words, for the questions no topic covers (a skill, a tool, a domain) and
+//! within a topic that splits (which language, which certificate): each distinct question
+//! becomes a TF-IDF vector of its content stems and of their character trigrams (which catch
+//! spelling variants: `licence`, `license`; `kubernets`), the inverse document frequencies
+//! taken over the week's distinct questions, so that words many questions share weigh little;
+//! questions are grouped by average-linkage agglomerative clustering on cosine similarity,
+//! until no two groups are similar enough. Every tie breaks on the input order.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::words::is_content;
+
+/// Weight of each character trigram against its word's 1: enough to join spelling variants,
+/// little enough that words sharing letters do not look alike.
+const TRIGRAM_WEIGHT: f32 = 0.1;
+/// Weight of a question's topic term: a question about a topic is about it first.
+const TOPIC_WEIGHT: f32 = 3.0;
+/// Features kept in a stored centroid.
+pub const CENTROID_FEATURES: usize = 16;
+
+/// A question's TF-IDF vector: term ids (a [`Vocabulary`]'s) and weights, sorted by id, of
+/// length 1.
+pub type Features = Vec<(u32, f32)>;
+
+/// The Snowball English stemmer, made once.
+static STEMMER: std::sync::LazyLock<rust_stemmers::Stemmer> =
+    std::sync::LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English));
+
+/// The stems of the content words among `words` (a question's, see [`super::words`]). Words
+/// of four letters or fewer are kept as they are: a stem of a short word collides too easily
+/// (`requir`, `us`).
+pub(super) fn stems<'w>(words: impl IntoIterator<Item = &'w String>) -> Vec<String> {
+    words
+        .into_iter()
+        .filter(|w| is_content(w))
+        .map(|w| {
+            if w.chars().count() <= 4 || !w.chars().all(char::is_alphabetic) {
+                w.clone()
+            } else {
+                STEMMER.stem(w).into_owned()
+            }
+        })
+        .collect()
+}
+
+/// Term counts of a question's content stems: each stem, and each trigram of `_stem_` at
+/// [`TRIGRAM_WEIGHT`]; and the question's topic, when it has one, at [`TOPIC_WEIGHT`].
+fn terms(content: &[String], topic: Option<&str>) -> BTreeMap<String, f32> {
+    let mut terms = BTreeMap::new();
+    for word in content {
+        let marked: Vec<char> = format!("_{word}_").chars().collect();
+        for gram in marked.windows(3) {
+            *terms
+                .entry(format!("c:{}", gram.iter().collect::<String>()))
+                .or_default() += TRIGRAM_WEIGHT;
+        }
+        *terms.entry(format!("w:{word}")).or_default() += 1.0;
+    }
+    if let Some(topic) = topic {
+        terms.insert(format!("t:{topic}"), TOPIC_WEIGHT);
+    }
+    terms
+}
+
+/// A week's terms, with an id each, and their inverse document frequencies over the week's
+/// distinct questions.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Vocabulary {
+    documents: usize,
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+    frequency: Vec<usize>,
+}
+
+impl Vocabulary {
+    /// Counts each term of a question (its content stems and its topic) once.
+    pub fn add(&mut self, content: &[String], topic: Option<&str>) {
+        self.documents += 1;
+        for term in terms(content, topic).into_keys() {
+            let id = match self.ids.get(&term) {
+                Some(&id) => id,
+                None => {
+                    let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+                    self.ids.insert(term.clone(), id);
+                    self.names.push(term);
+                    self.frequency.push(0);
+                    id
+                }
+            };
+            if let Some(df) = self.frequency.get_mut(id as usize) {
+                *df += 1;
+            }
+        }
+    }
+
+    fn idf(&self, df: usize) -> f32 {
+        ((self.documents as f32 + 1.0) / (df as f32 + 1.0)).ln() + 1.0
+    }
+
+    /// A question's TF-IDF vector (terms the vocabulary lacks are left out; empty when it has
+    /// no content word and no topic).
+    pub fn vector(&self, content: &[String], topic: Option<&str>) -> Features {
+        let mut vector: Features = terms(content, topic)
+            .into_iter()
+            .filter_map(|(term, count)| {
+                let id = *self.ids.get(&term)?;
+                let df = self.frequency.get(id as usize).copied().unwrap_or(0);
+                Some((id, count * self.idf(df)))
+            })
+            .collect();
+        vector.sort_unstable_by_key(|(id, _)| *id);
+        normalise(&mut vector);
+        vector
+    }
+
+    /// A stored centroid in this week's ids (its terms this week never used are left out: they
+    /// cannot match anything this week).
+    pub fn stored(&self, centroid: &[(String, f32)]) -> Features {
+        let mut vector: Features = centroid
+            .iter()
+            .filter_map(|(term, w)| Some((*self.ids.get(term)?, *w)))
+            .collect();
+        vector.sort_unstable_by_key(|(id, _)| *id);
+        vector
+    }
+
+    /// A vector's terms by name, as a marker stores them.
+    pub fn named(&self, vector: &Features) -> Vec<(String, f32)> {
+        vector
+            .iter()
+            .filter_map(|(id, w)| Some((self.names.get(*id as usize)?.clone(), *w)))
+            .collect()
+    }
+}
+
+fn normalise(vector: &mut Features) {
+    let norm = vector.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for (_, w) in vector.iter_mut() {
+            *w /= norm;
+        }
+    }
+}
+
+/// Cosine similarity of two vectors of length 1 (a merge of their sorted terms).
+pub fn cosine(a: &Features, b: &Features) -> f32 {
+    let (mut i, mut j, mut sum) = (0, 0, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sum += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    sum
+}
+
+/// [`cluster`] at another threshold (the quality test shows how the choice was made).
+pub fn cluster_at(vectors: &[Features], threshold: f32) -> Vec<Vec<usize>> {
+    let n = vectors.len();
+    // Similarities between groups; a group is known by its first member's index.
+    let mut similarity = vec![0.0f32; n * n];
+    for i in 0..n {
+        for j in (i + 1)..n {
+            let s = cosine(&vectors[i], &vectors[j]);
+            similarity[i * n + j] = s;
+            similarity[j * n + i] = s;
+        }
+    }
+    let mut members: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
+    let mut active = vec![true; n];
+    // Each active group's most similar other group: (similarity, index).
+    let best_of = |i: usize, active: &[bool], similarity: &[f32]| -> Option<(f32, usize)> {
+        (0..n)
+            .filter(|&j| j != i && active[j])
+            .map(|j| (similarity[i * n + j], j))
+            .fold(None, |best: Option<(f32, usize)>, (s, j)| match best {
+                Some((b, _)) if b >= s => best,
+                _ => Some((s, j)),
+            })
+    };
+    let mut best: Vec<Option<(f32, usize)>> =
+        (0..n).map(|i| best_of(i, &active, &similarity)).collect();
+    loop {
+        // The most similar pair; ties go to the lowest indices.
+        let mut pick: Option<(f32, usize, usize)> = None;
+        for i in (0..n).filter(|&i| active[i]) {
+            if let Some((s, j)) = best[i] {
+                let (a, b) = (i.min(j), i.max(j));
+                let better = match pick {
+                    None => true,
+                    Some((p, pa, pb)) => s > p || (s == p && (a, b) < (pa, pb)),
+                };
+                if better {
+                    pick = Some((s, a, b));
+                }
+            }
+        }
+        let Some((s, a, b)) = pick else { break };
+        if s < threshold {
+            break;
+        }
+        // Merge b into a; the new group's similarity to each other group is the size-weighted
+        // mean of the two (average linkage, by Lance and Williams).
+        let (size_a, size_b) = (members[a].len() as f32, members[b].len() as f32);
+        for k in (0..n).filter(|&k| active[k] && k != a && k != b) {
+            let merged = (size_a * similarity[a * n + k] + size_b * similarity[b * n + k])
+                / (size_a + size_b);
+            similarity[a * n + k] = merged;
+            similarity[k * n + a] = merged;
+        }
+        let moved = std::mem::take(&mut members[b]);
+        members[a].extend(moved);
+        active[b] = false;
+        for k in (0..n).filter(|&k| active[k]) {
+            let stale = k == a || best[k].is_some_and(|(_, j)| j == a || j == b);
+            if stale {
+                best[k] = best_of(k, &active, &similarity);
+            } else if let Some((s, _)) = best[k]
+                && similarity[k * n + a] > s
+            {
+                best[k] = Some((similarity[k * n + a], a));
+            }
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = members.into_iter().filter(|m| !m.is_empty()).collect();
+    for group in &mut groups {
+        group.sort_unstable();
+    }
+    groups.sort_by_key(|g| g[0]);
+    groups
+}
+
+/// The mean of `vectors` weighted by `weights`, of length 1, cut to its
+/// [`CENTROID_FEATURES`] heaviest features (ties by id) and rounded, as stored.
+pub fn centroid(vectors: &[&Features], weights: &[u64]) -> Features {
+    let mut sum: BTreeMap<u32, f32> = BTreeMap::new();
+    for (vector, weight) in vectors.iter().zip(weights) {
+        for (id, w) in vector.iter() {
+            *sum.entry(*id).or_default() += w * *weight as f32;
+        }
+    }
+    let mut features: Features = sum.into_iter().collect();
+    normalise(&mut features);
+    features.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    features.truncate(CENTROID_FEATURES);
+    let mut kept: Features = features
+        .into_iter()
+        .map(|(id, w)| (id, (w * 1000.0).round() / 1000.0))
+        .collect();
+    kept.sort_unstable_by_key(|(id, _)| *id);
+    normalise(&mut kept);
+    kept
+}

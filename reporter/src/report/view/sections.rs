@@ -1,0 +1,317 @@
+//! The sections an owner acts on: what to add to the CV, what the bot missed, what got no
+//! response, what was off-topic, and what was resolved; the summary line above them and the
+//! banner when the bot stopped responding.
+
+use shared_types::WeekId;
+use shared_types::record::report_marker::StoredGap;
+
+use super::format::{counted, percent, thousands};
+use super::{BAD, History, NEUTRAL, Previous};
+use crate::report::aggregate::WeekAggregator;
+use crate::report::gaps::{self, FoundGaps, Gap, GapClass, GapStatus};
+use crate::report::significance;
+use crate::report::text::shown_question;
+
+/// Things to add to the CV shown as cards; the others are counted under them.
+pub const MAX_ADD_TO_CV: usize = 8;
+/// Rows of "the bot missed answers the CV has", and of "no response", shown each.
+pub const MAX_MISSED: usize = 5;
+/// Off-topic questions quoted.
+const OFF_TOPIC_EXAMPLES: usize = 3;
+
+/// One thing recruiters asked that the CV does not answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GapCard {
+    /// `Salary expectations`, `COBOL`.
+    pub label: String,
+    /// `asked 21 times in 5 phrasings by 4 sessions`, `asked 3 times, anonymously`.
+    pub asked: String,
+    pub status: &'static str,
+    pub status_colour: &'static str,
+    /// Two or three of its questions as asked (scrubbed before storage), most asked first.
+    pub examples: Vec<String>,
+    /// What to add: `state a range, or how you prefer to discuss it`; `add it if you have it`.
+    pub suggestion: String,
+    /// What the bot found when it looked: nothing, or the nearest (weak) match.
+    pub evidence: String,
+}
+
+/// One row of the bot's own failures (answered well at other times, or not responded to).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissRow {
+    pub label: String,
+    pub asked: String,
+    pub detail: String,
+}
+
+/// A gap of last week that this week's questions no longer make.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedRow {
+    pub text: String,
+    pub full_matches: String,
+}
+
+/// The gap sections of the email.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Sections {
+    pub add_to_cv: Vec<GapCard>,
+    /// How many there are, and what is left out of the cards.
+    pub add_to_cv_note: String,
+    pub bot_missed: Vec<MissRow>,
+    pub bot_missed_note: String,
+    pub no_response: Vec<MissRow>,
+    pub no_response_note: String,
+    /// One line: how many were off-topic, and three of them; empty when none.
+    pub off_topic: String,
+    pub resolved: Vec<ResolvedRow>,
+    /// How the week's questions without a useful answer are shared out among the sections.
+    pub breakdown: String,
+    /// The normalised questions of every row shown, which the top questions do not repeat.
+    pub shown_keys: Vec<String>,
+}
+
+/// The sections of `week`, its gaps `found`, against what is known of the weeks before.
+pub(super) fn sections(week: &WeekAggregator, found: &FoundGaps, history: &History) -> Sections {
+    let earlier = earlier_gaps(week.week(), history);
+    let status = |gap: &Gap| {
+        gaps::status(
+            gap,
+            earlier.first().map(Vec::as_slice),
+            earlier.get(1).map(Vec::as_slice),
+            &found.vocabulary,
+        )
+    };
+    let not_in_cv: Vec<&Gap> = found.of(GapClass::NotInCv).collect();
+    let missed: Vec<&Gap> = found.of(GapClass::BotMissed).collect();
+    let silent: Vec<&Gap> = found.of(GapClass::NoResponse).collect();
+    let off_topic: Vec<&Gap> = found.of(GapClass::OffTopic).collect();
+    let shown_keys = not_in_cv
+        .iter()
+        .take(MAX_ADD_TO_CV)
+        .chain(missed.iter().take(MAX_MISSED))
+        .chain(silent.iter().take(MAX_MISSED))
+        .flat_map(|g| g.keys.iter().cloned())
+        .collect();
+    Sections {
+        add_to_cv: not_in_cv
+            .iter()
+            .take(MAX_ADD_TO_CV)
+            .map(|gap| card(gap, status(gap)))
+            .collect(),
+        add_to_cv_note: left_out(&not_in_cv, MAX_ADD_TO_CV),
+        bot_missed: missed
+            .iter()
+            .take(MAX_MISSED)
+            .map(|g| missed_row(g))
+            .collect(),
+        bot_missed_note: left_out(&missed, MAX_MISSED),
+        no_response: silent
+            .iter()
+            .take(MAX_MISSED)
+            .map(|g| MissRow {
+                label: shown_question(&g.label),
+                asked: thousands(g.asked),
+                detail: examples_line(g),
+            })
+            .collect(),
+        no_response_note: left_out(&silent, MAX_MISSED),
+        off_topic: off_topic_line(&off_topic),
+        resolved: resolved_rows(week, found, history),
+        breakdown: breakdown(week, found),
+        shown_keys,
+    }
+}
+
+/// The gaps of the weeks before, newest first, from last week on: a week without a report (an
+/// empty week not sent) counts as a week without gaps.
+fn earlier_gaps(week: WeekId, history: &History) -> Vec<Vec<StoredGap>> {
+    std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
+        .take(history.weeks.len())
+        .map(|w| {
+            history
+                .weeks
+                .iter()
+                .find(|(id, _)| *id == w)
+                .map(|(_, summary)| summary.gaps.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn card(gap: &Gap, status: GapStatus) -> GapCard {
+    let times = counted(gap.asked, "time", "times");
+    let phrasings = match gap.phrasings {
+        1 => String::new(),
+        n => format!(" in {n} phrasings"),
+    };
+    let who = match gap.sessions {
+        0 => ", anonymously".to_owned(),
+        n => format!(" by {}", counted(n as u64, "session", "sessions")),
+    };
+    GapCard {
+        label: shown_question(&gap.label),
+        asked: format!("asked {times}{phrasings}{who}"),
+        status: status.label(),
+        status_colour: match status {
+            GapStatus::New | GapStatus::Rising => BAD,
+            GapStatus::LastWeekToo | GapStatus::Persisting => NEUTRAL,
+        },
+        examples: gap.examples.iter().map(|e| shown_question(e)).collect(),
+        suggestion: gap
+            .suggestion
+            .clone()
+            .unwrap_or_else(|| "add it if you have it".to_owned()),
+        evidence: evidence(gap),
+    }
+}
+
+/// What the bot found in the CV for a gap's questions: a claim only from what it did.
+fn evidence(gap: &Gap) -> String {
+    let unanswered = gap.asked - gap.answered;
+    let looked = match unanswered {
+        0 => String::new(),
+        n => format!("; {} got no response", thousands(n)),
+    };
+    match &gap.nearest {
+        None => format!(
+            "Nothing in the CV covers this: answered {} with no source{looked}.",
+            counted(gap.answered, "time", "times")
+        ),
+        Some(source) => format!(
+            "The nearest the bot found was {}, a weak match{looked}.",
+            shown_question(source)
+        ),
+    }
+}
+
+fn missed_row(gap: &Gap) -> MissRow {
+    MissRow {
+        label: shown_question(&gap.label),
+        asked: thousands(gap.asked),
+        detail: format!(
+            "answered well {}{}",
+            counted(gap.answered_well, "other time", "other times"),
+            gap.nearest
+                .as_deref()
+                .map_or_else(String::new, |s| format!(", from {}", shown_question(s)))
+        ),
+    }
+}
+
+/// Up to three of a gap's questions, quoted.
+fn examples_line(gap: &Gap) -> String {
+    gap.examples
+        .iter()
+        .map(|e| format!("\u{201c}{}\u{201d}", shown_question(e)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn left_out(gaps: &[&Gap], shown: usize) -> String {
+    if gaps.len() <= shown {
+        return String::new();
+    }
+    let rest = &gaps[shown..];
+    format!(
+        "And {} more, asked {} in all.",
+        thousands(rest.len() as u64),
+        counted(rest.iter().map(|g| g.asked).sum(), "time", "times")
+    )
+}
+
+fn off_topic_line(off_topic: &[&Gap]) -> String {
+    let asked: u64 = off_topic.iter().map(|g| g.asked).sum();
+    if asked == 0 {
+        return String::new();
+    }
+    // One of each group first (the most asked), then the others.
+    let firsts = off_topic.iter().filter_map(|g| g.examples.first());
+    let rest = off_topic.iter().flat_map(|g| g.examples.iter().skip(1));
+    let quoted: Vec<String> = firsts
+        .chain(rest)
+        .take(OFF_TOPIC_EXAMPLES)
+        .map(|e| format!("\u{201c}{}\u{201d}", shown_question(e)))
+        .collect();
+    format!(
+        "{} not about the CV, never counted as gaps: {}.",
+        counted(asked, "question was", "questions were"),
+        quoted.join(", ")
+    )
+}
+
+/// The week's questions without a useful answer, shared out among the sections: the same
+/// number as the headline's "no useful answer".
+fn breakdown(week: &WeekAggregator, found: &FoundGaps) -> String {
+    let sum = |class| found.of(class).map(|g| g.asked).sum::<u64>();
+    let grouped: u64 = found.gaps.iter().map(|g| g.asked).sum();
+    let rest = week.not_useful().saturating_sub(grouped);
+    let parts: Vec<String> = [
+        (sum(GapClass::NotInCv), "to add to the CV"),
+        (sum(GapClass::BotMissed), "the bot missed"),
+        (sum(GapClass::NoResponse), "with no response at all"),
+        (sum(GapClass::OffTopic), "off-topic"),
+        (rest, "asked too rarely to be grouped"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{} {what}", thousands(n)))
+    .collect();
+    if parts.is_empty() {
+        return "Every question got a useful answer.".to_owned();
+    }
+    format!(
+        "{} got no useful answer: {}.",
+        counted(week.not_useful(), "question", "questions"),
+        parts.join(", ")
+    )
+}
+
+fn resolved_rows(week: &WeekAggregator, found: &FoundGaps, history: &History) -> Vec<ResolvedRow> {
+    let Some((id, last)) = history.weeks.first() else {
+        return Vec::new();
+    };
+    if *id != week.week().previous() {
+        return Vec::new();
+    }
+    gaps::resolved(&last.gaps, found, week)
+        .into_iter()
+        .map(|r| ResolvedRow {
+            text: shown_question(&r.representative),
+            full_matches: thousands(r.full_matches),
+        })
+        .collect()
+}
+
+/// The one line at the top, also the email's preheader.
+pub(super) fn summary(week: &WeekAggregator, found: &FoundGaps) -> String {
+    if week.asked == 0 {
+        return "No questions this week.".to_owned();
+    }
+    let things = found.of(GapClass::NotInCv).count() as u64;
+    let mut line = format!(
+        "{}; {} that your CV does not answer",
+        counted(week.asked, "question", "questions"),
+        counted(things, "thing recruiters asked", "things recruiters asked")
+    );
+    if week.unanswered() > 0 {
+        line.push_str(&format!(
+            "; the bot did not respond to {}",
+            thousands(week.unanswered())
+        ));
+    }
+    line
+}
+
+/// "The bot did not respond to 209 questions (20%), up from 160: check the chatbot.", when the
+/// questions without a response rose beyond noise; `None` otherwise.
+pub(super) fn banner(week: &WeekAggregator, previous: &Previous) -> Option<String> {
+    let (now, before) = (week.unanswered(), previous.unanswered());
+    (now > before && previous.asked > 0 && significance::count_changed(now, before)).then(|| {
+        format!(
+            "The bot did not respond to {} ({}), up from {}: check the chatbot.",
+            counted(now, "question", "questions"),
+            percent(now, week.asked),
+            thousands(before)
+        )
+    })
+}
