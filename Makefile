@@ -38,6 +38,9 @@ VERIFY_TIMEOUT ?= 60
 RECORD_TTL_DAYS ?= 90
 # DynamoDB writes of one batch in flight at once, 1 to 64.
 WRITE_CONCURRENCY ?= 4
+# Most processor invocations the queue's trigger runs at once, 2 to 1000 (its ScalingConfig):
+# with a message group per session each takes about 128 requests a second (BENCHMARKS.md).
+PROCESSOR_MAX_CONCURRENCY ?= 100
 # false: no email for a week without questions.
 SEND_EMPTY_REPORT ?= true
 # An SES configuration set to send with (empty: none).
@@ -50,6 +53,13 @@ LAMBDA_BUILD_FLAGS ?= --release --arm64
 export LAMBDA_BUILD_FLAGS STAGE PROCESSOR_MEMORY PROCESSOR_TIMEOUT REPORTER_MEMORY REPORTER_TIMEOUT
 export REPORT_SENDER REPORT_RECIPIENTS ALARM_EMAIL RECORD_TTL_DAYS WRITE_CONCURRENCY
 export SEND_EMPTY_REPORT SES_CONFIGURATION_SET WEEK_LOOKUP OWNER VERIFY VERIFY_TIMEOUT
+export PROCESSOR_MAX_CONCURRENCY
+# make deployer-role: the GitHub repository (owner/name) whose deploy workflow may assume the
+# stage's deployer role (empty: no role, the policies only), and whether to create the account's
+# GitHub OIDC provider (an account has one: false for the second stage).
+GITHUB_REPOSITORY ?=
+CREATE_OIDC_PROVIDER ?= true
+export GITHUB_REPOSITORY CREATE_OIDC_PROVIDER
 
 
 # The demo's workload: the seed, the number of questions, the week reported.
@@ -60,7 +70,7 @@ export SEED QUESTIONS DEMO_WEEK
 # The fault run (make reliability): at least EVENTS messages while FAULT_RATE of the
 # processor's DynamoDB calls fail, with SDK_ATTEMPTS attempts per call (1: SQS does the retrying).
 EVENTS ?= 10000
-FAULT_RATE ?= 0.2
+FAULT_RATE ?= 0.4
 SDK_ATTEMPTS ?= 1
 export EVENTS FAULT_RATE SDK_ATTEMPTS
 # make fuzz: which cargo fuzz target (parse_event or merge_events), for how long, or how many runs.
@@ -79,7 +89,7 @@ FIXTURE ?=
 .PHONY: bench reliability fuzz status dlq redrive backfill ops rollback verify
 .PHONY: demo watch-processor invoke-processor invoke-reporter
 .PHONY: help tools test lint fmt build preview gaps bench-reporter deploy destroy
-.PHONY: import-table region
+.PHONY: import-table region deployer-role
 
 # The developers' chores are subcommands of one binary (`cargo xtask`, dev/xtask).
 XTASK := cargo run --locked -q -p xtask --
@@ -96,7 +106,7 @@ invoke-processor: tools ## Invoke the processor once with FIXTURE (default with-
 invoke-reporter: tools ## Invoke the reporter once with FIXTURE (default dry-run.json) on a local stack
 	$(XTASK) local-stack dev/xtask/invoke.sh reporter reporter/events/$(or $(FIXTURE),dry-run.json)
 
-reliability: tools ## Fault run at full size: EVENTS (10000) through SQS while FAULT_RATE (0.2) of DynamoDB calls fail
+reliability: tools ## Fault run at full size: EVENTS (10000) through SQS while FAULT_RATE (0.4) of DynamoDB calls fail
 	$(XTASK) reliability
 
 fuzz: ## Run cargo fuzz target FUZZ_TARGET (parse_event|merge_events) for FUZZ_SECONDS (60) or FUZZ_RUNS executions
@@ -162,7 +172,7 @@ fmt: ## Format the code
 
 build: tools ## Build every Lambda for arm64 in release mode (target/lambda/<name>/bootstrap)
 	dev/tools.sh arm64
-	cargo lambda build --release --arm64 --locked --bin processor --bin reporter
+	cargo lambda build --release --arm64 --locked -p processor -p reporter --bin processor --bin reporter
 
 preview: ## Render WEEK (e.g. WEEK=2025-W45) from TABLE_NAME to target/preview/ without sending
 	@test -n "$(WEEK)" || { echo "usage: make preview WEEK=2025-W45 TABLE_NAME=<table>"; exit 2; }
@@ -176,7 +186,8 @@ gaps: ## Group the questions of FILE (one per line) as the weekly report groups 
 # cgroup v1 CPU quota); BENCH_ONLY=cold measures only the cold starts (printed, nothing written).
 bench: tools ## Measure in release, write BENCHMARKS.md and print its summary against the goals
 	dev/tools.sh arm64
-	cargo lambda build --release --arm64 --locked --output-format zip --bin processor --bin reporter --bin minimal-lambda
+	cargo lambda build --release --arm64 --locked --output-format zip -p processor -p reporter --bin processor --bin reporter
+	cargo lambda build --release --arm64 --locked --output-format zip -p xtask --bin minimal-lambda
 	cargo build --release --locked --bin processor --bin reporter --bin minimal-lambda --bin coldstart-probe
 	@mkdir -p target/bench
 	cargo bench --locked -p reporter --bench scale | tee target/bench/reporter-scale.txt
@@ -188,6 +199,9 @@ bench-reporter: ## The reporter on 10k, 100k and 1M synthetic requests: records 
 deploy: tools ## Deploy STAGE (dev|prod): stack, build, cargo lambda deploy, wiring (REPORT_SENDER, REPORT_RECIPIENTS required)
 	$(if $(findstring --arm64,$(LAMBDA_BUILD_FLAGS)),dev/tools.sh arm64)
 	infrastructure/deploy.sh
+
+deployer-role: tools ## Once per STAGE, as an administrator: the deployer's policies and, with GITHUB_REPOSITORY=owner/name, its GitHub role
+	infrastructure/deployer.sh
 
 destroy: tools ## Remove everything `make deploy` made for STAGE (the prod table is kept)
 	infrastructure/destroy.sh

@@ -13,6 +13,14 @@ cd "$(dirname "$0")/.."
 : "${REPORT_RECIPIENTS:?REPORT_RECIPIENTS is not set: comma-separated addresses}"
 : "${PROCESSOR_MEMORY:?}" "${PROCESSOR_TIMEOUT:?}" "${REPORTER_MEMORY:?}" "${REPORTER_TIMEOUT:?}"
 : "${RECORD_TTL_DAYS:?}" "${WRITE_CONCURRENCY:?}" "${SEND_EMPTY_REPORT:?}" "${WEEK_LOOKUP:?}"
+: "${PROCESSOR_MAX_CONCURRENCY:?}"
+# SES sends one message to 50 recipients at most; the reporter refuses more at start-up, so a
+# longer list would deploy a reporter that never starts: refused here first.
+RECIPIENT_COUNT=$(tr ',' '\n' <<<"$REPORT_RECIPIENTS" | grep -c '[^[:space:]]' || true)
+if [ "$RECIPIENT_COUNT" -gt 50 ]; then
+  echo "REPORT_RECIPIENTS has $RECIPIENT_COUNT addresses: SES sends one message to 50 at most; use a mailing list" >&2
+  exit 1
+fi
 SES_CONFIGURATION_SET="${SES_CONFIGURATION_SET:-}"
 OWNER="${OWNER:-}"
 VERIFY="${VERIFY:-true}"
@@ -96,7 +104,10 @@ if [ -n "$BINARY_DIR" ]; then
 else
   step "build (cargo lambda build $BUILD_FLAGS)"
   # shellcheck disable=SC2086 # the flags are words on purpose
-  cargo lambda build $BUILD_FLAGS --locked --bin processor --bin reporter
+  # The two packages alone (`-p`), so that their features are their own: the workspace's tools
+  # turn on the SDK's aws-lc client and the processor's test fakes, which a workspace-wide
+  # build would put in the functions too.
+  cargo lambda build $BUILD_FLAGS --locked -p processor -p reporter --bin processor --bin reporter
 fi
 
 # Each deploy publishes a version and moves this alias to it; the trigger and the schedule
@@ -104,8 +115,9 @@ fi
 LIVE_ALIAS=live
 
 step "function $(output ProcessorFunctionName) (alias $LIVE_ALIAS)"
+apply_role "$(output ProcessorFunctionName)" "$(output ProcessorRoleArn)"
 # shellcheck disable=SC2046 # the binary's flag and value are two words on purpose
-with_role_retry cargo lambda deploy --region "$REGION" $(binary processor) \
+with_deploy_retry "$(output ProcessorFunctionName)" cargo lambda deploy --region "$REGION" $(binary processor) \
   --iam-role "$(output ProcessorRoleArn)" --alias "$LIVE_ALIAS" "${TAGS[@]}" \
   --memory "$PROCESSOR_MEMORY" --timeout "$PROCESSOR_TIMEOUT" \
   --env-var "TABLE_NAME=$(output TableName)" \
@@ -114,6 +126,7 @@ with_role_retry cargo lambda deploy --region "$REGION" $(binary processor) \
   --env-var "RECORD_TTL_DAYS=$RECORD_TTL_DAYS" \
   --env-var "WRITE_CONCURRENCY=$WRITE_CONCURRENCY" \
   "$(output ProcessorFunctionName)"
+drop_owner_tag "$(output ProcessorFunctionName)"
 
 step "function $(output ReporterFunctionName) (alias $LIVE_ALIAS)"
 # `--env-var` splits its value on commas and the recipient list is comma-separated, so the
@@ -128,16 +141,19 @@ step "function $(output ReporterFunctionName) (alias $LIVE_ALIAS)"
     printf 'SES_CONFIGURATION_SET=%s\n' "$SES_CONFIGURATION_SET"
   fi
 } > "$ENV_FILE"
+apply_role "$(output ReporterFunctionName)" "$(output ReporterRoleArn)"
 # shellcheck disable=SC2046 # the binary's flag and value are two words on purpose
-with_role_retry cargo lambda deploy --region "$REGION" $(binary reporter) \
+with_deploy_retry "$(output ReporterFunctionName)" cargo lambda deploy --region "$REGION" $(binary reporter) \
   --iam-role "$(output ReporterRoleArn)" --alias "$LIVE_ALIAS" "${TAGS[@]}" \
   --memory "$REPORTER_MEMORY" --timeout "$REPORTER_TIMEOUT" \
   --env-file "$ENV_FILE" \
   "$(output ReporterFunctionName)"
+drop_owner_tag "$(output ReporterFunctionName)"
 
 step "wiring $STACK-wiring (SQS trigger, daily report schedule, retries)"
 upsert_stack "$STACK-wiring" infrastructure/wiring.yaml \
   "Stage=$STAGE" "QueueArn=$(output QueueArn)" "Owner=$OWNER" \
+  "ProcessorMaxConcurrency=$PROCESSOR_MAX_CONCURRENCY" \
   "ProcessorEventSourceEnabled=$EVENT_SOURCE_ENABLED"
 
 if [ "$VERIFY" = true ]; then

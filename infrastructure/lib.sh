@@ -19,14 +19,53 @@ resolve_region() {
   REGION="$region"
 }
 
-# Runs a command that creates or updates a Lambda function with a role, again with backoff while
-# Lambda answers that the role cannot be assumed: IAM is eventually consistent, and a role the
-# stack created a moment ago is not usable by Lambda for some seconds. Other failures end at once.
-# ROLE_RETRY_DELAY (seconds, default 2) is the first wait; each next wait doubles it.
-with_role_retry() {
+# Waits until the function's $LATEST has no update in progress (its LastUpdateStatus is not
+# InProgress), at most UPDATE_WAIT_SECONDS (default 300); a function not created yet has
+# nothing to wait for. A failed update is shown with Lambda's reason. cargo-lambda waits on the
+# alias it moves, a published version that is always ready, so its next call can otherwise
+# meet `$LATEST` still updating ("ResourceConflictException: ... An update is in progress").
+wait_for_function() {
+  local name=$1 waited=0 limit="${UPDATE_WAIT_SECONDS:-300}" delay="${UPDATE_POLL_SECONDS:-2}" out
+  while :; do
+    if ! out=$(aws lambda get-function-configuration --region "$REGION" --function-name "$name" \
+        --query '[LastUpdateStatus, LastUpdateStatusReason]' --output text 2>&1); then
+      if grep -q ResourceNotFoundException <<<"$out"; then
+        return 0
+      fi
+      echo "$out" >&2
+      return 1
+    fi
+    case "$out" in
+      InProgress*) ;;
+      Failed*)
+        echo "$name: its last update failed: ${out#Failed}" >&2
+        return 1 ;;
+      *) return 0 ;;
+    esac
+    if [ "$waited" -ge "$limit" ]; then
+      echo "$name: still updating after ${limit}s; run the deploy again once \`aws lambda get-function-configuration --function-name $name\` shows LastUpdateStatus Successful" >&2
+      return 1
+    fi
+    sleep "$delay"
+    waited=$((waited + delay))
+  done
+}
+
+# Runs a command that creates or updates the Lambda function NAME (`cargo lambda deploy`),
+# again while Lambda answers what passes by itself:
+#   - "cannot be assumed": IAM is eventually consistent, and a role the stack created a moment
+#     ago is not usable by Lambda for some seconds; retried with backoff;
+#   - "An update is in progress" (ResourceConflictException): the function's previous update
+#     has not finished; retried once $LATEST is ready.
+# Other failures end at once. The command is safe to run again: cargo-lambda updates what
+# differs and publishes a version. ROLE_RETRY_DELAY (seconds, default 2) is the first wait;
+# each next wait doubles it.
+with_deploy_retry() {
+  local name=$1; shift
   local attempts=6 delay="${ROLE_RETRY_DELAY:-2}" attempt=1 log status
   log=$(mktemp)
   while :; do
+    wait_for_function "$name" || { rm -f "$log"; return 1; }
     status=0
     # The command's own status, whatever the caller's errexit and pipefail.
     { "$@" 2>&1 | tee "$log"; status=${PIPESTATUS[0]}; } || true
@@ -34,15 +73,58 @@ with_role_retry() {
       rm -f "$log"
       return 0
     fi
-    if [ "$attempt" -ge "$attempts" ] || ! grep -q "cannot be assumed" "$log"; then
+    if [ "$attempt" -ge "$attempts" ]; then
+      if grep -q "update is in progress" "$log"; then
+        echo "$name: Lambda kept answering that an update is in progress; its configuration may be updated without a new version: run the deploy again (it updates what differs and publishes)" >&2
+      fi
       rm -f "$log"
       return "$status"
     fi
-    echo "the new role is not assumable by Lambda yet (IAM is eventually consistent); trying again in ${delay}s ($attempt of $((attempts - 1)) retries)" >&2
-    sleep "$delay"
+    if grep -q "cannot be assumed" "$log"; then
+      echo "the new role is not assumable by Lambda yet (IAM is eventually consistent); trying again in ${delay}s ($attempt of $((attempts - 1)) retries)" >&2
+      sleep "$delay"
+      delay=$((delay * 2))
+    elif grep -q "update is in progress" "$log"; then
+      echo "$name: an update of the function is still in progress; trying again once it is done ($attempt of $((attempts - 1)) retries)" >&2
+    else
+      rm -f "$log"
+      return "$status"
+    fi
     attempt=$((attempt + 1))
-    delay=$((delay * 2))
   done
+}
+
+# Gives an existing function the role ROLE before it is deployed, so that the version the
+# deploy publishes runs with it: cargo-lambda does not update the role of a function that
+# exists. Nothing to do for a function not created yet, or one with that role already.
+apply_role() {
+  local name=$1 role=$2 current
+  current=$(aws lambda get-function-configuration --region "$REGION" --function-name "$name" \
+    --query Role --output text 2>/dev/null) || return 0
+  if [ "$current" = "$role" ]; then
+    return 0
+  fi
+  echo "$name: role $current becomes $role"
+  wait_for_function "$name"
+  aws lambda update-function-configuration --region "$REGION" --function-name "$name" \
+    --role "$role" >/dev/null
+  wait_for_function "$name"
+}
+
+# Removes the function's `Owner` tag when OWNER is not set any more: cargo-lambda adds the
+# tags it is given and never removes one.
+drop_owner_tag() {
+  local name=$1 arn
+  if [ -n "${OWNER:-}" ]; then
+    return 0
+  fi
+  arn=$(aws lambda get-function --region "$REGION" --function-name "$name" \
+    --query Configuration.FunctionArn --output text)
+  if aws lambda list-tags --region "$REGION" --resource "$arn" --query 'Tags.Owner' \
+      --output text | grep -qv '^None$'; then
+    echo "$name: OWNER is not set; removing its Owner tag"
+    aws lambda untag-resource --region "$REGION" --resource "$arn" --tag-keys Owner
+  fi
 }
 
 # The status of a CloudFormation stack, or NONE when there is no such stack.

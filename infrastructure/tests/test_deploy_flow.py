@@ -172,9 +172,18 @@ class DeployFlow(unittest.TestCase):
         for mapping in mappings:
             lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
         with self.trigger(outputs, outputs["TableName"]):
+            # The canary passes, but the sender is no SES identity: no email would go out.
+            unverified = self.make("verify", expect_success=False, VERIFY_TIMEOUT="60")
+            self.assertNotEqual(unverified.returncode, 0)
+            self.assertIn("verified cv-analytics-dev: canary", unverified.stdout)
+            self.assertIn("PROBLEM: the sender reports@example.dev is not an identity in SES", unverified.stdout)
+            self.moto.client("sesv2").create_email_identity(EmailIdentity="reports@example.dev")
             run = self.make("verify", VERIFY_TIMEOUT="60")
         self.assertIn("verified cv-analytics-dev: canary", run.stdout)
         self.assertIn("deleted; dead-letter queue unchanged (0 messages)", run.stdout)
+        self.assertIn("sender reports@example.dev: verified", run.stdout)
+        # moto has no GetAccount: said, not hidden.
+        self.assertIn("warning: could not read the SES account", run.stdout)
         table = self.moto.client("dynamodb").scan(TableName=outputs["TableName"])
         self.assertEqual(table["Items"], [], "the canary's record is deleted")
 
@@ -183,7 +192,10 @@ class DeployFlow(unittest.TestCase):
         self.assertNotEqual(broken.returncode, 0)
         self.assertIn("the post-deploy check of dev failed", broken.stderr)
         self.assertIn("no record was stored within 8 s", broken.stderr)
-        self.assertIn("make rollback FUNCTION=processor STAGE=dev", broken.stderr)
+        self.assertIn("the queue's trigger is Disabled", broken.stderr)
+        # The first deploy: nothing to roll back to, and the message says what works.
+        self.assertIn("version 1 is the processor's first, so there is nothing to roll back to", broken.stderr)
+        self.assertNotIn("make rollback", broken.stderr)
         sqs.purge_queue(QueueUrl=outputs["QueueUrl"])
 
     def outputs(self):

@@ -89,20 +89,43 @@ class Region(unittest.TestCase):
             self.assertIn("aws configure set region <region> --profile work", run.stderr)
 
 
-class RoleRetry(unittest.TestCase):
-    """A role the stack made a moment ago is not assumable at once: retried, with backoff."""
+def failing_command(directory, failures, message):
+    """A stand-in `cargo lambda deploy` that fails `failures` times with `message`, then
+    works; its calls are counted in `count`."""
+    counter = pathlib.Path(directory) / "count"
+    command = pathlib.Path(directory) / "deploy-function"
+    command.write_text(textwrap.dedent(f"""\
+        #!/usr/bin/env bash
+        n=$(cat "{counter}" 2>/dev/null || echo 0); echo $((n + 1)) > "{counter}"
+        if [ "$n" -lt {failures} ]; then echo "Error: {message}" >&2; exit 1; fi
+        echo "deployed"
+        """))
+    command.chmod(0o755)
+    return command, counter
 
-    def deploy_failing(self, d, failures, message):
-        counter = pathlib.Path(d) / "count"
-        command = pathlib.Path(d) / "deploy-function"
-        command.write_text(textwrap.dedent(f"""\
-            #!/usr/bin/env bash
-            n=$(cat "{counter}" 2>/dev/null || echo 0); echo $((n + 1)) > "{counter}"
-            if [ "$n" -lt {failures} ]; then echo "Error: {message}" >&2; exit 1; fi
-            echo "deployed"
-            """))
-        command.chmod(0o755)
-        run = bash(f'with_role_retry "{command}"', d, ROLE_RETRY_DELAY="0")
+
+# A stand-in `aws` whose function's $LATEST reports each status of `statuses` in turn, one per
+# call of get-function-configuration, then Successful.
+LATEST_STATUSES = """\
+    case "$*" in
+      "lambda get-function-configuration"*)
+        n=$(grep -c get-function-configuration "$(dirname "$0")/calls.log")
+        status=$(echo "{statuses} Successful" | cut -d' ' -f"$n")
+        printf '%s\\tNone\\n' "${{status:-Successful}}" ;;
+    esac
+    """
+
+
+class DeployRetry(unittest.TestCase):
+    """What passes by itself is retried: a role the stack made a moment ago is not assumable at
+    once (with backoff), and cargo-lambda, which waits on the alias rather than on $LATEST, can
+    meet an update still in progress (retried once $LATEST is ready). Nothing else is."""
+
+    def deploy_failing(self, d, failures, message, statuses=""):
+        fake_aws(d, LATEST_STATUSES.format(statuses=statuses))
+        command, counter = failing_command(d, failures, message)
+        run = bash(f'REGION=eu-west-2; with_deploy_retry fn "{command}"', d, ROLE_RETRY_DELAY="0",
+                   UPDATE_POLL_SECONDS="0")
         return run, int(counter.read_text())
 
     def test_cannot_be_assumed_is_retried_until_it_works(self):
@@ -113,6 +136,37 @@ class RoleRetry(unittest.TestCase):
             self.assertEqual(attempts, 4)
             self.assertEqual(run.stderr.count("not assumable by Lambda yet"), 3)
 
+    def test_an_update_in_progress_is_waited_out_on_latest_and_the_deploy_finishes(self):
+        conflict = ("ResourceConflictException: The operation cannot be performed at this time. "
+                    "An update is in progress for resource: arn:aws:lambda:eu-west-2:1:function:fn")
+        with tempfile.TemporaryDirectory() as d:
+            # $LATEST is still updating before the first attempt and between the next two.
+            run, attempts = self.deploy_failing(d, 2, conflict, statuses="InProgress InProgress Successful InProgress")
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertEqual(attempts, 3)
+            self.assertEqual(run.stderr.count("still in progress"), 2)
+            calls = (pathlib.Path(d) / "calls.log").read_text().splitlines()
+            # Each attempt waited until $LATEST (no qualifier) was no longer InProgress.
+            self.assertEqual(len(calls), 6)
+            self.assertTrue(all("--function-name fn --query" in c and "--qualifier" not in c for c in calls))
+        with tempfile.TemporaryDirectory() as d:
+            run, attempts = self.deploy_failing(d, 99, conflict)
+            self.assertNotEqual(run.returncode, 0)
+            self.assertEqual(attempts, 6)
+            self.assertIn("run the deploy again", run.stderr)
+
+    def test_a_failed_update_stops_with_lambdas_reason(self):
+        with tempfile.TemporaryDirectory() as d:
+            fake_aws(d, """\
+                printf 'Failed\\tThe role defined for the function cannot be assumed by Lambda.\\n'
+                """)
+            command, counter = failing_command(d, 0, "")
+            run = bash(f'REGION=eu-west-2; with_deploy_retry fn "{command}"', d)
+            self.assertNotEqual(run.returncode, 0)
+            self.assertFalse(counter.exists())
+            self.assertIn("fn: its last update failed:", run.stderr)
+            self.assertIn("cannot be assumed", run.stderr)
+
     def test_other_errors_and_too_many_retries_stop(self):
         with tempfile.TemporaryDirectory() as d:
             run, attempts = self.deploy_failing(d, 9, "AccessDeniedException: no")
@@ -122,6 +176,51 @@ class RoleRetry(unittest.TestCase):
             run, attempts = self.deploy_failing(d, 99, "The role defined for the function cannot be assumed by Lambda.")
             self.assertNotEqual(run.returncode, 0)
             self.assertEqual(attempts, 6)
+
+
+class RoleAndTags(unittest.TestCase):
+    """cargo-lambda neither changes the role of a function that exists nor removes a tag: the
+    deploy does both, the role before the version is published."""
+
+    def test_a_new_role_is_applied_to_latest_before_the_deploy_and_waited_for(self):
+        with tempfile.TemporaryDirectory() as d:
+            fake_aws(d, """\
+                case "$*" in
+                  *"--query Role"*) echo arn:aws:iam::1:role/old ;;
+                  *get-function-configuration*) printf 'Successful\\tNone\\n' ;;
+                esac
+                """)
+            run = bash("REGION=eu-west-2; apply_role fn arn:aws:iam::1:role/new", d)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            calls = (pathlib.Path(d) / "calls.log").read_text().splitlines()
+            self.assertEqual([c.split()[1] for c in calls],
+                             ["get-function-configuration", "get-function-configuration",
+                              "update-function-configuration", "get-function-configuration"])
+            self.assertIn("--role arn:aws:iam::1:role/new", calls[2])
+        with tempfile.TemporaryDirectory() as d:
+            fake_aws(d, 'echo arn:aws:iam::1:role/same\n')
+            run = bash("REGION=eu-west-2; apply_role fn arn:aws:iam::1:role/same", d)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertNotIn("update-function-configuration", (pathlib.Path(d) / "calls.log").read_text())
+
+    def test_the_owner_tag_goes_when_owner_is_unset_and_stays_otherwise(self):
+        script = """\
+            case "$*" in
+              "lambda get-function "*) echo arn:aws:lambda:eu-west-2:1:function:fn ;;
+              "lambda list-tags"*) echo alice ;;
+            esac
+            """
+        with tempfile.TemporaryDirectory() as d:
+            fake_aws(d, script)
+            run = bash("REGION=eu-west-2; drop_owner_tag fn", d)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            calls = (pathlib.Path(d) / "calls.log").read_text()
+            self.assertIn("lambda untag-resource --region eu-west-2 --resource arn:aws:lambda:eu-west-2:1:function:fn --tag-keys Owner", calls)
+        with tempfile.TemporaryDirectory() as d:
+            fake_aws(d, script)
+            run = bash("REGION=eu-west-2; drop_owner_tag fn", d, OWNER="alice")
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertFalse((pathlib.Path(d) / "calls.log").exists())
 
 
 class RolledBackStack(unittest.TestCase):
@@ -200,3 +299,30 @@ class ImportTemplate(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FunctionsBuild(unittest.TestCase):
+    """The functions are built as their two packages alone, so that the tools' features stay
+    out of them: no aws-lc (the tools' default HTTPS client; the functions' client runs on
+    ring) and no test fakes."""
+
+    def test_the_deploy_builds_the_two_packages_alone(self):
+        build = "--locked -p processor -p reporter --bin processor --bin reporter"
+        self.assertIn(build, (INFRA / "deploy.sh").read_text())
+        self.assertIn(build, (ROOT / "Makefile").read_text())
+
+    def test_the_functions_graph_holds_neither_aws_lc_nor_the_fakes(self):
+        def tree(*packages):
+            run = subprocess.run(
+                ["cargo", "tree", "--locked", "-e", "normal,features", "--target", "aarch64-unknown-linux-gnu",
+                 *packages], cwd=ROOT, capture_output=True, text=True, timeout=300)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            return run.stdout
+        functions = tree("-p", "processor", "-p", "reporter")
+        self.assertIn("ring", functions)
+        self.assertNotIn("aws-lc-sys", functions)
+        self.assertNotIn('feature "fakes"', functions)
+        # The check sees them where they are: the whole workspace has both.
+        workspace = tree("--workspace")
+        self.assertIn("aws-lc-sys", workspace)
+        self.assertIn('feature "fakes"', workspace)

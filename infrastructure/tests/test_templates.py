@@ -21,8 +21,13 @@ INFRA = ROOT / "infrastructure"
 
 # Where a wildcard is allowed, and why: Lambda names log streams at run time; SES authorises a
 # send on whichever identities it involves (the sender's address or domain, and in the sandbox
-# each recipient), so the reporter may use any identity, with its own sender in From only.
-WILDCARD_ALLOWED = {("ProcessorRole", "Logs"), ("ReporterRole", "Logs"), ("ReporterRole", "SendReport")}
+# each recipient), so the reporter may use any identity, with its own sender in From only;
+# lambda:ListEventSourceMappings has no resource type in IAM (the post-deploy check reads the
+# trigger's state with it), nor ses:GetAccount; the check reads the sender's and the recipients'
+# SES identities, whichever they are.
+WILDCARD_ALLOWED = {("ProcessorRole", "Logs"), ("ReporterRole", "Logs"), ("ReporterRole", "SendReport"),
+                    ("MaintainerPolicy", "TriggerState"), ("MaintainerPolicy", "EmailIdentities"),
+                    ("MaintainerPolicy", "EmailAccount")}
 
 # What each function's code calls, found in its sources, and the IAM action each call needs.
 SDK_SERVICES = {"aws_sdk_dynamodb": "dynamodb", "aws_sdk_sqs": "sqs", "aws_sdk_sesv2": "ses"}
@@ -60,7 +65,8 @@ def sdk_actions(crate):
 
 
 # The maintainer command's clients (fields of `Operations`, and the CloudFormation `client`).
-MAINTAINER_RECEIVERS = {"sqs": "sqs", "dynamodb": "dynamodb", "lambda": "lambda", "client": "cloudformation"}
+MAINTAINER_RECEIVERS = {"sqs": "sqs", "dynamodb": "dynamodb", "lambda": "lambda", "ses": "ses",
+                        "client": "cloudformation"}
 # SDK operations whose IAM action has another name.
 IAM_ACTION = {"lambda:Invoke": "lambda:InvokeFunction", "sqs:SendMessageBatch": "sqs:SendMessage",
               "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
@@ -72,7 +78,7 @@ def maintainer_actions():
     clients, across line breaks."""
     actions = set()
     for path in (ROOT / "ops" / "src").rglob("*.rs"):
-        for receiver, call in re.findall(r"\b(sqs|dynamodb|lambda|client)\s*\.\s*([a-z_]+)\(\)", path.read_text()):
+        for receiver, call in re.findall(r"\b(sqs|dynamodb|lambda|ses|client)\s*\.\s*([a-z_]+)\(\)", path.read_text()):
             if call == "clone":
                 continue
             action = f"{MAINTAINER_RECEIVERS[receiver]}:" + "".join(p.capitalize() for p in call.split("_"))
@@ -133,6 +139,15 @@ class Policies(unittest.TestCase):
             self.assertTrue(needed, f"no SDK call found in {crate}")
             self.assertEqual(needed - allowed, set(), f"{role} lacks permissions {crate} uses")
             self.assertEqual(allowed - needed, set(), f"{role} allows what {crate} never calls")
+
+    def test_each_function_writes_only_the_streams_of_its_own_log_group(self):
+        # `GetAtt LogGroup.Arn` already ends in `:*`; the streams are `log-group:<name>:*`.
+        for role, group in (("ProcessorRole", "ProcessorLogGroup"), ("ReporterRole", "ReporterLogGroup")):
+            [logs] = [s for s in role_statements(self.stack, role) if s.get("Sid") == "Logs"]
+            self.assertEqual(
+                logs["Resource"],
+                {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${" + group + "}:*"},
+            )
 
     def test_the_code_scan_finds_the_calls_we_know_of(self):
         # Guards the scan itself: if it stopped finding calls, the test above would prove nothing.
@@ -220,6 +235,12 @@ class SettingsMotoIgnores(unittest.TestCase):
         trigger = wiring["ProcessorTrigger"]["Properties"]
         self.assertEqual(trigger["BatchSize"], 10)
         self.assertEqual(trigger["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+        # The batches in flight are bounded, from the one place settings are set.
+        self.assertEqual(trigger["ScalingConfig"], {"MaximumConcurrency": {"Ref": "ProcessorMaxConcurrency"}})
+        limit = load("wiring.yaml")["Parameters"]["ProcessorMaxConcurrency"]
+        self.assertEqual((limit["MinValue"], limit["MaxValue"]), (2, 1000))
+        makefile = (ROOT / "Makefile").read_text()
+        self.assertIn(f"PROCESSOR_MAX_CONCURRENCY ?= {limit['Default']}", makefile)
 
 
 class Tags(unittest.TestCase):
@@ -318,14 +339,18 @@ class StackOnEmulator(unittest.TestCase):
     def tearDownClass(cls):
         cls.moto.stop()
 
-    def test_queues_fifo_with_redrive_after_three_receives(self):
+    def test_queues_fifo_with_redrive_after_five_receives(self):
         sqs = self.moto.client("sqs")
-        names = ["FifoQueue", "ContentBasedDeduplication", "VisibilityTimeout", "RedrivePolicy", "QueueArn"]
+        names = ["FifoQueue", "ContentBasedDeduplication", "VisibilityTimeout", "RedrivePolicy", "QueueArn",
+                 "DeduplicationScope", "FifoThroughputLimit"]
         queue = sqs.get_queue_attributes(QueueUrl=self.outputs["QueueUrl"], AttributeNames=names)["Attributes"]
         self.assertEqual(queue["FifoQueue"], "true")
+        # High-throughput mode: the quota per message group, not per queue.
+        self.assertEqual((queue["DeduplicationScope"], queue["FifoThroughputLimit"]),
+                         ("messageGroup", "perMessageGroupId"))
         self.assertEqual(queue["ContentBasedDeduplication"], "true")
         self.assertEqual(queue["VisibilityTimeout"], "180")
-        self.assertIn('"maxReceiveCount": 3', queue["RedrivePolicy"].replace('"3"', "3"))
+        self.assertIn('"maxReceiveCount": 5', queue["RedrivePolicy"].replace('"5"', "5"))
         self.assertIn(self.outputs["DeadLetterQueueArn"], queue["RedrivePolicy"])
         dlq = sqs.get_queue_attributes(QueueUrl=self.outputs["DeadLetterQueueUrl"], AttributeNames=["All"])["Attributes"]
         self.assertEqual(dlq["FifoQueue"], "true")
@@ -419,6 +444,12 @@ class Alarms(unittest.TestCase):
             self.assertEqual(props["TreatMissingData"], "missing", name)
             self.assertEqual(props["InsufficientDataActions"], [{"Ref": "AlarmTopic"}], name)
             self.assertEqual(props["DatapointsToAlarm"], props["EvaluationPeriods"], name)
+        # An alarm whose missing data is not breaching goes to OK as soon as it is created: an
+        # OK action would notify on every fresh stage.
+        for name, resource in resources.items():
+            props = resource.get("Properties", {})
+            if resource["Type"] == "AWS::CloudWatch::Alarm" and props["TreatMissingData"] == "notBreaching":
+                self.assertNotIn("OKActions", props, name)
         no_report = resources["NoReportAlarm"]["Properties"]
         schedule = load("wiring.yaml")["Resources"]["ReportSchedule"]["Properties"]["ScheduleExpression"]
         runs_every = 86400 if schedule == "cron(0 7 * * ? *)" else None

@@ -108,9 +108,9 @@ impl DeadLetter {
 
     /// The reason, or what it means that there is none.
     pub fn reason_or_redrive(&self) -> &str {
-        self.reason
-            .as_deref()
-            .unwrap_or("no reason attached: SQS moved it after 3 failed receives")
+        self.reason.as_deref().unwrap_or(
+            "no reason attached: SQS moved it after the queue's maxReceiveCount of failed receives",
+        )
     }
 }
 

@@ -40,13 +40,14 @@ pub enum OpsError {
 
     #[error(
         "the post-deploy check of {stage} failed (canary request {request_id}): {message}. \
-         The processor's logs are in /aws/lambda/cv-analytics-{stage}-processor; \
-         make rollback FUNCTION=processor STAGE={stage} puts the previous version back"
+         The processor's logs are in /aws/lambda/cv-analytics-{stage}-processor; {remedy}"
     )]
     Verify {
         stage: String,
         request_id: String,
         message: String,
+        /// What to do: a rollback when there is a version to go back to.
+        remedy: String,
     },
 
     #[error("{0}")]

@@ -5,10 +5,13 @@
 //! - [`dlq`]: the dead-letter queue: look, show, redrive (send first, then delete);
 //! - [`backfill`]: the deployed reporter function, invoked for a range of weeks;
 //! - [`release`]: which version of each function is live, and the rollback;
-//! - [`verify`]: a canary question and answer through the deployed stage.
+//! - [`verify`]: a canary question and answer through the deployed stage;
+//! - [`email`]: whether SES will send the weekly email (sandbox, identities), which `verify`
+//!   reports.
 
 pub mod backfill;
 pub mod dlq;
+pub mod email;
 pub mod error;
 pub mod release;
 pub mod stack;
@@ -29,6 +32,7 @@ pub struct Operations {
     pub sqs: aws_sdk_sqs::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub lambda: aws_sdk_lambda::Client,
+    pub ses: aws_sdk_sesv2::Client,
 }
 
 impl Operations {
@@ -53,6 +57,7 @@ impl Operations {
             sqs: aws_sdk_sqs::Client::new(sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             lambda: aws_sdk_lambda::Client::new(sdk),
+            ses: aws_sdk_sesv2::Client::new(sdk),
         }
     }
 

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use ops::backfill::weeks;
 use ops::dlq::{DeadLetter, Peek, RedriveReport};
+use ops::email::{EmailReadiness, Verified};
 use ops::release::Function;
 use ops::status::age;
 use ops::{Operations, OpsError};
@@ -157,20 +158,85 @@ async fn run(cli: Cli) -> Result<(), OpsError> {
             let verified = ops
                 .verify(&request_id, now, Duration::from_secs(timeout))
                 .await?;
-            show(cli.json, &verified, |v| {
+            let email = ops.email_readiness().await?;
+            let checked = Checked {
+                canary: verified,
+                email,
+            };
+            show(cli.json, &checked, |c| {
+                let v = &c.canary;
                 format!(
                     "verified {}: canary {} stored and merged in {:.1} s (week {}), deleted; \
-                     dead-letter queue unchanged ({} messages)\n",
+                     dead-letter queue unchanged ({} messages)\n{}",
                     ops.stack.name,
                     v.request_id,
                     v.stored_after_ms as f64 / 1000.0,
                     v.week,
-                    v.dead_letters
+                    v.dead_letters,
+                    email_lines(&c.email)
                 )
             });
+            if !checked.email.problems.is_empty() {
+                return Err(OpsError::Refused {
+                    step: "check that SES will send the weekly email",
+                    message: checked.email.problems.join("; "),
+                });
+            }
         }
     }
     Ok(())
+}
+
+/// What `verify` checked: the canary through the stage, and SES for the weekly email.
+#[derive(Serialize)]
+struct Checked {
+    canary: ops::verify::Verified,
+    email: EmailReadiness,
+}
+
+/// SES's state, a line each: the account, the sender, the recipients, what stops the email.
+fn email_lines(email: &EmailReadiness) -> String {
+    let verified = |v: Verified| match v {
+        Some(true) => "verified",
+        Some(false) => "NOT verified",
+        None => "not an SES identity",
+    };
+    let mut lines = vec![match &email.account {
+        Some(a) => format!(
+            "SES account: {}, sending {}, {:.0} of {:.0} emails sent in the last 24 hours",
+            if a.production {
+                "production"
+            } else {
+                "sandbox (verified recipients only)"
+            },
+            if a.sending_enabled {
+                "enabled"
+            } else {
+                "DISABLED"
+            },
+            a.sent_last_24_hours,
+            a.max_24_hours
+        ),
+        None => "SES account: not read".to_owned(),
+    }];
+    lines.push(format!(
+        "sender {}: {}",
+        email.sender,
+        verified(email.sender_verified)
+    ));
+    if email.account.as_ref().is_some_and(|a| a.production) {
+        lines.push(format!(
+            "{} recipients (production: no verification needed)",
+            email.recipients.len()
+        ));
+    } else {
+        for (recipient, v) in &email.recipients {
+            lines.push(format!("recipient {recipient}: {}", verified(*v)));
+        }
+    }
+    lines.extend(email.warnings.iter().map(|w| format!("warning: {w}")));
+    lines.extend(email.problems.iter().map(|p| format!("PROBLEM: {p}")));
+    lines.iter().map(|l| format!("  {l}\n")).collect()
 }
 
 fn show<T: Serialize>(json: bool, value: &T, text: impl Fn(&T) -> String) {

@@ -13,19 +13,30 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use shared_types::event::{CANARY_SESSION, MESSAGE_GROUP, QueryMetadata, ResponseMetadata};
+use shared_types::event::{CANARY_SESSION, QueryMetadata, ResponseMetadata};
 use shared_types::record::{attr, request_key};
 use shared_types::{AnalyticsEvent, MatchType, QueryEvent, ResponseEvent, WeekId};
 
 use crate::Operations;
 use crate::dlq::queue_depth;
 use crate::error::{OpsError, aws_failed};
+use crate::release::Function;
 
 /// The canary's question, as a maintainer reading the table would recognise it.
 const QUESTION: &str = "cv-analytics verify: post-deploy check";
 /// The canary's answer: a full match with a score no real answer is likely to share.
 const SCORE: u32 = 77;
 const LATENCY_MS: i64 = 1_234;
+
+/// What a failed step of the check saw, in words.
+struct Failed(String);
+
+/// The queue's trigger of the processor, once it has settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    Enabled,
+    Disabled,
+}
 
 /// What a passing check saw.
 #[derive(Debug, Clone, Serialize)]
@@ -122,21 +133,35 @@ impl Operations {
     ) -> Result<Verified, OpsError> {
         let dead_letter_queue = self.stack.output("DeadLetterQueueUrl")?;
         let dead_letters = self.depth(dead_letter_queue).await?;
+        // A trigger created a moment ago may still be Creating or Enabling: wait for it, so
+        // that a slow start is not a failed deploy.
+        let trigger = match self.wait_for_trigger(timeout).await? {
+            Ok(trigger) => trigger,
+            Err(Failed(message)) => return Err(self.canary_failed(request_id, message).await),
+        };
         self.send_canary(request_id, now).await?;
         let sent = Instant::now();
         let week = WeekId::containing(now);
-        self.wait_for_record(request_id, week, now, timeout).await?;
+        if let Err(Failed(message)) = self.wait_for_record(request_id, week, now, timeout).await? {
+            let message = match trigger {
+                Trigger::Enabled => message,
+                Trigger::Disabled => {
+                    format!(
+                        "{message}; the queue's trigger is Disabled (EVENT_SOURCE_ENABLED=false?)"
+                    )
+                }
+            };
+            return Err(self.canary_failed(request_id, message).await);
+        }
         let stored_after = sent.elapsed();
         self.delete_record(request_id).await?;
         let after = self.depth(dead_letter_queue).await?;
         if after != dead_letters {
-            return Err(self.canary_failed(
-                request_id,
-                format!(
-                    "the dead-letter queue went from {dead_letters} to {after} messages \
-                     meanwhile (cv-analytics dlq list shows why)"
-                ),
-            ));
+            let message = format!(
+                "the dead-letter queue went from {dead_letters} to {after} messages meanwhile \
+                 (cv-analytics dlq list shows why)"
+            );
+            return Err(self.canary_failed(request_id, message).await);
         }
         Ok(Verified {
             request_id: request_id.to_owned(),
@@ -146,12 +171,87 @@ impl Operations {
         })
     }
 
-    /// The check failed for `request_id`: what was seen, where to look, what to do.
-    fn canary_failed(&self, request_id: &str, message: String) -> OpsError {
+    /// The check failed for `request_id`: what was seen, where to look, what to do. A
+    /// rollback is advised only when the processor has a version to go back to; on a first
+    /// deploy there is none.
+    async fn canary_failed(&self, request_id: &str, message: String) -> OpsError {
+        let stage = &self.stack.stage;
+        let remedy = match self.live_version(Function::Processor).await {
+            Ok(live) => match live.previous() {
+                Some(previous) => format!(
+                    "make rollback FUNCTION=processor STAGE={stage} puts version {previous} back"
+                ),
+                None => format!(
+                    "version {} is the processor's first, so there is nothing to roll back to: \
+                     fix what the message and the logs say and run make deploy STAGE={stage} \
+                     again (make verify STAGE={stage} checks again without deploying), or make \
+                     destroy STAGE={stage} to remove the stage",
+                    live.live
+                ),
+            },
+            Err(e) => format!(
+                "make rollback FUNCTION=processor STAGE={stage} puts the previous version back, \
+                 if there is one ({e})"
+            ),
+        };
         OpsError::Verify {
-            stage: self.stack.stage.clone(),
+            stage: stage.clone(),
             request_id: request_id.to_owned(),
             message,
+            remedy,
+        }
+    }
+
+    /// Waits up to `timeout` until the queue's trigger of the processor reports
+    /// `Enabled` (or `Disabled`, a setting rather than a slow start: the canary is sent
+    /// anyway, and its failure says so).
+    async fn wait_for_trigger(
+        &self,
+        timeout: Duration,
+    ) -> Result<Result<Trigger, Failed>, OpsError> {
+        let queue = self.stack.output("QueueArn")?;
+        let name = self.function_name(Function::Processor)?;
+        let started = Instant::now();
+        loop {
+            let mappings = self
+                .lambda
+                .list_event_source_mappings()
+                .event_source_arn(queue)
+                .send()
+                .await
+                .map_err(aws_failed("read the queue's trigger"))?
+                .event_source_mappings
+                .unwrap_or_default();
+            let states: Vec<String> = mappings
+                .iter()
+                // The trigger invokes the live alias; an ARN may name it or the version it
+                // points at (the emulator resolves it): any qualifier of the processor.
+                .filter(|m| {
+                    m.function_arn.as_deref().is_some_and(|arn| {
+                        arn.ends_with(&format!(":function:{name}"))
+                            || arn.contains(&format!(":function:{name}:"))
+                    })
+                })
+                .filter_map(|m| m.state.clone())
+                .collect();
+            if states.iter().any(|s| s == "Enabled") {
+                return Ok(Ok(Trigger::Enabled));
+            }
+            if states.iter().any(|s| s == "Disabled") {
+                return Ok(Ok(Trigger::Disabled));
+            }
+            if started.elapsed() >= timeout {
+                let seen = if states.is_empty() {
+                    "there is no trigger from the queue".to_owned()
+                } else {
+                    format!("the queue's trigger is {}", states.join(", "))
+                };
+                return Ok(Err(Failed(format!(
+                    "{seen} after {} s, not Enabled",
+                    timeout.as_secs()
+                ))));
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
 
@@ -169,7 +269,7 @@ impl Operations {
             self.sqs
                 .send_message()
                 .queue_url(queue)
-                .message_group_id(MESSAGE_GROUP)
+                .message_group_id(event.message_group())
                 .message_deduplication_id(event.deduplication_id())
                 .message_body(body)
                 .send()
@@ -187,7 +287,7 @@ impl Operations {
         week: WeekId,
         now: DateTime<Utc>,
         timeout: Duration,
-    ) -> Result<(), OpsError> {
+    ) -> Result<Result<(), Failed>, OpsError> {
         let table = self.stack.output("TableName")?;
         let started = Instant::now();
         let mut last_seen = None;
@@ -205,7 +305,7 @@ impl Operations {
             if let Some(item) = item {
                 let wrong = problems(&item, week, now.timestamp_millis());
                 if wrong.is_empty() {
-                    return Ok(());
+                    return Ok(Ok(()));
                 }
                 last_seen = Some(wrong.join("; "));
             }
@@ -214,10 +314,10 @@ impl Operations {
                     || "no record was stored".to_owned(),
                     |wrong| format!("the record is not merged: {wrong}"),
                 );
-                return Err(self.canary_failed(
-                    request_id,
-                    format!("{seen} within {} s of sending the pair", timeout.as_secs()),
-                ));
+                return Ok(Err(Failed(format!(
+                    "{seen} within {} s of sending the pair",
+                    timeout.as_secs()
+                ))));
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }

@@ -7,8 +7,11 @@ use shared_types::record::WeekLookup;
 pub const TABLE_NAME: &str = "TABLE_NAME";
 /// Verified SES identity the report is sent from (required).
 pub const REPORT_SENDER: &str = "REPORT_SENDER";
-/// Comma-separated recipients (required, at least one).
+/// Comma-separated recipients (required, at least one, at most [`MAX_RECIPIENTS`]).
 pub const REPORT_RECIPIENTS: &str = "REPORT_RECIPIENTS";
+/// Most recipients one SES message may have (To, CC and BCC together): more would make every
+/// send fail, and the week's email would never go out.
+pub(crate) const MAX_RECIPIENTS: usize = 50;
 /// SES configuration set (optional).
 pub const SES_CONFIGURATION_SET: &str = "SES_CONFIGURATION_SET";
 /// `false` to send nothing for a week without questions (optional, default `true`).
@@ -57,6 +60,13 @@ impl Config {
                 REPORT_RECIPIENTS,
                 &recipients_text,
                 "one or more email addresses separated by commas",
+            ));
+        }
+        if recipients.len() > MAX_RECIPIENTS {
+            return Err(ConfigError::invalid(
+                REPORT_RECIPIENTS,
+                &format!("{} addresses", recipients.len()),
+                "at most 50 addresses: SES refuses a message to more (use a mailing list)",
             ));
         }
         Ok(Self {
@@ -153,6 +163,20 @@ mod tests {
                 .to_string()
                 .contains("REPORT_SENDER")
         );
+        let many = (0..=MAX_RECIPIENTS)
+            .map(|i| format!("r{i}@example.dev"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut vars = BASE.to_vec();
+        vars[2] = (REPORT_RECIPIENTS, &many);
+        let error = config(&vars).unwrap_err().to_string();
+        assert!(
+            error.contains("REPORT_RECIPIENTS") && error.contains("51 addresses"),
+            "{error}"
+        );
+        let fifty = many.rsplit_once(',').unwrap().0;
+        vars[2] = (REPORT_RECIPIENTS, fifty);
+        assert_eq!(config(&vars).unwrap().recipients.len(), MAX_RECIPIENTS);
         let mut vars = BASE.to_vec();
         vars[2] = (REPORT_RECIPIENTS, "owner@example.dev, not-an-address");
         assert!(

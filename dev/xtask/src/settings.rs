@@ -22,6 +22,8 @@ pub struct Settings {
     pub reporter_memory_mb: u32,
     /// `REPORTER_TIMEOUT`, seconds (a report run's deadline).
     pub reporter_timeout_s: u32,
+    /// `PROCESSOR_MAX_CONCURRENCY`: the queue trigger's maximum concurrency.
+    pub processor_max_concurrency: u32,
     /// `WEEK_LOOKUP`: the table's layout.
     pub week_lookup: WeekLookup,
     /// `SEED`: the demo workload's seed.
@@ -41,17 +43,18 @@ pub struct Settings {
 }
 
 /// The names of the settings, as the Makefile spells them, with their defaults.
-pub const DEFAULTS: [(&str, &str); 12] = [
+pub const DEFAULTS: [(&str, &str); 13] = [
     ("PROCESSOR_MEMORY", "128"),
     ("PROCESSOR_TIMEOUT", "30"),
     ("REPORTER_MEMORY", "256"),
     ("REPORTER_TIMEOUT", "120"),
+    ("PROCESSOR_MAX_CONCURRENCY", "100"),
     ("WEEK_LOOKUP", "scan"),
     ("SEED", "42"),
     ("QUESTIONS", "2000"),
     ("DEMO_WEEK", "2025-W46"),
     ("EVENTS", "10000"),
-    ("FAULT_RATE", "0.2"),
+    ("FAULT_RATE", "0.4"),
     ("SDK_ATTEMPTS", "1"),
     ("BENCH_TRIALS", "7"),
 ];
@@ -78,6 +81,10 @@ impl Settings {
             processor_timeout_s: parse("PROCESSOR_TIMEOUT", &get("PROCESSOR_TIMEOUT"))?,
             reporter_memory_mb: parse("REPORTER_MEMORY", &get("REPORTER_MEMORY"))?,
             reporter_timeout_s: parse("REPORTER_TIMEOUT", &get("REPORTER_TIMEOUT"))?,
+            processor_max_concurrency: parse(
+                "PROCESSOR_MAX_CONCURRENCY",
+                &get("PROCESSOR_MAX_CONCURRENCY"),
+            )?,
             week_lookup: get("WEEK_LOOKUP")
                 .trim()
                 .parse()

@@ -3,7 +3,7 @@
 
 use shared_types::record::WeekLookup;
 
-use super::ceiling::Pipeline;
+use super::ceiling::{Groups, Pipeline, Region, TABLE_MAX_WRU_PER_SECOND};
 use super::coldstart::Runs;
 use super::cost::{Inputs, per_million};
 use super::lambda_like::{ProbeStep, Setting};
@@ -40,6 +40,7 @@ pub(crate) struct Deployed {
     pub(crate) processor_memory_mb: u32,
     pub(crate) reporter_memory_mb: u32,
     pub(crate) reporter_timeout_s: u32,
+    pub(crate) processor_max_concurrency: u32,
 }
 
 /// The cold-start runs.
@@ -144,14 +145,20 @@ pub(crate) fn cheapest_memory(f: &Figures) -> (u32, f64) {
     .unwrap_or((f.deployed.processor_memory_mb, f64::NAN))
 }
 
-pub(crate) fn pipeline(f: &Figures, lookup: WeekLookup) -> Pipeline {
+/// The pipeline as deployed with the `lookup` layout in `region`, its table grown to the
+/// on-demand maximum: halves apart (the worst case for write units).
+pub(crate) fn pipeline(f: &Figures, lookup: WeekLookup, region: Region) -> Pipeline {
     let apart = f.arrangement(lookup, 1);
     Pipeline {
         events_per_request: events_per_request(f),
         batch_ms: f.cold.processor_warm_ms(f.deployed.processor_memory_mb),
+        wru_per_request: apart.wru_per_request(),
         index_wru_per_request: apart.tally.index_wru / apart.requests as f64,
-        groups: 1,
-        week_shards: 1,
+        groups: Groups::PerSession,
+        high_throughput: true,
+        max_concurrency: f.deployed.processor_max_concurrency,
+        region,
+        table_wru_per_second: TABLE_MAX_WRU_PER_SECOND,
     }
 }
 

@@ -61,6 +61,7 @@ pub async fn bench(settings: &Settings) -> anyhow::Result<()> {
         processor_memory_mb: settings.processor_memory_mb,
         reporter_memory_mb: settings.reporter_memory_mb,
         reporter_timeout_s: settings.reporter_timeout_s,
+        processor_max_concurrency: settings.processor_max_concurrency,
     };
 
     eprintln!("cold starts ({trials} trials per function and setting) ...");

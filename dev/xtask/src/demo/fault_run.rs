@@ -1,7 +1,7 @@
 //! `cargo xtask reliability` (`make reliability`): the fault run at full size. The seeded
 //! workload goes through SQS into the processor while a share of its DynamoDB calls fail (throttled, server errors, answers lost
 //! after the write); failed messages are redelivered and SQS moves a message to the dead-letter
-//! queue after 3 receives; after the outage the dead-letter queue is redriven. Then every record
+//! queue after 5 receives (the template's maxReceiveCount); after the outage the dead-letter queue is redriven. Then every record
 //! must equal the model, nothing may be missing or counted twice, and only the malformed
 //! messages may remain in the dead-letter queue. Exits non-zero when anything differs.
 //!
@@ -71,7 +71,7 @@ pub async fn reliability(settings: &Settings) -> anyhow::Result<bool> {
         injected.lost_answers
     );
     println!(
-        "  messages retried by SQS: {}; dead-lettered by SQS after 3 receives: {}; redriven after the outage: {}",
+        "  messages retried by SQS: {}; dead-lettered by SQS after 5 receives: {}; redriven after the outage: {}",
         faults.retried, faults.dead_lettered_by_sqs, faults.redriven
     );
     println!(

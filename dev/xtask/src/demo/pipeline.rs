@@ -83,7 +83,7 @@ pub struct FaultReport {
     pub injected: FaultCounts,
     /// Messages the processor reported as failed, for SQS to deliver again.
     pub retried: usize,
-    /// Messages SQS moved to the dead-letter queue after 3 failed receives.
+    /// Messages SQS moved to the dead-letter queue after the queue's 5 failed receives.
     pub dead_lettered_by_sqs: usize,
     /// Messages moved back from the dead-letter queue after the outage (poison included,
     /// which the processor rejects again).

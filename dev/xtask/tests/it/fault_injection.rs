@@ -1,6 +1,6 @@
 //! The fault run at test size (`make reliability` runs it at full size): a share of the
 //! processor's DynamoDB calls fail while the workload goes through SQS; failed messages are
-//! redelivered, SQS dead-letters after 3 receives, the dead-letter queue is redriven after the
+//! redelivered, SQS dead-letters after 5 receives, the dead-letter queue is redriven after the
 //! outage, and then every record equals the model and only the malformed messages remain.
 
 use local_aws::Moto;
@@ -24,8 +24,9 @@ async fn nothing_is_lost_or_counted_twice_under_injected_dynamodb_faults() {
 async fn faults_on(lookup: WeekLookup) {
     let week: WeekId = "2025-W46".parse().unwrap();
     let moto = Moto::start();
-    // 30% with one SDK attempt: about 2.7% of writes fail three receives in a row, so the
-    // run goes through SQS's own dead-lettering and the redrive, not only redelivery.
+    // 50% with one SDK attempt: about 3% of writes fail five receives in a row (the queue's
+    // maxReceiveCount), so the run goes through SQS's own dead-lettering and the redrive,
+    // not only redelivery.
     let outcome = run(
         &moto,
         DemoOptions {
@@ -38,7 +39,7 @@ async fn faults_on(lookup: WeekLookup) {
             progress: false,
             week_lookup: lookup,
             faults: Some(FaultOptions {
-                plan: FaultPlan { rate: 0.3, seed: 7 },
+                plan: FaultPlan { rate: 0.5, seed: 7 },
                 sdk_max_attempts: 1,
             }),
             ..DemoOptions::of(&Settings::defaults().unwrap())

@@ -1,0 +1,257 @@
+//! Whether the weekly email can go out, before the first Monday finds out: the SES account
+//! (sandbox or production, sending enabled, its daily quota), the sender's identity, and in the
+//! sandbox each recipient's, for the sender and recipients the deployed reporter (its `live`
+//! alias) is configured with. `verify` reports it after the canary.
+
+use aws_sdk_sesv2::error::ProvideErrorMetadata;
+use serde::Serialize;
+
+use crate::Operations;
+use crate::error::{OpsError, aws_failed};
+use crate::release::{Function, LIVE_ALIAS};
+
+/// Most recipients SES takes in one message (To, CC and BCC together).
+pub const MAX_RECIPIENTS: usize = 50;
+
+/// The SES account, as `GetAccount` describes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Account {
+    /// Out of the sandbox: any recipient, the account's own quota.
+    pub production: bool,
+    pub sending_enabled: bool,
+    /// Emails the account may send in 24 hours, and how many it sent in the last 24.
+    pub max_24_hours: f64,
+    pub sent_last_24_hours: f64,
+}
+
+/// Whether an identity (an address, or the domain it belongs to) may send or receive in the
+/// sandbox: SES's `VerifiedForSendingStatus`, or `None` when SES has no such identity.
+pub type Verified = Option<bool>;
+
+/// What `verify` found of SES.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EmailReadiness {
+    pub sender: String,
+    pub sender_verified: Verified,
+    /// `None` when the account could not be read (why is in `warnings`).
+    pub account: Option<Account>,
+    pub recipients: Vec<(String, Verified)>,
+    /// What stops the email, each with what to do.
+    pub problems: Vec<String>,
+    /// What could not be checked.
+    pub warnings: Vec<String>,
+}
+
+/// What stops the weekly email, from what SES said: each problem with what to do.
+pub fn problems(
+    sender: &str,
+    sender_verified: Verified,
+    account: Option<&Account>,
+    recipients: &[(String, Verified)],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if recipients.len() > MAX_RECIPIENTS {
+        problems.push(format!(
+            "{} recipients: SES sends one message to {MAX_RECIPIENTS} at most; use a mailing \
+             list",
+            recipients.len()
+        ));
+    }
+    if sender_verified != Some(true) {
+        problems.push(format!(
+            "the sender {sender} is {} in SES: verify it (aws sesv2 create-email-identity \
+             --email-identity {sender}, then the link SES mails) or its domain",
+            if sender_verified.is_none() {
+                "not an identity"
+            } else {
+                "not verified"
+            }
+        ));
+    }
+    if let Some(account) = account {
+        if !account.sending_enabled {
+            problems.push(
+                "sending is disabled for the SES account (paused by AWS or by you): see the \
+                 SES console's account dashboard"
+                    .to_owned(),
+            );
+        }
+        if !account.production {
+            for (recipient, verified) in recipients {
+                if *verified != Some(true) {
+                    problems.push(format!(
+                        "the SES account is in the sandbox, which sends only to verified \
+                         addresses, and {recipient} is not one: verify it, or request \
+                         production access (SES console, Get set up)"
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+impl Operations {
+    /// SES's state for the deployed reporter's sender and recipients.
+    pub async fn email_readiness(&self) -> Result<EmailReadiness, OpsError> {
+        let (sender, recipients) = self.reporter_addresses().await?;
+        let mut warnings = Vec::new();
+        let account = match self.ses.get_account().send().await {
+            Ok(answer) => Some(Account {
+                production: answer.production_access_enabled,
+                sending_enabled: answer.sending_enabled,
+                max_24_hours: answer
+                    .send_quota
+                    .as_ref()
+                    .map_or(0.0, |q| q.max24_hour_send),
+                sent_last_24_hours: answer
+                    .send_quota
+                    .as_ref()
+                    .map_or(0.0, |q| q.sent_last24_hours),
+            }),
+            Err(e) => {
+                warnings.push(format!(
+                    "could not read the SES account (GetAccount: {}): check sandbox or production \
+                     in the SES console",
+                    e.code().or(e.message()).unwrap_or("an error without a code")
+                ));
+                None
+            }
+        };
+        let sender_verified = self.identity_verified(&sender).await?;
+        let mut checked = Vec::new();
+        for recipient in recipients {
+            // Out of the sandbox a recipient needs no identity: nothing to read.
+            let verified = match &account {
+                Some(account) if account.production => Some(true),
+                _ => self.identity_verified(&recipient).await?,
+            };
+            checked.push((recipient, verified));
+        }
+        Ok(EmailReadiness {
+            problems: problems(&sender, sender_verified, account.as_ref(), &checked),
+            sender,
+            sender_verified,
+            account,
+            recipients: checked,
+            warnings,
+        })
+    }
+
+    /// The sender and recipients the reporter's live version runs with.
+    async fn reporter_addresses(&self) -> Result<(String, Vec<String>), OpsError> {
+        let name = self.function_name(Function::Reporter)?;
+        let configuration = self
+            .lambda
+            .get_function_configuration()
+            .function_name(name)
+            .qualifier(LIVE_ALIAS)
+            .send()
+            .await
+            .map_err(aws_failed("read the reporter's settings"))?;
+        let variables = configuration
+            .environment
+            .and_then(|e| e.variables)
+            .unwrap_or_default();
+        let setting = |key: &str| {
+            variables
+                .get(key)
+                .cloned()
+                .ok_or_else(|| OpsError::Refused {
+                    step: "read the reporter's settings",
+                    message: format!("{name}:{LIVE_ALIAS} has no {key}"),
+                })
+        };
+        let recipients = setting("REPORT_RECIPIENTS")?
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Ok((setting("REPORT_SENDER")?, recipients))
+    }
+
+    /// Whether the address, or else its domain, is an identity verified for sending.
+    async fn identity_verified(&self, address: &str) -> Result<Verified, OpsError> {
+        let domain = address.rsplit_once('@').map(|(_, d)| d);
+        for identity in std::iter::once(address).chain(domain) {
+            match self
+                .ses
+                .get_email_identity()
+                .email_identity(identity)
+                .send()
+                .await
+            {
+                // SES says it twice: whether the identity may send, and how its verification
+                // ended. moto never sets the first, so either counts.
+                Ok(answer) => {
+                    let verified = answer.verified_for_sending_status
+                        || answer.verification_status
+                            == Some(aws_sdk_sesv2::types::VerificationStatus::Success);
+                    return Ok(Some(verified));
+                }
+                Err(e) if e.code() == Some("NotFoundException") => {}
+                Err(e) => return Err(aws_failed("read an SES identity")(e)),
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(production: bool) -> Account {
+        Account {
+            production,
+            sending_enabled: true,
+            max_24_hours: 200.0,
+            sent_last_24_hours: 0.0,
+        }
+    }
+
+    #[test]
+    fn in_the_sandbox_each_unverified_recipient_is_a_problem_and_in_production_none_is() {
+        let recipients = vec![
+            ("owner@example.dev".to_owned(), Some(true)),
+            ("second@example.dev".to_owned(), None),
+        ];
+        let sandbox = problems(
+            "reports@example.dev",
+            Some(true),
+            Some(&account(false)),
+            &recipients,
+        );
+        assert_eq!(sandbox.len(), 1, "{sandbox:?}");
+        assert!(sandbox[0].contains("second@example.dev") && sandbox[0].contains("sandbox"));
+        assert!(
+            problems(
+                "reports@example.dev",
+                Some(true),
+                Some(&account(true)),
+                &recipients
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_unverified_sender_too_many_recipients_and_paused_sending_are_problems() {
+        let many: Vec<(String, Verified)> = (0..=MAX_RECIPIENTS)
+            .map(|i| (format!("r{i}@example.dev"), Some(true)))
+            .collect();
+        let paused = Account {
+            sending_enabled: false,
+            ..account(true)
+        };
+        let found = problems("reports@example.dev", Some(false), Some(&paused), &many);
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[0].starts_with("51 recipients"));
+        assert!(found[1].contains("reports@example.dev is not verified"));
+        assert!(found[2].contains("sending is disabled"));
+        let missing = problems("reports@example.dev", None, None, &many[..1]);
+        assert_eq!(missing.len(), 1);
+        assert!(missing[0].contains("is not an identity"));
+    }
+}
