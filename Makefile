@@ -89,7 +89,7 @@ FIXTURE ?=
 .PHONY: bench reliability fuzz status dlq redrive backfill ops rollback verify
 .PHONY: demo watch-processor invoke-processor invoke-reporter
 .PHONY: help tools test lint fmt build preview gaps bench-reporter deploy destroy
-.PHONY: import-table region deployer-role
+.PHONY: import-table region deployer-role deploy-stack
 
 # The developers' chores are subcommands of one binary (`cargo xtask`, dev/xtask).
 XTASK := cargo run --locked -q -p xtask --
@@ -196,9 +196,12 @@ bench: tools ## Measure in release, write BENCHMARKS.md and print its summary ag
 bench-reporter: ## The reporter on 10k, 100k and 1M synthetic requests: records read per report, time, peak memory
 	cargo bench --locked -p reporter --bench scale
 
-deploy: tools ## Deploy STAGE (dev|prod): stack, build, cargo lambda deploy, wiring (REPORT_SENDER, REPORT_RECIPIENTS required)
+deploy: tools ## Deploy STAGE (dev|prod): stack, build, cargo lambda deploy, wiring (REPORT_SENDER, REPORT_RECIPIENTS required); FUNCTION=processor|reporter deploys that function alone
 	$(if $(findstring --arm64,$(LAMBDA_BUILD_FLAGS)),dev/tools.sh arm64)
-	infrastructure/deploy.sh
+	DEPLOY_PART=$(or $(FUNCTION),all) infrastructure/deploy.sh
+
+deploy-stack: tools ## Apply STAGE's stack.yaml and wiring.yaml alone (an alarm, a queue setting, the schedule): no build, no function update
+	DEPLOY_PART=stack infrastructure/deploy.sh
 
 deployer-role: tools ## Once per STAGE, as an administrator: the deployer's policies and, with GITHUB_REPOSITORY=owner/name, its GitHub role
 	infrastructure/deployer.sh

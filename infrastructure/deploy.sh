@@ -1,26 +1,48 @@
 #!/usr/bin/env bash
-# The whole deploy, first time and every time: stack.yaml, build, `cargo lambda deploy` of each
-# function with its role and settings from the stack's outputs (publishing a version and moving
-# the alias `live` to it), then wiring.yaml, then `cv-analytics verify` (a canary through the
-# deployed queue; VERIFY=false leaves it out).
-# Called by `make deploy`, which holds the function settings in one place. Runs on bash 3.2.
+# The deploy, whole or one part (DEPLOY_PART, set by the Makefile):
+#   all        first time and every time: stack.yaml, build, `cargo lambda deploy` of each
+#              function with its role and settings from the stack's outputs (publishing a version
+#              and moving the alias `live` to it), wiring.yaml, then `cv-analytics verify` (a
+#              canary through the deployed queue; VERIFY=false leaves it out);
+#   processor, reporter
+#              that function alone (`make deploy FUNCTION=...`): built, deployed, its `live`
+#              moved, then checked (the canary; for the reporter, a dry run of `live` for the
+#              last complete week); the stacks and the other function are not touched;
+#   stack      stack.yaml and wiring.yaml alone (`make deploy-stack`): no build, no function
+#              update; refused before the functions were ever deployed.
+# Each version published carries the commit it was built from in its environment
+# (BUILD_COMMIT, which the functions do not read; a version's configuration is immutable, so it
+# stays true after a rollback), which `make status` shows. Called by the Makefile, which holds the settings in one place. Runs on
+# bash 3.2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . infrastructure/lib.sh
 
+PART="${DEPLOY_PART:-all}"
+case "$PART" in
+  all | stack | processor | reporter) ;;
+  *) echo "DEPLOY_PART is $PART: all, stack, processor or reporter (FUNCTION=processor|reporter)" >&2; exit 2 ;;
+esac
 : "${STAGE:?STAGE is not set (dev or prod)}"
-: "${REPORT_SENDER:?REPORT_SENDER is not set: the verified SES identity the report is sent from}"
-: "${REPORT_RECIPIENTS:?REPORT_RECIPIENTS is not set: comma-separated addresses}"
+# What each part needs: the stack's parameters, and each function's settings.
+if [ "$PART" != processor ]; then
+  : "${REPORT_SENDER:?REPORT_SENDER is not set: the verified SES identity the report is sent from}"
+fi
+if [ "$PART" = all ] || [ "$PART" = reporter ]; then
+  : "${REPORT_RECIPIENTS:?REPORT_RECIPIENTS is not set: comma-separated addresses}"
+  # SES sends one message to 50 recipients at most; the reporter refuses more at start-up, so a
+  # longer list would deploy a reporter that never starts: refused here first.
+  RECIPIENT_COUNT=$(tr ',' '\n' <<<"$REPORT_RECIPIENTS" | grep -c '[^[:space:]]' || true)
+  if [ "$RECIPIENT_COUNT" -gt 50 ]; then
+    echo "REPORT_RECIPIENTS has $RECIPIENT_COUNT addresses: SES sends one message to 50 at most; use a mailing list" >&2
+    exit 1
+  fi
+fi
 : "${PROCESSOR_MEMORY:?}" "${PROCESSOR_TIMEOUT:?}" "${REPORTER_MEMORY:?}" "${REPORTER_TIMEOUT:?}"
 : "${RECORD_TTL_DAYS:?}" "${WRITE_CONCURRENCY:?}" "${SEND_EMPTY_REPORT:?}" "${WEEK_LOOKUP:?}"
 : "${PROCESSOR_MAX_CONCURRENCY:?}"
-# SES sends one message to 50 recipients at most; the reporter refuses more at start-up, so a
-# longer list would deploy a reporter that never starts: refused here first.
-RECIPIENT_COUNT=$(tr ',' '\n' <<<"$REPORT_RECIPIENTS" | grep -c '[^[:space:]]' || true)
-if [ "$RECIPIENT_COUNT" -gt 50 ]; then
-  echo "REPORT_RECIPIENTS has $RECIPIENT_COUNT addresses: SES sends one message to 50 at most; use a mailing list" >&2
-  exit 1
-fi
+REPORT_SENDER="${REPORT_SENDER:-}"
+REPORT_RECIPIENTS="${REPORT_RECIPIENTS:-}"
 SES_CONFIGURATION_SET="${SES_CONFIGURATION_SET:-}"
 OWNER="${OWNER:-}"
 VERIFY="${VERIFY:-true}"
@@ -76,18 +98,55 @@ output() {
   awk -v key="$1" '$1 == key { print $2 }' "$OUTPUTS_FILE"
 }
 
-step "stack $STACK in $REGION (queue, dead-letter queue, table, roles, alarms)"
-refuse_retained_table
-upsert_stack "$STACK" infrastructure/stack.yaml \
-  "Stage=$STAGE" \
-  "QueueVisibilityTimeoutSeconds=$((6 * PROCESSOR_TIMEOUT))" \
-  "ReportSender=$REPORT_SENDER" \
-  "SesConfigurationSet=$SES_CONFIGURATION_SET" \
-  "WeekLookup=$WEEK_LOOKUP" \
-  "AlarmEmail=${ALARM_EMAIL:-}" \
-  "Owner=$OWNER"
+deploy_stack() {
+  step "stack $STACK in $REGION (queue, dead-letter queue, table, roles, alarms)"
+  refuse_retained_table
+  upsert_stack "$STACK" infrastructure/stack.yaml \
+    "Stage=$STAGE" \
+    "QueueVisibilityTimeoutSeconds=$((6 * PROCESSOR_TIMEOUT))" \
+    "ReportSender=$REPORT_SENDER" \
+    "SesConfigurationSet=$SES_CONFIGURATION_SET" \
+    "WeekLookup=$WEEK_LOOKUP" \
+    "AlarmEmail=${ALARM_EMAIL:-}" \
+    "Owner=$OWNER"
+}
 
-read_outputs
+deploy_wiring() {
+  step "wiring $STACK-wiring (SQS trigger, daily report schedule, retries)"
+  upsert_stack "$STACK-wiring" infrastructure/wiring.yaml \
+    "Stage=$STAGE" "QueueArn=$(output QueueArn)" "Owner=$OWNER" \
+    "ProcessorMaxConcurrency=$PROCESSOR_MAX_CONCURRENCY" \
+    "ProcessorEventSourceEnabled=$EVENT_SOURCE_ENABLED"
+}
+
+# A part deploys into a stage that exists: the stack for a function, and for the stacks alone,
+# the functions too (the wiring points at their alias `live`).
+refuse_missing() {
+  if [ "$(stack_status "$STACK")" = NONE ]; then
+    echo "$STACK does not exist in $REGION: deploy everything first (make deploy STAGE=$STAGE)" >&2
+    exit 1
+  fi
+  if [ "$PART" = stack ]; then
+    local fn
+    for fn in processor reporter; do
+      if ! aws lambda get-alias --region "$REGION" --function-name "$STACK-$fn" --name live >/dev/null 2>&1; then
+        echo "$STACK-$fn has never been deployed (no alias live): make deploy-stack changes the stacks of a deployed stage; deploy everything first (make deploy STAGE=$STAGE)" >&2
+        exit 1
+      fi
+    done
+  fi
+}
+
+# The commit the functions are built from, in each published version's BUILD_COMMIT (`make
+# status` shows it); "-dirty" when the work tree differs from it. DEPLOY_COMMIT overrides.
+commit_built() {
+  local commit
+  commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+  if [ "$commit" != unknown ] && ! git diff --quiet HEAD 2>/dev/null; then
+    commit="$commit-dirty"
+  fi
+  echo "${DEPLOY_COMMIT:-$commit}"
+}
 
 # What `cargo lambda deploy` deploys for a function: what `cargo lambda build` made, or a binary
 # of BINARY_DIR.
@@ -99,68 +158,119 @@ binary() {
   fi
 }
 
-if [ -n "$BINARY_DIR" ]; then
-  step "binaries from $BINARY_DIR (no build)"
-else
-  step "build (cargo lambda build $BUILD_FLAGS)"
+# Builds the functions given (processor, reporter), unless BINARY_DIR has them. The packages
+# alone (`-p`), so that their features are their own: the workspace's tools turn on the SDK's
+# aws-lc client and the processor's test fakes, which a workspace-wide build would put in the
+# functions too (for both: --locked -p processor -p reporter --bin processor --bin reporter).
+build() {
+  if [ -n "$BINARY_DIR" ]; then
+    step "binaries from $BINARY_DIR (no build)"
+    return 0
+  fi
+  local packages=() fn
+  for fn in "$@"; do
+    packages+=(-p "$fn" --bin "$fn")
+  done
+  step "build (cargo lambda build $BUILD_FLAGS ${packages[*]})"
   # shellcheck disable=SC2086 # the flags are words on purpose
-  # The two packages alone (`-p`), so that their features are their own: the workspace's tools
-  # turn on the SDK's aws-lc client and the processor's test fakes, which a workspace-wide
-  # build would put in the functions too.
-  cargo lambda build $BUILD_FLAGS --locked -p processor -p reporter --bin processor --bin reporter
-fi
+  cargo lambda build $BUILD_FLAGS --locked "${packages[@]}"
+}
 
 # Each deploy publishes a version and moves this alias to it; the trigger and the schedule
 # invoke the alias, and `make rollback` moves it back.
 LIVE_ALIAS=live
 
-step "function $(output ProcessorFunctionName) (alias $LIVE_ALIAS)"
-apply_role "$(output ProcessorFunctionName)" "$(output ProcessorRoleArn)"
-# shellcheck disable=SC2046 # the binary's flag and value are two words on purpose
-with_deploy_retry "$(output ProcessorFunctionName)" cargo lambda deploy --region "$REGION" $(binary processor) \
-  --iam-role "$(output ProcessorRoleArn)" --alias "$LIVE_ALIAS" "${TAGS[@]}" \
-  --memory "$PROCESSOR_MEMORY" --timeout "$PROCESSOR_TIMEOUT" \
-  --env-var "TABLE_NAME=$(output TableName)" \
-  --env-var "DEAD_LETTER_QUEUE_URL=$(output DeadLetterQueueUrl)" \
-  --env-var "STAGE=$STAGE" \
-  --env-var "RECORD_TTL_DAYS=$RECORD_TTL_DAYS" \
-  --env-var "WRITE_CONCURRENCY=$WRITE_CONCURRENCY" \
-  "$(output ProcessorFunctionName)"
-drop_owner_tag "$(output ProcessorFunctionName)"
+deploy_processor() {
+  step "function $(output ProcessorFunctionName) (alias $LIVE_ALIAS, commit $COMMIT)"
+  apply_role "$(output ProcessorFunctionName)" "$(output ProcessorRoleArn)"
+  # shellcheck disable=SC2046 # the binary's flag and value are two words on purpose
+  with_deploy_retry "$(output ProcessorFunctionName)" cargo lambda deploy --region "$REGION" $(binary processor) \
+    --iam-role "$(output ProcessorRoleArn)" --alias "$LIVE_ALIAS" "${TAGS[@]}" \
+    --memory "$PROCESSOR_MEMORY" --timeout "$PROCESSOR_TIMEOUT" \
+    --env-var "TABLE_NAME=$(output TableName)" \
+    --env-var "DEAD_LETTER_QUEUE_URL=$(output DeadLetterQueueUrl)" \
+    --env-var "STAGE=$STAGE" \
+    --env-var "RECORD_TTL_DAYS=$RECORD_TTL_DAYS" \
+    --env-var "WRITE_CONCURRENCY=$WRITE_CONCURRENCY" \
+    --env-var "BUILD_COMMIT=$COMMIT" \
+    "$(output ProcessorFunctionName)"
+  drop_owner_tag "$(output ProcessorFunctionName)"
+}
 
-step "function $(output ReporterFunctionName) (alias $LIVE_ALIAS)"
-# `--env-var` splits its value on commas and the recipient list is comma-separated, so the
-# reporter's settings go through an env file. The lifetime of records is the processor's
-# RECORD_TTL_DAYS, which the reporter needs too (no backfill of weeks already expired).
-{
-  printf 'TABLE_NAME=%s\nREPORT_SENDER=%s\nREPORT_RECIPIENTS=%s\nSTAGE=%s\n' \
-    "$(output TableName)" "$REPORT_SENDER" "$REPORT_RECIPIENTS" "$STAGE"
-  printf 'SEND_EMPTY_REPORT=%s\nRECORD_TTL_DAYS=%s\n' "$SEND_EMPTY_REPORT" "$RECORD_TTL_DAYS"
-  printf 'WEEK_LOOKUP=%s\n' "$(output WeekLookup)"
-  if [ -n "$SES_CONFIGURATION_SET" ]; then
-    printf 'SES_CONFIGURATION_SET=%s\n' "$SES_CONFIGURATION_SET"
-  fi
-} > "$ENV_FILE"
-apply_role "$(output ReporterFunctionName)" "$(output ReporterRoleArn)"
-# shellcheck disable=SC2046 # the binary's flag and value are two words on purpose
-with_deploy_retry "$(output ReporterFunctionName)" cargo lambda deploy --region "$REGION" $(binary reporter) \
-  --iam-role "$(output ReporterRoleArn)" --alias "$LIVE_ALIAS" "${TAGS[@]}" \
-  --memory "$REPORTER_MEMORY" --timeout "$REPORTER_TIMEOUT" \
-  --env-file "$ENV_FILE" \
-  "$(output ReporterFunctionName)"
-drop_owner_tag "$(output ReporterFunctionName)"
+deploy_reporter() {
+  step "function $(output ReporterFunctionName) (alias $LIVE_ALIAS, commit $COMMIT)"
+  # `--env-var` splits its value on commas and the recipient list is comma-separated, so the
+  # reporter's settings go through an env file. The lifetime of records is the processor's
+  # RECORD_TTL_DAYS, which the reporter needs too (no backfill of weeks already expired).
+  {
+    printf 'TABLE_NAME=%s\nREPORT_SENDER=%s\nREPORT_RECIPIENTS=%s\nSTAGE=%s\n' \
+      "$(output TableName)" "$REPORT_SENDER" "$REPORT_RECIPIENTS" "$STAGE"
+    printf 'SEND_EMPTY_REPORT=%s\nRECORD_TTL_DAYS=%s\n' "$SEND_EMPTY_REPORT" "$RECORD_TTL_DAYS"
+    printf 'WEEK_LOOKUP=%s\nBUILD_COMMIT=%s\n' "$(output WeekLookup)" "$COMMIT"
+    if [ -n "$SES_CONFIGURATION_SET" ]; then
+      printf 'SES_CONFIGURATION_SET=%s\n' "$SES_CONFIGURATION_SET"
+    fi
+  } > "$ENV_FILE"
+  apply_role "$(output ReporterFunctionName)" "$(output ReporterRoleArn)"
+  # shellcheck disable=SC2046 # the binary's flag and value are two words on purpose
+  with_deploy_retry "$(output ReporterFunctionName)" cargo lambda deploy --region "$REGION" $(binary reporter) \
+    --iam-role "$(output ReporterRoleArn)" --alias "$LIVE_ALIAS" "${TAGS[@]}" \
+    --memory "$REPORTER_MEMORY" --timeout "$REPORTER_TIMEOUT" \
+    --env-file "$ENV_FILE" \
+    "$(output ReporterFunctionName)"
+  drop_owner_tag "$(output ReporterFunctionName)"
+}
 
-step "wiring $STACK-wiring (SQS trigger, daily report schedule, retries)"
-upsert_stack "$STACK-wiring" infrastructure/wiring.yaml \
-  "Stage=$STAGE" "QueueArn=$(output QueueArn)" "Owner=$OWNER" \
-  "ProcessorMaxConcurrency=$PROCESSOR_MAX_CONCURRENCY" \
-  "ProcessorEventSourceEnabled=$EVENT_SOURCE_ENABLED"
+cv_analytics() {
+  cargo run --locked -q -p ops --bin cv-analytics -- --stage "$STAGE" --region "$REGION" "$@"
+}
 
-if [ "$VERIFY" = true ]; then
+verify_processor() {
   step "verify: a canary question and answer through $(output QueueUrl)"
-  cargo run --locked -q -p ops --bin cv-analytics -- --stage "$STAGE" --region "$REGION" \
-    verify --timeout "$VERIFY_TIMEOUT"
-fi
+  cv_analytics verify --timeout "$VERIFY_TIMEOUT"
+}
 
-step "deployed $STACK in $REGION"
+# The reporter's live version renders the last complete week without sending it.
+verify_reporter() {
+  local week
+  week=$(python3 -c 'import datetime; y, w, _ = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=7)).isocalendar(); print(f"{y}-W{w:02d}")')
+  step "verify: the reporter's live version renders $week (a dry run, nothing sent)"
+  cv_analytics backfill --from "$week" --to "$week" --dry-run
+}
+
+COMMIT=$(commit_built)
+case "$PART" in
+  all)
+    deploy_stack
+    read_outputs
+    build processor reporter
+    deploy_processor
+    deploy_reporter
+    deploy_wiring
+    if [ "$VERIFY" = true ]; then
+      verify_processor
+    fi
+    ;;
+  stack)
+    refuse_missing
+    deploy_stack
+    read_outputs
+    deploy_wiring
+    ;;
+  processor | reporter)
+    refuse_missing
+    read_outputs
+    build "$PART"
+    "deploy_$PART"
+    if [ "$VERIFY" = true ]; then
+      "verify_$PART"
+    fi
+    ;;
+esac
+
+if [ "$PART" = all ]; then
+  step "deployed $STACK in $REGION"
+else
+  step "deployed $PART of $STACK in $REGION"
+fi
 sort "$OUTPUTS_FILE" | awk '{ printf "%-22s %s\n", $1, $2 }'

@@ -33,6 +33,8 @@ SETTINGS = {
     "SES_CONFIGURATION_SET": "cv-analytics-reports",
     "OWNER": "data-team",
     "VERIFY": "false",
+    # The commit the deploy records in each version (else the work tree's HEAD).
+    "DEPLOY_COMMIT": "0123456789ab",
 }
 TAGS = {"Project": "cv-analytics", "Stage": "dev", "Owner": "data-team"}
 
@@ -70,7 +72,12 @@ class DeployFlow(unittest.TestCase):
             self.assertEqual(run.returncode, 0, f"make {target} failed:\n{run.stdout}\n{run.stderr}")
         return run
 
-    def test_deploy_three_times_with_a_rollback_then_destroy(self):
+    def test_deploy_three_times_with_a_rollback_one_part_at_a_time_then_destroy(self):
+        # A part deploys into a stage that exists: nothing to update yet.
+        for target, settings in (("deploy-stack", {}), ("deploy", {"FUNCTION": "reporter"})):
+            refused = self.make(target, expect_success=False, **settings)
+            self.assertNotEqual(refused.returncode, 0)
+            self.assertIn("cv-analytics-dev does not exist in us-east-1: deploy everything first", refused.stderr)
         first = self.make("deploy").stdout
         self.assertIn("==> deployed cv-analytics-dev in us-east-1", first)
         self.check_functions("scan")
@@ -80,13 +87,15 @@ class DeployFlow(unittest.TestCase):
         # moves `live` back to 1.
         self.make("deploy", SEND_EMPTY_REPORT="true")
         self.check_rollback()
+        # One part at a time: the reporter alone publishes its version 3.
+        self.check_one_part_at_a_time()
         # A third deploy is the same single command and changes nothing it should not; it moves
         # the alias forward again, and the stage to the week index: the stack's parameter and the
         # reporter's setting follow. (moto's CloudFormation does not apply index changes to an
         # existing table; DynamoDB's UpdateTable adds or removes one index per update, in place.)
         self.make("deploy", WEEK_LOOKUP="index")
         self.check_functions("index")
-        self.assertEqual(self.live("reporter"), "3")
+        self.assertEqual(self.live("reporter"), "4")
         self.check_wiring()
         stack = self.moto.client("cloudformation").describe_stacks(StackName="cv-analytics-dev")["Stacks"][0]
         self.assertIn({"ParameterKey": "WeekLookup", "ParameterValue": "index"}, stack["Parameters"])
@@ -96,6 +105,49 @@ class DeployFlow(unittest.TestCase):
             StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])["StackSummaries"]
         self.assertEqual([s["StackName"] for s in stacks], [])
         self.assertEqual(self.moto.client("lambda").list_functions()["Functions"], [])
+
+    def snapshot(self, function):
+        """What a deploy of the other part must leave as it was: the live version, its
+        configuration, the function's tags and its published versions."""
+        lam = self.moto.client("lambda")
+        name = f"cv-analytics-dev-{function}"
+        live = lam.get_function_configuration(FunctionName=name, Qualifier="live")
+        for volatile in ("ResponseMetadata", "LastUpdateStatus", "State"):
+            live.pop(volatile, None)
+        return {
+            "live": self.live(function),
+            "configuration": live,
+            "tags": lam.list_tags(Resource=lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"])["Tags"],
+            "versions": [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]],
+        }
+
+    def check_one_part_at_a_time(self):
+        """`make deploy FUNCTION=reporter` publishes the reporter alone; `make deploy-stack`
+        changes the stacks and publishes nothing; `make status` shows each live version's commit."""
+        processor = self.snapshot("processor")
+        run = self.make("deploy", FUNCTION="reporter", SEND_EMPTY_REPORT="true", DEPLOY_COMMIT="feedbeef0001")
+        self.assertIn("==> deployed reporter of cv-analytics-dev", run.stdout)
+        self.assertNotIn("==> stack", run.stdout)
+        self.assertNotIn("==> wiring", run.stdout)
+        self.assertEqual(self.snapshot("processor"), processor)
+        # After the rollback to 1 (of 2), the reporter's new version is 3, and live on it.
+        self.assertEqual(self.live("reporter"), "3")
+        # The stacks alone: the alarms' address and the trigger's concurrency change (moto skips
+        # alarms and their subscription: the stacks' parameters say what was applied), and no
+        # version is published on either function.
+        before = {f: self.snapshot(f) for f in ("processor", "reporter")}
+        run = self.make("deploy-stack", ALARM_EMAIL="ops@example.dev", PROCESSOR_MAX_CONCURRENCY="50")
+        self.assertNotIn("==> build", run.stdout)
+        self.assertNotIn("==> function", run.stdout)
+        self.assertEqual({f: self.snapshot(f) for f in ("processor", "reporter")}, before)
+        cloudformation = self.moto.client("cloudformation")
+        parameters = lambda name: {p["ParameterKey"]: p["ParameterValue"]  # noqa: E731
+                                   for p in cloudformation.describe_stacks(StackName=name)["Stacks"][0]["Parameters"]}
+        self.assertEqual(parameters("cv-analytics-dev")["AlarmEmail"], "ops@example.dev")
+        self.assertEqual(parameters("cv-analytics-dev-wiring")["ProcessorMaxConcurrency"], "50")
+        status = self.make("status").stdout
+        self.assertRegex(status, r"cv-analytics-dev-reporter \d+ \(of \d+ published\), published [^,]+, commit feedbeef0001")
+        self.assertRegex(status, r"cv-analytics-dev-processor \d+ \(of \d+ published\), published [^,]+, commit 0123456789ab\n")
 
     def check_functions(self, week_lookup):
         cloudformation = self.moto.client("cloudformation")
@@ -112,6 +164,7 @@ class DeployFlow(unittest.TestCase):
             "STAGE": "dev",
             "RECORD_TTL_DAYS": "120",
             "WRITE_CONCURRENCY": "8",
+            "BUILD_COMMIT": "0123456789ab",
         })
         for name in ("cv-analytics-dev-processor", "cv-analytics-dev-reporter"):
             arn = lam.get_function_configuration(FunctionName=name)["FunctionArn"]
@@ -130,6 +183,7 @@ class DeployFlow(unittest.TestCase):
             "RECORD_TTL_DAYS": "120",
             "SES_CONFIGURATION_SET": "cv-analytics-reports",
             "WEEK_LOOKUP": week_lookup,
+            "BUILD_COMMIT": "0123456789ab",
         })
         parameters = {p["ParameterKey"]: p["ParameterValue"]
                       for p in cloudformation.describe_stacks(StackName="cv-analytics-dev")["Stacks"][0]["Parameters"]}

@@ -96,28 +96,29 @@ impl Operations {
     pub async fn email_readiness(&self) -> Result<EmailReadiness, OpsError> {
         let (sender, recipients) = self.reporter_addresses().await?;
         let mut warnings = Vec::new();
-        let account = match self.ses.get_account().send().await {
-            Ok(answer) => Some(Account {
-                production: answer.production_access_enabled,
-                sending_enabled: answer.sending_enabled,
-                max_24_hours: answer
-                    .send_quota
-                    .as_ref()
-                    .map_or(0.0, |q| q.max24_hour_send),
-                sent_last_24_hours: answer
-                    .send_quota
-                    .as_ref()
-                    .map_or(0.0, |q| q.sent_last24_hours),
-            }),
-            Err(e) => {
-                warnings.push(format!(
+        let account =
+            match self.ses.get_account().send().await {
+                Ok(answer) => Some(Account {
+                    production: answer.production_access_enabled,
+                    sending_enabled: answer.sending_enabled,
+                    max_24_hours: answer
+                        .send_quota
+                        .as_ref()
+                        .map_or(0.0, |q| q.max24_hour_send),
+                    sent_last_24_hours: answer
+                        .send_quota
+                        .as_ref()
+                        .map_or(0.0, |q| q.sent_last24_hours),
+                }),
+                Err(e) => {
+                    warnings.push(format!(
                     "could not read the SES account (GetAccount: {}): check sandbox or production \
                      in the SES console",
                     e.code().or(e.message()).unwrap_or("an error without a code")
                 ));
-                None
-            }
-        };
+                    None
+                }
+            };
         let sender_verified = self.identity_verified(&sender).await?;
         let mut checked = Vec::new();
         for recipient in recipients {

@@ -53,6 +53,11 @@ pub struct LiveVersion {
     pub live: u64,
     /// Every published version, oldest first.
     pub published: Vec<u64>,
+    /// When the live version was published (Lambda's `LastModified` of it).
+    pub published_at: Option<String>,
+    /// The commit the live version was built from, as `make deploy` writes it into the
+    /// version's environment (`BUILD_COMMIT`); `None` for a version deployed without one.
+    pub commit: Option<String>,
 }
 
 impl LiveVersion {
@@ -65,6 +70,9 @@ impl LiveVersion {
             .max()
     }
 }
+
+/// The variable `make deploy` writes the commit a version was built from into.
+pub const BUILD_COMMIT: &str = "BUILD_COMMIT";
 
 /// What a rollback did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -113,6 +121,7 @@ impl Operations {
                 ),
             })?;
         let mut published = Vec::new();
+        let (mut published_at, mut commit) = (None, None);
         let mut marker = None;
         loop {
             let page = self
@@ -123,12 +132,25 @@ impl Operations {
                 .send()
                 .await
                 .map_err(aws_failed("list the published versions"))?;
-            published.extend(
-                page.versions
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|v| v.version.as_deref()?.parse::<u64>().ok()),
-            );
+            for version in page.versions.unwrap_or_default() {
+                let Some(number) = version
+                    .version
+                    .as_deref()
+                    .and_then(|v| v.parse::<u64>().ok())
+                else {
+                    continue;
+                };
+                if number == live {
+                    published_at = version.last_modified.clone();
+                    commit = version
+                        .environment
+                        .as_ref()
+                        .and_then(|e| e.variables.as_ref())
+                        .and_then(|v| v.get(BUILD_COMMIT))
+                        .cloned();
+                }
+                published.push(number);
+            }
             marker = page.next_marker;
             if marker.is_none() {
                 break;
@@ -139,6 +161,8 @@ impl Operations {
             function: name.to_owned(),
             live,
             published,
+            published_at,
+            commit,
         })
     }
 
@@ -177,6 +201,8 @@ mod tests {
             function: "f".into(),
             live,
             published: published.to_vec(),
+            published_at: None,
+            commit: None,
         };
         assert_eq!(live(3, &[1, 2, 3]).previous(), Some(2));
         // After a rollback to 2, the next one goes to 1, not back to 3.

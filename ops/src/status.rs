@@ -36,6 +36,9 @@ pub struct FunctionStatus {
     pub function: String,
     pub live_version: Option<u64>,
     pub published_versions: Option<usize>,
+    /// When the live version was published, and the commit it was built from.
+    pub published_at: Option<String>,
+    pub commit: Option<String>,
     /// Why the live version is unknown.
     pub problem: Option<String>,
 }
@@ -96,12 +99,16 @@ impl Operations {
                     function: live.function,
                     live_version: Some(live.live),
                     published_versions: Some(live.published.len()),
+                    published_at: live.published_at,
+                    commit: live.commit,
                     problem: None,
                 },
                 Err(e) => FunctionStatus {
                     function: function.to_string(),
                     live_version: None,
                     published_versions: None,
+                    published_at: None,
+                    commit: None,
                     problem: Some(e.to_string()),
                 },
             });
@@ -270,8 +277,13 @@ impl std::fmt::Display for Status {
             match (function.live_version, function.published_versions) {
                 (Some(live), Some(published)) => writeln!(
                     f,
-                    "  live version       {} {live} (of {published} published)",
-                    function.function
+                    "  live version       {} {live} (of {published} published){}, commit {}",
+                    function.function,
+                    function
+                        .published_at
+                        .as_deref()
+                        .map_or_else(String::new, |t| format!(", published {t}")),
+                    function.commit.as_deref().unwrap_or("unknown")
                 )?,
                 _ => writeln!(
                     f,
