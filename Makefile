@@ -39,7 +39,7 @@ RECORD_TTL_DAYS ?= 90
 # DynamoDB writes of one batch in flight at once, 1 to 64.
 WRITE_CONCURRENCY ?= 4
 # Most processor invocations the queue's trigger runs at once, 2 to 1000 (its ScalingConfig):
-# with a message group per session each takes about 128 requests a second (BENCHMARKS.md).
+# with a message group per session each takes about 127 requests a second (BENCHMARKS.md).
 PROCESSOR_MAX_CONCURRENCY ?= 100
 # false: no email for a week without questions.
 SEND_EMPTY_REPORT ?= true
@@ -180,7 +180,7 @@ preview: ## Render WEEK (e.g. WEEK=2025-W45) from TABLE_NAME to target/preview/ 
 
 gaps: ## Group the questions of FILE (one per line) as the weekly report groups gaps: one JSON line each
 	@test -n "$(FILE)" || { echo "usage: make gaps FILE=questions.txt"; exit 2; }
-	cargo run --locked -q -p reporter --bin gaps -- $(FILE)
+	cargo run --locked -q -p reporter --bin gaps -- "$(FILE)"
 
 # As root, the cold starts also run in the CPU share of PROCESSOR_MEMORY and REPORTER_MEMORY (a
 # cgroup v1 CPU quota); BENCH_ONLY=cold measures only the cold starts (printed, nothing written).

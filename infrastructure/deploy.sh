@@ -126,11 +126,29 @@ refuse_missing() {
     echo "$STACK does not exist in $REGION: deploy everything first (make deploy STAGE=$STAGE)" >&2
     exit 1
   fi
+  # The sender and the configuration set are in the stack (the reporter role's SES permission)
+  # and in the reporter's settings: one part alone would set them on one side only.
+  local parameter value
+  for parameter in ReportSender SesConfigurationSet; do
+    value=$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
+      --query "Stacks[0].Parameters[?ParameterKey=='$parameter'].ParameterValue" --output text)
+    [ "$value" = None ] && value=""
+    if { [ "$parameter" = ReportSender ] && [ "$PART" != processor ] && [ "$value" != "$REPORT_SENDER" ]; } ||
+      { [ "$parameter" = SesConfigurationSet ] && [ "$PART" != processor ] && [ "$value" != "$SES_CONFIGURATION_SET" ]; }; then
+      echo "$parameter is \"$value\" in $STACK and the reporter's role allows only that; a part alone would change one side: make deploy STAGE=$STAGE (both together)" >&2
+      exit 1
+    fi
+  done
   if [ "$PART" = stack ]; then
     local fn
+    local out
     for fn in processor reporter; do
-      if ! aws lambda get-alias --region "$REGION" --function-name "$STACK-$fn" --name live >/dev/null 2>&1; then
-        echo "$STACK-$fn has never been deployed (no alias live): make deploy-stack changes the stacks of a deployed stage; deploy everything first (make deploy STAGE=$STAGE)" >&2
+      if ! out=$(aws lambda get-alias --region "$REGION" --function-name "$STACK-$fn" --name live 2>&1); then
+        if grep -q ResourceNotFoundException <<<"$out"; then
+          echo "$STACK-$fn has never been deployed (no alias live): make deploy-stack changes the stacks of a deployed stage; deploy everything first (make deploy STAGE=$STAGE)" >&2
+        else
+          echo "$out" >&2
+        fi
         exit 1
       fi
     done
@@ -161,7 +179,7 @@ binary() {
 # Builds the functions given (processor, reporter), unless BINARY_DIR has them. The packages
 # alone (`-p`), so that their features are their own: the workspace's tools turn on the SDK's
 # aws-lc client and the processor's test fakes, which a workspace-wide build would put in the
-# functions too (for both: --locked -p processor -p reporter --bin processor --bin reporter).
+# functions too.
 build() {
   if [ -n "$BINARY_DIR" ]; then
     step "binaries from $BINARY_DIR (no build)"
@@ -227,7 +245,12 @@ cv_analytics() {
 
 verify_processor() {
   step "verify: a canary question and answer through $(output QueueUrl)"
-  cv_analytics verify --timeout "$VERIFY_TIMEOUT"
+  if [ "$PART" = processor ]; then
+    # The processor alone: SES is the reporter's, checked when it is deployed.
+    cv_analytics verify --timeout "$VERIFY_TIMEOUT" --no-email
+  else
+    cv_analytics verify --timeout "$VERIFY_TIMEOUT"
+  fi
 }
 
 # The reporter's live version renders the last complete week without sending it.

@@ -21,7 +21,8 @@ resolve_region() {
 
 # Waits until the function's $LATEST has no update in progress (its LastUpdateStatus is not
 # InProgress), at most UPDATE_WAIT_SECONDS (default 300); a function not created yet has
-# nothing to wait for. A failed update is shown with Lambda's reason. cargo-lambda waits on the
+# nothing to wait for. A failed last update is shown with Lambda's reason and is not waited
+# for: Lambda keeps that status until the next update succeeds, which the deploy is. cargo-lambda waits on the
 # alias it moves, a published version that is always ready, so its next call can otherwise
 # meet `$LATEST` still updating ("ResourceConflictException: ... An update is in progress").
 wait_for_function() {
@@ -38,8 +39,8 @@ wait_for_function() {
     case "$out" in
       InProgress*) ;;
       Failed*)
-        echo "$name: its last update failed: ${out#Failed}" >&2
-        return 1 ;;
+        echo "$name: its last update failed (${out#Failed}); this deploy updates it again" >&2
+        return 0 ;;
       *) return 0 ;;
     esac
     if [ "$waited" -ge "$limit" ]; then
@@ -99,8 +100,14 @@ with_deploy_retry() {
 # exists. Nothing to do for a function not created yet, or one with that role already.
 apply_role() {
   local name=$1 role=$2 current
-  current=$(aws lambda get-function-configuration --region "$REGION" --function-name "$name" \
-    --query Role --output text 2>/dev/null) || return 0
+  if ! current=$(aws lambda get-function-configuration --region "$REGION" --function-name "$name" \
+      --query Role --output text 2>&1); then
+    if grep -q ResourceNotFoundException <<<"$current"; then
+      return 0
+    fi
+    echo "$current" >&2
+    return 1
+  fi
   if [ "$current" = "$role" ]; then
     return 0
   fi

@@ -125,6 +125,10 @@ class DeployFlow(unittest.TestCase):
         """`make deploy FUNCTION=reporter` publishes the reporter alone; `make deploy-stack`
         changes the stacks and publishes nothing; `make status` shows each live version's commit."""
         processor = self.snapshot("processor")
+        # The sender is the stack's too (the reporter role's SES permission): not one side alone.
+        refused = self.make("deploy", expect_success=False, FUNCTION="reporter", REPORT_SENDER="new@example.dev")
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn('ReportSender is "reports@example.dev" in cv-analytics-dev', refused.stderr)
         run = self.make("deploy", FUNCTION="reporter", SEND_EMPTY_REPORT="true", DEPLOY_COMMIT="feedbeef0001")
         self.assertIn("==> deployed reporter of cv-analytics-dev", run.stdout)
         self.assertNotIn("==> stack", run.stdout)

@@ -155,16 +155,17 @@ class DeployRetry(unittest.TestCase):
             self.assertEqual(attempts, 6)
             self.assertIn("run the deploy again", run.stderr)
 
-    def test_a_failed_update_stops_with_lambdas_reason(self):
+    def test_a_failed_last_update_is_said_and_deployed_over(self):
+        # Lambda keeps Failed until an update succeeds: the deploy is that update.
         with tempfile.TemporaryDirectory() as d:
             fake_aws(d, """\
                 printf 'Failed\\tThe role defined for the function cannot be assumed by Lambda.\\n'
                 """)
             command, counter = failing_command(d, 0, "")
             run = bash(f'REGION=eu-west-2; with_deploy_retry fn "{command}"', d)
-            self.assertNotEqual(run.returncode, 0)
-            self.assertFalse(counter.exists())
-            self.assertIn("fn: its last update failed:", run.stderr)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertEqual(int(counter.read_text()), 1)
+            self.assertIn("fn: its last update failed (", run.stderr)
             self.assertIn("cannot be assumed", run.stderr)
 
     def test_other_errors_and_too_many_retries_stop(self):
@@ -202,6 +203,13 @@ class RoleAndTags(unittest.TestCase):
             run = bash("REGION=eu-west-2; apply_role fn arn:aws:iam::1:role/same", d)
             self.assertEqual(run.returncode, 0, run.stderr)
             self.assertNotIn("update-function-configuration", (pathlib.Path(d) / "calls.log").read_text())
+        # Not created yet: nothing to apply; any other error stops, shown.
+        for answer, status in (("ResourceNotFoundException", 0), ("AccessDeniedException", 1)):
+            with tempfile.TemporaryDirectory() as d:
+                fake_aws(d, f'echo "An error occurred ({answer})" >&2; exit 254\n')
+                run = bash("REGION=eu-west-2; apply_role fn arn:aws:iam::1:role/new", d)
+                self.assertEqual(run.returncode, status, run.stderr)
+                self.assertEqual(answer in run.stderr, status == 1)
 
     def test_the_owner_tag_goes_when_owner_is_unset_and_stays_otherwise(self):
         script = """\
@@ -297,9 +305,6 @@ class ImportTemplate(unittest.TestCase):
             os.unlink(f.name)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class FunctionsBuild(unittest.TestCase):
     """The functions are built as their two packages alone, so that the tools' features stay
@@ -307,9 +312,13 @@ class FunctionsBuild(unittest.TestCase):
     ring) and no test fakes."""
 
     def test_the_deploy_builds_the_two_packages_alone(self):
-        build = "--locked -p processor -p reporter --bin processor --bin reporter"
-        self.assertIn(build, (INFRA / "deploy.sh").read_text())
-        self.assertIn(build, (ROOT / "Makefile").read_text())
+        # The Makefile's build, and the deploy's: each function as `-p <it> --bin <it>`.
+        self.assertIn("--locked -p processor -p reporter --bin processor --bin reporter",
+                      (ROOT / "Makefile").read_text())
+        deploy = (INFRA / "deploy.sh").read_text()
+        self.assertIn('packages+=(-p "$fn" --bin "$fn")', deploy)
+        self.assertIn('cargo lambda build $BUILD_FLAGS --locked "${packages[@]}"', deploy)
+        self.assertIn("build processor reporter", deploy)
 
     def test_the_functions_graph_holds_neither_aws_lc_nor_the_fakes(self):
         def tree(*packages):
@@ -326,3 +335,7 @@ class FunctionsBuild(unittest.TestCase):
         workspace = tree("--workspace")
         self.assertIn("aws-lc-sys", workspace)
         self.assertIn('feature "fakes"', workspace)
+
+
+if __name__ == "__main__":
+    unittest.main()

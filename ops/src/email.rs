@@ -119,13 +119,19 @@ impl Operations {
                     None
                 }
             };
-        let sender_verified = self.identity_verified(&sender).await?;
+        let mut identity = |result: Result<Verified, OpsError>, address: &str| {
+            result.unwrap_or_else(|e| {
+                warnings.push(format!("could not read the SES identity of {address}: {e}"));
+                None
+            })
+        };
+        let sender_verified = identity(self.identity_verified(&sender).await, &sender);
         let mut checked = Vec::new();
         for recipient in recipients {
             // Out of the sandbox a recipient needs no identity: nothing to read.
             let verified = match &account {
                 Some(account) if account.production => Some(true),
-                _ => self.identity_verified(&recipient).await?,
+                _ => identity(self.identity_verified(&recipient).await, &recipient),
             };
             checked.push((recipient, verified));
         }

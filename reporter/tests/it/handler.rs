@@ -331,8 +331,8 @@ async fn a_request_arriving_after_its_weeks_report_is_reported_late_once_and_cor
     .unwrap();
     assert_eq!(w46.outcome, Outcome::Sent);
     let email = &reporter.mailer().sent()[1];
-    let line = "1 request arrived late for 2025-W45: it now has 3 questions (1 answered, 2 \
-                unanswered); its report counted 2.";
+    let line = "1 request arrived late for 2025-W45: it now has 3 questions (1 with a \
+                response, 2 without); its report counted 2.";
     assert!(email.text.contains(line), "{}", email.text);
     assert!(email.html.contains(line));
     // The changes compare with the corrected week: 1 question against 3.
@@ -591,7 +591,7 @@ async fn a_request_moving_out_of_a_reported_week_does_not_hide_one_arriving_into
     .unwrap();
     let email = &reporter.mailer().sent()[1];
     let line = "Requests arrived late for 2025-W45 as others moved out of it: it now has 2 \
-                questions (2 answered, 0 unanswered); its report counted 2.";
+                questions (2 with a response, 0 without); its report counted 2.";
     assert!(email.text.contains(line), "{}", email.text);
     let corrected = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
     assert_eq!(

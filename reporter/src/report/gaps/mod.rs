@@ -8,7 +8,7 @@
 //! by **topic** ([`topics`], `reporter/data/topics.toml`): the questions every CV chatbot is
 //! asked (salary, notice period, relocation, visa, languages spoken, ...), recognised by their
 //! triggers in English, French, German, Spanish, Dutch, Italian and Portuguese, are one gap per
-//! topic whatever their words (a topic that splits, such as the languages, is one gap per
+//! topic whatever their words (a topic that splits, such as certifications, is one gap per
 //! language). The rest are grouped by their **words** ([`lexical`]): TF-IDF vectors of their
 //! content stems and trigrams, average-linkage clustering at cosine [`THRESHOLD`]. Off-topic
 //! questions ("can you fix my printer") are counted apart and never a gap.
@@ -40,8 +40,8 @@ use super::significance;
 /// tuning set, leaning to precision (a wrong merge misleads; a split only shows one more row).
 pub const THRESHOLD: f32 = 0.15;
 /// Most distinct questions grouped by their words in a week: the most asked ones. The rest (a
-/// long tail of questions asked once) are counted, not grouped; a question with a topic is
-/// always grouped (by its topic, at no cost).
+/// long tail of questions asked once) are counted, not grouped; a question of a topic that
+/// does not split is always grouped (by its topic, without clustering).
 pub const MAX_CLUSTERED: usize = 1_500;
 /// Similarity at which a gap is taken for one of an earlier week.
 pub const SAME_GAP: f32 = 0.5;
@@ -371,8 +371,10 @@ pub fn find(week: &WeekAggregator) -> FoundGaps {
 }
 
 /// The questions the grouping takes, in the order it takes them: most asked first (ties by
-/// text); every question with a topic (grouped by it at no cost), and of the others the
-/// [`MAX_CLUSTERED`] most asked. Also how many were left out.
+/// text); every question of a topic that does not split (grouped by it, not clustered), and of
+/// the others (no topic, or a topic that splits, whose questions are clustered) the
+/// [`MAX_CLUSTERED`] most asked, so that the clustering stays bounded. Also how many were left
+/// out.
 fn selected<T>(mut items: Vec<T>, key: impl Fn(&T) -> (&str, u64)) -> (Vec<T>, usize) {
     items.sort_by(|a, b| {
         let ((a_text, a_asked), (b_text, b_asked)) = (key(a), key(b));
@@ -381,7 +383,7 @@ fn selected<T>(mut items: Vec<T>, key: impl Fn(&T) -> (&str, u64)) -> (Vec<T>, u
     let mut without_topic = 0;
     let mut left_out = 0;
     items.retain(|item| {
-        if Reading::of(key(item).0).topic.is_some() {
+        if Reading::of(key(item).0).topic.is_some_and(|t| !t.split) {
             return true;
         }
         without_topic += 1;
@@ -458,8 +460,8 @@ fn gap(group: &Group, candidates: &[(&str, &QuestionStats)], grouping: &Grouping
     }
 }
 
-/// How `gap` stands against last week's gaps and the week before's (`None`: that week has no
-/// report, as an empty week not sent).
+/// How `gap` stands against last week's gaps and the week before's (`None`: nothing is known
+/// of that week; a week without a report, as an empty week not sent, comes as no gaps).
 pub fn status(
     gap: &Gap,
     last_week: Option<&[StoredGap]>,

@@ -29,7 +29,7 @@ pub struct Topic {
     pub kind: TopicKind,
     pub label: String,
     pub suggestion: String,
-    /// Grouped further by the questions' other words (one gap per language spoken, say).
+    /// Grouped further by the questions' other words (one gap per certificate, say).
     #[serde(default)]
     pub split: bool,
     #[serde(rename = "triggers")]

@@ -163,20 +163,13 @@ pub(super) fn headline(week: &WeekAggregator, previous: &Previous) -> Vec<Figure
 }
 
 pub(super) fn trend(week: &WeekAggregator, history: &History) -> Vec<TrendRow> {
-    // (week, asked, useful or, in old markers, answered, not responded to, current)
-    let mut weeks: Vec<(String, u64, u64, u64, bool)> = history
+    // (week, asked, useful (unknown in markers written before it was kept), not responded to,
+    // current)
+    let mut weeks: Vec<(String, u64, Option<u64>, u64, bool)> = history
         .weeks
         .iter()
         .take(TREND_WEEKS - 1)
-        .map(|(id, s)| {
-            (
-                id.to_string(),
-                s.asked,
-                s.useful.unwrap_or(s.answered),
-                s.unanswered(),
-                false,
-            )
-        })
+        .map(|(id, s)| (id.to_string(), s.asked, s.useful, s.unanswered(), false))
         .collect();
     if weeks.is_empty() {
         return Vec::new();
@@ -185,7 +178,7 @@ pub(super) fn trend(week: &WeekAggregator, history: &History) -> Vec<TrendRow> {
     weeks.push((
         week.week().to_string(),
         week.asked,
-        week.useful(),
+        Some(week.useful()),
         week.unanswered(),
         true,
     ));
@@ -200,10 +193,11 @@ pub(super) fn trend(week: &WeekAggregator, history: &History) -> Vec<TrendRow> {
             } else {
                 ((asked * 100).div_ceil(busiest)).clamp(1, 100) as u32
             },
-            answer_rate: if asked == 0 {
-                "-".to_owned()
-            } else {
-                format!("{:.0}%", useful as f64 * 100.0 / asked as f64)
+            answer_rate: match useful {
+                Some(useful) if asked > 0 => {
+                    format!("{:.0}%", useful as f64 * 100.0 / asked as f64)
+                }
+                _ => "-".to_owned(),
             },
             unanswered: thousands(unanswered),
             current,

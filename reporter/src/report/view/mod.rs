@@ -275,7 +275,7 @@ fn late_arrival_line(late: &LateArrivals) -> String {
         ),
     };
     format!(
-        "{what}: it now has {} questions ({} answered, {} unanswered); its report counted {}.",
+        "{what}: it now has {} questions ({} with a response, {} without); its report counted {}.",
         thousands(now.asked),
         thousands(now.answered),
         thousands(now.unanswered()),
@@ -301,7 +301,8 @@ fn unclustered_note(found: &FoundGaps) -> String {
     match found.unclustered {
         0 => String::new(),
         n => format!(
-            "{} asked least were not grouped (the {} most asked are).",
+            "{} asked least were not grouped (of the questions without a topic, the {} most \
+             asked are).",
             counted(n as u64, "question", "questions"),
             thousands(gaps::MAX_CLUSTERED as u64)
         ),
