@@ -128,20 +128,24 @@ refuse_missing() {
   fi
   # The sender and the configuration set are in the stack (the reporter role's SES permission)
   # and in the reporter's settings: one part alone would set them on one side only.
-  local parameter value
-  for parameter in ReportSender SesConfigurationSet; do
-    value=$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
-      --query "Stacks[0].Parameters[?ParameterKey=='$parameter'].ParameterValue" --output text)
-    [ "$value" = None ] && value=""
-    if { [ "$parameter" = ReportSender ] && [ "$PART" != processor ] && [ "$value" != "$REPORT_SENDER" ]; } ||
-      { [ "$parameter" = SesConfigurationSet ] && [ "$PART" != processor ] && [ "$value" != "$SES_CONFIGURATION_SET" ]; }; then
-      echo "$parameter is \"$value\" in $STACK and the reporter's role allows only that; a part alone would change one side: make deploy STAGE=$STAGE (both together)" >&2
-      exit 1
-    fi
-  done
+  if [ "$PART" != processor ]; then
+    local parameters parameter value expected
+    parameters=$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
+      --query "Stacks[0].Parameters[?ParameterKey=='ReportSender' || ParameterKey=='SesConfigurationSet'].[ParameterKey,ParameterValue]" \
+      --output text)
+    while IFS=$'\t' read -r parameter value; do
+      [ -n "$parameter" ] || continue
+      [ "$value" = None ] && value=""
+      expected=$REPORT_SENDER
+      [ "$parameter" = SesConfigurationSet ] && expected=$SES_CONFIGURATION_SET
+      if [ "$value" != "$expected" ]; then
+        echo "$parameter is \"$value\" in $STACK and the reporter's role allows only that; a part alone would change one side: make deploy STAGE=$STAGE (both together)" >&2
+        exit 1
+      fi
+    done <<<"$parameters"
+  fi
   if [ "$PART" = stack ]; then
-    local fn
-    local out
+    local fn out
     for fn in processor reporter; do
       if ! out=$(aws lambda get-alias --region "$REGION" --function-name "$STACK-$fn" --name live 2>&1); then
         if grep -q ResourceNotFoundException <<<"$out"; then

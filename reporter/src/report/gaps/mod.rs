@@ -78,6 +78,15 @@ impl Reading {
         }
     }
 
+    /// The terms of these readings, with their document frequencies.
+    fn vocabulary<'a>(readings: impl IntoIterator<Item = &'a Reading>) -> Vocabulary {
+        let mut vocabulary = Vocabulary::default();
+        for reading in readings {
+            vocabulary.add(&reading.content, reading.topic_id());
+        }
+        vocabulary
+    }
+
     /// The topic's id, as a term of the question's vector.
     fn topic_id(&self) -> Option<&str> {
         self.topic.map(|t| t.id.as_str())
@@ -117,10 +126,7 @@ pub struct Grouping {
 /// `threshold` for the questions grouped by their words.
 pub fn group_at(questions: &[&str], threshold: f32) -> Grouping {
     let readings: Vec<Reading> = questions.iter().map(|q| Reading::of(q)).collect();
-    let mut vocabulary = Vocabulary::default();
-    for reading in &readings {
-        vocabulary.add(&reading.content, reading.topic_id());
-    }
+    let vocabulary = Reading::vocabulary(&readings);
     let vectors: Vec<Features> = readings.iter().map(|r| r.vector(&vocabulary)).collect();
     // The questions of each topic (None: no topic), in input order.
     let mut by_topic: Vec<(Option<&'static Topic>, Vec<usize>)> = Vec::new();
@@ -504,10 +510,7 @@ pub fn resolved(last_week: &[StoredGap], now: &FoundGaps, week: &WeekAggregator)
         .filter(|(_, s)| s.full > 0)
         .map(|(k, s)| (Reading::of(k), s.full))
         .collect();
-    let mut answered_terms = Vocabulary::default();
-    for (reading, _) in &readings {
-        answered_terms.add(&reading.content, reading.topic_id());
-    }
+    let answered_terms = Reading::vocabulary(readings.iter().map(|(r, _)| r));
     let answered: Vec<(Features, u64)> = readings
         .iter()
         .map(|(r, n)| (r.vector(&answered_terms), *n))
