@@ -89,7 +89,7 @@ FIXTURE ?=
 .PHONY: bench reliability fuzz status dlq redrive backfill ops rollback verify
 .PHONY: demo watch-processor invoke-processor invoke-reporter
 .PHONY: help tools test lint fmt build preview gaps bench-reporter deploy destroy
-.PHONY: import-table region deployer-role deploy-stack
+.PHONY: import-table region deployer-role deploy-stack schema
 
 # The developers' chores are subcommands of one binary (`cargo xtask`, dev/xtask).
 XTASK := cargo run --locked -q -p xtask --
@@ -177,6 +177,9 @@ build: tools ## Build every Lambda for arm64 in release mode (target/lambda/<nam
 preview: ## Render WEEK (e.g. WEEK=2025-W45) from TABLE_NAME to target/preview/ without sending
 	@test -n "$(WEEK)" || { echo "usage: make preview WEEK=2025-W45 TABLE_NAME=<table>"; exit 2; }
 	cargo run --locked -p reporter --bin preview -- $(WEEK) target/preview
+
+schema: ## Write docs/events.schema.json from shared-types' event types (after changing them; a test fails until it is done)
+	$(XTASK) schema
 
 gaps: ## Group the questions of FILE (one per line) as the weekly report groups gaps: one JSON line each
 	@test -n "$(FILE)" || { echo "usage: make gaps FILE=questions.txt"; exit 2; }

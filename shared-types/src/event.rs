@@ -39,6 +39,14 @@ pub mod limits {
     pub const MAX_FUTURE_SKEW_HOURS: i64 = 24;
     /// Longest plausible duration in `performance`, in milliseconds (one hour).
     pub const MAX_DURATION_MS: f64 = 3_600_000.0;
+    /// What a well-formed `requestId` is, as the schema writes it: letters, digits, `-` and
+    /// `_`, 1 to [`MAX_REQUEST_ID_CHARS`] of them.
+    pub const REQUEST_ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,64}$";
+    /// The latest timestamp the schema allows: JavaScript's largest exact integer. The parser's
+    /// bound is tighter (24 hours after its clock), which a schema cannot say.
+    pub const MAX_SCHEMA_TIMESTAMP_MS: i64 = 9_007_199_254_740_991;
+    /// Below this magnitude (other than 0) DynamoDB stores no number.
+    pub const SMALLEST_STORABLE: f64 = 1e-130;
 }
 
 /// The `MessageGroupId` the original producer gives every event: one group for the whole
@@ -57,6 +65,11 @@ pub const CANARY_SESSION: &str = "cv-analytics-canary";
 /// One analytics event: a question arrived, or an answer was produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "eventType", rename_all = "lowercase")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(title = "AnalyticsEvent")
+)]
 pub enum AnalyticsEvent {
     Query(QueryEvent),
     Response(ResponseEvent),
@@ -65,42 +78,81 @@ pub enum AnalyticsEvent {
 /// A question arrived.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(title = "QueryEvent")
+)]
 pub struct QueryEvent {
+    /// A UUID v4, shared with the response.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = limits::REQUEST_ID_PATTERN)))]
     pub request_id: String,
-    /// Epoch milliseconds.
+    /// Epoch milliseconds when the event was built.
+    #[cfg_attr(feature = "schema", schemars(range(min = limits::EARLIEST_TIMESTAMP_MS, max = limits::MAX_SCHEMA_TIMESTAMP_MS)))]
     pub timestamp: i64,
+    /// The session header's value, else `anonymous`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = limits::MAX_SESSION_ID_CHARS)))]
     pub session_id: Option<String>,
+    /// The question after sanitising (the chatbot sends 10 to 200 characters).
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = limits::MAX_QUERY_CHARS), regex(pattern = r"\S")))]
     pub query: String,
+    /// Raw request headers; `null` reads as `{}`.
     #[serde(default, deserialize_with = "null_as_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<QueryMetadata>"))]
     pub metadata: QueryMetadata,
 }
 
-/// Raw request headers of a question; either may be missing.
+/// Raw request headers of a question; either may be missing, other keys are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(title = "QueryMetadata")
+)]
 pub struct QueryMetadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = limits::MAX_HEADER_CHARS)))]
     pub user_agent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = limits::MAX_HEADER_CHARS)))]
     pub referer: Option<String>,
 }
 
 /// An answer was produced for a question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(title = "ResponseEvent")
+)]
 pub struct ResponseEvent {
+    /// The query's `requestId`.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = limits::REQUEST_ID_PATTERN)))]
     pub request_id: String,
-    /// Epoch milliseconds.
+    /// Epoch milliseconds when the event was built.
+    #[cfg_attr(feature = "schema", schemars(range(min = limits::EARLIEST_TIMESTAMP_MS, max = limits::MAX_SCHEMA_TIMESTAMP_MS)))]
     pub timestamp: i64,
     pub match_type: MatchType,
+    /// An integer from 0 to 100.
+    #[cfg_attr(feature = "schema", schemars(range(max = 100)))]
     pub match_score: u32,
+    /// Text made by code, such as `Excellent match: "C#" with 0.91 similarity`.
+    #[cfg_attr(feature = "schema", schemars(length(max = limits::MAX_REASONING_CHARS)))]
     pub reasoning: String,
+    /// How many CV passages the retrieval returned (the chatbot sends at most 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(max = limits::MAX_VECTOR_MATCHES)))]
     pub vector_matches: Option<u32>,
+    /// As in the query.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = limits::MAX_SESSION_ID_CHARS)))]
     pub session_id: Option<String>,
+    /// What the retrieval found; `null` reads as `{}`.
     #[serde(default, deserialize_with = "null_as_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<ResponseMetadata>"))]
     pub metadata: ResponseMetadata,
     /// Not sent today; used when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -110,6 +162,11 @@ pub struct ResponseEvent {
 /// How well the CV matched the question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(title = "MatchType")
+)]
 pub enum MatchType {
     Full,
     Partial,
@@ -126,25 +183,42 @@ impl MatchType {
     }
 }
 
-/// What the retrieval step found.
+/// What the retrieval step found; other keys are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(title = "ResponseMetadata")
+)]
 pub struct ResponseMetadata {
+    /// The best similarity, from 0 to 1 (and a number DynamoDB stores).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0, max = 1.0), extend("not" = storable_only())))]
     pub match_quality: Option<f64>,
+    /// The CV sections the answer used (the chatbot sends at most 5).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(max = limits::MAX_SOURCES), inner(length(max = limits::MAX_SOURCE_CHARS))))]
     pub sources_used: Vec<String>,
 }
 
-/// Timings of the answer, in milliseconds. Every field is optional.
+/// Timings of the answer, in milliseconds (0 to one hour). Every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(title = "Performance")
+)]
 pub struct Performance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0, max = limits::MAX_DURATION_MS), extend("not" = storable_only())))]
     pub total_time: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0, max = limits::MAX_DURATION_MS), extend("not" = storable_only())))]
     pub llm_time: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0, max = limits::MAX_DURATION_MS), extend("not" = storable_only())))]
     pub retrieval_time: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_hit: Option<bool>,
@@ -316,6 +390,38 @@ impl ResponseEvent {
         }
         Ok(())
     }
+}
+
+/// What a number must not be for DynamoDB to store it, as a schema says it: strictly between 0
+/// and [`limits::SMALLEST_STORABLE`] (the ranges already refuse negative numbers).
+#[cfg(feature = "schema")]
+fn storable_only() -> serde_json::Value {
+    serde_json::json!({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": limits::SMALLEST_STORABLE})
+}
+
+/// The JSON Schema (draft 2020-12) of a message body, derived from these types and their
+/// limits: `docs/events.schema.json`. What it cannot say (duplicate keys, a timestamp more than
+/// 24 hours ahead, an integer written with a fraction, a body over 16 KB) the parser still
+/// refuses.
+#[cfg(feature = "schema")]
+pub fn json_schema() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|settings| settings.inline_subschemas = true)
+        .into_generator();
+    // Each event inlined, its fields beside its `eventType`, so that every reader (the
+    // TypeScript generator among them) sees one object per event.
+    let mut schema: serde_json::Value = generator.into_root_schema_for::<AnalyticsEvent>().into();
+    // Keys in one order whatever serde_json's features, so that the file never churns.
+    schema.sort_all_objects();
+    schema
+}
+
+/// `docs/events.schema.json` as it must read: [`json_schema`], pretty-printed.
+#[cfg(feature = "schema")]
+pub fn json_schema_file() -> String {
+    let mut text = serde_json::to_string_pretty(&json_schema()).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// The typed event, read from the body itself rather than from the parsed value: a JSON object

@@ -33,6 +33,8 @@ enum Chore {
     },
     /// Run a cargo fuzz target.
     Fuzz(xtask::fuzz::FuzzArgs),
+    /// Write docs/events.schema.json, the JSON Schema the event types derive.
+    Schema,
 }
 
 #[tokio::main]
@@ -66,6 +68,12 @@ async fn run(chore: Chore) -> anyhow::Result<ExitCode> {
             vars,
         } => xtask::sqs_trigger::sqs_trigger(&queue_url, &binary, &vars).await?,
         Chore::Fuzz(args) => xtask::fuzz::fuzz(&args)?,
+        Chore::Schema => {
+            let path = "docs/events.schema.json";
+            std::fs::write(path, shared_types::event::json_schema_file())
+                .map_err(|e| anyhow::anyhow!("cannot write {path}: {e}"))?;
+            eprintln!("wrote {path}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)] // a failed step fails the test; some print their figures
 
 mod aws_emulator;
+mod contract;
 mod handler;
 mod lambda_binary;
 mod merge_property;

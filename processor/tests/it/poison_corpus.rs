@@ -9,14 +9,14 @@ use processor::fakes::InMemoryDeadLetters;
 use processor::fakes::InMemoryRecordStore;
 use shared_types::{AnalyticsEvent, RequestRecord};
 
-struct Case {
-    file: String,
-    body: String,
-    accept: bool,
-    fragment: String,
+pub(crate) struct Case {
+    pub file: String,
+    pub body: String,
+    pub accept: bool,
+    pub fragment: String,
 }
 
-fn corpus() -> Vec<Case> {
+pub(crate) fn corpus() -> Vec<Case> {
     let dir = format!("{}/tests/poison", env!("CARGO_MANIFEST_DIR"));
     let expected = std::fs::read_to_string(format!("{dir}/expected.tsv")).unwrap();
     expected
