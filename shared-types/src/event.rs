@@ -276,16 +276,19 @@ impl AnalyticsEvent {
     }
 
     /// The `MessageGroupId` docs/events.md recommends: the event's session, or its request id
-    /// when it has none (or the anonymous one). Every copy of an event carries the same, so
-    /// the queue's deduplication (per group, in high-throughput mode) still sees its retries;
-    /// the processor needs no order between groups or within one.
+    /// when it has none, the anonymous one, or one SQS refuses as a group id (over 128
+    /// characters, or any but letters, digits and ASCII punctuation). Every copy of an event
+    /// carries the same, so the queue's deduplication (per group, in high-throughput mode)
+    /// still sees its retries; the processor needs no order between groups or within one.
     pub fn message_group(&self) -> &str {
         let session = match self {
             Self::Query(q) => q.session_id.as_deref(),
             Self::Response(r) => r.session_id.as_deref(),
         };
+        let valid =
+            |s: &str| (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic());
         match session {
-            Some(s) if !s.is_empty() && s != ANONYMOUS_SESSION => s,
+            Some(s) if s != ANONYMOUS_SESSION && valid(s) => s,
             _ => self.request_id(),
         }
     }

@@ -43,6 +43,7 @@ pub async fn local_stack(command: &[String], settings: &Settings) -> anyhow::Res
         .env("TABLE_NAME", get("TableName"))
         .env("DEAD_LETTER_QUEUE_URL", get("DeadLetterQueueUrl"))
         .env("QUEUE_URL", get("QueueUrl"))
+        .env("PRODUCER_POLICY_ARN", get("ProducerPolicyArn"))
         .env("REPORT_SENDER", SENDER)
         .env("REPORT_RECIPIENTS", RECIPIENT)
         .env("STAGE", "dev")

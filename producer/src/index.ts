@@ -1,0 +1,254 @@
+// What the chatbot's Worker imports to send its analytics events to the cv-analytics queue.
+//
+// `logQuery` and `logResponse` build an event from typed inputs (the types are generated from
+// docs/events.schema.json, which shared-types derives: they cannot drift from what the processor
+// accepts), sign one SQS `SendMessage` with the stack's send-only credential (aws4fetch), and
+// hand the send to `ctx.waitUntil`, so that it outlives the response. Each attempt has a short
+// timeout; one retry follows a timeout, a network error, a throttle or a server error, with the
+// same deduplication id, so that SQS keeps one copy if both arrive. Nothing here ever throws
+// into the chatbot's answer: a failure is logged, and the answer goes out as it would have.
+
+import { AwsClient } from "aws4fetch";
+
+import type { QueryEvent, ResponseEvent } from "./events.js";
+
+export type { AnalyticsEvent, MatchType, QueryEvent, ResponseEvent } from "./events.js";
+
+/** The Worker's settings (`wrangler secret put` for the two keys). */
+export interface AnalyticsEnv {
+  /** The stack's `QueueUrl` output. */
+  ANALYTICS_QUEUE_URL?: string;
+  /** An access key of a user holding only the stack's `ProducerPolicyArn` (`sqs:SendMessage`). */
+  ANALYTICS_ACCESS_KEY_ID?: string;
+  ANALYTICS_SECRET_ACCESS_KEY?: string;
+  /** Only when the queue URL does not name it (`https://sqs.<region>.amazonaws.com/...`). */
+  ANALYTICS_REGION?: string;
+  /** Only for a local emulator: where to send instead of the queue URL's host. */
+  ANALYTICS_ENDPOINT?: string;
+}
+
+/** The part of the Worker's `ExecutionContext` the producer uses. */
+export interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** What a question's event is built from: the event, less what the producer fills in. */
+export type QueryInput = Omit<QueryEvent, "eventType" | "timestamp"> & { timestamp?: number };
+
+/** What an answer's event is built from: the event, less what the producer fills in. */
+export type ResponseInput = Omit<ResponseEvent, "eventType" | "timestamp"> & { timestamp?: number };
+
+export interface SendOptions {
+  /** Each attempt's limit, in milliseconds (default 2,000; SQS answers in tens). */
+  timeoutMs?: number;
+  /** Where a failure is reported (default `console.error`). */
+  log?: (line: string) => void;
+}
+
+/** The session the chatbot sends when a request carries no session header. */
+export const ANONYMOUS_SESSION = "anonymous";
+const DEFAULT_TIMEOUT_MS = 2_000;
+const RETRY_DELAY_MS = 100;
+
+/** Sends the query event of a question that just arrived. Never throws. */
+export function logQuery(
+  env: AnalyticsEnv,
+  ctx: WaitUntil,
+  input: QueryInput,
+  options: SendOptions = {},
+): void {
+  keepAlive(ctx, options, input.requestId, "query", () => {
+    const event: QueryEvent = {
+      ...input,
+      eventType: "query",
+      timestamp: input.timestamp ?? Date.now(),
+      sessionId: input.sessionId || ANONYMOUS_SESSION,
+      metadata: input.metadata ?? {},
+    };
+    return send(env, event, options);
+  });
+}
+
+/** Sends the response event of an answer the chatbot produced. Never throws. */
+export function logResponse(
+  env: AnalyticsEnv,
+  ctx: WaitUntil,
+  input: ResponseInput,
+  options: SendOptions = {},
+): void {
+  keepAlive(ctx, options, input.requestId, "response", () => {
+    const event: ResponseEvent = {
+      ...input,
+      eventType: "response",
+      timestamp: input.timestamp ?? Date.now(),
+      sessionId: input.sessionId || ANONYMOUS_SESSION,
+      metadata: input.metadata ?? { sourcesUsed: [] },
+    };
+    return send(env, event, options);
+  });
+}
+
+/**
+ * The `MessageGroupId` of an event, as docs/events.md prescribes: its session, or its request id
+ * when it has none, the anonymous one, or one SQS would refuse as a group id (over 128 characters,
+ * or characters other than letters, digits and punctuation). Every copy of an event has the same.
+ */
+export function messageGroup(event: QueryEvent | ResponseEvent): string {
+  const session = event.sessionId;
+  return session && session !== ANONYMOUS_SESSION && validGroupId(session)
+    ? session
+    : event.requestId;
+}
+
+/** The `MessageDeduplicationId` of an event: `<requestId>-<eventType>-<timestamp>`. */
+export function deduplicationId(event: QueryEvent | ResponseEvent): string {
+  return `${event.requestId}-${event.eventType}-${event.timestamp}`;
+}
+
+/** What SQS takes as a group id: 1 to 128 of letters, digits and ASCII punctuation. */
+function validGroupId(id: string): boolean {
+  return /^[\x21-\x7e]{1,128}$/.test(id);
+}
+
+function keepAlive(
+  ctx: WaitUntil,
+  options: SendOptions,
+  requestId: string,
+  eventType: string,
+  sending: () => Promise<void>,
+): void {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const failed = (error: unknown) =>
+    log(
+      JSON.stringify({
+        level: "error",
+        message: "cv-analytics: event not sent",
+        eventType,
+        requestId,
+        reason: error instanceof Error ? error.message : String(error),
+      }),
+    );
+  try {
+    ctx.waitUntil(
+      Promise.resolve()
+        .then(sending)
+        .catch(failed),
+    );
+  } catch (error) {
+    failed(error);
+  }
+}
+
+class SendError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+async function send(
+  env: AnalyticsEnv,
+  event: QueryEvent | ResponseEvent,
+  options: SendOptions,
+): Promise<void> {
+  const queueUrl = setting(env, "ANALYTICS_QUEUE_URL");
+  if (!URL.canParse(queueUrl)) {
+    throw new SendError(`ANALYTICS_QUEUE_URL ${queueUrl} is not a URL`, false);
+  }
+  const endpoint = env.ANALYTICS_ENDPOINT || new URL("/", queueUrl).toString();
+  if (!URL.canParse(endpoint)) {
+    throw new SendError(`ANALYTICS_ENDPOINT ${endpoint} is not a URL`, false);
+  }
+  const region = env.ANALYTICS_REGION || queueRegion(queueUrl);
+  if (!region) {
+    throw new SendError(
+      `ANALYTICS_REGION is not set and the queue URL ${queueUrl} does not name a region`,
+      false,
+    );
+  }
+  // No retries of aws4fetch's own (it would retry ten times): one, below, for every failure.
+  const client = new AwsClient({
+    accessKeyId: setting(env, "ANALYTICS_ACCESS_KEY_ID"),
+    secretAccessKey: setting(env, "ANALYTICS_SECRET_ACCESS_KEY"),
+    service: "sqs",
+    region,
+    retries: 0,
+  });
+  const body = JSON.stringify({
+    QueueUrl: queueUrl,
+    MessageBody: JSON.stringify(event),
+    MessageGroupId: messageGroup(event),
+    MessageDeduplicationId: deduplicationId(event),
+  });
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  try {
+    await attempt(client, endpoint, body, timeoutMs);
+  } catch (error) {
+    if (!(error instanceof SendError && !error.retryable)) {
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+      await attempt(client, endpoint, body, timeoutMs);
+      return;
+    }
+    throw error;
+  }
+}
+
+/** One signed `SendMessage` (SQS's JSON protocol) within `timeoutMs`. */
+async function attempt(
+  client: AwsClient,
+  endpoint: string,
+  body: string,
+  timeoutMs: number,
+): Promise<void> {
+  let response: Response;
+  try {
+    response = await client.fetch(endpoint, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "AmazonSQS.SendMessage",
+      },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const timedOut = error instanceof Error && error.name === "TimeoutError";
+    throw new SendError(
+      timedOut ? `no answer from SQS within ${timeoutMs} ms` : `SQS unreachable: ${explain(error)}`,
+      true,
+    );
+  }
+  if (response.ok) {
+    return;
+  }
+  const detail = (await response.text().catch(() => "")).slice(0, 300);
+  const retryable = response.status >= 500 || response.status === 429 || /Throttl/.test(detail);
+  throw new SendError(`SQS answered ${response.status}: ${detail}`, retryable);
+}
+
+/** An error and what caused it (fetch's `TypeError: fetch failed` says nothing alone). */
+function explain(error: unknown): string {
+  if (!(error instanceof Error)) {
+    return String(error);
+  }
+  return error.cause === undefined ? error.message : `${error.message} (${explain(error.cause)})`;
+}
+
+function setting(env: AnalyticsEnv, name: keyof AnalyticsEnv): string {
+  const value = env[name];
+  if (!value) {
+    throw new SendError(`${name} is not set`, false);
+  }
+  return value;
+}
+
+/** The region of an SQS queue URL such as `https://sqs.eu-west-2.amazonaws.com/<account>/<name>`. */
+export function queueRegion(queueUrl: string): string | undefined {
+  try {
+    return /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(new URL(queueUrl).hostname)?.[1];
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,248 @@
+// The producer against a scripted SQS endpoint on loopback: what it sends, how it signs, its
+// timeout and its one retry, and that no failure reaches the caller.
+
+import assert from "node:assert/strict";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, beforeEach, describe, test } from "node:test";
+
+import {
+  type AnalyticsEnv,
+  type AnalyticsEvent,
+  deduplicationId,
+  logQuery,
+  logResponse,
+  messageGroup,
+  queueRegion,
+} from "../src/index.js";
+import { Context, repositoryFile, schemaErrors } from "./support.js";
+
+interface Received {
+  headers: IncomingMessage["headers"];
+  body: Record<string, string>;
+}
+
+/** How the endpoint answers each request in turn: a status, or `hang` (never answers). */
+type Answer = number | "hang";
+
+let server: Server;
+let endpoint: string;
+let script: Answer[] = [];
+let received: Received[] = [];
+
+before(async () => {
+  server = createServer((request, response) => {
+    let text = "";
+    request.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    request.on("end", () => {
+      received.push({ headers: request.headers, body: JSON.parse(text) as Record<string, string> });
+      const answer = script.shift() ?? 200;
+      if (answer === "hang") {
+        return; // the client's timeout ends it
+      }
+      const ok = answer === 200;
+      response.writeHead(answer, { "Content-Type": "application/x-amz-json-1.0" });
+      response.end(
+        JSON.stringify(
+          ok
+            ? { MessageId: `m-${received.length}`, MD5OfMessageBody: "", SequenceNumber: "1" }
+            : { __type: answer === 400 ? "AccessDenied" : "InternalError", message: `scripted ${answer}` },
+        ),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+beforeEach(() => {
+  script = [];
+  received = [];
+});
+
+function env(): AnalyticsEnv {
+  return {
+    ANALYTICS_QUEUE_URL: `${endpoint}/123456789012/cv-analytics-dev-events.fifo`,
+    ANALYTICS_ACCESS_KEY_ID: "AKIAPRODUCER",
+    ANALYTICS_SECRET_ACCESS_KEY: "secret",
+    ANALYTICS_REGION: "eu-west-2",
+  };
+}
+
+const ID = "3f0c5a8e-6b1d-4c2a-9e4f-2a7b9d1c0e55";
+
+function ask(ctx: Context, logged: string[], overrides: AnalyticsEnv = {}, timeoutMs = 300): void {
+  logQuery(
+    { ...env(), ...overrides },
+    ctx,
+    { requestId: ID, query: "have you any experience with c#?", metadata: { userAgent: "Mozilla/5.0" } },
+    { timeoutMs, log: (line) => logged.push(line) },
+  );
+}
+
+describe("the queue attributes", () => {
+  test("are those shared-types gives every case", () => {
+    const { cases } = JSON.parse(repositoryFile("shared-types/tests/queue-attributes.json")) as {
+      cases: { case: string; event: AnalyticsEvent; messageGroupId: string; messageDeduplicationId: string }[];
+    };
+    assert.ok(cases.length >= 8);
+    for (const c of cases) {
+      assert.equal(messageGroup(c.event), c.messageGroupId, c.case);
+      assert.equal(deduplicationId(c.event), c.messageDeduplicationId, c.case);
+    }
+  });
+});
+
+describe("a send", () => {
+  test("is kept alive by waitUntil, signed for SQS, and carries a valid event", async () => {
+    const ctx = new Context();
+    const logged: string[] = [];
+    const before = Date.now();
+    const returned: unknown = logQuery(
+      env(),
+      ctx,
+      { requestId: ID, sessionId: "s-42", query: "have you any experience with c#?" },
+      { log: (line) => logged.push(line) },
+    );
+    assert.equal(returned, undefined);
+    assert.equal(ctx.kept.length, 1, "the send is handed to waitUntil");
+    assert.ok(await ctx.settled());
+    assert.deepEqual(logged, []);
+
+    assert.equal(received.length, 1);
+    const [{ headers, body }] = received as [Received];
+    assert.equal(headers["x-amz-target"], "AmazonSQS.SendMessage");
+    assert.equal(headers["content-type"], "application/x-amz-json-1.0");
+    assert.match(
+      String(headers.authorization),
+      /^AWS4-HMAC-SHA256 Credential=AKIAPRODUCER\/\d{8}\/eu-west-2\/sqs\/aws4_request, SignedHeaders=.*, Signature=[0-9a-f]{64}$/,
+    );
+    assert.equal(body.QueueUrl, env().ANALYTICS_QUEUE_URL);
+    assert.equal(body.MessageGroupId, "s-42");
+    const event = JSON.parse(body.MessageBody ?? "") as AnalyticsEvent;
+    assert.deepEqual(schemaErrors(body.MessageBody ?? ""), []);
+    assert.equal(event.eventType, "query");
+    assert.ok(event.timestamp >= before && event.timestamp <= Date.now());
+    assert.deepEqual(event.metadata, {});
+    assert.equal(body.MessageDeduplicationId, `${ID}-query-${event.timestamp}`);
+  });
+
+  test("of an answer fills in the anonymous session and groups by the request", async () => {
+    const ctx = new Context();
+    logResponse(env(), ctx, {
+      requestId: ID,
+      matchType: "full",
+      matchScore: 91,
+      reasoning: 'Excellent match: "C#" with 0.91 similarity',
+      vectorMatches: 5,
+      metadata: { matchQuality: 0.91, sourcesUsed: ["C#", ".NET"] },
+      timestamp: 1_762_607_660_433,
+    });
+    assert.ok(await ctx.settled());
+    const [{ body }] = received as [Received];
+    assert.deepEqual(schemaErrors(body.MessageBody ?? ""), []);
+    const event = JSON.parse(body.MessageBody ?? "") as AnalyticsEvent;
+    assert.equal(event.sessionId, "anonymous");
+    assert.equal(body.MessageGroupId, ID);
+    assert.equal(body.MessageDeduplicationId, `${ID}-response-1762607660433`);
+  });
+
+  test("that times out is sent once more with the same deduplication id", async () => {
+    script = ["hang", 200];
+    const ctx = new Context();
+    const logged: string[] = [];
+    ask(ctx, logged);
+    assert.ok(await ctx.settled());
+    assert.deepEqual(logged, []);
+    assert.equal(received.length, 2);
+    const [first, second] = received as [Received, Received];
+    assert.equal(second.body.MessageDeduplicationId, first.body.MessageDeduplicationId);
+    assert.equal(second.body.MessageBody, first.body.MessageBody);
+  });
+
+  test("that a server error or a throttle refuses is sent once more", async () => {
+    for (const status of [500, 503, 429]) {
+      script = [status, 200];
+      received = [];
+      const ctx = new Context();
+      const logged: string[] = [];
+      ask(ctx, logged);
+      assert.ok(await ctx.settled());
+      assert.deepEqual(logged, [], `after ${status}`);
+      assert.equal(received.length, 2, `after ${status}`);
+    }
+  });
+
+  test("that fails twice is logged, never thrown, and not tried a third time", async () => {
+    script = ["hang", 500, 200];
+    const ctx = new Context();
+    const logged: string[] = [];
+    ask(ctx, logged);
+    assert.ok(await ctx.settled(), "the kept promise never rejects");
+    assert.equal(received.length, 2);
+    assert.equal(logged.length, 1);
+    const line = JSON.parse(logged[0] ?? "") as Record<string, string>;
+    assert.equal(line.level, "error");
+    assert.equal(line.requestId, ID);
+    assert.equal(line.eventType, "query");
+    assert.match(line.reason ?? "", /SQS answered 500/);
+  });
+
+  test("that SQS refuses for good (a denied credential) is not retried", async () => {
+    script = [400];
+    const ctx = new Context();
+    const logged: string[] = [];
+    ask(ctx, logged);
+    assert.ok(await ctx.settled());
+    assert.equal(received.length, 1);
+    assert.match(logged[0] ?? "", /SQS answered 400: .*AccessDenied/);
+  });
+
+  test("without its settings names what is missing and sends nothing", async () => {
+    for (const [name, overrides] of [
+      ["ANALYTICS_QUEUE_URL", { ANALYTICS_QUEUE_URL: "" }],
+      ["ANALYTICS_ACCESS_KEY_ID", { ANALYTICS_ACCESS_KEY_ID: undefined }],
+      ["ANALYTICS_SECRET_ACCESS_KEY", { ANALYTICS_SECRET_ACCESS_KEY: "" }],
+      ["ANALYTICS_REGION", { ANALYTICS_REGION: undefined }],
+    ] as const) {
+      const ctx = new Context();
+      const logged: string[] = [];
+      ask(ctx, logged, overrides);
+      assert.ok(await ctx.settled());
+      assert.equal(logged.length, 1, name);
+      assert.match(logged[0] ?? "", new RegExp(name), name);
+    }
+    assert.equal(received.length, 0);
+  });
+
+  test("takes the region from an AWS queue URL, or else from ANALYTICS_REGION", async () => {
+    assert.equal(queueRegion("https://sqs.eu-west-2.amazonaws.com/123456789012/q.fifo"), "eu-west-2");
+    assert.equal(queueRegion("https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q.fifo"), "cn-north-1");
+    assert.equal(queueRegion("https://sqs.eu-west-2.amazonaws.com.invalid/1/q.fifo"), undefined);
+    assert.equal(queueRegion(`${endpoint}/123456789012/q.fifo`), undefined);
+    assert.equal(queueRegion("not a url"), undefined);
+    const ctx = new Context();
+    const logged: string[] = [];
+    ask(ctx, logged, { ANALYTICS_QUEUE_URL: "not a url" });
+    assert.ok(await ctx.settled());
+    assert.match(logged[0] ?? "", /ANALYTICS_QUEUE_URL not a url is not a URL/);
+  });
+
+  test("never throws into the caller, even when waitUntil does", () => {
+    const logged: string[] = [];
+    const broken = {
+      waitUntil(): void {
+        throw new Error("waitUntil called after the response");
+      },
+    };
+    assert.doesNotThrow(() =>
+      logQuery(env(), broken, { requestId: ID, query: "have you any experience with c#?" }, { log: (l) => logged.push(l) }),
+    );
+    assert.match(logged[0] ?? "", /waitUntil called after the response/);
+  });
+});
