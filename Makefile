@@ -143,11 +143,11 @@ ops: ## Any maintainer command: make ops ARGS="dlq show <message id>" (ARGS="--h
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
-tools: ## Install what the tests, lint, demo and deploy use, under target/ (dev/tools.sh: a Python venv, DynamoDB Local, the email-client checker; Chromium)
+tools: ## Install what the tests, lint, demo and deploy use, inside the checkout (dev/tools.sh: a Python venv, DynamoDB Local, the email-client checker, the producer's packages; Chromium)
 	dev/tools.sh
 
 # Where the time goes is printed at the end: the build, the cargo tests, the infrastructure tests.
-test: tools ## Run every test; the tests start and stop their own moto, DynamoDB Local and Chromium by PID
+test: tools ## Run every test (cargo, the producer's, the infrastructure's); they start and stop their own moto, DynamoDB Local and Chromium by PID
 	@start=$$(date +%s); \
 	cargo test --workspace --locked --no-run; built=$$(date +%s); \
 	cargo test --workspace --locked; tested=$$(date +%s); \
@@ -156,12 +156,13 @@ test: tools ## Run every test; the tests start and stop their own moto, DynamoDB
 	done=$$(date +%s); \
 	echo "make test: $$((done - start)) s in all: build $$((built - start)) s, cargo tests $$((tested - built)) s, producer tests $$((produced - tested)) s, infrastructure tests $$((done - produced)) s"
 
-# The processor's binary and the trigger that runs it as Lambda would, for the end-to-end test.
+# The processor's binary and xtask (the local stack, the trigger that runs the processor as
+# Lambda would) as `cargo test --workspace` builds them: after it, nothing is compiled again.
 test-producer: tools ## The producer's tests (Node's runner): its sends on loopback, and producer -> queue -> processor -> table on a fresh local stack
-	cargo build --locked -q -p processor --bin processor -p xtask
+	cargo test --workspace --locked -q --no-run
 	npm --prefix producer run -s build
-	$(XTASK) local-stack env XTASK_BINARY=$(CURDIR)/target/debug/xtask PROCESSOR_BINARY=$(CURDIR)/target/debug/processor \
-		node --test producer/dist/test/*.test.js
+	target/debug/xtask local-stack env XTASK_BINARY=$(CURDIR)/target/debug/xtask PROCESSOR_BINARY=$(CURDIR)/target/debug/processor \
+		node --test producer/dist/test/*.test.js producer/dist/test/*.e2e.js
 
 # The scripts are checked as bash (they must also run on macOS's bash 3.2: no associative arrays,
 # which infrastructure/tests/test_scripts.py checks); the GitHub workflows against the

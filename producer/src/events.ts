@@ -96,3 +96,14 @@ export interface ResponseEvent {
    */
   vectorMatches?: number | null;
 }
+
+/** The schema's limits on what the producer passes through: characters (code points), or items. */
+export const LIMITS = {
+  query: 1000,
+  sessionId: 256,
+  userAgent: 2048,
+  referer: 2048,
+  reasoning: 2000,
+  sources: 20,
+  source: 200,
+} as const;

@@ -5,12 +5,14 @@
 // accepts), sign one SQS `SendMessage` with the stack's send-only credential (aws4fetch), and
 // hand the send to `ctx.waitUntil`, so that it outlives the response. Each attempt has a short
 // timeout; one retry follows a timeout, a network error, a throttle or a server error, with the
-// same deduplication id, so that SQS keeps one copy if both arrive. Nothing here ever throws
-// into the chatbot's answer: a failure is logged, and the answer goes out as it would have.
+// same deduplication id, so that SQS keeps one copy if both arrive. Strings are made well formed
+// and cut to the schema's limits (a header is the visitor's to make long), so that the processor
+// never refuses an event for them. Nothing here ever throws into the chatbot's answer: a failure
+// is logged, and the answer goes out as it would have.
 
 import { AwsClient } from "aws4fetch";
 
-import type { QueryEvent, ResponseEvent } from "./events.js";
+import { LIMITS, type QueryEvent, type ResponseEvent } from "./events.js";
 
 export type { AnalyticsEvent, MatchType, QueryEvent, ResponseEvent } from "./events.js";
 
@@ -58,12 +60,18 @@ export function logQuery(
   options: SendOptions = {},
 ): void {
   keepAlive(ctx, options, input.requestId, "query", () => {
+    const metadata = input.metadata ?? {};
     const event: QueryEvent = {
       ...input,
       eventType: "query",
       timestamp: input.timestamp ?? Date.now(),
-      sessionId: input.sessionId || ANONYMOUS_SESSION,
-      metadata: input.metadata ?? {},
+      sessionId: session(input.sessionId),
+      query: cut(input.query, LIMITS.query),
+      metadata: {
+        ...metadata,
+        ...(metadata.userAgent != null && { userAgent: cut(metadata.userAgent, LIMITS.userAgent) }),
+        ...(metadata.referer != null && { referer: cut(metadata.referer, LIMITS.referer) }),
+      },
     };
     return send(env, event, options);
   });
@@ -77,12 +85,17 @@ export function logResponse(
   options: SendOptions = {},
 ): void {
   keepAlive(ctx, options, input.requestId, "response", () => {
+    const metadata = input.metadata ?? {};
     const event: ResponseEvent = {
       ...input,
       eventType: "response",
       timestamp: input.timestamp ?? Date.now(),
-      sessionId: input.sessionId || ANONYMOUS_SESSION,
-      metadata: input.metadata ?? { sourcesUsed: [] },
+      sessionId: session(input.sessionId),
+      reasoning: cut(input.reasoning, LIMITS.reasoning),
+      metadata: {
+        ...metadata,
+        sourcesUsed: (metadata.sourcesUsed ?? []).slice(0, LIMITS.sources).map((s) => cut(s, LIMITS.source)),
+      },
     };
     return send(env, event, options);
   });
@@ -105,6 +118,25 @@ export function deduplicationId(event: QueryEvent | ResponseEvent): string {
   return `${event.requestId}-${event.eventType}-${event.timestamp}`;
 }
 
+/** The session header's value, well formed and within its limit, or the anonymous one. */
+function session(id: string | null | undefined): string {
+  return id ? cut(id, LIMITS.sessionId) : ANONYMOUS_SESSION;
+}
+
+/**
+ * `text` well formed (a lone surrogate, say from a question cut in the middle of an emoji,
+ * becomes U+FFFD instead of a body the processor cannot read) and at most `max` characters
+ * (code points, as the schema and the processor count them).
+ */
+function cut(text: string, max: number): string {
+  const whole = text.toWellFormed();
+  if (whole.length <= max) {
+    return whole;
+  }
+  const points = Array.from(whole);
+  return points.length <= max ? whole : points.slice(0, max).join("");
+}
+
 /** What SQS takes as a group id: 1 to 128 of letters, digits and ASCII punctuation. */
 function validGroupId(id: string): boolean {
   return /^[\x21-\x7e]{1,128}$/.test(id);
@@ -118,24 +150,21 @@ function keepAlive(
   sending: () => Promise<void>,
 ): void {
   const log = options.log ?? ((line: string) => console.error(line));
-  const failed = (error: unknown) =>
-    log(
-      JSON.stringify({
-        level: "error",
-        message: "cv-analytics: event not sent",
-        eventType,
-        requestId,
-        reason: error instanceof Error ? error.message : String(error),
-      }),
-    );
+  const report = (message: string, error: unknown) => {
+    try {
+      log(JSON.stringify({ level: "error", message, eventType, requestId, reason: explain(error) }));
+    } catch {
+      // A log that fails has nowhere to go; the answer must still go out.
+    }
+  };
+  const sent = Promise.resolve()
+    .then(sending)
+    .catch((error: unknown) => report("cv-analytics: event not sent", error));
   try {
-    ctx.waitUntil(
-      Promise.resolve()
-        .then(sending)
-        .catch(failed),
-    );
+    ctx.waitUntil(sent);
   } catch (error) {
-    failed(error);
+    // The send goes on, but nothing keeps it alive after the response.
+    report("cv-analytics: event send not kept alive", error);
   }
 }
 
@@ -154,13 +183,8 @@ async function send(
   options: SendOptions,
 ): Promise<void> {
   const queueUrl = setting(env, "ANALYTICS_QUEUE_URL");
-  if (!URL.canParse(queueUrl)) {
-    throw new SendError(`ANALYTICS_QUEUE_URL ${queueUrl} is not a URL`, false);
-  }
-  const endpoint = env.ANALYTICS_ENDPOINT || new URL("/", queueUrl).toString();
-  if (!URL.canParse(endpoint)) {
-    throw new SendError(`ANALYTICS_ENDPOINT ${endpoint} is not a URL`, false);
-  }
+  const origin = url(queueUrl, "ANALYTICS_QUEUE_URL");
+  const endpoint = env.ANALYTICS_ENDPOINT ? url(env.ANALYTICS_ENDPOINT, "ANALYTICS_ENDPOINT").href : origin.origin;
   const region = env.ANALYTICS_REGION || queueRegion(queueUrl);
   if (!region) {
     throw new SendError(
@@ -185,13 +209,16 @@ async function send(
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   try {
     await attempt(client, endpoint, body, timeoutMs);
-  } catch (error) {
-    if (!(error instanceof SendError && !error.retryable)) {
-      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
-      await attempt(client, endpoint, body, timeoutMs);
-      return;
+  } catch (first) {
+    if (first instanceof SendError && !first.retryable) {
+      throw first;
     }
-    throw error;
+    await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+    try {
+      await attempt(client, endpoint, body, timeoutMs);
+    } catch (second) {
+      throw new SendError(`${explain(first)}; then, once more: ${explain(second)}`, false);
+    }
   }
 }
 
@@ -214,13 +241,15 @@ async function attempt(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    const timedOut = error instanceof Error && error.name === "TimeoutError";
+    // AbortSignal.timeout's DOMException: an Error in some runtimes, not in others.
+    const timedOut = (error as { name?: unknown } | null)?.name === "TimeoutError";
     throw new SendError(
       timedOut ? `no answer from SQS within ${timeoutMs} ms` : `SQS unreachable: ${explain(error)}`,
       true,
     );
   }
   if (response.ok) {
+    await response.text().catch(() => undefined); // read, so that the connection can be reused
     return;
   }
   const detail = (await response.text().catch(() => "")).slice(0, 300);
@@ -234,6 +263,14 @@ function explain(error: unknown): string {
     return String(error);
   }
   return error.cause === undefined ? error.message : `${error.message} (${explain(error.cause)})`;
+}
+
+function url(text: string, name: string): URL {
+  try {
+    return new URL(text);
+  } catch {
+    throw new SendError(`${name} ${text} is not a URL`, false);
+  }
 }
 
 function setting(env: AnalyticsEnv, name: keyof AnalyticsEnv): string {

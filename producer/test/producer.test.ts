@@ -10,6 +10,8 @@ import {
   type AnalyticsEnv,
   type AnalyticsEvent,
   deduplicationId,
+  type QueryEvent,
+  type ResponseEvent,
   logQuery,
   logResponse,
   messageGroup,
@@ -76,7 +78,8 @@ function env(): AnalyticsEnv {
 
 const ID = "3f0c5a8e-6b1d-4c2a-9e4f-2a7b9d1c0e55";
 
-function ask(ctx: Context, logged: string[], overrides: AnalyticsEnv = {}, timeoutMs = 300): void {
+/** A question sent with `overrides` of the settings; `timeoutMs` short only where the endpoint hangs. */
+function ask(ctx: Context, logged: string[], overrides: AnalyticsEnv = {}, timeoutMs = 2_000): void {
   logQuery(
     { ...env(), ...overrides },
     ctx,
@@ -156,7 +159,7 @@ describe("a send", () => {
     script = ["hang", 200];
     const ctx = new Context();
     const logged: string[] = [];
-    ask(ctx, logged);
+    ask(ctx, logged, {}, 500);
     assert.ok(await ctx.settled());
     assert.deepEqual(logged, []);
     assert.equal(received.length, 2);
@@ -182,7 +185,7 @@ describe("a send", () => {
     script = ["hang", 500, 200];
     const ctx = new Context();
     const logged: string[] = [];
-    ask(ctx, logged);
+    ask(ctx, logged, {}, 500);
     assert.ok(await ctx.settled(), "the kept promise never rejects");
     assert.equal(received.length, 2);
     assert.equal(logged.length, 1);
@@ -190,7 +193,7 @@ describe("a send", () => {
     assert.equal(line.level, "error");
     assert.equal(line.requestId, ID);
     assert.equal(line.eventType, "query");
-    assert.match(line.reason ?? "", /SQS answered 500/);
+    assert.match(line.reason ?? "", /^no answer from SQS within 500 ms; then, once more: SQS answered 500/);
   });
 
   test("that SQS refuses for good (a denied credential) is not retried", async () => {
@@ -233,16 +236,65 @@ describe("a send", () => {
     assert.match(logged[0] ?? "", /ANALYTICS_QUEUE_URL not a url is not a URL/);
   });
 
-  test("never throws into the caller, even when waitUntil does", () => {
+  test("never throws into the caller, even when waitUntil or the log does", async () => {
     const logged: string[] = [];
+    let kept: Promise<unknown> | undefined;
     const broken = {
-      waitUntil(): void {
+      waitUntil(promise: Promise<unknown>): void {
+        kept = promise;
         throw new Error("waitUntil called after the response");
       },
     };
-    assert.doesNotThrow(() =>
-      logQuery(env(), broken, { requestId: ID, query: "have you any experience with c#?" }, { log: (l) => logged.push(l) }),
-    );
-    assert.match(logged[0] ?? "", /waitUntil called after the response/);
+    const input = { requestId: ID, query: "have you any experience with c#?" };
+    assert.doesNotThrow(() => logQuery(env(), broken, input, { log: (l) => logged.push(l) }));
+    await kept;
+    assert.equal(logged.length, 1);
+    assert.match(logged[0] ?? "", /event send not kept alive.*waitUntil called after the response/);
+    assert.equal(received.length, 1, "the send itself went on");
+
+    script = [400];
+    const throwing = () => {
+      throw new Error("the log is broken");
+    };
+    const ctx = new Context();
+    assert.doesNotThrow(() => logQuery(env(), broken, input, { log: throwing }));
+    assert.doesNotThrow(() => logQuery(env(), ctx, input, { log: throwing }));
+    await kept;
+    assert.ok(await ctx.settled());
+  });
+
+  test("keeps every string within the schema's limits and well formed", async () => {
+    const ctx = new Context();
+    const emoji = "\u{1F600}";
+    logQuery(env(), ctx, {
+      requestId: ID,
+      sessionId: "s".repeat(300),
+      // 999 letters and an emoji cut in half by whoever sanitised the question.
+      query: `${"q".repeat(999)}${emoji}${emoji}`.slice(0, 1_000),
+      metadata: { userAgent: `Mozilla/5.0 ${emoji.repeat(3_000)}`, referer: null },
+    });
+    logResponse(env(), ctx, {
+      requestId: ID,
+      matchType: "none",
+      matchScore: 0,
+      reasoning: "r".repeat(2_500),
+      metadata: { sourcesUsed: Array.from({ length: 25 }, (_, i) => `${i}`.repeat(300)) },
+    });
+    assert.ok(await ctx.settled());
+    assert.equal(received.length, 2);
+    // The two sends race: find each by its kind.
+    const sent = (kind: string) => received.map((r) => r.body.MessageBody ?? "").find((b) => b.includes(`"eventType":"${kind}"`)) ?? "";
+    const [query, response] = [sent("query"), sent("response")];
+    assert.deepEqual(schemaErrors(query), []);
+    assert.deepEqual(schemaErrors(response), []);
+    const q = JSON.parse(query) as QueryEvent;
+    assert.equal(q.sessionId?.length, 256);
+    assert.equal(q.query, `${"q".repeat(999)}\uFFFD`, "the half emoji is replaced, not sent");
+    assert.equal(Array.from(q.metadata?.userAgent ?? "").length, 2_048);
+    assert.equal(q.metadata?.referer, null);
+    const r = JSON.parse(response) as ResponseEvent;
+    assert.equal(r.reasoning.length, 2_000);
+    assert.equal(r.metadata?.sourcesUsed?.length, 20);
+    assert.ok(r.metadata?.sourcesUsed?.every((s) => s.length === 200));
   });
 });

@@ -47,6 +47,10 @@ pub mod limits {
     pub const MAX_SCHEMA_TIMESTAMP_MS: i64 = 9_007_199_254_740_991;
     /// Below this magnitude (other than 0) DynamoDB stores no number.
     pub const SMALLEST_STORABLE: f64 = 1e-130;
+    /// A question must hold a character that is not white space, as Rust's `char::is_whitespace`
+    /// (Unicode's `White_Space`) says; a regex's `\s` differs between engines (JavaScript's has
+    /// U+FEFF and lacks U+0085), the property does not.
+    pub const NOT_ONLY_WHITE_SPACE: &str = r"\P{White_Space}";
 }
 
 /// The `MessageGroupId` the original producer gives every event: one group for the whole
@@ -95,7 +99,7 @@ pub struct QueryEvent {
     #[cfg_attr(feature = "schema", schemars(length(max = limits::MAX_SESSION_ID_CHARS)))]
     pub session_id: Option<String>,
     /// The question after sanitising (the chatbot sends 10 to 200 characters).
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = limits::MAX_QUERY_CHARS), regex(pattern = r"\S")))]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = limits::MAX_QUERY_CHARS), regex(pattern = limits::NOT_ONLY_WHITE_SPACE)))]
     pub query: String,
     /// Raw request headers; `null` reads as `{}`.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -248,11 +252,11 @@ impl AnalyticsEvent {
         };
         let event = match event_type.as_str() {
             "query" => {
-                nested_objects("query", &value)?;
+                nested_objects("query", &["metadata"], &value)?;
                 Self::Query(typed("query", body)?)
             }
             "response" => {
-                nested_objects("response", &value)?;
+                nested_objects("response", &["metadata", "performance"], &value)?;
                 Self::Response(typed("response", body)?)
             }
             _ => return Err(EventError::UnknownEventType(event_type)),
@@ -439,10 +443,15 @@ fn typed<T: DeserializeOwned>(event_type: &'static str, body: &str) -> Result<T,
     })
 }
 
-/// Refuses a nested field that is not an object. serde's derived structs also accept a JSON
-/// array, read by position, so `"metadata": ["Mozilla"]` would otherwise become a user agent.
-fn nested_objects(event_type: &'static str, value: &serde_json::Value) -> Result<(), EventError> {
-    for field in ["metadata", "performance"] {
+/// Refuses a nested field of the event that is not an object. serde's derived structs also
+/// accept a JSON array, read by position, so `"metadata": ["Mozilla"]` would otherwise become a
+/// user agent. A query has no `performance`: there it is an unknown key, and ignored.
+fn nested_objects(
+    event_type: &'static str,
+    fields: &[&str],
+    value: &serde_json::Value,
+) -> Result<(), EventError> {
+    for &field in fields {
         if let Some(nested) = value.get(field)
             && !(nested.is_object() || nested.is_null())
         {

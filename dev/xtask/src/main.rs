@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use xtask::settings::Settings;
 
@@ -69,10 +70,10 @@ async fn run(chore: Chore) -> anyhow::Result<ExitCode> {
         } => xtask::sqs_trigger::sqs_trigger(&queue_url, &binary, &vars).await?,
         Chore::Fuzz(args) => xtask::fuzz::fuzz(&args)?,
         Chore::Schema => {
-            let path = "docs/events.schema.json";
-            std::fs::write(path, shared_types::event::json_schema_file())
-                .map_err(|e| anyhow::anyhow!("cannot write {path}: {e}"))?;
-            eprintln!("wrote {path}");
+            let path = local_aws::servers::workspace_root().join("docs/events.schema.json");
+            std::fs::write(&path, shared_types::event::json_schema_file())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("wrote docs/events.schema.json");
         }
     }
     Ok(ExitCode::SUCCESS)

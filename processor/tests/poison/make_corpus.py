@@ -160,6 +160,12 @@ accept("long-unbroken-word", with_(with_(q, ["query"], "W" * 1_000), ["requestId
 # "metadata": null is empty metadata, as {} is.
 accept("null-query-metadata", with_(with_(q, ["metadata"], None), ["requestId"], "null-metadata-1"))
 accept("null-response-metadata", with_(with_(r, ["metadata"], None), ["requestId"], "null-metadata-2"))
+# Every field within its own limit, the body beyond the processor's: a schema bounds the fields,
+# not the body, so this is one of the refusals a schema cannot make.
+within = with_(q, ["query"], "\U0001F600" * 1_000)
+within = with_(within, ["metadata", "userAgent"], "\U0001F600" * 2_048)
+within = with_(within, ["metadata", "referer"], "\U0001F600" * 2_048)
+reject("fields-within-limits-body-over-16kb", json.dumps(within, ensure_ascii=False), "16384")
 
 for old in HERE.glob("*.body"):
     old.unlink()
