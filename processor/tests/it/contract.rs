@@ -298,9 +298,8 @@ fn event() -> impl Strategy<Value = AnalyticsEvent> {
     })
 }
 
+// As many cases as `PROPTEST_CASES` says (`make test`: 1,000; proptest's own default: 256).
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
-
     #[test]
     fn every_generated_event_is_accepted_by_the_parser_and_the_schema(event in event()) {
         let body = serde_json::to_string(&event).unwrap();
