@@ -13,9 +13,10 @@ const PRODUCER = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SCHEMA = join(PRODUCER, "..", "docs", "events.schema.json");
 const TYPES = join(PRODUCER, "src", "events.ts");
 
-/** The schema's value at `path`, which must be a number: the schema changed if it is not. */
+/** The schema's value at `path` (in the event `title`, or at the root without one), which must
+ * be a number: the schema changed if it is not. */
 function limit(schema, title, path) {
-  const event = schema.oneOf.find((variant) => variant.title === title);
+  const event = title ? schema.oneOf.find((variant) => variant.title === title) : schema;
   const value = path.reduce((node, key) => node?.[key], event);
   if (typeof value !== "number") {
     throw new Error(`${title}.${path.join(".")} is no number in ${SCHEMA}: update scripts/types.mjs`);
@@ -34,6 +35,7 @@ async function generate() {
     maxItems: -1,
   });
   const limits = {
+    body: limit(schema, undefined, ["x-maxBodyBytes"]),
     query: limit(schema, "QueryEvent", ["properties", "query", "maxLength"]),
     sessionId: limit(schema, "QueryEvent", ["properties", "sessionId", "maxLength"]),
     userAgent: limit(schema, "QueryEvent", ["properties", "metadata", "properties", "userAgent", "maxLength"]),
@@ -44,7 +46,7 @@ async function generate() {
   };
   const entries = Object.entries(limits).map(([name, value]) => `  ${name}: ${value},`);
   return `${types}
-/** The schema's limits on what the producer passes through: characters (code points), or items. */
+/** The schema's limits: the body's bytes (UTF-8); the fields' characters (code points) or items. */
 export const LIMITS = {
 ${entries.join("\n")}
 } as const;

@@ -97,8 +97,9 @@ export interface ResponseEvent {
   vectorMatches?: number | null;
 }
 
-/** The schema's limits on what the producer passes through: characters (code points), or items. */
+/** The schema's limits: the body's bytes (UTF-8); the fields' characters (code points) or items. */
 export const LIMITS = {
+  body: 16384,
   query: 1000,
   sessionId: 256,
   userAgent: 2048,

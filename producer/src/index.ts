@@ -6,14 +6,16 @@
 // hand the send to `ctx.waitUntil`, so that it outlives the response. Each attempt has a short
 // timeout; one retry follows a timeout, a network error, a throttle or a server error, with the
 // same deduplication id, so that SQS keeps one copy if both arrive. Strings are made well formed
-// and cut to the schema's limits (a header is the visitor's to make long), so that the processor
-// never refuses an event for them. Nothing here ever throws into the chatbot's answer: a failure
-// is logged, and the answer goes out as it would have.
+// and cut to the schema's limits, and the body to the processor's 16 KB (a header is the
+// visitor's to make long), so that the processor does not refuse an event for them. Nothing here
+// ever throws into the chatbot's answer: a failure is logged, and the answer goes out as it
+// would have.
 
 import { AwsClient } from "aws4fetch";
 
 import { LIMITS, type QueryEvent, type ResponseEvent } from "./events.js";
 
+export { LIMITS } from "./events.js";
 export type { AnalyticsEvent, MatchType, QueryEvent, ResponseEvent } from "./events.js";
 
 /** The Worker's settings (`wrangler secret put` for the two keys). */
@@ -59,7 +61,7 @@ export function logQuery(
   input: QueryInput,
   options: SendOptions = {},
 ): void {
-  keepAlive(ctx, options, input.requestId, "query", () => {
+  keepAlive(ctx, options, "query", input, (report) => {
     const metadata = input.metadata ?? {};
     const event: QueryEvent = {
       ...input,
@@ -73,7 +75,13 @@ export function logQuery(
         ...(metadata.referer != null && { referer: cut(metadata.referer, LIMITS.referer) }),
       },
     };
-    return send(env, event, options);
+    // Each header within its limit can still make a body the processor refuses (2,048 emoji
+    // are 8 KB): the referer goes first, then the user agent.
+    const body = within(event, report, [
+      ["metadata.referer", (e) => (e.metadata?.referer == null ? undefined : { ...e, metadata: { ...e.metadata, referer: null } })],
+      ["metadata.userAgent", (e) => (e.metadata?.userAgent == null ? undefined : { ...e, metadata: { ...e.metadata, userAgent: null } })],
+    ]);
+    return send(env, event, body, options);
   });
 }
 
@@ -84,7 +92,7 @@ export function logResponse(
   input: ResponseInput,
   options: SendOptions = {},
 ): void {
-  keepAlive(ctx, options, input.requestId, "response", () => {
+  keepAlive(ctx, options, "response", input, (report) => {
     const metadata = input.metadata ?? {};
     const event: ResponseEvent = {
       ...input,
@@ -97,7 +105,14 @@ export function logResponse(
         sourcesUsed: (metadata.sourcesUsed ?? []).slice(0, LIMITS.sources).map((s) => cut(s, LIMITS.source)),
       },
     };
-    return send(env, event, options);
+    // Twenty sources of 200 emoji are 16 KB alone: the last ones go, one at a time.
+    const body = within(event, report, [
+      ["metadata.sourcesUsed", (e) => {
+        const sources = e.metadata?.sourcesUsed ?? [];
+        return sources.length === 0 ? undefined : { ...e, metadata: { ...e.metadata, sourcesUsed: sources.slice(0, -1) } };
+      }],
+    ]);
+    return send(env, event, body, options);
   });
 }
 
@@ -142,30 +157,68 @@ function validGroupId(id: string): boolean {
   return /^[\x21-\x7e]{1,128}$/.test(id);
 }
 
+/** One JSON log line about the event being sent. */
+type Report = (level: "warn" | "error", message: string, detail: Record<string, unknown>) => void;
+
+/**
+ * Runs `sending` after the caller's turn, kept alive by `ctx.waitUntil`, with every failure
+ * logged: nothing in here reaches the caller, even from a caller in plain JavaScript that passes
+ * `null` for `input` or `options`.
+ */
 function keepAlive(
   ctx: WaitUntil,
-  options: SendOptions,
-  requestId: string,
+  options: SendOptions | null | undefined,
   eventType: string,
-  sending: () => Promise<void>,
+  input: { requestId?: unknown } | null | undefined,
+  sending: (report: Report) => Promise<void>,
 ): void {
-  const log = options.log ?? ((line: string) => console.error(line));
-  const report = (message: string, error: unknown) => {
+  const report: Report = (level, message, detail) => {
     try {
-      log(JSON.stringify({ level: "error", message, eventType, requestId, reason: explain(error) }));
+      const log = options?.log ?? ((line: string) => console.error(line));
+      log(JSON.stringify({ level, message, eventType, requestId: input?.requestId, ...detail }));
     } catch {
       // A log that fails has nowhere to go; the answer must still go out.
     }
   };
   const sent = Promise.resolve()
-    .then(sending)
-    .catch((error: unknown) => report("cv-analytics: event not sent", error));
+    .then(() => sending(report))
+    .catch((error: unknown) => report("error", "cv-analytics: event not sent", { reason: explain(error) }));
   try {
     ctx.waitUntil(sent);
   } catch (error) {
     // The send goes on, but nothing keeps it alive after the response.
-    report("cv-analytics: event send not kept alive", error);
+    report("error", "cv-analytics: event send not kept alive", { reason: explain(error) });
   }
+}
+
+/**
+ * The message body of `event` within the processor's limit (`LIMITS.body` bytes of UTF-8): as
+ * it is, or with what `shrinks` take away, each applied while the body is over and it has
+ * something left to take (a warning says what went).
+ */
+function within<T extends QueryEvent | ResponseEvent>(
+  event: T,
+  report: Report,
+  shrinks: [string, (event: T) => T | undefined][],
+): string {
+  const bytes = (text: string) => new TextEncoder().encode(text).length;
+  let current = event;
+  let body = JSON.stringify(current);
+  const dropped = new Set<string>();
+  for (const [field, shrink] of shrinks) {
+    for (let next = shrink(current); next && bytes(body) > LIMITS.body; next = shrink(current)) {
+      current = next;
+      body = JSON.stringify(current);
+      dropped.add(field);
+    }
+  }
+  if (bytes(body) > LIMITS.body) {
+    throw new SendError(`the event is ${bytes(body)} bytes, over the processor's ${LIMITS.body}`, false);
+  }
+  if (dropped.size > 0) {
+    report("warn", `cv-analytics: event cut to the processor's ${LIMITS.body} bytes`, { dropped: [...dropped] });
+  }
+  return body;
 }
 
 class SendError extends Error {
@@ -180,7 +233,8 @@ class SendError extends Error {
 async function send(
   env: AnalyticsEnv,
   event: QueryEvent | ResponseEvent,
-  options: SendOptions,
+  messageBody: string,
+  options: SendOptions | null | undefined,
 ): Promise<void> {
   const queueUrl = setting(env, "ANALYTICS_QUEUE_URL");
   const origin = url(queueUrl, "ANALYTICS_QUEUE_URL");
@@ -202,11 +256,11 @@ async function send(
   });
   const body = JSON.stringify({
     QueueUrl: queueUrl,
-    MessageBody: JSON.stringify(event),
+    MessageBody: messageBody,
     MessageGroupId: messageGroup(event),
     MessageDeduplicationId: deduplicationId(event),
   });
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   try {
     await attempt(client, endpoint, body, timeoutMs);
   } catch (first) {

@@ -37,16 +37,21 @@ test("ajv refuses every poison body the processor refuses, but the named few", (
 });
 
 test("ajv refuses a question of white space alone exactly as the processor counts white space", () => {
-  // The processor refuses what Rust's char::is_whitespace calls white space: Unicode's White_Space.
-  const white = /^\p{White_Space}$/u;
+  // The processor refuses what Rust's char::is_whitespace calls white space: Unicode's
+  // White_Space, the 25 code points below (the highest is U+3000).
+  const white = new Set([
+    0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005,
+    0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
+  ]);
   let checked = 0;
-  for (let point = 0; point <= 0x3100; point++) {
+  for (const point of [...Array(0x3101).keys(), 0xfeff, 0x1f600]) {
     if (point >= 0xd800 && point <= 0xdfff) {
       continue; // no character
     }
     const c = String.fromCodePoint(point);
     const body = JSON.stringify({ eventType: "query", requestId: "r-1", timestamp: 1_762_607_658_821, query: c + c });
-    assert.equal(schemaErrors(body).length === 0, !white.test(c), `U+${point.toString(16).padStart(4, "0")}`);
+    assert.equal(/^\p{White_Space}$/u.test(c), white.has(point), `the list, at U+${point.toString(16)}`);
+    assert.equal(schemaErrors(body).length === 0, !white.has(point), `U+${point.toString(16).padStart(4, "0")}`);
     checked++;
   }
   assert.ok(checked > 10_000);

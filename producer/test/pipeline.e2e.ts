@@ -215,18 +215,21 @@ test("what the producer sends is stored by the processor as one record per reque
     metadata: { matchQuality: 0.91, sourcesUsed: ["C#", ".NET"] },
     timestamp: ASKED + 1_612,
   }, options);
-  // An answer sent before its question, in a named session.
+  // An answer sent (and on the queue) before its question, in a named session.
   logResponse(env, ctx, {
     requestId: early, sessionId: "s-e2e", matchType: "partial", matchScore: 55, reasoning: "Partial match",
     metadata: { sourcesUsed: [] }, timestamp: ASKED + 5_000,
   }, options);
+  assert.ok(await ctx.settled());
   logQuery(env, ctx, { requestId: early, sessionId: "s-e2e", query: "Do you know Kubernetes?", timestamp: ASKED + 4_000 }, options);
-  // A question never answered, with personal data in it, sent twice (a retry of the same event).
+  // A question never answered, with personal data in it, sent twice, one after the other, as a
+  // retry after a lost answer sends it.
   for (let i = 0; i < 2; i++) {
     logQuery(env, ctx, {
       requestId: unanswered, sessionId: "s-e2e", query: "Can I email you at jane.doe@example.com about a role?",
       timestamp: ASKED + 9_000,
     }, options);
+    assert.ok(await ctx.settled());
   }
   assert.ok(await ctx.settled());
   assert.deepEqual(logged, [], "every send succeeded");

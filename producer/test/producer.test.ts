@@ -10,8 +10,12 @@ import {
   type AnalyticsEnv,
   type AnalyticsEvent,
   deduplicationId,
+  LIMITS,
   type QueryEvent,
+  type QueryInput,
   type ResponseEvent,
+  type ResponseInput,
+  type SendOptions,
   logQuery,
   logResponse,
   messageGroup,
@@ -296,5 +300,61 @@ describe("a send", () => {
     assert.equal(r.reasoning.length, 2_000);
     assert.equal(r.metadata?.sourcesUsed?.length, 20);
     assert.ok(r.metadata?.sourcesUsed?.every((s) => s.length === 200));
+  });
+
+  test("keeps the body within the processor's 16 KB, taking the least useful fields first", async () => {
+    const ctx = new Context();
+    const logged: string[] = [];
+    const log = { log: (line: string) => logged.push(line) };
+    const emoji = "\u{1F600}";
+    // Headers a visitor made long: each within its 2,048 characters, 16 KB together.
+    const headers = { userAgent: emoji.repeat(3_000), referer: emoji.repeat(3_000) };
+    logQuery(env(), ctx, { requestId: ID, query: "have you any experience with c#?", metadata: headers }, log);
+    const sources = Array.from({ length: 25 }, () => emoji.repeat(300));
+    const reasoning = "r".repeat(2_000);
+    logResponse(env(), ctx, { requestId: ID, matchType: "full", matchScore: 90, reasoning, metadata: { sourcesUsed: sources } }, log);
+    assert.ok(await ctx.settled());
+    const bodies = received.map((r) => r.body.MessageBody ?? "");
+    assert.equal(bodies.length, 2);
+    for (const body of bodies) {
+      assert.ok(new TextEncoder().encode(body).length <= LIMITS.body, `${body.length} characters`);
+      assert.deepEqual(schemaErrors(body), []);
+    }
+    const q = JSON.parse(bodies.find((b) => b.includes('"eventType":"query"')) ?? "") as QueryEvent;
+    assert.equal(q.metadata?.referer, null, "the referer went first");
+    assert.equal(Array.from(q.metadata?.userAgent ?? "").length, 2_048, "the user agent is kept");
+    const r = JSON.parse(bodies.find((b) => b.includes('"eventType":"response"')) ?? "") as ResponseEvent;
+    const kept = r.metadata?.sourcesUsed ?? [];
+    assert.ok(kept.length > 0 && kept.length < 20, `${kept.length} sources`);
+    const oneMore = { ...r, metadata: { ...r.metadata, sourcesUsed: [...kept, emoji.repeat(200)] } };
+    assert.ok(new TextEncoder().encode(JSON.stringify(oneMore)).length > LIMITS.body, "as many sources as fit");
+    const warnings = logged.map((l) => JSON.parse(l) as { level: string; dropped: string[] });
+    assert.deepEqual(warnings.map((w) => [w.level, w.dropped]).sort(), [
+      ["warn", ["metadata.referer"]],
+      ["warn", ["metadata.sourcesUsed"]],
+    ]);
+  });
+
+  test("of a body still too large is logged, not sent", async () => {
+    const ctx = new Context();
+    const logged: string[] = [];
+    // A plain-JavaScript caller can add keys the types do not have.
+    const input = { requestId: ID, query: "q?", notes: "n".repeat(20_000) } as unknown as QueryInput;
+    logQuery(env(), ctx, input, { log: (line) => logged.push(line) });
+    assert.ok(await ctx.settled());
+    assert.equal(received.length, 0);
+    assert.match(logged[0] ?? "", /event not sent.*over the processor's 16384/);
+  });
+
+  test("never throws for a plain-JavaScript caller's null input or options", async (t) => {
+    const errors: string[] = [];
+    t.mock.method(console, "error", (line: string) => errors.push(line));
+    const ctx = new Context();
+    assert.doesNotThrow(() => logQuery(env(), ctx, null as unknown as QueryInput));
+    assert.doesNotThrow(() => logResponse(null as unknown as AnalyticsEnv, ctx, null as unknown as ResponseInput, null as unknown as SendOptions));
+    assert.ok(await ctx.settled());
+    assert.equal(errors.length, 2);
+    assert.ok(errors.every((e) => e.includes("event not sent")));
+    assert.equal(received.length, 0);
   });
 });

@@ -33,6 +33,8 @@ export class Context {
 
 // The schema's `format`s (int64, uint32, double) are annotations for readers, not checks.
 const ajv = new Ajv2020({ allErrors: true, validateFormats: false });
+// The body's bound, an annotation for producers (a schema's keywords bound fields, not bodies).
+ajv.addKeyword({ keyword: "x-maxBodyBytes", schemaType: "number" });
 const validate = ajv.compile(JSON.parse(repositoryFile("docs/events.schema.json")));
 
 /** The schema's complaints about a message body: none when it is a valid event. */

@@ -48,9 +48,11 @@ pub mod limits {
     /// Below this magnitude (other than 0) DynamoDB stores no number.
     pub const SMALLEST_STORABLE: f64 = 1e-130;
     /// A question must hold a character that is not white space, as Rust's `char::is_whitespace`
-    /// (Unicode's `White_Space`) says; a regex's `\s` differs between engines (JavaScript's has
-    /// U+FEFF and lacks U+0085), the property does not.
-    pub const NOT_ONLY_WHITE_SPACE: &str = r"\P{White_Space}";
+    /// (Unicode's `White_Space`) says. The class is spelled out: a regex's `\s` differs between
+    /// engines (JavaScript's has U+FEFF and lacks U+0085) and `\P{White_Space}` is unknown to
+    /// some (Python's `re`); the contract test checks it character by character.
+    pub const NOT_ONLY_WHITE_SPACE: &str =
+        r"[^\t\n\v\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
 }
 
 /// The `MessageGroupId` the original producer gives every event: one group for the whole
@@ -418,6 +420,8 @@ pub fn json_schema() -> serde_json::Value {
     // Each event inlined, its fields beside its `eventType`, so that every reader (the
     // TypeScript generator among them) sees one object per event.
     let mut schema: serde_json::Value = generator.into_root_schema_for::<AnalyticsEvent>().into();
+    // What no keyword says, as an annotation a producer reads (validators ignore it).
+    schema["x-maxBodyBytes"] = limits::MAX_BODY_BYTES.into();
     // Keys in one order whatever serde_json's features, so that the file never churns.
     schema.sort_all_objects();
     schema
