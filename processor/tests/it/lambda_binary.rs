@@ -97,6 +97,11 @@ async fn batches_over_tls_trust_the_system_roots_and_keep_their_connections() {
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing"),
         ("SSL_CERT_FILE", bundle.as_str()),
+        // The SDK's attempts and the client's connections, for a failure's message.
+        (
+            "RUST_LOG",
+            "info,aws_smithy_runtime::client::orchestrator=debug,aws_smithy_runtime::client::retries=debug,hyper_util::client=debug",
+        ),
     ];
     let process = LambdaProcess::start(env!("CARGO_BIN_EXE_processor"), &api, 128, &vars);
     let first = api
@@ -109,7 +114,12 @@ async fn batches_over_tls_trust_the_system_roots_and_keep_their_connections() {
         process.lines().join("\n")
     );
     let handshakes = front.handshakes();
-    assert_eq!(handshakes, 1, "one write, one connection");
+    assert_eq!(
+        handshakes,
+        1,
+        "one write, one connection; the processor said:\n{}",
+        process.lines().join("\n")
+    );
     api.push(batch);
     let both = api.wait_for(2, Duration::from_secs(60)).unwrap();
     assert!(matches!(both[1].completion, Completion::Response(_)));
