@@ -12,7 +12,14 @@ import { after, test } from "node:test";
 
 import { AwsClient } from "aws4fetch";
 
-import { type AnalyticsEnv, logQuery, logResponse } from "../src/index.js";
+import {
+  type AnalyticsEnv,
+  type AnalyticsEvent,
+  deduplicationId,
+  logQuery,
+  logResponse,
+  messageGroup,
+} from "../src/index.js";
 import { Context, schemaErrors } from "./support.js";
 
 function setting(name: string): string {
@@ -240,11 +247,12 @@ test("what the producer sends is stored by the processor as one record per reque
   assert.equal(messages.length, 5, messages.map((m) => m.Body).join("\n"));
   for (const m of messages) {
     assert.deepEqual(schemaErrors(m.Body), [], m.Body);
-    const event = JSON.parse(m.Body) as { requestId: string; eventType: string; timestamp: number; sessionId: string };
-    const group = event.sessionId === "anonymous" ? event.requestId : event.sessionId;
-    assert.equal(m.Attributes?.MessageGroupId, group);
-    assert.equal(m.Attributes?.MessageDeduplicationId, `${event.requestId}-${event.eventType}-${event.timestamp}`);
+    const event = JSON.parse(m.Body) as AnalyticsEvent;
+    assert.equal(m.Attributes?.MessageGroupId, messageGroup(event));
+    assert.equal(m.Attributes?.MessageDeduplicationId, deduplicationId(event));
   }
+  // The named session's three events share its group; the anonymous request has its own.
+  assert.deepEqual(new Set(messages.map((m) => m.Attributes?.MessageGroupId)), new Set([answered, "s-e2e"]));
 
   // In the table, once the processor has drained the queue.
   startTrigger();

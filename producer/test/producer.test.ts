@@ -71,6 +71,11 @@ beforeEach(() => {
   received = [];
 });
 
+/** The body of the event of `kind` the endpoint received (concurrent sends arrive in any order). */
+function sentOfKind(kind: "query" | "response"): string {
+  return received.map((r) => r.body.MessageBody ?? "").find((b) => b.includes(`"eventType":"${kind}"`)) ?? "";
+}
+
 function env(): AnalyticsEnv {
   return {
     ANALYTICS_QUEUE_URL: `${endpoint}/123456789012/cv-analytics-dev-events.fifo`,
@@ -286,9 +291,7 @@ describe("a send", () => {
     });
     assert.ok(await ctx.settled());
     assert.equal(received.length, 2);
-    // The two sends race: find each by its kind.
-    const sent = (kind: string) => received.map((r) => r.body.MessageBody ?? "").find((b) => b.includes(`"eventType":"${kind}"`)) ?? "";
-    const [query, response] = [sent("query"), sent("response")];
+    const [query, response] = [sentOfKind("query"), sentOfKind("response")];
     assert.deepEqual(schemaErrors(query), []);
     assert.deepEqual(schemaErrors(response), []);
     const q = JSON.parse(query) as QueryEvent;
@@ -320,10 +323,10 @@ describe("a send", () => {
       assert.ok(new TextEncoder().encode(body).length <= LIMITS.body, `${body.length} characters`);
       assert.deepEqual(schemaErrors(body), []);
     }
-    const q = JSON.parse(bodies.find((b) => b.includes('"eventType":"query"')) ?? "") as QueryEvent;
+    const q = JSON.parse(sentOfKind("query")) as QueryEvent;
     assert.equal(q.metadata?.referer, null, "the referer went first");
     assert.equal(Array.from(q.metadata?.userAgent ?? "").length, 2_048, "the user agent is kept");
-    const r = JSON.parse(bodies.find((b) => b.includes('"eventType":"response"')) ?? "") as ResponseEvent;
+    const r = JSON.parse(sentOfKind("response")) as ResponseEvent;
     const kept = r.metadata?.sourcesUsed ?? [];
     assert.ok(kept.length > 0 && kept.length < 20, `${kept.length} sources`);
     const oneMore = { ...r, metadata: { ...r.metadata, sourcesUsed: [...kept, emoji.repeat(200)] } };

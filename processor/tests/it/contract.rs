@@ -18,23 +18,17 @@ use serde_json::{Value, json};
 use shared_types::AnalyticsEvent;
 use shared_types::event::limits;
 
-use crate::poison_corpus::corpus;
+use crate::poison_corpus::{corpus, table};
 use crate::support::scenario::request;
 use crate::support::{bodies, fixture, fixture_now};
 
 /// The poison bodies a schema cannot refuse, with why (`tests/poison/schema-cannot.tsv`).
 fn schema_cannot() -> Vec<(String, String)> {
-    let path = format!(
-        "{}/tests/poison/schema-cannot.tsv",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let (file, why) = l.split_once('\t').unwrap();
-            (file.to_owned(), why.to_owned())
+    table("schema-cannot.tsv")
+        .into_iter()
+        .map(|row| match row.as_slice() {
+            [file, why] => (file.clone(), why.clone()),
+            _ => panic!("{row:?} is not a file and why"),
         })
         .collect()
 }

@@ -16,24 +16,32 @@ pub(crate) struct Case {
     pub fragment: String,
 }
 
-pub(crate) fn corpus() -> Vec<Case> {
-    let dir = format!("{}/tests/poison", env!("CARGO_MANIFEST_DIR"));
-    let expected = std::fs::read_to_string(format!("{dir}/expected.tsv")).unwrap();
-    expected
+/// The rows of a table in `tests/poison/` (`name.tsv`), its comments and blank lines left out.
+pub(crate) fn table(name: &str) -> Vec<Vec<String>> {
+    let path = format!("{}/tests/poison/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(path)
+        .unwrap()
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|line| {
-            let mut fields = line.split('\t');
-            let file = fields.next().unwrap().to_owned();
-            let outcome = fields.next().unwrap();
-            let fragment = fields.next().unwrap_or_default().to_owned();
-            assert!(outcome == "accept" || outcome == "reject", "{line}");
+        .map(|line| line.split('\t').map(str::to_owned).collect())
+        .collect()
+}
+
+pub(crate) fn corpus() -> Vec<Case> {
+    let dir = format!("{}/tests/poison", env!("CARGO_MANIFEST_DIR"));
+    table("expected.tsv")
+        .into_iter()
+        .map(|row| {
+            let [file, outcome, fragment @ ..] = row.as_slice() else {
+                panic!("{row:?} has no outcome")
+            };
+            assert!(outcome == "accept" || outcome == "reject", "{row:?}");
             let body = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
             Case {
-                file,
+                file: file.clone(),
                 body,
                 accept: outcome == "accept",
-                fragment,
+                fragment: fragment.first().cloned().unwrap_or_default(),
             }
         })
         .collect()
