@@ -7,7 +7,8 @@
 //! - [`sqs_trigger`]: Lambda's SQS trigger on this machine, for a deployed function's binary;
 //! - [`fuzz`]: the `cargo fuzz` targets;
 //! - [`screenshot`]: pictures of the email on a desktop and a phone;
-//! - [`settings`]: the one place of the chores' settings.
+//! - [`settings`]: the one place of the chores' settings;
+//! - [`structure`]: the figures that say whether the workspace stays easy to change.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // command-line chores: printing is their job
 
 pub mod bench;
@@ -17,3 +18,4 @@ pub mod local_stack;
 pub mod screenshot;
 pub mod settings;
 pub mod sqs_trigger;
+pub mod structure;

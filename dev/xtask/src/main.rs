@@ -1,4 +1,5 @@
 //! `cargo xtask <chore>`: the developers' chores as one command (see the crate's library).
+#![allow(clippy::print_stdout)] // a command-line program: printing is its job
 
 use std::process::ExitCode;
 
@@ -36,6 +37,8 @@ enum Chore {
     Fuzz(xtask::fuzz::FuzzArgs),
     /// Write docs/events.schema.json, the JSON Schema the event types derive.
     Schema,
+    /// Print pub items no other crate uses, long functions and files, and import cycles.
+    Structure,
 }
 
 #[tokio::main]
@@ -74,6 +77,10 @@ async fn run(chore: Chore) -> anyhow::Result<ExitCode> {
             std::fs::write(&path, shared_types::event::json_schema_file())
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("wrote docs/events.schema.json");
+        }
+        Chore::Structure => {
+            let root = local_aws::servers::workspace_root();
+            print!("{}", xtask::structure::Structure::measure(&root)?);
         }
     }
     Ok(ExitCode::SUCCESS)
