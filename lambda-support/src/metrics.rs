@@ -7,7 +7,8 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
-use shared_types::metrics::{NAMESPACE, STAGE, STAGE_DIMENSION};
+use shared_types::metrics::{NAMESPACE, STAGE_DIMENSION};
+use shared_types::stage::setting::STAGE;
 
 use crate::settings::{ConfigError, Settings};
 

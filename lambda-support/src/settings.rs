@@ -30,8 +30,7 @@ impl ConfigError {
     }
 }
 
-/// Days a record lives after its query (optional, default 90, 14 to 3650).
-pub const RECORD_TTL_DAYS: &str = "RECORD_TTL_DAYS";
+use shared_types::stage::setting::RECORD_TTL_DAYS;
 
 /// Finds a setting's raw value by name.
 type Lookup = Box<dyn Fn(&str) -> Option<String>>;

@@ -1,15 +1,7 @@
 //! Settings, read once at cold start from the environment.
 
-use lambda_support::settings::{ConfigError, Settings};
-
-/// Name of the DynamoDB table (required).
-pub const TABLE_NAME: &str = "TABLE_NAME";
-/// URL of the dead-letter queue that poison messages go to (required).
-pub const DEAD_LETTER_QUEUE_URL: &str = "DEAD_LETTER_QUEUE_URL";
-/// Days a record lives after its query (optional, default 90, 14 to 3650).
-pub use lambda_support::settings::RECORD_TTL_DAYS;
-/// Most DynamoDB writes of one batch in flight at once (optional, default 4).
-pub const WRITE_CONCURRENCY: &str = "WRITE_CONCURRENCY";
+use lambda_support::{ConfigError, Settings};
+use shared_types::stage::setting::{DEAD_LETTER_QUEUE_URL, TABLE_NAME, WRITE_CONCURRENCY};
 
 /// Default bound on concurrent writes: a FIFO batch holds at most 10 messages.
 pub const DEFAULT_WRITE_CONCURRENCY: usize = 4;
@@ -43,6 +35,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared_types::stage::setting::RECORD_TTL_DAYS;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::from_settings(&Settings::from_pairs(vars))

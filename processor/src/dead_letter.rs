@@ -4,9 +4,8 @@ use std::future::Future;
 
 use crate::error::ServiceFailure;
 
-pub use shared_types::dead_letter::{REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE};
 /// Longest reason attached, in characters (a reason quoting a huge field stays readable).
-pub const MAX_REASON_CHARS: usize = 1_000;
+const MAX_REASON_CHARS: usize = 1_000;
 
 /// A message that can never be processed, and why.
 #[derive(Debug, Clone, PartialEq)]

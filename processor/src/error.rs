@@ -2,7 +2,6 @@
 
 use thiserror::Error;
 
-pub use lambda_support::settings::ConfigError;
 pub use lambda_support::{FailureKind, ServiceFailure};
 
 /// The invocation as a whole failed: nothing in the batch could be processed.

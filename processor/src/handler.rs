@@ -10,10 +10,12 @@
 //! - Only a failure that no message can survive (missing table, denied access) fails the whole
 //!   invocation.
 
+use aws_config::SdkConfig;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
-use lambda_support::Count;
+use lambda_runtime::LambdaEvent;
+use lambda_support::{ConfigError, Count, Metrics, Settings};
 use shared_types::WeekId;
 use shared_types::metrics::processor as names;
 use shared_types::record::pipeline_stats::PipelineStats;
@@ -22,7 +24,9 @@ use tracing::{error, info, warn};
 use crate::batch::{RequestDraft, parse_batch};
 use crate::config::Config;
 use crate::dead_letter::{DeadLetterQueue, Rejection};
+use crate::dynamo::DynamoRecordStore;
 use crate::error::{FailureKind, ProcessorError, ServiceFailure};
+use crate::sqs::SqsDeadLetterQueue;
 use crate::store::{Merged, RecordStore};
 
 /// What happened to one batch.
@@ -131,6 +135,21 @@ pub struct Processor<S, D> {
     write_concurrency: usize,
 }
 
+/// The processor as deployed: the records table and the dead-letter queue on AWS.
+pub type AwsProcessor = Processor<DynamoRecordStore, SqsDeadLetterQueue>;
+
+impl AwsProcessor {
+    /// The deployed processor, from its settings (an error names a missing or unusable one)
+    /// and the SDK's configuration: one client of each service, made once.
+    pub fn from_settings(settings: &Settings, aws: &SdkConfig) -> Result<Self, ConfigError> {
+        let config = Config::from_settings(settings)?;
+        let store = DynamoRecordStore::new(aws_sdk_dynamodb::Client::new(aws), &config.table_name);
+        let dead_letters =
+            SqsDeadLetterQueue::new(aws_sdk_sqs::Client::new(aws), &config.dead_letter_queue_url);
+        Ok(Self::new(store, dead_letters, &config))
+    }
+}
+
 impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
     pub fn new(store: S, dead_letters: D, config: &Config) -> Self {
         Self {
@@ -147,6 +166,19 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
 
     pub fn dead_letters(&self) -> &D {
         &self.dead_letters
+    }
+
+    /// One invocation by Lambda's SQS trigger, at the clock's time: the batch processed and
+    /// its counts written as metrics; the messages to retry, or the failure of the whole batch.
+    pub async fn invoke(
+        &self,
+        event: LambdaEvent<SqsEvent>,
+        metrics: &Metrics,
+    ) -> Result<SqsBatchResponse, ProcessorError> {
+        let now = Utc::now();
+        let outcome = self.process(event.payload, now).await?;
+        metrics.emit(now, &outcome.summary.metrics());
+        Ok(outcome.response)
     }
 
     /// Processes one SQS batch. `now` bounds plausible event times.
@@ -170,7 +202,34 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
             retry: Vec::new(),
             rejections: batch.rejections,
         };
-        let writes: Vec<_> = stream::iter(batch.drafts)
+        self.write_all(batch.drafts, &mut settled).await?;
+        self.dead_letter_all(&mut settled).await?;
+        settled.summary.retried = settled.retry.len();
+        self.add_stats(&settled.summary, now).await;
+        let summary = settled.summary;
+        info!(
+            received = summary.received,
+            stored = summary.stored,
+            merged_in_batch = summary.merged_in_batch,
+            rejected = summary.rejected,
+            retried = summary.retried,
+            duplicates = summary.duplicates,
+            late = summary.late,
+            "batch processed"
+        );
+        Ok(BatchOutcome {
+            response: batch_response(settled.retry),
+            summary,
+        })
+    }
+
+    /// Writes the drafts, at most `write_concurrency` at a time, and files each by its result.
+    async fn write_all(
+        &self,
+        drafts: Vec<RequestDraft>,
+        settled: &mut Settled,
+    ) -> Result<(), ProcessorError> {
+        let writes: Vec<_> = stream::iter(drafts)
             .map(|draft| self.write(draft))
             .buffer_unordered(self.write_concurrency)
             .collect()
@@ -193,31 +252,7 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
                 result => settled.write(draft, result)?,
             }
         }
-        self.dead_letter_all(&mut settled).await?;
-        settled.summary.retried = settled.retry.len();
-        self.add_stats(&settled.summary, now).await;
-        let summary = settled.summary;
-        info!(
-            received = summary.received,
-            stored = summary.stored,
-            merged_in_batch = summary.merged_in_batch,
-            rejected = summary.rejected,
-            retried = summary.retried,
-            duplicates = summary.duplicates,
-            late = summary.late,
-            "batch processed"
-        );
-        let mut response = SqsBatchResponse::default();
-        response.batch_item_failures = settled
-            .retry
-            .into_iter()
-            .map(|id| {
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                failure
-            })
-            .collect();
-        Ok(BatchOutcome { response, summary })
+        Ok(())
     }
 
     /// Sends every rejection to the dead-letter queue; a failed send leaves its message for SQS
@@ -279,4 +314,18 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
         let result = self.dead_letters.send(&rejection).await;
         (rejection, result)
     }
+}
+
+/// Lambda's answer: the messages SQS is to deliver again (a partial batch response).
+fn batch_response(retry: Vec<String>) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = retry
+        .into_iter()
+        .map(|id| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            failure
+        })
+        .collect();
+    response
 }

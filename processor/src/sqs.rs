@@ -6,9 +6,9 @@
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::MessageAttributeValue;
 
-use crate::dead_letter::{
-    DeadLetterQueue, REASON_ATTRIBUTE, Rejection, SOURCE_MESSAGE_ID_ATTRIBUTE,
-};
+use shared_types::dead_letter::{REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE};
+
+use crate::dead_letter::{DeadLetterQueue, Rejection};
 use crate::error::{FailureKind, ServiceFailure};
 
 /// Group used on a FIFO dead-letter queue when the rejected message had none.

@@ -16,8 +16,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use reporter::fakes::InMemoryLedger;
-use reporter::source::{RecordSource, WeeksRead};
 use reporter::{BuiltReport, build_report};
+use reporter::{RecordSource, WeeksRead};
 use shared_types::testing::{self, Answer};
 use shared_types::{MatchType, RequestRecord, WeekId};
 
@@ -140,7 +140,7 @@ fn peak_rss_kib() -> u64 {
 }
 
 fn run_one(requests: u64) {
-    use reporter::ledger::ReportLedger;
+    use reporter::ReportLedger;
     use std::sync::atomic::Ordering;
 
     let week: WeekId = "2025-W45".parse().unwrap();
@@ -195,7 +195,7 @@ fn run_one(requests: u64) {
     let without_useful_answer = figures.questions.values().filter(|s| s.gaps() > 0).count();
     // The grouping alone, again on the same week: the part that grows with distinct questions.
     let started = Instant::now();
-    let found = reporter::report::gaps::find(&figures);
+    let found = reporter::gaps::find(&figures);
     let grouping = started.elapsed().as_secs_f64();
     assert!(!found.gaps.is_empty());
     println!(

@@ -1,24 +1,15 @@
 //! Settings, read once at cold start from the environment.
 
-use lambda_support::settings::{ConfigError, Settings};
+use lambda_support::{ConfigError, Settings};
 use shared_types::record::WeekLookup;
+use shared_types::stage::setting::{
+    REPORT_RECIPIENTS, REPORT_SENDER, SEND_EMPTY_REPORT, SES_CONFIGURATION_SET, TABLE_NAME,
+    WEEK_LOOKUP,
+};
 
-/// Name of the DynamoDB table (required).
-pub const TABLE_NAME: &str = "TABLE_NAME";
-/// Verified SES identity the report is sent from (required).
-pub const REPORT_SENDER: &str = "REPORT_SENDER";
-/// Comma-separated recipients (required, at least one, at most [`MAX_RECIPIENTS`]).
-pub const REPORT_RECIPIENTS: &str = "REPORT_RECIPIENTS";
 /// Most recipients one SES message may have (To, CC and BCC together): more would make every
 /// send fail, and the week's email would never go out.
-pub(crate) const MAX_RECIPIENTS: usize = 50;
-/// SES configuration set (optional).
-pub const SES_CONFIGURATION_SET: &str = "SES_CONFIGURATION_SET";
-/// `false` to send nothing for a week without questions (optional, default `true`).
-pub const SEND_EMPTY_REPORT: &str = "SEND_EMPTY_REPORT";
-/// How a week's requests are found, as the table is laid out: `scan` (optional, the default;
-/// right for a table with the index too) or `index` (the stack's `WeekLookup`).
-pub const WEEK_LOOKUP: &str = "WEEK_LOOKUP";
+const MAX_RECIPIENTS: usize = 50;
 
 /// The reporter's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,13 +67,19 @@ impl Config {
             configuration_set: settings.optional(SES_CONFIGURATION_SET),
             send_empty_report: settings.flag(SEND_EMPTY_REPORT, true)?,
             ttl_days: settings.record_ttl_days()?,
-            week_lookup: match settings.optional(WEEK_LOOKUP) {
-                None => WeekLookup::default(),
-                Some(text) => text
-                    .parse()
-                    .map_err(|_| ConfigError::invalid(WEEK_LOOKUP, &text, "scan or index"))?,
-            },
+            week_lookup: week_lookup(settings)?,
         })
+    }
+}
+
+/// How a week's requests are found, as the table is laid out: `scan` (the default; right for
+/// a table with the index too) or `index` (the stack's `WeekLookup`).
+pub fn week_lookup(settings: &Settings) -> Result<WeekLookup, ConfigError> {
+    match settings.optional(WEEK_LOOKUP) {
+        None => Ok(WeekLookup::default()),
+        Some(text) => text
+            .parse()
+            .map_err(|_| ConfigError::invalid(WEEK_LOOKUP, &text, "scan or index")),
     }
 }
 

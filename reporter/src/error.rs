@@ -6,8 +6,6 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use lambda_support::{FailureKind, ServiceFailure};
 use thiserror::Error;
 
-pub use lambda_support::settings::ConfigError;
-
 #[derive(Debug, Error)]
 pub enum ReporterError {
     #[error(

@@ -1,44 +1,29 @@
-//! The weekly run: read the week, look back at the weeks already reported, render, and send
-//! once.
+//! The weekly run: build the report, then send it at most once.
 //!
-//! Reading and rendering have no side effects, so they come first; the claim in the ledger is
-//! taken just before sending (see [`crate::ledger`] for the failure semantics).
-//!
-//! **The weeks before.** Each sent report stores its week's figures ([`WeekSummary`]) in the
-//! week's marker, so the changes against last week come from one small item instead of last
-//! week's records (read in full only when last week has no stored figures). The last
-//! [`LATE_ARRIVAL_WEEKS`] reported weeks are counted again in the same read as the week itself:
-//! a week whose requests changed since its report (more of them, fewer, or others: the
-//! number and a fingerprint of their keys are compared) got late arrivals (a redriven query,
-//! say). Such a week is read again and the email says so. The corrected figures travel with the
-//! week's sent mark, in the same write, and are then applied to each week's marker; a failed
-//! correction is applied by a later run, and is never reported twice.
+//! Reading and rendering have no side effects ([`crate::build`]), so they come first; the claim
+//! in the ledger is taken just before sending (see [`crate::ledger`] for the failure
+//! semantics).
 
-use std::collections::HashMap;
-
+use aws_config::SdkConfig;
 use chrono::{DateTime, Utc};
-use lambda_support::Count;
+use lambda_runtime::LambdaEvent;
+use lambda_support::{ConfigError, Count, Metrics, Settings};
 use shared_types::WeekId;
 use shared_types::metrics::reporter as names;
 use shared_types::record::report_marker::{Correction, WeekSummary};
 use tracing::{error, info, warn};
 
+use crate::aws::dynamo::{DynamoRecordSource, DynamoReportLedger};
+use crate::aws::ses::SesMailer;
+use crate::build::{BuiltReport, build_report};
 use crate::config::Config;
 use crate::error::ReporterError;
 use crate::invocation::ReportRequest;
 use crate::ledger::{Claim, ReportLedger};
 use crate::mailer::Mailer;
-use crate::report::aggregate::WeekAggregator;
-use crate::report::gaps::{self, Gap};
-use crate::report::render::{RenderedReport, render};
-use crate::report::view::{History, LateArrivals, MAX_GAPS, Previous, ReportView, TREND_WEEKS};
-use crate::source::{RecordSource, WeeksRead};
-
-/// How many reported weeks before the one reported are checked for late arrivals. An event can
-/// reach the table up to 28 days after it was sent (14 days in the event queue, then 14 in the
-/// dead-letter queue before a redrive), so the report of the week it arrives in looks at least
-/// 4 weeks back; one more for slack.
-pub const LATE_ARRIVAL_WEEKS: usize = 5;
+use crate::report::render::RenderedReport;
+use crate::report::view::TREND_WEEKS;
+use crate::source::RecordSource;
 
 pub use shared_types::report::{Outcome, ReportSummary};
 
@@ -73,188 +58,6 @@ pub fn outcome_metrics(outcome: Outcome, records_read: u64) -> [Count; 8] {
     ]
 }
 
-/// A rendered report, with the figures behind it and the corrections it found.
-#[derive(Debug)]
-pub struct BuiltReport {
-    pub figures: WeekAggregator,
-    pub rendered: RenderedReport,
-    /// Reported weeks whose requests arrived after their report, with their figures now.
-    pub late: Vec<LateArrivals>,
-    /// The week's figures and gaps, as its marker keeps them once the report is sent.
-    pub summary: WeekSummary,
-}
-
-/// Reads `week`, looks back at the weeks already reported (their stored figures, and late
-/// arrivals), and renders the report. Nothing is written.
-///
-/// The records are read in one pass (two when an earlier week got late arrivals): the week,
-/// last week too when its figures were never stored, and the counts of the weeks checked for
-/// late arrivals.
-pub async fn build_report<S: RecordSource, L: ReportLedger>(
-    source: &S,
-    ledger: &L,
-    week: WeekId,
-    now: DateTime<Utc>,
-) -> Result<BuiltReport, ReporterError> {
-    // The weeks of the trend, newest first: one read of their markers.
-    let earlier: Vec<WeekId> = std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
-        .take(TREND_WEEKS - 1)
-        .collect();
-    let mut summaries = with_pending_corrections(ledger.summaries(&earlier).await?);
-    let recent: HashMap<WeekId, WeekSummary> = earlier
-        .iter()
-        .take(LATE_ARRIVAL_WEEKS)
-        .filter_map(|w| summaries.get(w).map(|s| (*w, s.clone())))
-        .collect();
-    let mut reads = vec![week];
-    if !summaries.contains_key(&week.previous()) {
-        reads.push(week.previous());
-    }
-    let mut checked: Vec<WeekId> = recent.keys().copied().collect();
-    checked.sort();
-    let (mut read, listed) = read_weeks(source, &reads, &checked).await?;
-    let current = read
-        .remove(&week)
-        .unwrap_or_else(|| WeekAggregator::new(week));
-
-    let late = late_arrivals(source, &recent, &listed).await?;
-    for arrivals in &late {
-        summaries.insert(arrivals.week, arrivals.now.clone());
-    }
-    let previous = match (summaries.get(&week.previous()), read.get(&week.previous())) {
-        (Some(summary), _) => Previous::from(summary),
-        (None, Some(figures)) => Previous::of(figures),
-        (None, None) => Previous::of(&WeekAggregator::new(week.previous())),
-    };
-    let history = History {
-        previous,
-        weeks: earlier
-            .iter()
-            .filter_map(|w| summaries.get(w).map(|s| (*w, s.clone())))
-            .collect(),
-        stats: ledger.pipeline_stats(week).await?,
-    };
-    let found = gaps::find(&current);
-    let view = ReportView::assemble(&current, &found, &history, now).with_late_arrivals(&late);
-    let rendered = render(&view)?;
-    let summary = WeekSummary {
-        fingerprint: Some(listed.fingerprint(week)),
-        gaps: found.gaps.iter().take(MAX_GAPS).map(Gap::stored).collect(),
-        corrections: late
-            .iter()
-            .map(|l| Correction {
-                week: l.week,
-                summary: l.now.clone(),
-            })
-            .collect(),
-        ..current.summary()
-    };
-    Ok(BuiltReport {
-        figures: current,
-        rendered,
-        late,
-        summary,
-    })
-}
-
-/// The weeks' figures as they stand once every correction their markers carry is applied: a
-/// correction that a run could not write to its week's marker is still in the marker of the
-/// report that made it, and counts the same.
-fn with_pending_corrections(
-    mut summaries: HashMap<WeekId, WeekSummary>,
-) -> HashMap<WeekId, WeekSummary> {
-    let mut pending: Vec<(WeekId, Correction)> = summaries
-        .iter()
-        .flat_map(|(by, s)| s.corrections.iter().map(|c| (*by, c.clone())))
-        .collect();
-    pending.sort_by_key(|(by, c)| (*by, c.week));
-    for (by, correction) in pending {
-        if let Some(target) = summaries.get_mut(&correction.week)
-            && target.corrected_by.is_none_or(|done| done < by)
-        {
-            *target = WeekSummary {
-                corrected_by: Some(by),
-                gaps: std::mem::take(&mut target.gaps),
-                corrections: std::mem::take(&mut target.corrections),
-                ..correction.summary
-            };
-        }
-    }
-    summaries
-}
-
-/// The reported weeks whose requests changed since their report (`listed` says what they hold
-/// now: more or fewer of them, or others in their place), read again in one pass.
-async fn late_arrivals<S: RecordSource>(
-    source: &S,
-    summaries: &HashMap<WeekId, WeekSummary>,
-    listed: &WeeksRead,
-) -> Result<Vec<LateArrivals>, ReporterError> {
-    let changed = |week: WeekId, reported: &WeekSummary| {
-        listed.count(week) != reported.indexed
-            || reported
-                .fingerprint
-                .is_some_and(|f| f != listed.fingerprint(week))
-    };
-    let mut weeks: Vec<WeekId> = summaries
-        .iter()
-        .filter(|(week, reported)| changed(**week, reported))
-        .map(|(week, _)| *week)
-        .collect();
-    if weeks.is_empty() {
-        return Ok(Vec::new());
-    }
-    weeks.sort();
-    let (mut again, read) = read_weeks(source, &weeks, &[]).await?;
-    let mut late = Vec::new();
-    for week in weeks {
-        let (Some(reported), Some(figures)) = (summaries.get(&week), again.remove(&week)) else {
-            continue;
-        };
-        // The figures are recounted; the gaps stay those the report listed.
-        let mut now = WeekSummary {
-            fingerprint: Some(read.fingerprint(week)),
-            gaps: reported.gaps.clone(),
-            ..figures.summary()
-        };
-        if now.indexed == reported.indexed && now.fingerprint == reported.fingerprint {
-            // Changed back between the two reads.
-            continue;
-        }
-        let arrived = now.indexed.saturating_sub(reported.indexed);
-        // A week whose requests were replaced got at least one late arrival.
-        now.late = reported.late + arrived.max(1);
-        info!(week = %week, arrived, "requests arrived after the week's report");
-        late.push(LateArrivals {
-            week,
-            arrived,
-            reported: reported.clone(),
-            now,
-        });
-    }
-    Ok(late)
-}
-
-/// Aggregates each of `weeks` in one read, and lists the `counted` weeks on the way.
-async fn read_weeks<S: RecordSource>(
-    source: &S,
-    weeks: &[WeekId],
-    counted: &[WeekId],
-) -> Result<(HashMap<WeekId, WeekAggregator>, WeeksRead), ReporterError> {
-    let mut aggregators: HashMap<WeekId, WeekAggregator> = weeks
-        .iter()
-        .map(|week| (*week, WeekAggregator::new(*week)))
-        .collect();
-    let read = source
-        .read_weeks(weeks, counted, &mut |record| {
-            if let Some(aggregator) = aggregators.get_mut(&record.week) {
-                aggregator.add(&record);
-            }
-        })
-        .await?;
-    Ok((aggregators, read))
-}
-
 /// The reporter, holding its capabilities.
 #[derive(Debug)]
 pub struct Reporter<S, L, M> {
@@ -263,6 +66,29 @@ pub struct Reporter<S, L, M> {
     mailer: M,
     send_empty_report: bool,
     ttl_days: u32,
+}
+
+/// The reporter as deployed: the records table on DynamoDB, the email on SES.
+pub type AwsReporter = Reporter<DynamoRecordSource, DynamoReportLedger, SesMailer>;
+
+impl AwsReporter {
+    /// The deployed reporter, from its settings (an error names a missing or unusable one) and
+    /// the SDK's configuration: one client of each service, made once.
+    pub fn from_settings(settings: &Settings, aws: &SdkConfig) -> Result<Self, ConfigError> {
+        let config = Config::from_settings(settings)?;
+        let dynamodb = aws_sdk_dynamodb::Client::new(aws);
+        Ok(Self::new(
+            DynamoRecordSource::new(dynamodb.clone(), &config.table_name, config.week_lookup),
+            DynamoReportLedger::new(dynamodb, &config.table_name),
+            SesMailer::new(
+                aws_sdk_sesv2::Client::new(aws),
+                &config.sender,
+                config.recipients.clone(),
+                config.configuration_set.clone(),
+            ),
+            &config,
+        ))
+    }
 }
 
 impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
@@ -288,6 +114,35 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         &self.mailer
     }
 
+    /// One invocation by Lambda (the schedule, or a maintainer), at the clock's time: the run,
+    /// its deadline Lambda's (the lease of a claim it takes), and its outcome written as
+    /// metrics, [`Outcome::InProgressElsewhere`] too when another invocation holds the claim.
+    pub async fn invoke(
+        &self,
+        event: LambdaEvent<serde_json::Value>,
+        metrics: &Metrics,
+    ) -> Result<ReportSummary, ReporterError> {
+        let now = Utc::now();
+        let deadline = i64::try_from(event.context.deadline)
+            .ok()
+            .and_then(DateTime::from_timestamp_millis)
+            .unwrap_or(now);
+        let request = ReportRequest::from_payload(event.payload, now)?;
+        // Boxed: the run's future is deep enough to overflow the compiler's layout limit
+        // inside the runtime's own futures.
+        let result = Box::pin(self.run(request, now, deadline)).await;
+        match &result {
+            Ok(summary) => {
+                metrics.emit(now, &outcome_metrics(summary.outcome, summary.records_read))
+            }
+            Err(ReporterError::ClaimedElsewhere { .. }) => {
+                metrics.emit(now, &outcome_metrics(Outcome::InProgressElsewhere, 0));
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
     /// Produces the week's report and sends it at most once (unless forced). `now` is the
     /// invocation's clock and `deadline` the instant Lambda ends it: a claim protects the send
     /// until then.
@@ -298,14 +153,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         deadline: DateTime<Utc>,
     ) -> Result<ReportSummary, ReporterError> {
         let week = request.week;
-        let expired = week.start() + chrono::Duration::days(i64::from(self.ttl_days));
-        if now > expired {
-            return Err(ReporterError::WeekExpired {
-                week,
-                expired,
-                ttl_days: self.ttl_days,
-            });
-        }
+        self.refuse_expired(week, now)?;
         if !request.dry_run
             && !request.force
             && let Some(sent) = self.ledger.summaries(&[week]).await?.remove(&week)
@@ -353,6 +201,20 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         Ok(summary)
     }
 
+    /// A week whose first records may have expired (the table's TTL) is refused rather than
+    /// reported short.
+    fn refuse_expired(&self, week: WeekId, now: DateTime<Utc>) -> Result<(), ReporterError> {
+        let expired = week.start() + chrono::Duration::days(i64::from(self.ttl_days));
+        if now > expired {
+            return Err(ReporterError::WeekExpired {
+                week,
+                expired,
+                ttl_days: self.ttl_days,
+            });
+        }
+        Ok(())
+    }
+
     /// Writes the corrections the report of `week` made to each corrected week's marker, then
     /// forgets them. A failure is logged and left for a later run (the daily schedule's next
     /// day, or the next report, which counts a pending correction as made).
@@ -391,22 +253,37 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         week_summary: &WeekSummary,
         (now, deadline): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<(Outcome, Option<String>), ReporterError> {
-        let week = request.week;
         if request.dry_run {
             return Ok((Outcome::DryRun, None));
         }
         if week_summary.asked == 0 && !self.send_empty_report {
             return Ok((Outcome::EmptyWeekNotSent, None));
         }
+        if let Some(outcome) = self.claim(request, now, deadline).await? {
+            return Ok((outcome, None));
+        }
+        self.send_and_mark(request.week, rendered, week_summary, now)
+            .await
+    }
+
+    /// Claims the week just before sending: `None` when this invocation may send, or the
+    /// outcome of a week it must not send.
+    async fn claim(
+        &self,
+        request: &ReportRequest,
+        now: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+    ) -> Result<Option<Outcome>, ReporterError> {
+        let week = request.week;
         match self
             .ledger
             .claim(week, now, deadline, request.force)
             .await?
         {
-            Claim::Granted => {}
+            Claim::Granted => Ok(None),
             Claim::AlreadySent { sent_at } => {
                 info!(week = %week, sent_at = ?sent_at, "report already sent; not sending again");
-                return Ok((Outcome::AlreadySent, None));
+                Ok(Some(Outcome::AlreadySent))
             }
             Claim::InProgress {
                 claimed_at,
@@ -415,17 +292,27 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
                 // An error, not a quiet skip: Lambda's retries come back, and find the week sent
                 // or, if the claimer died, unconfirmed.
                 warn!(week = %week, claimed_at = %claimed_at, lease_until = %lease_until, "another invocation holds this week's claim");
-                return Err(ReporterError::ClaimedElsewhere {
+                Err(ReporterError::ClaimedElsewhere {
                     week,
                     claimed_at,
                     lease_until,
-                });
+                })
             }
             Claim::Unconfirmed { claimed_at } => {
                 error!(week = %week, claimed_at = %claimed_at, "an earlier run claimed this week and never confirmed the email: it may have gone out; not sending again (check the inbox, then send it with force)");
-                return Ok((Outcome::Unconfirmed, None));
+                Ok(Some(Outcome::Unconfirmed))
             }
         }
+    }
+
+    /// Sends the claimed week's email, then marks the week sent with its figures.
+    async fn send_and_mark(
+        &self,
+        week: WeekId,
+        rendered: &RenderedReport,
+        week_summary: &WeekSummary,
+        now: DateTime<Utc>,
+    ) -> Result<(Outcome, Option<String>), ReporterError> {
         let id = match self.mailer.send(rendered).await {
             Ok(id) => id,
             Err(send_error) => {

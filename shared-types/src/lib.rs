@@ -7,6 +7,7 @@
 //! - [`report`]: the reporter's invocation contract (a manual request, the answer);
 //! - [`privacy`]: what is kept of what people type: personal data scrubbed, headers reduced;
 //! - [`metrics`]: the names of the CloudWatch metrics both functions write, which the alarms watch;
+//! - [`stage`]: a deployed stage's facts: its stack, its outputs, the functions' settings;
 //! - `testing` (feature `test-util`): builders of events and records for tests, benchmarks and
 //!   the demo.
 //!
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod privacy;
 pub mod record;
 pub mod report;
+pub mod stage;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 pub mod week;

@@ -9,8 +9,6 @@
 pub const NAMESPACE: &str = "CvAnalytics";
 /// The one dimension.
 pub const STAGE_DIMENSION: &str = "Stage";
-/// The environment variable that names the stage (required by both functions).
-pub const STAGE: &str = "STAGE";
 
 /// Metric names: the processor's per-batch counts.
 pub mod processor {

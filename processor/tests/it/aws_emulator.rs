@@ -11,13 +11,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use local_aws::wire::WireCounter;
 use local_aws::{DynamoDbLocal, Moto, create_fifo_queue, create_table, scan_request_records};
+use processor::DynamoRecordStore;
 use processor::Processor;
-use processor::dead_letter::{REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE};
-use processor::dynamo::DynamoRecordStore;
+use processor::SqsDeadLetterQueue;
 use processor::fakes::InMemoryDeadLetters;
-use processor::sqs::SqsDeadLetterQueue;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
+use shared_types::dead_letter::{REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE};
 use shared_types::record::{WEEK_INDEX, WeekLookup, attr};
 use shared_types::{AnalyticsEvent, QueryEvent, RequestRecord, ResponseEvent};
 
@@ -362,7 +362,7 @@ async fn dynamodb_merges_random_scenarios_exactly_like_the_model() {
 /// parser refuses it rather than let it fail the write it shares with its query.
 #[tokio::test]
 async fn the_numbers_the_parser_accepts_are_the_numbers_dynamodb_stores() {
-    use processor::store::RecordStore;
+    use processor::RecordStore;
     let dynamodb_local = DynamoDbLocal::start();
     let dynamodb = aws_sdk_dynamodb::Client::new(&dynamodb_local.sdk_config().await);
     create_table(&dynamodb, "numbers", WeekLookup::Scan).await;

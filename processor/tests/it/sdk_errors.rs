@@ -9,10 +9,10 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use processor::dead_letter::REASON_ATTRIBUTE;
-use processor::dynamo::DynamoRecordStore;
-use processor::sqs::SqsDeadLetterQueue;
+use processor::DynamoRecordStore;
+use processor::SqsDeadLetterQueue;
 use processor::{Processor, ProcessorError};
+use shared_types::dead_letter::REASON_ATTRIBUTE;
 
 const ANSWERED: &str = "REQ#3f0c5a8e-6b1d-4c2a-9e4f-2a7b9d1c0e55";
 

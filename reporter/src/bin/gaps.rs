@@ -16,7 +16,7 @@
 use std::io::{BufWriter, Read, Write};
 use std::process::ExitCode;
 
-use reporter::report::gaps;
+use reporter::gaps;
 
 const USAGE: &str = "usage: gaps <file of questions, one per line, or - for standard input>";
 

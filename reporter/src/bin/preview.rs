@@ -11,10 +11,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use reporter::aws::dynamo::{DynamoRecordSource, DynamoReportLedger};
-use reporter::{BuiltReport, build_report};
+use lambda_support::Settings;
+use reporter::{BuiltReport, DynamoRecordSource, DynamoReportLedger, build_report, week_lookup};
 use shared_types::WeekId;
-use shared_types::record::WeekLookup;
+use shared_types::stage::setting::TABLE_NAME;
 
 const USAGE: &str = "usage: TABLE_NAME=<table> preview <week, e.g. 2025-W45> [output folder, default target/preview]";
 
@@ -40,15 +40,9 @@ async fn run() -> Result<String, String> {
         .parse()
         .map_err(|e| format!("{e}\n{USAGE}"))?;
     let folder = PathBuf::from(args.next().unwrap_or_else(|| "target/preview".into()));
-    let table = std::env::var("TABLE_NAME")
-        .ok()
-        .filter(|t| !t.is_empty())
-        .ok_or("environment variable TABLE_NAME is not set")?;
-
-    let lookup: WeekLookup = match std::env::var(reporter::WEEK_LOOKUP) {
-        Ok(text) if !text.is_empty() => text.parse()?,
-        _ => WeekLookup::default(),
-    };
+    let settings = Settings::from_env();
+    let table = settings.required(TABLE_NAME).map_err(|e| e.to_string())?;
+    let lookup = week_lookup(&settings).map_err(|e| e.to_string())?;
 
     let aws = lambda_support::sdk::load().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);

@@ -6,46 +6,20 @@
 
 use std::collections::{HashMap, HashSet};
 
-use unicode_normalization::UnicodeNormalization;
-
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use hdrhistogram::Histogram;
 use shared_types::event::{ANONYMOUS_SESSION, CANARY_SESSION};
 use shared_types::record::report_marker::WeekSummary;
 use shared_types::{MatchType, RequestRecord, WeekId};
 
+use super::text::{normalise_question, spelling};
+
 /// Highest latency the histogram tracks exactly, in milliseconds (one hour); longer ones are
 /// counted at this value.
 const MAX_TRACKED_LATENCY_MS: u64 = 3_600_000;
 
-/// Sentence punctuation removed from the end of a question. Not `#` or `+`: "C#" and "C++"
-/// are what people ask a CV about.
-const TRAILING_PUNCTUATION: [char; 9] = ['?', '!', '.', ',', ';', ':', '…', '？', '！'];
-
-/// Normalises a question for grouping: Unicode compatibility form and full case folding
-/// (NFKC, then Unicode case folding, then NFKC again: full-width `Ｃ＃` is `c#`, a decomposed
-/// accent matches the composed one, `STRASSE` matches `straße`), runs of white space as one
-/// space, and no trailing sentence punctuation.
-pub fn normalise_question(text: &str) -> String {
-    let compatible: String = text.nfkc().collect();
-    let folded: String = caseless::default_case_fold_str(&compatible)
-        .nfkc()
-        .collect();
-    spelling(&folded)
-}
-
-/// A question as written, tidied only: runs of white space as one space, no trailing sentence
-/// punctuation; case and characters kept (the report shows `.NET`, not `.net`).
-pub fn spelling(text: &str) -> String {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    words
-        .join(" ")
-        .trim_end_matches(|c: char| TRAILING_PUNCTUATION.contains(&c) || c.is_whitespace())
-        .to_owned()
-}
-
 /// A partial match scored below this is a content gap too: the CV barely covers the question.
-pub const LOW_SCORE: u32 = 40;
+pub(crate) const LOW_SCORE: u32 = 40;
 
 /// Adds one to `key`'s count in a short list.
 fn count_in(counts: &mut Vec<(String, u64)>, key: &str) {

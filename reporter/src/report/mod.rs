@@ -1,11 +1,12 @@
-//! The report itself, stage by stage, with no side effect: the week's records
-//! [`aggregate`]d in one streaming pass, its content [`gaps`] grouped by meaning, the changes
-//! against earlier weeks tested for [`significance`], the [`view`] model the templates show,
-//! and the email [`render`]ed; [`text`] makes visitors' text safe to show.
+//! The report itself, stage by stage, with no side effect, each stage using only those before
+//! it: [`text`] (a question's key and spelling, and text made safe to show), the week's records
+//! [`aggregate`]d in one streaming pass, the [`significance`] of a change between two weeks,
+//! its content [`gaps`] grouped by meaning and set against earlier weeks, the [`view`] model
+//! the templates show, and the email [`render`]ed.
 
-pub mod aggregate;
+pub(crate) mod aggregate;
 pub mod gaps;
-pub mod render;
-pub mod significance;
-pub mod text;
+pub(crate) mod render;
+pub(crate) mod significance;
+pub(crate) mod text;
 pub mod view;

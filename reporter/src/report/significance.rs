@@ -16,7 +16,7 @@ const ALPHA: f64 = 0.05;
 const EXACT_UP_TO: u64 = 1_000;
 
 /// The 95% Wilson score interval of `successes` out of `trials`, or `None` without trials.
-pub fn wilson(successes: u64, trials: u64) -> Option<(f64, f64)> {
+pub(crate) fn wilson(successes: u64, trials: u64) -> Option<(f64, f64)> {
     if trials == 0 {
         return None;
     }
@@ -30,7 +30,7 @@ pub fn wilson(successes: u64, trials: u64) -> Option<(f64, f64)> {
 
 /// Whether a rate moved from `before` to `now` (each `(successes, trials)`) beyond noise: their
 /// Wilson intervals do not overlap.
-pub fn rate_changed(now: (u64, u64), before: (u64, u64)) -> bool {
+pub(crate) fn rate_changed(now: (u64, u64), before: (u64, u64)) -> bool {
     match (wilson(now.0, now.1), wilson(before.0, before.1)) {
         (Some((low_now, high_now)), Some((low_before, high_before))) => {
             low_now > high_before || high_now < low_before
@@ -40,7 +40,7 @@ pub fn rate_changed(now: (u64, u64), before: (u64, u64)) -> bool {
 }
 
 /// Whether a weekly count moved from `before` to `now` beyond Poisson noise.
-pub fn count_changed(now: u64, before: u64) -> bool {
+pub(crate) fn count_changed(now: u64, before: u64) -> bool {
     two_sided_p(now, before) < ALPHA
 }
 

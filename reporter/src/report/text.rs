@@ -1,9 +1,38 @@
-//! Text from outside (visitors' questions, the subject) made safe to show: a header stays one
+//! Text from outside (visitors' questions, the subject): the key a question is counted and
+//! grouped under, its spelling as shown, and the text made safe to show: a header stays one
 //! line, bidirectional controls cannot reverse or spoof what the reader sees, and long text is
 //! cut. Escaping for HTML is the template's job.
 
+use unicode_normalization::UnicodeNormalization;
+
+/// Sentence punctuation removed from the end of a question. Not `#` or `+`: "C#" and "C++"
+/// are what people ask a CV about.
+const TRAILING_PUNCTUATION: [char; 9] = ['?', '!', '.', ',', ';', ':', '…', '？', '！'];
+
+/// Normalises a question for grouping: Unicode compatibility form and full case folding
+/// (NFKC, then Unicode case folding, then NFKC again: full-width `Ｃ＃` is `c#`, a decomposed
+/// accent matches the composed one, `STRASSE` matches `straße`), runs of white space as one
+/// space, and no trailing sentence punctuation.
+pub fn normalise_question(text: &str) -> String {
+    let compatible: String = text.nfkc().collect();
+    let folded: String = caseless::default_case_fold_str(&compatible)
+        .nfkc()
+        .collect();
+    spelling(&folded)
+}
+
+/// A question as written, tidied only: runs of white space as one space, no trailing sentence
+/// punctuation; case and characters kept (the report shows `.NET`, not `.net`).
+pub(crate) fn spelling(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words
+        .join(" ")
+        .trim_end_matches(|c: char| TRAILING_PUNCTUATION.contains(&c) || c.is_whitespace())
+        .to_owned()
+}
+
 /// Longest question shown, in characters.
-pub const MAX_QUESTION_CHARS: usize = 160;
+pub(crate) const MAX_QUESTION_CHARS: usize = 160;
 
 /// Removes CR, LF and every other control character: a header stays one line.
 pub fn header_safe(text: &str) -> String {
@@ -25,7 +54,7 @@ const BIDI_CONTROLS: [char; 12] = [
 /// Text from the chatbot's users as the report shows it: bidirectional controls removed, other
 /// control characters (CR, LF, NUL, ESC, ...) as spaces, runs of spaces as one, at most
 /// `MAX_QUESTION_CHARS` characters. Escaping for HTML is the template's job.
-pub fn shown_question(text: &str) -> String {
+pub(crate) fn shown_question(text: &str) -> String {
     let text: String = text
         .chars()
         .filter(|c| !BIDI_CONTROLS.contains(c))

@@ -2,7 +2,7 @@
 //! sessions and week boundaries.
 
 use crate::support::{answer, at, incomplete, record, week};
-use reporter::report::aggregate::{WeekAggregator, normalise_question};
+use reporter::{WeekAggregator, normalise_question};
 use shared_types::MatchType::{Full, None as NoMatch, Partial};
 
 fn aggregate(week_id: &str, records: &[shared_types::RequestRecord]) -> WeekAggregator {
@@ -229,12 +229,8 @@ fn percentiles_never_exceed_the_slowest_answer() {
     assert_eq!(week.latency_max_ms(), Some(2_050));
     assert_eq!(week.latency_quantile_ms(0.5), Some(2_050));
     assert_eq!(week.latency_quantile_ms(0.95), Some(2_050));
-    let view = reporter::report::view::ReportView::build(
-        &week,
-        reporter::report::view::Previous::default(),
-        t,
-    );
-    let latency = view.latency.unwrap();
+    let view = reporter::view::ReportView::build(&week, reporter::view::Previous::default(), t);
+    let latency = view.figures.latency.unwrap();
     assert_eq!(
         (latency.p50.as_str(), latency.max.as_str()),
         ("2.0 s", "2.0 s")
@@ -259,13 +255,10 @@ fn p95_is_shown_from_twenty_timed_answers_on() {
     };
     let latency = |n| {
         let week = aggregate("2025-W45", &answers(n));
-        reporter::report::view::ReportView::build(
-            &week,
-            reporter::report::view::Previous::default(),
-            t,
-        )
-        .latency
-        .unwrap()
+        reporter::view::ReportView::build(&week, reporter::view::Previous::default(), t)
+            .figures
+            .latency
+            .unwrap()
     };
     let few = latency(19);
     assert_eq!(few.p95, "-");
@@ -287,17 +280,13 @@ fn a_negative_latency_is_counted_not_shown_as_a_time() {
     assert_eq!(week.timed_answers(), 1);
     assert_eq!(week.latency_quantile_ms(0.0), Some(700));
     assert_eq!(week.latency_max_ms(), Some(700));
-    let view = reporter::report::view::ReportView::build(
-        &week,
-        reporter::report::view::Previous::default(),
-        t,
-    );
+    let view = reporter::view::ReportView::build(&week, reporter::view::Previous::default(), t);
     assert_eq!(
-        view.clock_skew_note,
+        view.footer.clock_skew_note,
         "1 answer was timestamped before its question (clock skew); it is left out of the \
          response times."
     );
-    let report = reporter::report::render::render(&view).unwrap();
+    let report = reporter::render(&view).unwrap();
     assert!(report.html.contains("(clock skew)") && report.text.contains("(clock skew)"));
 }
 
@@ -323,12 +312,13 @@ fn a_source_listed_twice_in_one_answer_counts_once() {
     let week = aggregate("2025-W45", &records);
     assert_eq!(week.sources["Rust"], 2);
     assert_eq!(week.sources["AWS"], 1);
-    let view = reporter::report::view::ReportView::build(
-        &week,
-        reporter::report::view::Previous::default(),
-        t,
-    );
-    let rust = view.sources.iter().find(|s| s.label == "Rust").unwrap();
+    let view = reporter::view::ReportView::build(&week, reporter::view::Previous::default(), t);
+    let rust = view
+        .figures
+        .sources
+        .iter()
+        .find(|s| s.label == "Rust")
+        .unwrap();
     assert_eq!((rust.count, rust.share.as_str()), (2, "100.0%"));
 }
 
@@ -362,15 +352,11 @@ fn the_most_common_spelling_of_a_question_is_shown() {
     }
     let week = aggregate("2025-W45", &records);
     assert_eq!(week.questions.len(), 1);
-    let view = reporter::report::view::ReportView::build(
-        &week,
-        reporter::report::view::Previous::default(),
-        t,
-    );
+    let view = reporter::view::ReportView::build(&week, reporter::view::Previous::default(), t);
     // Never answered: a row of "no response", quoted as most often spelt.
-    assert_eq!(view.no_response[0].asked, "4");
+    assert_eq!(view.gaps.no_response.rows[0].asked, "4");
     assert_eq!(
-        view.no_response[0].detail,
+        view.gaps.no_response.rows[0].detail,
         "\u{201c}What about .NET\u{201d}"
     );
 }

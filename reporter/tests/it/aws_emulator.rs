@@ -5,9 +5,9 @@
 
 use crate::support::{answer, at, config, record};
 use local_aws::{Moto, create_email_identity, create_table, put_records};
-use reporter::aws::dynamo::{DynamoRecordSource, DynamoReportLedger};
-use reporter::aws::ses::SesMailer;
-use reporter::handler::Outcome;
+use reporter::Outcome;
+use reporter::SesMailer;
+use reporter::{DynamoRecordSource, DynamoReportLedger};
 use reporter::{ReportRequest, Reporter};
 use shared_types::MatchType::{Full, None as NoMatch};
 use shared_types::RequestRecord;
@@ -297,9 +297,9 @@ async fn dead_claim_and_late_arrivals(
     lookup: WeekLookup,
 ) {
     use local_aws::wire::WireCounter;
-    use reporter::aws::dynamo::SCAN_SEGMENTS;
+    use reporter::ReportLedger;
+    use reporter::SCAN_SEGMENTS;
     use reporter::fakes::InMemoryMailer;
-    use reporter::ledger::ReportLedger;
 
     let sdk = dynamodb_local.sdk_config().await;
     let counter = WireCounter::default();

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use crate::support::{answer, at, record, week};
-use reporter::report::aggregate::WeekAggregator;
-use reporter::report::gaps;
-use reporter::report::render::render;
-use reporter::report::view::{History, Previous, ReportView};
+use reporter::WeekAggregator;
+use reporter::gaps;
+use reporter::render;
+use reporter::view::{History, Previous, ReportView};
 use shared_types::MatchType::{Full, None as NoMatch, Partial};
 use shared_types::record::pipeline_stats::PipelineStats;
 use shared_types::record::report_marker::WeekSummary;

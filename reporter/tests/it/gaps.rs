@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use reporter::report::gaps::{self, THRESHOLD};
+use reporter::gaps::{self, THRESHOLD};
 
 /// The floors on the unseen set, and on the tuning set.
 const ARI_FLOOR: f64 = 0.60;

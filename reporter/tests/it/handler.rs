@@ -1,10 +1,10 @@
 //! The weekly run on in-memory fakes: exactly once, dry runs, forcing, empty weeks, failures.
 
 use crate::support::{answer, at, config, record, week};
+use reporter::Outcome;
 use reporter::fakes::InMemoryMailer;
 use reporter::fakes::InMemoryRecordSource;
 use reporter::fakes::{InMemoryLedger, LedgerWrite, MarkerState};
-use reporter::handler::Outcome;
 use reporter::{ReportRequest, Reporter};
 use shared_types::MatchType::{Full, None as NoMatch};
 
@@ -256,7 +256,7 @@ async fn a_failed_mark_after_the_email_went_out_sends_no_second_email_on_later_d
         assert_eq!(later.outcome, Outcome::Unconfirmed, "{day}");
     }
     assert_eq!(reporter.mailer().sent().len(), 1);
-    let metrics = reporter::handler::outcome_metrics(Outcome::Unconfirmed, 0);
+    let metrics = reporter::outcome_metrics(Outcome::Unconfirmed, 0);
     let value = |name| metrics.iter().find(|c| c.name == name).unwrap().value;
     assert_eq!(value("ReportsUnconfirmed"), 1);
     assert_eq!(value("ReportUpToDate"), 0);
@@ -298,7 +298,7 @@ async fn the_previous_week_feeds_the_changes() {
 /// that says nothing more.
 #[tokio::test]
 async fn a_request_arriving_after_its_weeks_report_is_reported_late_once_and_corrected() {
-    use reporter::ledger::ReportLedger;
+    use reporter::ReportLedger;
     let reporter = reporter(true);
     let w45 = week("2025-W45");
     run(&reporter, request("2025-W45", false, false), at(NOW))
@@ -368,7 +368,7 @@ async fn a_request_arriving_after_its_weeks_report_is_reported_late_once_and_cor
 /// A dry run shows late arrivals but stores no correction: the real run still reports them.
 #[tokio::test]
 async fn a_dry_run_shows_late_arrivals_without_correcting_them() {
-    use reporter::ledger::ReportLedger;
+    use reporter::ReportLedger;
     let reporter = reporter(true);
     let w45 = week("2025-W45");
     run(&reporter, request("2025-W45", false, false), at(NOW))
@@ -430,7 +430,7 @@ async fn a_week_whose_records_have_expired_is_refused() {
 /// shows what the processor absorbed during its week.
 #[tokio::test]
 async fn the_next_report_reads_the_stored_week_and_its_gaps() {
-    use reporter::ledger::ReportLedger;
+    use reporter::ReportLedger;
     let reporter = reporter(true);
     run(&reporter, request("2025-W45", false, false), at(NOW))
         .await
@@ -499,7 +499,7 @@ async fn the_next_report_reads_the_stored_week_and_its_gaps() {
 /// pending correction as made), and the next daily run writes it.
 #[tokio::test]
 async fn a_failed_correction_is_applied_by_a_later_run_and_reported_once() {
-    use reporter::ledger::ReportLedger;
+    use reporter::ReportLedger;
     let reporter = reporter(true);
     let (w45, w46) = (week("2025-W45"), week("2025-W46"));
     run(&reporter, request("2025-W45", false, false), at(NOW))
@@ -561,7 +561,7 @@ async fn a_failed_correction_is_applied_by_a_later_run_and_reported_once() {
 /// reported and corrected.
 #[tokio::test]
 async fn a_request_moving_out_of_a_reported_week_does_not_hide_one_arriving_into_it() {
-    use reporter::ledger::ReportLedger;
+    use reporter::ReportLedger;
     let reporter = reporter(true);
     let w45 = week("2025-W45");
     run(&reporter, request("2025-W45", false, false), at(NOW))

@@ -3,9 +3,9 @@
 //! they are unlikely to be noise, and the pipeline-integrity and privacy lines.
 
 use crate::support::{answer, at, record, week};
-use reporter::report::aggregate::WeekAggregator;
-use reporter::report::gaps;
-use reporter::report::view::{History, Previous, ReportView};
+use reporter::WeekAggregator;
+use reporter::gaps;
+use reporter::view::{History, Previous, ReportView};
 use shared_types::MatchType::{Full, None as NoMatch, Partial};
 use shared_types::RequestRecord;
 use shared_types::record::pipeline_stats::PipelineStats;
@@ -42,7 +42,7 @@ fn colours(now: (usize, usize), before: (u64, u64)) -> Vec<&'static str> {
         useful: Some(before.1),
     };
     let view = ReportView::build(&volume(now.0, now.1), previous, at("2025-11-10T07:00:00Z"));
-    view.headline.iter().map(|f| f.colour).collect()
+    view.figures.headline.iter().map(|f| f.colour).collect()
 }
 
 /// The same relative moves, at 20 and at 2,000 questions a week: noise at 20, real at 2,000.
@@ -67,7 +67,9 @@ fn changes_are_coloured_only_when_unlikely_to_be_noise_at_20_and_2000_questions(
         at("2025-11-10T07:00:00Z"),
     );
     assert!(
-        view.significance_note
+        reporter::render(&view)
+            .unwrap()
+            .text
             .contains("\"beyond noise\" (and coloured)")
     );
 }
@@ -145,10 +147,12 @@ fn paraphrases_are_one_gap_with_their_phrasings_sessions_and_nearest_match() {
     );
     let view = ReportView::build(&week, Previous::default(), at("2025-11-10T07:00:00Z"));
     // Rust was never answered: apart from what the CV lacks, which the bot looked for.
-    assert_eq!(view.no_response.len(), 1);
-    assert_eq!(view.no_response[0].label, "Rust");
+    assert_eq!(view.gaps.no_response.rows.len(), 1);
+    assert_eq!(view.gaps.no_response.rows[0].label, "Rust");
     let cards: Vec<(&str, &str, &str)> = view
+        .gaps
         .add_to_cv
+        .rows
         .iter()
         .map(|c| (c.label.as_str(), c.asked.as_str(), c.evidence.as_str()))
         .collect();
@@ -167,7 +171,7 @@ fn paraphrases_are_one_gap_with_their_phrasings_sessions_and_nearest_match() {
             ),
         ]
     );
-    assert!(view.add_to_cv.iter().all(|g| g.status == "new"));
+    assert!(view.gaps.add_to_cv.rows.iter().all(|g| g.status == "new"));
 
     // The same records in another order give the same gaps.
     let mut reversed = gap_week();
@@ -244,7 +248,9 @@ fn gaps_are_new_rising_or_persisting_against_earlier_weeks_and_resolved_ones_are
     // Persisting only when in each of the last two weeks; in last week's alone, "also last
     // week".
     let statuses: Vec<(&str, &str)> = view
+        .gaps
         .add_to_cv
+        .rows
         .iter()
         .map(|g| (g.label.as_str(), g.status))
         .collect();
@@ -264,11 +270,12 @@ fn gaps_are_new_rising_or_persisting_against_earlier_weeks_and_resolved_ones_are
         gaps::status(rust, None, Some(before), &found.vocabulary),
         gaps::GapStatus::New
     );
-    assert_eq!(view.resolved.len(), 1);
-    assert_eq!(view.resolved[0].text, "Relocation");
-    assert_eq!(view.resolved[0].full_matches, "4");
+    assert_eq!(view.gaps.resolved.len(), 1);
+    assert_eq!(view.gaps.resolved[0].text, "Relocation");
+    assert_eq!(view.gaps.resolved[0].full_matches, "4");
     // The trend: the two weeks before and this one, oldest first.
     let trend: Vec<(&str, &str, &str, bool)> = view
+        .figures
         .trend
         .iter()
         .map(|r| {
@@ -290,7 +297,7 @@ fn gaps_are_new_rising_or_persisting_against_earlier_weeks_and_resolved_ones_are
             ("2025-W45", "17", "29%", true),
         ]
     );
-    let report = reporter::report::render::render(&view).unwrap();
+    let report = reporter::render(&view).unwrap();
     for part in [&report.html, &report.text] {
         assert!(part.contains("Resolved since last week"), "{part}");
         assert!(part.contains("persisting") && part.contains("also last week"));
@@ -323,19 +330,19 @@ fn the_footer_has_the_pipeline_line_and_the_redactions() {
     };
     let view = ReportView::assemble(&week, &gaps::find(&week), &history, t);
     assert_eq!(
-        view.integrity,
+        view.footer.integrity,
         "Pipeline: 2 questions got no response; 3 late and 5 duplicate deliveries absorbed; \
          2 events dead-lettered."
     );
     assert_eq!(
-        view.redacted_note,
+        view.footer.redacted_note,
         "2 questions had personal data (an e-mail address, a phone, card or IBAN number, a URL \
          with a password) removed before storage."
     );
     // The stored questions hold the placeholders, never the data.
     assert!(week.questions.keys().any(|k| k.contains("[email]")));
     assert!(!week.questions.keys().any(|k| k.contains("jane@")));
-    let report = reporter::report::render::render(&view).unwrap();
+    let report = reporter::render(&view).unwrap();
     assert!(
         report
             .html
@@ -368,11 +375,11 @@ fn a_gap_answered_well_at_other_times_says_so() {
     ];
     let week = aggregate("2025-W45", &records);
     let view = ReportView::build(&week, Previous::default(), t);
-    assert!(view.add_to_cv.is_empty() && view.no_response.is_empty());
-    assert_eq!(view.bot_missed.len(), 1);
-    assert_eq!(view.bot_missed[0].asked, "1");
+    assert!(view.gaps.add_to_cv.rows.is_empty() && view.gaps.no_response.rows.is_empty());
+    assert_eq!(view.gaps.bot_missed.rows.len(), 1);
+    assert_eq!(view.gaps.bot_missed.rows[0].asked, "1");
     assert_eq!(
-        view.bot_missed[0].detail,
+        view.gaps.bot_missed.rows[0].detail,
         "answered well 2 other times, from Rust"
     );
 }

@@ -4,10 +4,10 @@
 //! a quiet one.
 
 use local_aws::chromium::Chromium;
-use reporter::report::aggregate::WeekAggregator;
-use reporter::report::gaps;
-use reporter::report::render::render;
-use reporter::report::view::{History, Previous, ReportView};
+use reporter::WeekAggregator;
+use reporter::gaps;
+use reporter::render;
+use reporter::view::{History, Previous, ReportView};
 use shared_types::MatchType::{Full, None as NoMatch, Partial};
 use shared_types::RequestRecord;
 use shared_types::record::report_marker::WeekSummary;

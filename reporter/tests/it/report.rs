@@ -1,12 +1,10 @@
 //! The view model and the rendered email: figures, changes, escaping, email-safe HTML, size.
 
 use crate::support::{answer, at, record, week};
-use reporter::report::aggregate::WeekAggregator;
-use reporter::report::render::{RenderedReport, render};
-use reporter::report::text::header_safe;
-use reporter::report::view::{
-    Previous, ReportView, count_change, duration, rate_change, thousands,
-};
+use reporter::WeekAggregator;
+use reporter::header_safe;
+use reporter::view::{Previous, ReportView, count_change, duration, rate_change, thousands};
+use reporter::{RenderedReport, render};
 use shared_types::MatchType::{Full, None as NoMatch, Partial};
 use shared_types::RequestRecord;
 
@@ -119,8 +117,8 @@ fn the_report_puts_what_to_add_first_and_the_figures_after() {
     );
     // COBOL got a none match with no source: the CV does not cover it. The pilot licence was
     // never answered: it says nothing about the CV, and is apart.
-    assert_eq!(view.add_to_cv.len(), 1);
-    let cobol = &view.add_to_cv[0];
+    assert_eq!(view.gaps.add_to_cv.rows.len(), 1);
+    let cobol = &view.gaps.add_to_cv.rows[0];
     assert_eq!(cobol.label, "COBOL");
     assert_eq!(cobol.asked, "asked 1 time by 1 session");
     assert_eq!(cobol.suggestion, "add it if you have it");
@@ -128,10 +126,11 @@ fn the_report_puts_what_to_add_first_and_the_figures_after() {
         cobol.evidence,
         "Nothing in the CV covers this: answered 1 time with no source."
     );
-    assert_eq!(view.no_response.len(), 1);
-    assert_eq!(view.no_response[0].asked, "2");
+    assert_eq!(view.gaps.no_response.rows.len(), 1);
+    assert_eq!(view.gaps.no_response.rows[0].asked, "2");
     // Useful answers: 6 full and 3 partial at 61, of 12.
     let figures: Vec<(&str, &str, &str)> = view
+        .figures
         .headline
         .iter()
         .map(|f| (f.label, f.value.as_str(), f.change.as_str()))
@@ -146,11 +145,16 @@ fn the_report_puts_what_to_add_first_and_the_figures_after() {
         ]
     );
     assert_eq!(
-        view.breakdown,
+        view.gaps.breakdown,
         "3 questions got no useful answer: 1 to add to the CV, 2 with no response at all."
     );
     // The top questions do not repeat the gap rows.
-    let top: Vec<&str> = view.top_questions.iter().map(|q| q.text.as_str()).collect();
+    let top: Vec<&str> = view
+        .figures
+        .top_questions
+        .iter()
+        .map(|q| q.text.as_str())
+        .collect();
     assert_eq!(top, ["Do you know Rust", "have you any experience with c#"]);
     // The sections in the owner's order, in both parts.
     let order = |text: &str, marks: &[&str]| {

@@ -116,7 +116,7 @@ fn reads_section(f: &Figures) -> String {
          | layout | weeks held | requests read | DynamoDB requests | RRU | RRU per request of the week |\n|---|---:|---:|---:|---:|---:|",
         WEEKS_HELD[0],
         WEEKS_HELD[1],
-        reporter::aws::dynamo::SCAN_SEGMENTS
+        reporter::SCAN_SEGMENTS
     );
     for r in &f.reads {
         let _ = writeln!(

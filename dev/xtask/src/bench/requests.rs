@@ -18,8 +18,8 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType,
 };
 use local_aws::sqs_event;
+use processor::DynamoRecordStore;
 use processor::Processor;
-use processor::dynamo::DynamoRecordStore;
 use processor::fakes::InMemoryDeadLetters;
 use shared_types::record::{DEFAULT_TTL_DAYS, WeekLookup};
 use shared_types::{AnalyticsEvent, RequestRecord};
@@ -68,7 +68,7 @@ async fn process(client: &Client, table: &str, batches: &[Vec<String>]) -> anyho
             table_name: table.into(),
             dead_letter_queue_url: "dlq.fifo".into(),
             ttl_days: DEFAULT_TTL_DAYS,
-            write_concurrency: processor::config::DEFAULT_WRITE_CONCURRENCY,
+            write_concurrency: processor::DEFAULT_WRITE_CONCURRENCY,
         },
     );
     let mut first = 0;
@@ -346,7 +346,7 @@ pub async fn seed_weeks(
     per_week: i64,
 ) -> anyhow::Result<()> {
     use futures::StreamExt;
-    use processor::store::RecordStore;
+    use processor::RecordStore;
     let store = DynamoRecordStore::new(client.clone(), table);
     let records: Vec<RequestRecord> = weeks
         .iter()
@@ -378,11 +378,11 @@ pub async fn report_read(
     weeks_held: usize,
     lookup: WeekLookup,
 ) -> anyhow::Result<ReportRead> {
-    use reporter::source::RecordSource;
-    let source = reporter::aws::dynamo::DynamoRecordSource::new(client.clone(), table, lookup);
+    use reporter::RecordSource;
+    let source = reporter::DynamoRecordSource::new(client.clone(), table, lookup);
     let earlier: Vec<shared_types::WeekId> =
         std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
-            .take(reporter::handler::LATE_ARRIVAL_WEEKS)
+            .take(reporter::LATE_ARRIVAL_WEEKS)
             .collect();
     counter.reset();
     let read = source.read_weeks(&[week], &earlier, &mut |_| {}).await?;

@@ -16,12 +16,12 @@ use local_aws::faults::{FaultCounts, FaultPlan, FaultyHttpClient};
 use local_aws::trigger::{delete_entries, handed_over_at, lambda_event};
 use local_aws::{Moto, create_email_identity, scan_request_records};
 use ops::dlq::DeadLetters;
-use processor::dynamo::DynamoRecordStore;
-use processor::sqs::SqsDeadLetterQueue;
-use reporter::aws::dynamo::{DynamoRecordSource, DynamoReportLedger};
-use reporter::aws::ses::SesMailer;
-use reporter::mailer::Mailer;
-use reporter::report::render::RenderedReport;
+use processor::DynamoRecordStore;
+use processor::SqsDeadLetterQueue;
+use reporter::Mailer;
+use reporter::RenderedReport;
+use reporter::SesMailer;
+use reporter::{DynamoRecordSource, DynamoReportLedger};
 use reporter::{ReportRequest, ReportSummary, Reporter, ReporterError};
 use shared_types::RequestRecord;
 
@@ -179,8 +179,8 @@ impl QueueDrain<'_> {
         counts: &mut DrainCounts,
     ) -> anyhow::Result<()>
     where
-        S: processor::store::RecordStore,
-        D: processor::dead_letter::DeadLetterQueue,
+        S: processor::RecordStore,
+        D: processor::DeadLetterQueue,
     {
         loop {
             let received = self
@@ -437,7 +437,7 @@ fn processor_for(
         table_name: stack.table.clone(),
         dead_letter_queue_url: stack.dlq_url.clone(),
         ttl_days: shared_types::record::DEFAULT_TTL_DAYS,
-        write_concurrency: processor::config::DEFAULT_WRITE_CONCURRENCY,
+        write_concurrency: processor::DEFAULT_WRITE_CONCURRENCY,
     };
     processor::Processor::new(
         DynamoRecordStore::new(dynamodb, &stack.table),

@@ -14,9 +14,9 @@ use aws_sdk_sqs::error::BoxError;
 use chrono::{DateTime, Duration, Utc};
 use local_aws::{Moto, deploy_stack, scan_request_records, sqs_event};
 use ops::{Operations, Stack};
-use processor::dynamo::DynamoRecordStore;
-use processor::sqs::SqsDeadLetterQueue;
-use processor::store::RecordStore;
+use processor::DynamoRecordStore;
+use processor::RecordStore;
+use processor::SqsDeadLetterQueue;
 use shared_types::record::WeekLookup;
 use shared_types::{AnalyticsEvent, RequestRecord, WeekId};
 

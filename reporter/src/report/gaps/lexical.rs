@@ -16,11 +16,11 @@ const TRIGRAM_WEIGHT: f32 = 0.1;
 /// Weight of a question's topic term: a question about a topic is about it first.
 const TOPIC_WEIGHT: f32 = 3.0;
 /// Features kept in a stored centroid.
-pub const CENTROID_FEATURES: usize = 16;
+pub(super) const CENTROID_FEATURES: usize = 16;
 
 /// A question's TF-IDF vector: term ids (a [`Vocabulary`]'s) and weights, sorted by id, of
 /// length 1.
-pub type Features = Vec<(u32, f32)>;
+pub(super) type Features = Vec<(u32, f32)>;
 
 /// The Snowball English stemmer, made once.
 static STEMMER: std::sync::LazyLock<rust_stemmers::Stemmer> =
@@ -143,7 +143,7 @@ fn normalise(vector: &mut Features) {
 }
 
 /// Cosine similarity of two vectors of length 1 (a merge of their sorted terms).
-pub fn cosine(a: &Features, b: &Features) -> f32 {
+pub(super) fn cosine(a: &Features, b: &Features) -> f32 {
     let (mut i, mut j, mut sum) = (0, 0, 0.0);
     while i < a.len() && j < b.len() {
         match a[i].0.cmp(&b[j].0) {
@@ -160,7 +160,7 @@ pub fn cosine(a: &Features, b: &Features) -> f32 {
 }
 
 /// [`cluster`] at another threshold (the quality test shows how the choice was made).
-pub fn cluster_at(vectors: &[Features], threshold: f32) -> Vec<Vec<usize>> {
+pub(super) fn cluster_at(vectors: &[Features], threshold: f32) -> Vec<Vec<usize>> {
     let n = vectors.len();
     // Similarities between groups; a group is known by its first member's index.
     let mut similarity = vec![0.0f32; n * n];
@@ -237,7 +237,7 @@ pub fn cluster_at(vectors: &[Features], threshold: f32) -> Vec<Vec<usize>> {
 
 /// The mean of `vectors` weighted by `weights`, of length 1, cut to its
 /// [`CENTROID_FEATURES`] heaviest features (ties by id) and rounded, as stored.
-pub fn centroid(vectors: &[&Features], weights: &[u64]) -> Features {
+pub(super) fn centroid(vectors: &[&Features], weights: &[u64]) -> Features {
     let mut sum: BTreeMap<u32, f32> = BTreeMap::new();
     for (vector, weight) in vectors.iter().zip(weights) {
         for (id, w) in vector.iter() {

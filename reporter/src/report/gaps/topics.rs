@@ -70,7 +70,7 @@ static TOPICS: LazyLock<Vec<Topic>> = LazyLock::new(|| {
 });
 
 /// The topics of a lexicon in TOML.
-pub fn parse(text: &str) -> Result<Vec<Topic>, toml::de::Error> {
+pub(super) fn parse(text: &str) -> Result<Vec<Topic>, toml::de::Error> {
     let mut topics = toml::from_str::<Lexicon>(text)?.topic;
     for topic in &mut topics {
         topic.triggers = topic
@@ -103,13 +103,16 @@ pub fn parse(text: &str) -> Result<Vec<Topic>, toml::de::Error> {
 }
 
 /// Every topic, in the lexicon's order.
-pub fn all() -> &'static [Topic] {
+pub(super) fn all() -> &'static [Topic] {
     &TOPICS
 }
 
 /// The topic a question's words (see [`words`]) are about, if any: the one whose matching
 /// trigger has the most words, then the first listed. Also the words the trigger matched.
-pub fn topic_of<'t>(topics: &'t [Topic], question: &[String]) -> Option<(&'t Topic, Vec<usize>)> {
+pub(super) fn topic_of<'t>(
+    topics: &'t [Topic],
+    question: &[String],
+) -> Option<(&'t Topic, Vec<usize>)> {
     let mut best: Option<(usize, &Topic, Vec<usize>)> = None;
     for topic in topics {
         for trigger in &topic.triggers {

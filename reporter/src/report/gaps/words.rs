@@ -13,8 +13,8 @@ use unicode_normalization::char::is_combining_mark;
 
 /// `text` folded: compatibility forms, full case folding, no accents, apostrophes as spaces
 /// (`qu'il` is two words, `don't` is `don t`).
-pub fn fold(text: &str) -> String {
-    let folded = super::super::aggregate::normalise_question(text);
+pub(super) fn fold(text: &str) -> String {
+    let folded = crate::report::text::normalise_question(text);
     folded
         .nfd()
         .filter(|c| !is_combining_mark(*c))
@@ -30,7 +30,7 @@ pub fn fold(text: &str) -> String {
 
 /// The words of a folded text: letters and digits, with the signs that are part of technology
 /// names inside them (`#`, `+`, `.`, `/`, `-` between letters); aliases applied.
-pub fn words(folded: &str) -> Vec<String> {
+pub(super) fn words(folded: &str) -> Vec<String> {
     folded
         .split(|c: char| !(c.is_alphanumeric() || "#+./-".contains(c)))
         .map(trim_signs)
@@ -57,7 +57,7 @@ fn trim_signs(word: &str) -> &str {
 }
 
 /// Whether a word carries a question's subject.
-pub fn is_content(word: &str) -> bool {
+pub(super) fn is_content(word: &str) -> bool {
     !STOP_WORDS.contains(word) && !word.chars().all(|c| c.is_ascii_digit())
 }
 

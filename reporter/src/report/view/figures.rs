@@ -10,16 +10,46 @@ use crate::report::significance;
 use crate::report::text::shown_question;
 
 /// Questions listed in "Top questions".
-pub const TOP_QUESTIONS: usize = 5;
+pub(super) const TOP_QUESTIONS: usize = 5;
 /// Weeks in the trend, this one included.
 pub const TREND_WEEKS: usize = 8;
 /// Sources named in the technologies line.
-pub const TOP_SOURCES: usize = 5;
+pub(super) const TOP_SOURCES: usize = 5;
 /// Hours named in the busiest-times line.
-pub const TOP_HOURS: usize = 3;
+pub(super) const TOP_HOURS: usize = 3;
 /// Fewest timed answers for which a 95th percentile is shown: with fewer, "p95" would be the
 /// slowest answer or next to it, and say nothing about the 95th.
-pub const MIN_ANSWERS_FOR_P95: u64 = 20;
+pub(super) const MIN_ANSWERS_FOR_P95: u64 = 20;
+
+/// The week in figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub headline: Vec<FigureView>,
+    pub trend: Vec<TrendRow>,
+    pub top_questions: Vec<QuestionRow>,
+    /// How many distinct questions the top ones are the most asked of.
+    pub distinct_questions: String,
+    pub details: Vec<DetailLine>,
+    /// The figures behind the condensed lines, for whoever reads the view.
+    pub latency: Option<LatencyView>,
+    pub sources: Vec<Share>,
+}
+
+impl Figures {
+    /// The figures of `week` against the weeks before; the top questions leave out those
+    /// `shown` in the sections above.
+    pub(super) fn of(week: &WeekAggregator, history: &History, shown: &[String]) -> Self {
+        Self {
+            headline: headline(week, &history.previous),
+            trend: trend(week, history),
+            top_questions: top_questions(week, shown),
+            distinct_questions: thousands(week.questions.len() as u64),
+            details: details(week),
+            latency: latency(week),
+            sources: sources(week),
+        }
+    }
+}
 
 /// One headline figure with its change against the previous week.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +148,7 @@ fn count_figure(
 
 /// Asked; useful answers as a rate of asked; no useful answer (the gap sections' number); no
 /// response.
-pub(super) fn headline(week: &WeekAggregator, previous: &Previous) -> Vec<FigureView> {
+fn headline(week: &WeekAggregator, previous: &Previous) -> Vec<FigureView> {
     let useful = week.useful();
     let rate = week.answer_rate();
     let (rate_text, rate_colour) = match (rate, previous.useful) {
@@ -162,7 +192,7 @@ pub(super) fn headline(week: &WeekAggregator, previous: &Previous) -> Vec<Figure
     ]
 }
 
-pub(super) fn trend(week: &WeekAggregator, history: &History) -> Vec<TrendRow> {
+fn trend(week: &WeekAggregator, history: &History) -> Vec<TrendRow> {
     // (week, asked, useful (unknown in markers written before it was kept), not responded to,
     // current)
     let mut weeks: Vec<(String, u64, Option<u64>, u64, bool)> = history
@@ -216,7 +246,7 @@ fn ranked(
 }
 
 /// The most asked questions that no gap row above already shows.
-pub(super) fn top_questions(week: &WeekAggregator, shown: &[String]) -> Vec<QuestionRow> {
+fn top_questions(week: &WeekAggregator, shown: &[String]) -> Vec<QuestionRow> {
     ranked(week, |s| s.asked)
         .into_iter()
         .filter(|(key, _)| !shown.contains(key))
@@ -242,7 +272,7 @@ fn shares(rows: Vec<(String, u64)>, whole: u64) -> Vec<Share> {
 }
 
 /// Full, partial and none matches of the answered questions.
-pub(super) fn matches(week: &WeekAggregator) -> Vec<Share> {
+fn matches(week: &WeekAggregator) -> Vec<Share> {
     if week.answered == 0 {
         return Vec::new();
     }
@@ -258,7 +288,7 @@ pub(super) fn matches(week: &WeekAggregator) -> Vec<Share> {
 }
 
 /// The score buckets that hold a score.
-pub(super) fn score_buckets(week: &WeekAggregator) -> Vec<Share> {
+fn score_buckets(week: &WeekAggregator) -> Vec<Share> {
     let scored = week.scores_between(0, 100);
     let rows = [(80, 100), (60, 79), (40, 59), (20, 39), (0, 19)]
         .into_iter()
@@ -268,7 +298,7 @@ pub(super) fn score_buckets(week: &WeekAggregator) -> Vec<Share> {
     shares(rows, scored)
 }
 
-pub(super) fn latency(week: &WeekAggregator) -> Option<LatencyView> {
+fn latency(week: &WeekAggregator) -> Option<LatencyView> {
     let timed = week.timed_answers();
     let enough = timed >= MIN_ANSWERS_FOR_P95;
     Some(LatencyView {
@@ -291,7 +321,7 @@ pub(super) fn latency(week: &WeekAggregator) -> Option<LatencyView> {
 }
 
 /// The sources the bot answered from, most used first.
-pub(super) fn sources(week: &WeekAggregator) -> Vec<Share> {
+fn sources(week: &WeekAggregator) -> Vec<Share> {
     let mut sources: Vec<(&String, &u64)> = week.sources.iter().collect();
     sources.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let rows = sources
@@ -303,73 +333,78 @@ pub(super) fn sources(week: &WeekAggregator) -> Vec<Share> {
 }
 
 /// The rest of the figures, a line each; a line without figures is left out.
-pub(super) fn details(week: &WeekAggregator) -> Vec<DetailLine> {
-    let mut lines = Vec::new();
-    let listed = |shares: &[Share]| {
-        shares
+fn details(week: &WeekAggregator) -> Vec<DetailLine> {
+    let line = |label, text: Option<String>| text.map(|text| DetailLine { label, text });
+    [
+        line("Matches", matches_line(week)),
+        line(
+            "Scores",
+            Some(listed(&score_buckets(week))).filter(|t| !t.is_empty()),
+        ),
+        line(
+            "Response time",
+            latency(week).map(|l| {
+                format!(
+                    "median {}, p95 {}, slowest {} ({})",
+                    l.p50, l.p95, l.max, l.note
+                )
+            }),
+        ),
+        line("Busiest (UTC)", busiest(week)),
+        line("Sessions", sessions_line(week)),
+        line("Technologies in answers", sources_line(week)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Shares as `full 12 (40.0%), partial 3 (10.0%)`.
+fn listed(shares: &[Share]) -> String {
+    shares
+        .iter()
+        .map(|s| format!("{} {} ({})", s.label, thousands(s.count), s.share))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The matches of the answered questions and their median score.
+fn matches_line(week: &WeekAggregator) -> Option<String> {
+    let matched = matches(week);
+    if matched.is_empty() {
+        return None;
+    }
+    let median = week
+        .median_score()
+        .map_or_else(String::new, |m| format!("; median score {m}"));
+    Some(format!("{}{median}", listed(&matched)))
+}
+
+/// Distinct named sessions, and the share of questions asked without one.
+fn sessions_line(week: &WeekAggregator) -> Option<String> {
+    (week.asked > 0).then(|| {
+        format!(
+            "{}; {} of questions came without one (anonymous)",
+            counted(
+                week.distinct_sessions() as u64,
+                "distinct session",
+                "distinct sessions"
+            ),
+            percent(week.anonymous, week.asked)
+        )
+    })
+}
+
+/// The sources the bot answered from most.
+fn sources_line(week: &WeekAggregator) -> Option<String> {
+    let sources = sources(week);
+    (!sources.is_empty()).then(|| {
+        sources
             .iter()
-            .map(|s| format!("{} {} ({})", s.label, thousands(s.count), s.share))
+            .map(|s| format!("{} {}", s.label, thousands(s.count)))
             .collect::<Vec<_>>()
             .join(", ")
-    };
-    let matched = matches(week);
-    if !matched.is_empty() {
-        let median = week
-            .median_score()
-            .map_or_else(String::new, |m| format!("; median score {m}"));
-        lines.push(DetailLine {
-            label: "Matches",
-            text: format!("{}{median}", listed(&matched)),
-        });
-    }
-    let buckets = score_buckets(week);
-    if !buckets.is_empty() {
-        lines.push(DetailLine {
-            label: "Scores",
-            text: listed(&buckets),
-        });
-    }
-    if let Some(latency) = latency(week) {
-        lines.push(DetailLine {
-            label: "Response time",
-            text: format!(
-                "median {}, p95 {}, slowest {} ({})",
-                latency.p50, latency.p95, latency.max, latency.note
-            ),
-        });
-    }
-    if let Some(busiest) = busiest(week) {
-        lines.push(DetailLine {
-            label: "Busiest (UTC)",
-            text: busiest,
-        });
-    }
-    if week.asked > 0 {
-        lines.push(DetailLine {
-            label: "Sessions",
-            text: format!(
-                "{}; {} of questions came without one (anonymous)",
-                counted(
-                    week.distinct_sessions() as u64,
-                    "distinct session",
-                    "distinct sessions"
-                ),
-                percent(week.anonymous, week.asked)
-            ),
-        });
-    }
-    let sources = sources(week);
-    if !sources.is_empty() {
-        lines.push(DetailLine {
-            label: "Technologies in answers",
-            text: sources
-                .iter()
-                .map(|s| format!("{} {}", s.label, thousands(s.count)))
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    }
-    lines
+    })
 }
 
 /// The busiest day and hours: `Tuesday (212); 09:00, 14:00 and 10:00`.

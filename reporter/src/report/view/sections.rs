@@ -13,9 +13,9 @@ use crate::report::significance;
 use crate::report::text::shown_question;
 
 /// Things to add to the CV shown as cards; the others are counted under them.
-pub const MAX_ADD_TO_CV: usize = 8;
+pub(super) const MAX_ADD_TO_CV: usize = 8;
 /// Rows of "the bot missed answers the CV has", and of "no response", shown each.
-pub const MAX_MISSED: usize = 5;
+pub(super) const MAX_MISSED: usize = 5;
 /// Off-topic questions quoted.
 const OFF_TOPIC_EXAMPLES: usize = 3;
 
@@ -51,74 +51,85 @@ pub struct ResolvedRow {
     pub full_matches: String,
 }
 
+/// The rows a section shows, and a line for what its cap left out (empty when nothing was).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing<T> {
+    pub rows: Vec<T>,
+    pub note: String,
+}
+
 /// The gap sections of the email.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(super) struct Sections {
-    pub add_to_cv: Vec<GapCard>,
-    /// How many there are, and what is left out of the cards.
-    pub add_to_cv_note: String,
-    pub bot_missed: Vec<MissRow>,
-    pub bot_missed_note: String,
-    pub no_response: Vec<MissRow>,
-    pub no_response_note: String,
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sections {
+    pub add_to_cv: Listing<GapCard>,
+    pub bot_missed: Listing<MissRow>,
+    pub no_response: Listing<MissRow>,
     /// One line: how many were off-topic, and three of them; empty when none.
     pub off_topic: String,
     pub resolved: Vec<ResolvedRow>,
     /// How the week's questions without a useful answer are shared out among the sections.
     pub breakdown: String,
     /// The normalised questions of every row shown, which the top questions do not repeat.
-    pub shown_keys: Vec<String>,
+    pub(super) shown_keys: Vec<String>,
 }
 
-/// The sections of `week`, its gaps `found`, against what is known of the weeks before.
-pub(super) fn sections(week: &WeekAggregator, found: &FoundGaps, history: &History) -> Sections {
-    let earlier = earlier_gaps(week.week(), history);
-    let status = |gap: &Gap| {
-        gaps::status(
-            gap,
-            earlier.first().map(Vec::as_slice),
-            earlier.get(1).map(Vec::as_slice),
-            &found.vocabulary,
-        )
-    };
-    let not_in_cv: Vec<&Gap> = found.of(GapClass::NotInCv).collect();
-    let missed: Vec<&Gap> = found.of(GapClass::BotMissed).collect();
-    let silent: Vec<&Gap> = found.of(GapClass::NoResponse).collect();
-    let off_topic: Vec<&Gap> = found.of(GapClass::OffTopic).collect();
-    let shown_keys = not_in_cv
-        .iter()
-        .take(MAX_ADD_TO_CV)
-        .chain(missed.iter().take(MAX_MISSED))
-        .chain(silent.iter().take(MAX_MISSED))
-        .flat_map(|g| g.keys.iter().cloned())
-        .collect();
-    Sections {
-        add_to_cv: not_in_cv
+impl Sections {
+    /// The sections of `week`, its gaps `found`, against what is known of the weeks before.
+    pub(super) fn of(week: &WeekAggregator, found: &FoundGaps, history: &History) -> Self {
+        let earlier = earlier_gaps(week.week(), history);
+        let status = |gap: &Gap| {
+            gaps::status(
+                gap,
+                earlier.first().map(Vec::as_slice),
+                earlier.get(1).map(Vec::as_slice),
+                &found.vocabulary,
+            )
+        };
+        let not_in_cv: Vec<&Gap> = found.of(GapClass::NotInCv).collect();
+        let missed: Vec<&Gap> = found.of(GapClass::BotMissed).collect();
+        let silent: Vec<&Gap> = found.of(GapClass::NoResponse).collect();
+        let off_topic: Vec<&Gap> = found.of(GapClass::OffTopic).collect();
+        let shown_keys = not_in_cv
             .iter()
             .take(MAX_ADD_TO_CV)
-            .map(|gap| card(gap, status(gap)))
-            .collect(),
-        add_to_cv_note: left_out(&not_in_cv, MAX_ADD_TO_CV),
-        bot_missed: missed
-            .iter()
-            .take(MAX_MISSED)
-            .map(|g| missed_row(g))
-            .collect(),
-        bot_missed_note: left_out(&missed, MAX_MISSED),
-        no_response: silent
-            .iter()
-            .take(MAX_MISSED)
-            .map(|g| MissRow {
-                label: shown_question(&g.label),
-                asked: thousands(g.asked),
-                detail: examples_line(g),
-            })
-            .collect(),
-        no_response_note: left_out(&silent, MAX_MISSED),
-        off_topic: off_topic_line(&off_topic),
-        resolved: resolved_rows(week, found, history),
-        breakdown: breakdown(week, found),
-        shown_keys,
+            .chain(missed.iter().take(MAX_MISSED))
+            .chain(silent.iter().take(MAX_MISSED))
+            .flat_map(|g| g.keys.iter().cloned())
+            .collect();
+        Self {
+            add_to_cv: Listing {
+                rows: not_in_cv
+                    .iter()
+                    .take(MAX_ADD_TO_CV)
+                    .map(|gap| card(gap, status(gap)))
+                    .collect(),
+                note: left_out(&not_in_cv, MAX_ADD_TO_CV),
+            },
+            bot_missed: Listing {
+                rows: missed
+                    .iter()
+                    .take(MAX_MISSED)
+                    .map(|g| missed_row(g))
+                    .collect(),
+                note: left_out(&missed, MAX_MISSED),
+            },
+            no_response: Listing {
+                rows: silent
+                    .iter()
+                    .take(MAX_MISSED)
+                    .map(|g| MissRow {
+                        label: shown_question(&g.label),
+                        asked: thousands(g.asked),
+                        detail: examples_line(g),
+                    })
+                    .collect(),
+                note: left_out(&silent, MAX_MISSED),
+            },
+            off_topic: off_topic_line(&off_topic),
+            resolved: resolved_rows(week, found, history),
+            breakdown: breakdown(week, found),
+            shown_keys,
+        }
     }
 }
 
