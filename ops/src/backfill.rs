@@ -5,13 +5,18 @@
 //! expired, and writes the same metrics as the weekly run (so a backfill clears the
 //! no-weekly-report alarm).
 
+use std::fmt;
+
 use aws_sdk_lambda::primitives::Blob;
+use serde::Serialize;
 use shared_types::WeekId;
-use shared_types::report::{ReportInvocation, ReportSummary};
+use shared_types::report::{Outcome, ReportInvocation, ReportSummary};
 
 use crate::Operations;
 use crate::error::{OpsError, aws_failed};
-use crate::release::{Function, LIVE_ALIAS};
+use shared_types::stage::LIVE_ALIAS;
+
+use crate::release::Function;
 
 /// Longest range, in weeks: two years.
 const MAX_WEEKS: usize = 104;
@@ -37,6 +42,29 @@ pub fn weeks(from: WeekId, to: WeekId) -> Result<Vec<WeekId>, OpsError> {
     Ok(weeks)
 }
 
+/// What a backfill did: the reporter's answer for each week, in order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct Backfilled(pub Vec<ReportSummary>);
+
+/// A line a week (its outcome, the requests read, the subject), then how many were sent.
+impl fmt::Display for Backfilled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for s in &self.0 {
+            writeln!(
+                f,
+                "  {}  {:<22} {} requests read  {}",
+                s.week,
+                format!("{:?}", s.outcome),
+                s.records_read,
+                s.subject
+            )?;
+        }
+        let sent = self.0.iter().filter(|s| s.outcome == Outcome::Sent).count();
+        writeln!(f, "{sent} of {} weeks sent", self.0.len())
+    }
+}
+
 impl Operations {
     /// Invokes the stage's reporter for each week in order, calling `progress` after each; stops
     /// at the first week the function fails on, with its error.
@@ -46,7 +74,7 @@ impl Operations {
         dry_run: bool,
         force: bool,
         mut progress: impl FnMut(&ReportSummary),
-    ) -> Result<Vec<ReportSummary>, OpsError> {
+    ) -> Result<Backfilled, OpsError> {
         let function = self.function_name(Function::Reporter)?;
         let mut summaries = Vec::with_capacity(weeks.len());
         for &week in weeks {
@@ -54,7 +82,7 @@ impl Operations {
             progress(&summary);
             summaries.push(summary);
         }
-        Ok(summaries)
+        Ok(Backfilled(summaries))
     }
 
     async fn invoke_reporter(

@@ -3,15 +3,19 @@
 //! sandbox each recipient's, for the sender and recipients the deployed reporter (its `live`
 //! alias) is configured with. `verify` reports it after the canary.
 
+use std::fmt;
+
 use aws_sdk_sesv2::error::ProvideErrorMetadata;
 use serde::Serialize;
+use shared_types::stage::LIVE_ALIAS;
+use shared_types::stage::setting::{REPORT_RECIPIENTS, REPORT_SENDER};
 
 use crate::Operations;
 use crate::error::{OpsError, aws_failed};
-use crate::release::{Function, LIVE_ALIAS};
+use crate::release::Function;
 
 /// Most recipients SES takes in one message (To, CC and BCC together).
-pub const MAX_RECIPIENTS: usize = 50;
+pub(crate) const MAX_RECIPIENTS: usize = 50;
 
 /// The SES account, as `GetAccount` describes it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,8 +46,63 @@ pub struct EmailReadiness {
     pub warnings: Vec<String>,
 }
 
+/// SES's state, a line each, indented: the account, the sender, the recipients, what stops the
+/// email.
+impl fmt::Display for EmailReadiness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verified = |v: Verified| match v {
+            Some(true) => "verified",
+            Some(false) => "NOT verified",
+            None => "not an SES identity",
+        };
+        match &self.account {
+            Some(a) => writeln!(
+                f,
+                "  SES account: {}, sending {}, {:.0} of {:.0} emails sent in the last 24 hours",
+                if a.production {
+                    "production"
+                } else {
+                    "sandbox (verified recipients only)"
+                },
+                if a.sending_enabled {
+                    "enabled"
+                } else {
+                    "DISABLED"
+                },
+                a.sent_last_24_hours,
+                a.max_24_hours
+            )?,
+            None => writeln!(f, "  SES account: not read")?,
+        }
+        writeln!(
+            f,
+            "  sender {}: {}",
+            self.sender,
+            verified(self.sender_verified)
+        )?;
+        if self.account.as_ref().is_some_and(|a| a.production) {
+            writeln!(
+                f,
+                "  {} recipients (production: no verification needed)",
+                self.recipients.len()
+            )?;
+        } else {
+            for (recipient, v) in &self.recipients {
+                writeln!(f, "  recipient {recipient}: {}", verified(*v))?;
+            }
+        }
+        for warning in &self.warnings {
+            writeln!(f, "  warning: {warning}")?;
+        }
+        for problem in &self.problems {
+            writeln!(f, "  PROBLEM: {problem}")?;
+        }
+        Ok(())
+    }
+}
+
 /// What stops the weekly email, from what SES said: each problem with what to do.
-pub fn problems(
+pub(crate) fn problems(
     sender: &str,
     sender_verified: Verified,
     account: Option<&Account>,
@@ -93,7 +152,7 @@ pub fn problems(
 
 impl Operations {
     /// SES's state for the deployed reporter's sender and recipients.
-    pub async fn email_readiness(&self) -> Result<EmailReadiness, OpsError> {
+    pub(crate) async fn email_readiness(&self) -> Result<EmailReadiness, OpsError> {
         let (sender, recipients) = self.reporter_addresses().await?;
         let mut warnings = Vec::new();
         let account =
@@ -169,13 +228,13 @@ impl Operations {
                     message: format!("{name}:{LIVE_ALIAS} has no {key}"),
                 })
         };
-        let recipients = setting("REPORT_RECIPIENTS")?
+        let recipients = setting(REPORT_RECIPIENTS)?
             .split(',')
             .map(str::trim)
             .filter(|r| !r.is_empty())
             .map(str::to_owned)
             .collect();
-        Ok((setting("REPORT_SENDER")?, recipients))
+        Ok((setting(REPORT_SENDER)?, recipients))
     }
 
     /// Whether the address, or else its domain, is an identity verified for sending.

@@ -55,7 +55,7 @@ pub enum OpsError {
 }
 
 /// An AWS SDK error from `step`, with its whole chain of causes.
-pub fn aws_failed<E: std::error::Error + Send + Sync + 'static>(
+pub(crate) fn aws_failed<E: std::error::Error + Send + Sync + 'static>(
     step: &'static str,
 ) -> impl Fn(E) -> OpsError {
     move |e| OpsError::Aws {

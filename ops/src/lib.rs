@@ -1,29 +1,35 @@
-//! The maintainer command's logic, for a deployed stage found by its stack's outputs.
+//! The maintainer command's logic, for a deployed stage found by its stack's outputs: the
+//! [`Operations`] of a [`Stack`], a method and a result for each command, each result with its
+//! JSON (`Serialize`) and its text (`Display`).
 //!
-//! - [`stack`]: the stage's CloudFormation stack, its outputs and parameters;
-//! - [`status`]: the daily look (queues, dead letters, requests per week, the last report);
-//! - [`dlq`]: the dead-letter queue: look, show, redrive (send first, then delete);
-//! - [`backfill`]: the deployed reporter function, invoked for a range of weeks;
-//! - [`release`]: which version of each function is live, and the rollback;
-//! - [`verify`]: a canary question and answer through the deployed stage;
-//! - [`email`]: whether SES will send the weekly email (sandbox, identities), which `verify`
-//!   reports.
+//! Inside, a module a command: `status` (the daily look: queues, dead letters, requests per
+//! week, the last report), `dlq` (the dead-letter queue: look, show, redrive, send first then
+//! delete), `backfill` (the deployed reporter, invoked for a range of weeks), `release` (which
+//! version of each function is live, and the rollback), `verify` (a canary question and answer
+//! through the deployed stage) with `email` (whether SES will send the weekly email); and
+//! `stack` (the stage's CloudFormation stack, its outputs and parameters) and `error`.
 
-pub mod backfill;
-pub mod dlq;
-pub mod email;
-pub mod error;
-pub mod release;
-pub mod stack;
-pub mod status;
-pub mod verify;
+mod backfill;
+mod dlq;
+mod email;
+mod error;
+mod release;
+mod stack;
+mod status;
+mod verify;
 
 use aws_config::SdkConfig;
 
+pub use backfill::{Backfilled, weeks};
+pub use dlq::{DeadLetter, DeadLetters, Peek, RedriveReport};
+pub use email::{Account, EmailReadiness, Verified};
 pub use error::OpsError;
+pub use release::{Function, LiveVersion, Rollback};
 pub use stack::Stack;
-
-use crate::dlq::DeadLetters;
+pub use status::{
+    DeadLetterStatus, Depth, FunctionStatus, OldestDeadLetter, SentReport, Status, WeekCount,
+};
+pub use verify::{Canary, Checked};
 
 /// A deployed stage and the clients that reach it.
 #[derive(Debug, Clone)]

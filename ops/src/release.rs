@@ -10,11 +10,11 @@ use std::fmt;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use serde::Serialize;
 
+use shared_types::stage::LIVE_ALIAS;
+use shared_types::stage::setting::BUILD_COMMIT;
+
 use crate::Operations;
 use crate::error::{OpsError, aws_failed};
-
-/// The alias every deploy moves and every trigger invokes.
-pub const LIVE_ALIAS: &str = "live";
 
 /// One of the stage's functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -61,6 +61,28 @@ pub struct LiveVersion {
 }
 
 impl LiveVersion {
+    /// Counts a published version (not `$LATEST`); of the live one, when it was published and
+    /// the commit it was built from.
+    fn add(&mut self, version: &aws_sdk_lambda::types::FunctionConfiguration) {
+        let Some(number) = version
+            .version
+            .as_deref()
+            .and_then(|v| v.parse::<u64>().ok())
+        else {
+            return;
+        };
+        if number == self.live {
+            self.published_at = version.last_modified.clone();
+            self.commit = version
+                .environment
+                .as_ref()
+                .and_then(|e| e.variables.as_ref())
+                .and_then(|v| v.get(BUILD_COMMIT))
+                .cloned();
+        }
+        self.published.push(number);
+    }
+
     /// The version published just before the live one, if any.
     pub fn previous(&self) -> Option<u64> {
         self.published
@@ -71,15 +93,22 @@ impl LiveVersion {
     }
 }
 
-/// The variable `make deploy` writes the commit a version was built from into.
-pub const BUILD_COMMIT: &str = "BUILD_COMMIT";
-
 /// What a rollback did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rollback {
     pub function: String,
     pub from: u64,
     pub to: u64,
+}
+
+impl fmt::Display for Rollback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}: alias live moved from version {} to {} (make status shows it)",
+            self.function, self.from, self.to
+        )
+    }
 }
 
 impl Operations {
@@ -91,6 +120,38 @@ impl Operations {
     /// Where `function`'s alias points, among its published versions.
     pub async fn live_version(&self, function: Function) -> Result<LiveVersion, OpsError> {
         let name = self.function_name(function)?;
+        let live = self.alias_version(name).await?;
+        let mut version = LiveVersion {
+            function: name.to_owned(),
+            live,
+            published: Vec::new(),
+            published_at: None,
+            commit: None,
+        };
+        let mut marker = None;
+        loop {
+            let page = self
+                .lambda
+                .list_versions_by_function()
+                .function_name(name)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(aws_failed("list the published versions"))?;
+            for published in page.versions.unwrap_or_default() {
+                version.add(&published);
+            }
+            marker = page.next_marker;
+            if marker.is_none() {
+                break;
+            }
+        }
+        version.published.sort_unstable();
+        Ok(version)
+    }
+
+    /// The version `name`'s alias points at.
+    async fn alias_version(&self, name: &str) -> Result<u64, OpsError> {
         let alias = match self
             .lambda
             .get_alias()
@@ -109,7 +170,7 @@ impl Operations {
             }
             Err(e) => return Err(aws_failed("read the live alias")(e)),
         };
-        let live = alias
+        alias
             .function_version
             .as_deref()
             .and_then(|v| v.parse().ok())
@@ -119,51 +180,7 @@ impl Operations {
                     "{name}:{LIVE_ALIAS} points at {:?}, not a published version",
                     alias.function_version
                 ),
-            })?;
-        let mut published = Vec::new();
-        let (mut published_at, mut commit) = (None, None);
-        let mut marker = None;
-        loop {
-            let page = self
-                .lambda
-                .list_versions_by_function()
-                .function_name(name)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(aws_failed("list the published versions"))?;
-            for version in page.versions.unwrap_or_default() {
-                let Some(number) = version
-                    .version
-                    .as_deref()
-                    .and_then(|v| v.parse::<u64>().ok())
-                else {
-                    continue;
-                };
-                if number == live {
-                    published_at = version.last_modified.clone();
-                    commit = version
-                        .environment
-                        .as_ref()
-                        .and_then(|e| e.variables.as_ref())
-                        .and_then(|v| v.get(BUILD_COMMIT))
-                        .cloned();
-                }
-                published.push(number);
-            }
-            marker = page.next_marker;
-            if marker.is_none() {
-                break;
-            }
-        }
-        published.sort_unstable();
-        Ok(LiveVersion {
-            function: name.to_owned(),
-            live,
-            published,
-            published_at,
-            commit,
-        })
+            })
     }
 
     /// Moves `function`'s alias to the version published before the live one.

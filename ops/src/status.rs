@@ -9,7 +9,7 @@ use shared_types::WeekId;
 use shared_types::record::{WEEK_INDEX, WeekLookup, attr, report_key, report_marker};
 
 use crate::Operations;
-use crate::dlq::queue_depth;
+use crate::dlq::{age, queue_depth};
 use crate::error::{OpsError, aws_failed};
 use crate::release::Function;
 
@@ -235,21 +235,7 @@ impl std::fmt::Display for Status {
             "  event queue        {} waiting, {} in flight",
             self.queue.visible, self.queue.in_flight
         )?;
-        let dlq = &self.dead_letter_queue;
-        write!(
-            f,
-            "  dead-letter queue  {} waiting, {} in flight",
-            dlq.depth.visible, dlq.depth.in_flight
-        )?;
-        match &dlq.oldest {
-            Some(oldest) => writeln!(
-                f,
-                "; oldest {} old: {}\n                     (cv-analytics dlq list, then dlq redrive after a fix)",
-                age(oldest.age_seconds),
-                oldest.reason
-            )?,
-            None => writeln!(f)?,
-        }
+        write!(f, "{}", self.dead_letter_queue)?;
         writeln!(
             f,
             "  requests stored    {} this week ({}), {} last week ({})",
@@ -274,35 +260,51 @@ impl std::fmt::Display for Status {
             )?,
         }
         for function in &self.functions {
-            match (function.live_version, function.published_versions) {
-                (Some(live), Some(published)) => writeln!(
-                    f,
-                    "  live version       {} {live} (of {published} published){}, commit {}",
-                    function.function,
-                    function
-                        .published_at
-                        .as_deref()
-                        .map_or_else(String::new, |t| format!(", published {t}")),
-                    function.commit.as_deref().unwrap_or("unknown")
-                )?,
-                _ => writeln!(
-                    f,
-                    "  live version       {}: {}",
-                    function.function,
-                    function.problem.as_deref().unwrap_or("unknown")
-                )?,
-            }
+            write!(f, "{function}")?;
         }
         Ok(())
     }
 }
 
-/// `95` as `1 min 35 s`, `90000` as `1 d 1 h`.
-pub fn age(seconds: i64) -> String {
-    match seconds {
-        s if s < 60 => format!("{s} s"),
-        s if s < 3_600 => format!("{} min {} s", s / 60, s % 60),
-        s if s < 86_400 => format!("{} h {} min", s / 3_600, s % 3_600 / 60),
-        s => format!("{} d {} h", s / 86_400, s % 86_400 / 3_600),
+/// The dead-letter queue's line: its depth, and its oldest message with what to do.
+impl std::fmt::Display for DeadLetterStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "  dead-letter queue  {} waiting, {} in flight",
+            self.depth.visible, self.depth.in_flight
+        )?;
+        match &self.oldest {
+            Some(oldest) => writeln!(
+                f,
+                "; oldest {} old: {}\n                     (cv-analytics dlq list, then dlq redrive after a fix)",
+                age(oldest.age_seconds),
+                oldest.reason
+            ),
+            None => writeln!(f),
+        }
+    }
+}
+
+/// A function's line: its live version and what it was built from, or why it is unknown.
+impl std::fmt::Display for FunctionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.live_version, self.published_versions) {
+            (Some(live), Some(published)) => writeln!(
+                f,
+                "  live version       {} {live} (of {published} published){}, commit {}",
+                self.function,
+                self.published_at
+                    .as_deref()
+                    .map_or_else(String::new, |t| format!(", published {t}")),
+                self.commit.as_deref().unwrap_or("unknown")
+            ),
+            _ => writeln!(
+                f,
+                "  live version       {}: {}",
+                self.function,
+                self.problem.as_deref().unwrap_or("unknown")
+            ),
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! table work together.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -19,6 +20,7 @@ use shared_types::{AnalyticsEvent, MatchType, QueryEvent, ResponseEvent, WeekId}
 
 use crate::Operations;
 use crate::dlq::queue_depth;
+use crate::email::EmailReadiness;
 use crate::error::{OpsError, aws_failed};
 use crate::release::Function;
 
@@ -40,7 +42,7 @@ enum Trigger {
 
 /// What a passing check saw.
 #[derive(Debug, Clone, Serialize)]
-pub struct Verified {
+pub struct Canary {
     pub request_id: String,
     pub week: String,
     /// From sending the pair to finding the merged record.
@@ -49,8 +51,39 @@ pub struct Verified {
     pub dead_letters: u64,
 }
 
+/// What `verify` checked: the canary through the stage, and SES for the weekly email.
+#[derive(Debug, Clone, Serialize)]
+pub struct Checked {
+    /// The stage's stack.
+    #[serde(skip)]
+    pub stack: String,
+    pub canary: Canary,
+    /// `None` when SES was left out (a deploy of the processor alone).
+    pub email: Option<EmailReadiness>,
+}
+
+impl fmt::Display for Checked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = &self.canary;
+        writeln!(
+            f,
+            "verified {}: canary {} stored and merged in {:.1} s (week {}), deleted; \
+             dead-letter queue unchanged ({} messages)",
+            self.stack,
+            v.request_id,
+            v.stored_after_ms as f64 / 1000.0,
+            v.week,
+            v.dead_letters,
+        )?;
+        match &self.email {
+            Some(email) => write!(f, "{email}"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The synthetic pair for `request_id`, asked at `now`.
-pub fn canary(request_id: &str, now: DateTime<Utc>) -> [AnalyticsEvent; 2] {
+pub(crate) fn canary(request_id: &str, now: DateTime<Utc>) -> [AnalyticsEvent; 2] {
     let asked = now.timestamp_millis();
     [
         AnalyticsEvent::Query(QueryEvent {
@@ -79,7 +112,7 @@ pub fn canary(request_id: &str, now: DateTime<Utc>) -> [AnalyticsEvent; 2] {
 
 /// What is wrong with the stored item (nothing, when both halves are merged in the query's
 /// week): one line per attribute that is not what the canary sent.
-pub fn problems(
+pub(crate) fn problems(
     item: &HashMap<String, AttributeValue>,
     week: WeekId,
     asked_ms: i64,
@@ -122,6 +155,28 @@ pub fn problems(
 }
 
 impl Operations {
+    /// The post-deploy check: the canary (see [`Operations::verify`]), then, unless `email` is
+    /// false (a deploy of the processor alone), whether SES will send the weekly email; what
+    /// stops the email fails the check, after it is shown.
+    pub async fn check(
+        &self,
+        request_id: &str,
+        now: DateTime<Utc>,
+        timeout: Duration,
+        email: bool,
+    ) -> Result<Checked, OpsError> {
+        let canary = self.verify(request_id, now, timeout).await?;
+        let email = match email {
+            true => Some(self.email_readiness().await?),
+            false => None,
+        };
+        Ok(Checked {
+            stack: self.stack.name.clone(),
+            canary,
+            email,
+        })
+    }
+
     /// Sends the canary pair for `request_id` through the stage's queue, waits up to `timeout`
     /// for its merged record, deletes it, and checks that nothing reached the dead-letter queue
     /// meanwhile.
@@ -130,7 +185,7 @@ impl Operations {
         request_id: &str,
         now: DateTime<Utc>,
         timeout: Duration,
-    ) -> Result<Verified, OpsError> {
+    ) -> Result<Canary, OpsError> {
         let dead_letter_queue = self.stack.output("DeadLetterQueueUrl")?;
         let dead_letters = self.depth(dead_letter_queue).await?;
         // A trigger created a moment ago may still be Creating or Enabling: wait for it, so
@@ -163,7 +218,7 @@ impl Operations {
             );
             return Err(self.canary_failed(request_id, message).await);
         }
-        Ok(Verified {
+        Ok(Canary {
             request_id: request_id.to_owned(),
             week: week.to_string(),
             stored_after_ms: u64::try_from(stored_after.as_millis()).unwrap_or(u64::MAX),

@@ -23,7 +23,7 @@ pub struct WeeksRead {
 
 impl WeeksRead {
     /// Nothing read yet: every week of `weeks` and `counted` at zero.
-    pub fn starting(weeks: &[WeekId], counted: &[WeekId]) -> Self {
+    pub(crate) fn starting(weeks: &[WeekId], counted: &[WeekId]) -> Self {
         Self {
             passed: 0,
             counts: weeks.iter().chain(counted).map(|w| (*w, 0)).collect(),

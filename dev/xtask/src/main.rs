@@ -38,7 +38,10 @@ enum Chore {
     /// Write docs/events.schema.json, the JSON Schema the event types derive.
     Schema,
     /// Print pub items no other crate uses, long functions and files, and import cycles.
-    Structure,
+    Structure {
+        /// Another checkout of the workspace to measure (default: this one).
+        root: Option<std::path::PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -78,8 +81,8 @@ async fn run(chore: Chore) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("wrote docs/events.schema.json");
         }
-        Chore::Structure => {
-            let root = local_aws::servers::workspace_root();
+        Chore::Structure { root } => {
+            let root = root.unwrap_or_else(local_aws::servers::workspace_root);
             print!("{}", xtask::structure::Structure::measure(&root)?);
         }
     }

@@ -57,7 +57,7 @@ pub struct QuestionStats {
 impl QuestionStats {
     /// The spelling asked most often; of equally frequent ones, the first in code-point order,
     /// so the choice never depends on the read order.
-    pub fn shown_spelling(&self) -> Option<&str> {
+    pub(crate) fn shown_spelling(&self) -> Option<&str> {
         self.spellings
             .iter()
             .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))

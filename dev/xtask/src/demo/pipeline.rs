@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use local_aws::faults::{FaultCounts, FaultPlan, FaultyHttpClient};
 use local_aws::trigger::{delete_entries, handed_over_at, lambda_event};
 use local_aws::{Moto, create_email_identity, scan_request_records};
-use ops::dlq::DeadLetters;
+use ops::DeadLetters;
 use processor::DynamoRecordStore;
 use processor::SqsDeadLetterQueue;
 use reporter::Mailer;

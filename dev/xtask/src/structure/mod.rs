@@ -7,9 +7,11 @@
 //! - a **`pub` item** is a `pub` (not `pub(crate)`, `pub(super)`) `fn`, `struct`, `enum`,
 //!   `trait`, `type`, `const`, `static` or `mod` in a library's `src/` outside its test modules;
 //!   it is **used only in its crate** when its name, as a whole word, appears in no other file
-//!   of the workspace but those of its own library: the crate's binaries (`src/main.rs`,
-//!   `src/bin/`), its tests and benches, and the other crates count as elsewhere. A name that
-//!   other code happens to share (`new`, `run`) counts as used: the figure errs low.
+//!   of the workspace but those of its own library (the crate's binaries, `src/main.rs` and
+//!   `src/bin/`, its tests and benches, and the other crates count as elsewhere), nor in the
+//!   declaration of an item that is used (a type in the signature of a function other crates
+//!   call, or of a used type's field): other crates reach what such a declaration names. A
+//!   name that other code happens to share (`new`, `run`) counts as used: the figure errs low.
 //! - a **function's length** runs from its `fn` line to its closing brace, in `src/` and
 //!   `benches/` outside test modules;
 //! - a **cycle** is a set of files of one crate where each reaches the next through a
@@ -188,37 +190,102 @@ fn words_of(line: &str) -> impl Iterator<Item = &str> {
 }
 
 fn unused_public(sources: &[Source]) -> (BTreeMap<&'static str, usize>, Vec<Unused>) {
-    // Where each word appears: the crate folders, and whether outside a library's own files.
+    // The words each crate's library is named with elsewhere (test modules included).
     let mut elsewhere: HashMap<&'static str, BTreeSet<String>> = HashMap::new();
     for folder in CRATES {
         let words: BTreeSet<String> = sources
             .iter()
             .filter(|s| s.krate != folder || !s.library)
-            .flat_map(|s| s.lines.iter())
+            .flat_map(|s| s.all_lines.iter())
             .flat_map(|l| words_of(&code_of(l)).map(str::to_owned).collect::<Vec<_>>())
             .collect();
         elsewhere.insert(folder, words);
     }
     let mut public: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut unused = Vec::new();
-    for source in sources.iter().filter(|s| s.library) {
-        for (i, line) in source.lines.iter().enumerate() {
-            let Some(name) = public_item(&code_of(line)) else {
-                continue;
-            };
-            *public.entry(source.krate).or_default() += 1;
-            if !elsewhere[source.krate].contains(&name) {
-                unused.push(Unused {
-                    krate: source.krate,
-                    path: source.path.clone(),
-                    line: i + 1,
-                    name,
-                });
+    for folder in CRATES {
+        let items = declared(sources, folder);
+        *public.entry(folder).or_default() += items.len();
+        // Used: named elsewhere, or named in the declaration of a used item (a type in the
+        // signature of a function other crates call, a field's type): others reach it.
+        let mut used: BTreeSet<String> = items
+            .iter()
+            .filter(|item| elsewhere[folder].contains(&item.name))
+            .map(|item| item.name.clone())
+            .collect();
+        loop {
+            let reached: Vec<String> = items
+                .iter()
+                .filter(|item| used.contains(&item.name))
+                .flat_map(|item| item.mentions.iter())
+                .filter(|name| !used.contains(*name))
+                .cloned()
+                .collect();
+            if reached.is_empty() {
+                break;
             }
+            used.extend(reached);
         }
+        unused.extend(
+            items
+                .into_iter()
+                .filter(|item| !used.contains(&item.name))
+                .map(|item| Unused {
+                    krate: folder,
+                    path: item.path,
+                    line: item.line,
+                    name: item.name,
+                }),
+        );
     }
     unused.sort();
     (public, unused)
+}
+
+/// A `pub` item of a library, with the words of its declaration.
+struct Declared {
+    name: String,
+    path: PathBuf,
+    line: usize,
+    /// The words of its signature (a function's up to its body) or of its whole declaration (a
+    /// type's fields, an enum's variants, a trait's signatures).
+    mentions: BTreeSet<String>,
+}
+
+/// The `pub` items of the library of the crate at `folder`.
+fn declared(sources: &[Source], folder: &str) -> Vec<Declared> {
+    let mut items = Vec::new();
+    for source in sources.iter().filter(|s| s.krate == folder && s.library) {
+        for (i, line) in source.lines.iter().enumerate() {
+            let code = code_of(line);
+            let Some(name) = public_item(&code) else {
+                continue;
+            };
+            let is_function = function_name(&code).is_some();
+            let end = item_end(&source.lines, i).unwrap_or(i);
+            let mut mentions = BTreeSet::new();
+            for line in &source.lines[i..=end] {
+                let code = code_of(line);
+                let signature = if is_function {
+                    code.split('{').next().unwrap_or_default().to_owned()
+                } else {
+                    code
+                };
+                mentions.extend(words_of(&signature).map(str::to_owned));
+                if is_function && line.contains('{') {
+                    break;
+                }
+            }
+            mentions.remove(&name);
+            items.push(Declared {
+                name,
+                path: source.path.clone(),
+                line: i + 1,
+                mentions,
+            });
+        }
+    }
+    items
 }
 
 fn long_functions(sources: &[Source]) -> Vec<LongFunction> {

@@ -20,6 +20,8 @@ pub(super) struct Source {
     pub(super) test_or_bench: bool,
     /// Its lines, those of `#[cfg(test)]` modules emptied.
     pub(super) lines: Vec<String>,
+    /// Its lines as they are, test modules too.
+    pub(super) all_lines: Vec<String>,
 }
 
 pub(super) fn read_sources(root: &Path) -> anyhow::Result<Vec<Source>> {
@@ -41,6 +43,7 @@ pub(super) fn read_sources(root: &Path) -> anyhow::Result<Vec<Source>> {
                     library: in_src && !binary,
                     test_or_bench: !in_src,
                     lines: without_test_modules(&text),
+                    all_lines: text.lines().map(str::to_owned).collect(),
                     path,
                 });
             }

@@ -111,7 +111,11 @@ async fn backfill_invokes_the_deployed_reporter_once_per_week_and_a_second_run_s
         .backfill(&weeks, false, false, |s| seen.push(s.week.clone()))
         .await
         .unwrap();
-    let outcomes: Vec<_> = first.iter().map(|s| (s.outcome, s.records_read)).collect();
+    let outcomes: Vec<_> = first
+        .0
+        .iter()
+        .map(|s| (s.outcome, s.records_read))
+        .collect();
     assert_eq!(
         outcomes,
         [(Outcome::Sent, 1), (Outcome::Sent, 2), (Outcome::Sent, 3)]
@@ -130,7 +134,7 @@ async fn backfill_invokes_the_deployed_reporter_once_per_week_and_a_second_run_s
         .backfill(&weeks, false, false, |_| ())
         .await
         .unwrap();
-    assert!(second.iter().all(|s| s.outcome == Outcome::AlreadySent));
+    assert!(second.0.iter().all(|s| s.outcome == Outcome::AlreadySent));
     assert_eq!(stage.moto.sent_emails().len(), 3);
 
     // The function wrote its metrics for each invocation: the backfill clears the alarm.

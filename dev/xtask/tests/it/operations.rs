@@ -364,7 +364,7 @@ async fn a_redrive_interrupted_halfway_loses_and_duplicates_nothing() {
             .build(),
     );
     let ops = Operations::with_clients(stage.ops.stack.clone(), &stage.sdk);
-    let interrupted = ops::dlq::DeadLetters::new(
+    let interrupted = ops::DeadLetters::new(
         failing,
         ops.stack.output("DeadLetterQueueUrl").unwrap(),
         ops.stack.output("QueueUrl").unwrap(),
@@ -431,7 +431,7 @@ async fn errors_say_what_to_do_next() {
 
 /// The queue's depth once it reads `expected`, or what it reads after 5 s: moto's counts can lag
 /// just-sent messages for a moment.
-async fn settled_depth(dead_letters: &ops::dlq::DeadLetters, expected: (u64, u64)) -> (u64, u64) {
+async fn settled_depth(dead_letters: &ops::DeadLetters, expected: (u64, u64)) -> (u64, u64) {
     let mut depth = dead_letters.depth().await.unwrap();
     for _ in 0..50 {
         if depth == expected {
@@ -493,7 +493,7 @@ async fn a_redrive_with_the_trigger_live_moves_what_was_there_once_and_stops() {
             .interceptor(polls.clone())
             .build(),
     );
-    let dead_letters = ops::dlq::DeadLetters::new(
+    let dead_letters = ops::DeadLetters::new(
         watched,
         stage.ops.stack.output("DeadLetterQueueUrl").unwrap(),
         stage.ops.stack.output("QueueUrl").unwrap(),

@@ -13,7 +13,7 @@ pub const THRESHOLD: f32 = 0.15;
 /// Most distinct questions grouped by their words in a week: the most asked ones. The rest (a
 /// long tail of questions asked once) are counted, not grouped; a question of a topic that
 /// does not split is always grouped (by its topic, without clustering).
-pub const MAX_CLUSTERED: usize = 1_500;
+pub(crate) const MAX_CLUSTERED: usize = 1_500;
 
 /// A question as the grouping reads it.
 #[derive(Debug, Clone, PartialEq)]

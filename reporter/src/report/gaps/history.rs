@@ -13,7 +13,7 @@ use crate::report::significance;
 /// Similarity at which a gap is taken for one of an earlier week.
 pub(super) const SAME_GAP: f32 = 0.5;
 /// Content gaps stored in a week's marker, for later weeks to recognise.
-pub const MAX_STORED_GAPS: usize = 25;
+pub(crate) const MAX_STORED_GAPS: usize = 25;
 
 /// How a gap stands against the weeks before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

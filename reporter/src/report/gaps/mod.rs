@@ -39,6 +39,7 @@ mod topics;
 mod words;
 
 pub use classify::{FoundGaps, Gap, GapClass, find};
-pub use grouping::{Group, Grouping, MAX_CLUSTERED, THRESHOLD, group_at};
-pub use history::{GapStatus, MAX_STORED_GAPS, Resolved, resolved, status};
+pub(crate) use grouping::MAX_CLUSTERED;
+pub use grouping::{Group, Grouping, THRESHOLD, group_at};
+pub use history::{GapStatus, Resolved, resolved, status};
 pub use listing::{Assignment, assignments};

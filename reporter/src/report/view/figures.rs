@@ -12,7 +12,7 @@ use crate::report::text::shown_question;
 /// Questions listed in "Top questions".
 pub(super) const TOP_QUESTIONS: usize = 5;
 /// Weeks in the trend, this one included.
-pub const TREND_WEEKS: usize = 8;
+pub(crate) const TREND_WEEKS: usize = 8;
 /// Sources named in the technologies line.
 pub(super) const TOP_SOURCES: usize = 5;
 /// Hours named in the busiest-times line.

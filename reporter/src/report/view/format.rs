@@ -19,7 +19,7 @@ pub fn counted(n: u64, one: &str, many: &str) -> String {
 }
 
 /// A share as a percentage with one decimal, `0.0%` when there is no whole.
-pub fn percent(part: u64, whole: u64) -> String {
+pub(crate) fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
         return "0.0%".into();
     }

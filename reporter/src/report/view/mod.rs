@@ -21,11 +21,10 @@ mod footer;
 mod format;
 mod sections;
 
-pub use figures::{
-    DetailLine, FigureView, Figures, LatencyView, QuestionRow, Share, TREND_WEEKS, TrendRow,
-};
+pub(crate) use figures::TREND_WEEKS;
+pub use figures::{DetailLine, FigureView, Figures, LatencyView, QuestionRow, Share, TrendRow};
 pub use footer::{Caps, Footer};
-pub use format::{count_change, counted, duration, percent, rate_change, thousands};
+pub use format::{count_change, counted, duration, rate_change, thousands};
 pub use sections::{GapCard, Listing, MissRow, ResolvedRow, Sections};
 
 use super::aggregate::WeekAggregator;
@@ -158,7 +157,7 @@ impl ReportView {
     }
 
     /// Adds a line for each reported week whose requests changed after its report.
-    pub fn with_late_arrivals(mut self, late: &[LateArrivals]) -> Self {
+    pub(crate) fn with_late_arrivals(mut self, late: &[LateArrivals]) -> Self {
         self.footer.late_arrivals = late.iter().map(footer::late_arrival_line).collect();
         self
     }

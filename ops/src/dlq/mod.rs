@@ -35,6 +35,10 @@ use shared_types::dead_letter::{REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE};
 
 use crate::error::{OpsError, aws_failed};
 
+mod text;
+
+pub(crate) use text::age;
+
 /// Seconds a looked-at or moving message stays hidden from other readers.
 const HOLD_SECONDS: i32 = 60;
 /// Long polling: how long a receive waits for a message before answering none.
@@ -122,6 +126,9 @@ pub struct Peek {
     /// Messages in flight elsewhere (being redriven or looked at).
     pub approximate_in_flight: u64,
     pub messages: Vec<DeadLetter>,
+    /// When the look was taken: the messages' ages are counted to it.
+    #[serde(skip)]
+    pub looked_at: DateTime<Utc>,
 }
 
 /// What a redrive did.
@@ -177,6 +184,7 @@ impl DeadLetters {
             approximate_total,
             approximate_in_flight,
             messages,
+            looked_at: Utc::now(),
         })
     }
 
@@ -227,42 +235,54 @@ impl DeadLetters {
                 self.release(&batch).await?;
                 break;
             }
-            let sent = match self.send_to_source(&batch).await {
-                Ok(sent) => sent,
-                Err(e) => {
-                    self.release(&batch).await?;
-                    return Err(e);
-                }
-            };
-            let (moved, unsent): (Vec<&DeadLetter>, Vec<&DeadLetter>) = batch
-                .iter()
-                .partition(|m| sent.accepted.contains_key(&m.message_id));
-            if let Err(e) = self.delete(&moved).await {
-                // Visible again at once, so that the next redrive finds them (on a FIFO queue
-                // they would otherwise hold back their whole group for the hold time).
-                let copies: Vec<DeadLetter> = moved.iter().map(|m| (*m).clone()).collect();
-                let _ = self.release(&copies).await;
-                return Err(e);
-            }
-            copies.extend(sent.accepted.into_values());
-            report.moved += moved.len();
+            self.move_batch(&batch, &mut copies, &mut report).await?;
             progress(report.moved);
-            if let Some((id, code, message)) = sent.refused.first() {
-                let unsent: Vec<DeadLetter> = unsent.iter().map(|m| (*m).clone()).collect();
-                self.release(&unsent).await?;
-                return Err(OpsError::Refused {
-                    step: "send to the source queue",
-                    message: format!(
-                        "SQS refused {} of {} messages (first, {id}: {code}: {message}); {} \
-                         moved before it; the refused ones are still in the dead-letter queue",
-                        sent.refused.len(),
-                        batch.len(),
-                        report.moved
-                    ),
-                });
-            }
         }
         Ok(report)
+    }
+
+    /// Sends one batch to the source queue, then deletes what was accepted; what was not is
+    /// released again, and a refusal ends the redrive.
+    async fn move_batch(
+        &self,
+        batch: &[DeadLetter],
+        copies: &mut HashSet<String>,
+        report: &mut RedriveReport,
+    ) -> Result<(), OpsError> {
+        let sent = match self.send_to_source(batch).await {
+            Ok(sent) => sent,
+            Err(e) => {
+                self.release(batch).await?;
+                return Err(e);
+            }
+        };
+        let (moved, unsent): (Vec<&DeadLetter>, Vec<&DeadLetter>) = batch
+            .iter()
+            .partition(|m| sent.accepted.contains_key(&m.message_id));
+        if let Err(e) = self.delete(&moved).await {
+            // Visible again at once, so that the next redrive finds them (on a FIFO queue
+            // they would otherwise hold back their whole group for the hold time).
+            let copies: Vec<DeadLetter> = moved.iter().map(|m| (*m).clone()).collect();
+            let _ = self.release(&copies).await;
+            return Err(e);
+        }
+        copies.extend(sent.accepted.into_values());
+        report.moved += moved.len();
+        if let Some((id, code, message)) = sent.refused.first() {
+            let unsent: Vec<DeadLetter> = unsent.iter().map(|m| (*m).clone()).collect();
+            self.release(&unsent).await?;
+            return Err(OpsError::Refused {
+                step: "send to the source queue",
+                message: format!(
+                    "SQS refused {} of {} messages (first, {id}: {code}: {message}); {} \
+                     moved before it; the refused ones are still in the dead-letter queue",
+                    sent.refused.len(),
+                    batch.len(),
+                    report.moved
+                ),
+            });
+        }
+        Ok(())
     }
 
     async fn receive(&self, max: usize) -> Result<Vec<DeadLetter>, OpsError> {
@@ -405,7 +425,7 @@ impl DeadLetters {
 }
 
 /// A queue's approximate (visible, in flight) message counts.
-pub async fn queue_depth(sqs: &Client, queue_url: &str) -> Result<(u64, u64), OpsError> {
+pub(crate) async fn queue_depth(sqs: &Client, queue_url: &str) -> Result<(u64, u64), OpsError> {
     let attributes = sqs
         .get_queue_attributes()
         .queue_url(queue_url)
