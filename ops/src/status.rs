@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shared_types::WeekId;
 use shared_types::record::{WEEK_INDEX, WeekLookup, attr, report_key, report_marker};
+use shared_types::stage::output;
 
 use crate::Operations;
 use crate::dlq::{age, queue_depth};
@@ -82,7 +83,8 @@ pub struct SentReport {
 impl Operations {
     /// Gathers the stage's status as of `now`.
     pub async fn status(&self, now: DateTime<Utc>) -> Result<Status, OpsError> {
-        let (visible, in_flight) = queue_depth(&self.sqs, self.stack.output("QueueUrl")?).await?;
+        let (visible, in_flight) =
+            queue_depth(&self.sqs, self.stack.output(output::QUEUE_URL)?).await?;
         let dead_letters = self.dead_letters()?;
         let peek = dead_letters.peek(1).await?;
         let oldest = peek.messages.into_iter().next().map(|m| OldestDeadLetter {
@@ -146,53 +148,53 @@ impl Operations {
     /// Requests of `week`: a `COUNT` query on the week index (no item is read), or without the
     /// index a scan of the table that counts the items of the week (reads the whole table).
     async fn count_week(&self, week: WeekId) -> Result<WeekCount, OpsError> {
-        let table = self.stack.output("TableName")?;
+        let table = self.stack.output(output::TABLE_NAME)?;
         let value = AttributeValue::S(week.to_string());
-        let mut requests = 0;
-        match self.week_lookup()? {
-            WeekLookup::Index => {
-                let mut pages = self
-                    .dynamodb
-                    .query()
-                    .table_name(table)
-                    .index_name(WEEK_INDEX)
-                    .key_condition_expression("#week = :week")
-                    .expression_attribute_names("#week", attr::WEEK)
-                    .expression_attribute_values(":week", value)
-                    .select(Select::Count)
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(aws_failed("count the week's requests"))?;
-                    requests += u64::try_from(page.count).unwrap_or(0);
-                }
-            }
-            WeekLookup::Scan => {
-                let mut pages = self
-                    .dynamodb
-                    .scan()
-                    .table_name(table)
-                    .filter_expression("#week = :week")
-                    .expression_attribute_names("#week", attr::WEEK)
-                    .expression_attribute_values(":week", value)
-                    .select(Select::Count)
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(aws_failed("count the week's requests"))?;
-                    requests += u64::try_from(page.count).unwrap_or(0);
-                }
-            }
-        }
+        const STEP: &str = "count the week's requests";
+        let counts: Vec<i32> = match self.week_lookup()? {
+            WeekLookup::Index => self
+                .dynamodb
+                .query()
+                .table_name(table)
+                .index_name(WEEK_INDEX)
+                .key_condition_expression("#week = :week")
+                .expression_attribute_names("#week", attr::WEEK)
+                .expression_attribute_values(":week", value)
+                .select(Select::Count)
+                .into_paginator()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(aws_failed(STEP))?
+                .iter()
+                .map(|page| page.count)
+                .collect(),
+            WeekLookup::Scan => self
+                .dynamodb
+                .scan()
+                .table_name(table)
+                .filter_expression("#week = :week")
+                .expression_attribute_names("#week", attr::WEEK)
+                .expression_attribute_values(":week", value)
+                .select(Select::Count)
+                .into_paginator()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(aws_failed(STEP))?
+                .iter()
+                .map(|page| page.count)
+                .collect(),
+        };
         Ok(WeekCount {
             week: week.to_string(),
-            requests,
+            requests: counts.iter().map(|&n| u64::try_from(n).unwrap_or(0)).sum(),
         })
     }
 
     /// The newest week, from `from` back, whose report marker says sent.
     async fn last_report(&self, from: WeekId) -> Result<Option<SentReport>, OpsError> {
-        let table = self.stack.output("TableName")?;
+        let table = self.stack.output(output::TABLE_NAME)?;
         let mut week = from;
         for _ in 0..REPORT_WEEKS_BACK {
             let item = self

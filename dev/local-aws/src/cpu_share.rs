@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Memory at which Lambda gives a function one full vCPU.
-pub const MB_PER_VCPU: f64 = 1_769.0;
+pub(crate) const MB_PER_VCPU: f64 = 1_769.0;
 
 /// The CFS period of the share's cgroup, in microseconds (the kernel's default).
 const PERIOD_US: u64 = 100_000;
@@ -59,7 +59,7 @@ impl CpuShare {
     }
 
     /// The file a process writes its PID to, to join the share.
-    pub fn procs_file(&self) -> PathBuf {
+    pub(crate) fn procs_file(&self) -> PathBuf {
         self.dir.join("cgroup.procs")
     }
 

@@ -19,7 +19,7 @@ pub mod cpu_share;
 pub mod emf;
 pub mod events;
 pub mod faults;
-pub mod resources;
+mod resources;
 pub mod runtime_api;
 pub mod servers;
 pub mod tls;
@@ -28,8 +28,8 @@ pub mod wire;
 
 pub use events::{failed_ids, sqs_event};
 pub use resources::{
-    STACK_TEMPLATE, create_email_identity, create_fifo_queue, create_table, deploy_stack,
-    put_records, scan_request_records,
+    create_email_identity, create_fifo_queue, create_table, deploy_stack, put_records,
+    scan_request_records,
 };
 pub use runtime_api::start_lambda_binary;
 pub use servers::{DynamoDbLocal, Moto};

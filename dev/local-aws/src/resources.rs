@@ -143,7 +143,7 @@ pub async fn put_records(
 }
 
 /// The production template, exactly as `make deploy` deploys it.
-pub const STACK_TEMPLATE: &str = include_str!("../../../infrastructure/stack.yaml");
+const STACK_TEMPLATE: &str = include_str!("../../../infrastructure/stack.yaml");
 
 /// Deploys `infrastructure/stack.yaml` as stack `cv-analytics-<stage>` and returns its outputs.
 pub async fn deploy_stack(

@@ -125,35 +125,6 @@ impl Moto {
         }
     }
 
-    /// Starts moto behind TLS with `ca`'s server certificate: its endpoint is
-    /// `https://localhost:<port>`, which a client trusts through `SSL_CERT_FILE`.
-    pub fn start_tls(ca: &crate::tls::TestCa) -> Self {
-        let python = moto_python();
-        let (certificate, key) = (ca.server_certificate(), ca.server_key());
-        let server = LocalServer::start(
-            &python,
-            |port| {
-                vec![
-                    "-m".into(),
-                    "moto.server".into(),
-                    "-H".into(),
-                    "127.0.0.1".into(),
-                    "-p".into(),
-                    port.to_string(),
-                    "-c".into(),
-                    certificate.display().to_string(),
-                    "-k".into(),
-                    key.display().to_string(),
-                ]
-            },
-            "run `make tools`, which installs moto into target/venv",
-        );
-        Self {
-            endpoint: format!("https://localhost:{}", server.port),
-            server,
-        }
-    }
-
     /// SDK configuration that points every client at this server with dummy credentials.
     pub async fn sdk_config(&self) -> SdkConfig {
         local_sdk_config(&self.endpoint).await

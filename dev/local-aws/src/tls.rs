@@ -96,11 +96,11 @@ impl TestCa {
         self.dir.join("ca.pem")
     }
 
-    pub fn server_certificate(&self) -> PathBuf {
+    pub(crate) fn server_certificate(&self) -> PathBuf {
         self.dir.join("server.pem")
     }
 
-    pub fn server_key(&self) -> PathBuf {
+    pub(crate) fn server_key(&self) -> PathBuf {
         self.dir.join("server.key")
     }
 

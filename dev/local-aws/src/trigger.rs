@@ -38,7 +38,7 @@ pub fn lambda_event(messages: Vec<Message>, queue_arn: &str, region: &str) -> Sq
 
 /// The message ids a function's answer (JSON) reports as failed (`batchItemFailures`); none
 /// when the answer is not a batch response.
-pub fn failed_in_answer(answer: &str) -> Vec<String> {
+pub(crate) fn failed_in_answer(answer: &str) -> Vec<String> {
     serde_json::from_str::<aws_lambda_events::sqs::SqsBatchResponse>(answer)
         .map(|response| crate::failed_ids(&response))
         .unwrap_or_default()

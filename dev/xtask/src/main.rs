@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use xtask::settings::Settings;
+use xtask::Settings;
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "The developers' chores of cv-analytics")]
@@ -34,7 +34,7 @@ enum Chore {
         vars: Vec<String>,
     },
     /// Run a cargo fuzz target.
-    Fuzz(xtask::fuzz::FuzzArgs),
+    Fuzz(xtask::FuzzArgs),
     /// Write docs/events.schema.json, the JSON Schema the event types derive.
     Schema,
     /// Print pub items no other crate uses, long functions and files, and import cycles.
@@ -59,22 +59,22 @@ async fn main() -> ExitCode {
 async fn run(chore: Chore) -> anyhow::Result<ExitCode> {
     let settings = Settings::from_env()?;
     match chore {
-        Chore::Demo => xtask::demo::demo(&settings).await?,
+        Chore::Demo => xtask::demo(&settings).await?,
         Chore::Reliability => {
-            if !xtask::demo::fault_run::reliability(&settings).await? {
+            if !xtask::reliability(&settings).await? {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Chore::Bench => xtask::bench::bench(&settings).await?,
+        Chore::Bench => xtask::bench(&settings).await?,
         Chore::LocalStack { command } => {
-            return xtask::local_stack::local_stack(&command, &settings).await;
+            return xtask::local_stack(&command, &settings).await;
         }
         Chore::SqsTrigger {
             queue_url,
             binary,
             vars,
-        } => xtask::sqs_trigger::sqs_trigger(&queue_url, &binary, &vars).await?,
-        Chore::Fuzz(args) => xtask::fuzz::fuzz(&args)?,
+        } => xtask::sqs_trigger(&queue_url, &binary, &vars).await?,
+        Chore::Fuzz(args) => xtask::fuzz(&args)?,
         Chore::Schema => {
             let path = local_aws::servers::workspace_root().join("docs/events.schema.json");
             std::fs::write(&path, shared_types::event::json_schema_file())
@@ -83,7 +83,7 @@ async fn run(chore: Chore) -> anyhow::Result<ExitCode> {
         }
         Chore::Structure { root } => {
             let root = root.unwrap_or_else(local_aws::servers::workspace_root);
-            print!("{}", xtask::structure::Structure::measure(&root)?);
+            print!("{}", xtask::Structure::measure(&root)?);
         }
     }
     Ok(ExitCode::SUCCESS)

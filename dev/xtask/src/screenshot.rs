@@ -10,7 +10,7 @@ use local_aws::chromium::Chromium;
 const SHOTS: [(u32, &str); 2] = [(720, "report.png"), (375, "report-phone.png")];
 
 /// Takes each picture of `html` into `out`; their paths.
-pub fn report_shots(html: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn report_shots(html: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let chromium = Chromium::find()?;
     let page = std::fs::read_to_string(html).with_context(|| html.display().to_string())?;
     let mut shots = Vec::new();

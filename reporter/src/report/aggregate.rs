@@ -55,6 +55,47 @@ pub struct QuestionStats {
 }
 
 impl QuestionStats {
+    /// Adds one asking of the question: answered or not, and how well.
+    fn add(&mut self, record: &RequestRecord, session: Option<&str>) {
+        self.asked += 1;
+        count_in(
+            &mut self.spellings,
+            &spelling(record.query.as_deref().unwrap_or_default()),
+        );
+        let gap = match record.match_type {
+            None => {
+                self.unanswered += 1;
+                true
+            }
+            Some(MatchType::None) => {
+                self.no_match += 1;
+                true
+            }
+            Some(MatchType::Partial) if record.match_score.is_some_and(|s| s < LOW_SCORE) => {
+                self.low_score += 1;
+                true
+            }
+            Some(MatchType::Full) => {
+                self.full += 1;
+                false
+            }
+            Some(MatchType::Partial) => false,
+        };
+        if let (true, Some(session)) = (gap, session) {
+            self.gap_sessions.insert(session.to_owned());
+        }
+        if record.match_type.is_none() {
+            return;
+        }
+        for source in distinct_sources(record) {
+            count_in(&mut self.sources, source);
+        }
+        if let Some(score) = record.match_score {
+            self.score_sum += u64::from(score.min(100));
+            self.scored += 1;
+        }
+    }
+
     /// The spelling asked most often; of equally frequent ones, the first in code-point order,
     /// so the choice never depends on the read order.
     pub(crate) fn shown_spelling(&self) -> Option<&str> {
@@ -156,6 +197,19 @@ impl WeekAggregator {
             self.incomplete += 1;
             return;
         };
+        let session = named_session(&record.session_id);
+        self.count_asking(record, query_ts, session);
+        let text = record.query.as_deref().unwrap_or_default();
+        let stats = self.questions.entry(normalise_question(text)).or_default();
+        stats.add(record, session);
+        if let Some(match_type) = record.match_type {
+            self.count_answer(record, match_type);
+        }
+    }
+
+    /// The week's side of a question asked: the count, its day and hour, its session, whether
+    /// personal data was removed from it.
+    fn count_asking(&mut self, record: &RequestRecord, query_ts: i64, session: Option<&str>) {
         self.asked += 1;
         if record.redactions.is_some_and(|n| n > 0) {
             self.redacted += 1;
@@ -164,56 +218,22 @@ impl WeekAggregator {
             self.by_weekday[at.weekday().num_days_from_monday() as usize] += 1;
             self.by_hour[at.hour() as usize] += 1;
         }
-        if record.session_id == ANONYMOUS_SESSION || record.session_id.trim().is_empty() {
-            self.anonymous += 1;
-        } else if !self.sessions.contains(&record.session_id) {
-            self.sessions.insert(record.session_id.clone());
-        }
-
-        let text = record.query.as_deref().unwrap_or_default();
-        let stats = self.questions.entry(normalise_question(text)).or_default();
-        stats.asked += 1;
-        count_in(&mut stats.spellings, &spelling(text));
-        let named_session =
-            record.session_id != ANONYMOUS_SESSION && !record.session_id.trim().is_empty();
-        let Some(match_type) = record.match_type else {
-            stats.unanswered += 1;
-            if named_session {
-                stats.gap_sessions.insert(record.session_id.clone());
+        match session {
+            None => self.anonymous += 1,
+            Some(session) => {
+                if !self.sessions.contains(session) {
+                    self.sessions.insert(session.to_owned());
+                }
             }
-            return;
-        };
+        }
+    }
+
+    /// The week's side of an answer: its match, score, response time and sources.
+    fn count_answer(&mut self, record: &RequestRecord, match_type: MatchType) {
         self.answered += 1;
         self.match_counts[match_index(match_type)] += 1;
-        let gap = match match_type {
-            MatchType::None => {
-                stats.no_match += 1;
-                true
-            }
-            MatchType::Partial if record.match_score.is_some_and(|s| s < LOW_SCORE) => {
-                stats.low_score += 1;
-                true
-            }
-            MatchType::Full => {
-                stats.full += 1;
-                false
-            }
-            MatchType::Partial => false,
-        };
-        if gap && named_session {
-            stats.gap_sessions.insert(record.session_id.clone());
-        }
-        let sources = record.sources_used.as_deref().unwrap_or_default();
-        for (i, source) in sources.iter().enumerate() {
-            if !sources[..i].contains(source) {
-                count_in(&mut stats.sources, source);
-            }
-        }
         if let Some(score) = record.match_score {
-            let score = score.min(100);
-            self.score_histogram[score as usize] += 1;
-            stats.score_sum += u64::from(score);
-            stats.scored += 1;
+            self.score_histogram[score.min(100) as usize] += 1;
         }
         match record.latency_ms().map(u64::try_from) {
             Some(Ok(latency)) => {
@@ -224,12 +244,8 @@ impl WeekAggregator {
             Some(Err(_)) => self.negative_latencies += 1,
             None => {}
         }
-        // A source listed twice in one answer counts once for that answer.
-        let sources = record.sources_used.as_deref().unwrap_or_default();
-        for (i, source) in sources.iter().enumerate() {
-            if !sources[..i].contains(source) {
-                *self.sources.entry(source.clone()).or_default() += 1;
-            }
+        for source in distinct_sources(record) {
+            *self.sources.entry(source.clone()).or_default() += 1;
         }
     }
 
@@ -320,6 +336,21 @@ impl WeekAggregator {
     pub fn distinct_sessions(&self) -> usize {
         self.sessions.len()
     }
+}
+
+/// The session of a record that names one; `None` for an anonymous one.
+fn named_session(session_id: &str) -> Option<&str> {
+    (session_id != ANONYMOUS_SESSION && !session_id.trim().is_empty()).then_some(session_id)
+}
+
+/// The sources of an answer, each once: a source listed twice in one answer counts once for it.
+fn distinct_sources(record: &RequestRecord) -> impl Iterator<Item = &String> {
+    let sources = record.sources_used.as_deref().unwrap_or_default();
+    sources
+        .iter()
+        .enumerate()
+        .filter(|(i, source)| !sources[..*i].contains(source))
+        .map(|(_, source)| source)
 }
 
 fn match_index(match_type: MatchType) -> usize {

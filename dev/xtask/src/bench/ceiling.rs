@@ -19,29 +19,29 @@
 
 /// One partition key (base table or index), write units a second ("each individual partition
 /// is limited to 1,000 write units per second", DynamoDB developer guide, warm throughput).
-pub const PARTITION_WRU_PER_SECOND: f64 = 1_000.0;
+pub(super) const PARTITION_WRU_PER_SECOND: f64 = 1_000.0;
 /// What a new on-demand table sustains at once ("up to 4,000 writes per second", DynamoDB
 /// developer guide, pre-warming); it doubles its previous peak within 30 minutes.
-pub const NEW_TABLE_WRU_PER_SECOND: f64 = 4_000.0;
+pub(super) const NEW_TABLE_WRU_PER_SECOND: f64 = 4_000.0;
 /// The on-demand table-level maximum, the default service quota per table (DynamoDB
 /// developer guide, service quotas), the same in every region; it can be raised.
-pub const TABLE_MAX_WRU_PER_SECOND: f64 = 40_000.0;
+pub(super) const TABLE_MAX_WRU_PER_SECOND: f64 = 40_000.0;
 /// SQS FIFO without high-throughput mode: messages a second per API action with batches of
 /// 10 (300 calls a second).
-pub const FIFO_MESSAGES_PER_SECOND: f64 = 3_000.0;
+pub(super) const FIFO_MESSAGES_PER_SECOND: f64 = 3_000.0;
 /// Messages in one batch of Lambda's FIFO trigger.
-pub const BATCH: f64 = 10.0;
+pub(super) const BATCH: f64 = 10.0;
 
 /// A region's published SQS FIFO high-throughput quota (SQS developer guide, quotas for
 /// messages: non-batched transactions a second per API action; increases can be requested).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Region {
+pub(super) struct Region {
     pub name: &'static str,
     pub fifo_high_throughput_sends: f64,
 }
 
 /// The two regions the project is deployed to first.
-pub const REGIONS: [Region; 2] = [
+pub(super) const REGIONS: [Region; 2] = [
     Region {
         name: "us-east-1",
         fifo_high_throughput_sends: 70_000.0,
@@ -54,7 +54,7 @@ pub const REGIONS: [Region; 2] = [
 
 /// How the producer groups its messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Groups {
+pub(super) enum Groups {
     /// One group for every event (`analytics`), as the original producer sends.
     One,
     /// A group per session (docs/events.md): as many groups as visitors.
@@ -63,7 +63,7 @@ pub enum Groups {
 
 /// What the pipeline is made of.
 #[derive(Debug, Clone, Copy)]
-pub struct Pipeline {
+pub(super) struct Pipeline {
     /// Messages (events) per request.
     pub events_per_request: f64,
     /// The processor's time for a full batch of 10, in milliseconds.
@@ -86,7 +86,7 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Requests a second each limit sustains.
-    pub fn limits(&self) -> Vec<(&'static str, f64)> {
+    pub(super) fn limits(&self) -> Vec<(&'static str, f64)> {
         let batches_per_second = 1_000.0 / self.batch_ms;
         let per_group = BATCH * batches_per_second / self.events_per_request;
         let mut limits = vec![match self.groups {
@@ -117,14 +117,14 @@ impl Pipeline {
     }
 
     /// The limits from the binding one up.
-    pub fn ranked(&self) -> Vec<(&'static str, f64)> {
+    pub(super) fn ranked(&self) -> Vec<(&'static str, f64)> {
         let mut limits = self.limits();
         limits.sort_by(|a, b| a.1.total_cmp(&b.1));
         limits
     }
 
     /// The binding limit and its rate.
-    pub fn ceiling(&self) -> (&'static str, f64) {
+    pub(super) fn ceiling(&self) -> (&'static str, f64) {
         self.ranked()
             .first()
             .copied()
@@ -132,7 +132,7 @@ impl Pipeline {
     }
 
     /// Backlog (requests waiting) after `seconds` at `rate` requests a second.
-    pub fn backlog_after(&self, rate: f64, seconds: u32) -> f64 {
+    pub(super) fn backlog_after(&self, rate: f64, seconds: u32) -> f64 {
         let (_, capacity) = self.ceiling();
         let mut backlog = 0.0f64;
         for _ in 0..seconds {
@@ -143,7 +143,7 @@ impl Pipeline {
 
     /// The minutes a new on-demand table takes to take `rate` requests a second: it starts
     /// at [`NEW_TABLE_WRU_PER_SECOND`] and doubles its peak every 30 minutes at most.
-    pub fn table_warm_up_minutes(&self, rate: f64) -> u32 {
+    pub(super) fn table_warm_up_minutes(&self, rate: f64) -> u32 {
         let needed = rate * self.wru_per_request;
         let mut capacity = NEW_TABLE_WRU_PER_SECOND;
         let mut minutes = 0;

@@ -19,79 +19,15 @@ use local_aws::{Moto, create_email_identity, create_fifo_queue, create_table};
 use shared_types::WeekId;
 use shared_types::record::WeekLookup;
 
-use super::figures::{ColdStarts, Deployed};
+use super::figures::{ColdStarts, Deployed, Runs};
 use super::lambda_like::{Setting as Way, Tls, probe, shares};
 use super::requests::seed_weeks;
 use super::{SEEDED_PER_WEEK, release_binary};
 use local_aws::runtime_api::{Completion, LambdaProcess, RuntimeApi};
 
-/// One function's runs in one setting.
-#[derive(Debug, Clone, Default)]
-pub struct Runs {
-    pub name: String,
-    pub init_ms: Vec<f64>,
-    pub first_ms: Vec<f64>,
-    pub second_ms: Vec<f64>,
-    pub init_cpu_ms: Vec<f64>,
-    pub first_cpu_ms: Vec<f64>,
-    pub second_cpu_ms: Vec<f64>,
-    /// Peak resident memory per trial, in MiB.
-    pub peak_rss_mib: Vec<f64>,
-}
-
-pub fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    match sorted.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-    }
-}
-
-impl Runs {
-    pub fn init(&self) -> f64 {
-        median(&self.init_ms)
-    }
-
-    pub fn first(&self) -> f64 {
-        median(&self.first_ms)
-    }
-
-    pub fn second(&self) -> f64 {
-        median(&self.second_ms)
-    }
-
-    /// Process start to the first answer: what a caller of a cold function waits.
-    pub fn cold(&self) -> f64 {
-        let totals: Vec<f64> = self
-            .init_ms
-            .iter()
-            .zip(&self.first_ms)
-            .map(|(i, f)| i + f)
-            .collect();
-        median(&totals)
-    }
-
-    pub fn rss(&self) -> f64 {
-        median(&self.peak_rss_mib)
-    }
-
-    /// Milliseconds Lambda bills for a cold start: init and the first invocation, each rounded
-    /// up to the millisecond.
-    pub fn billed_cold_ms(&self) -> f64 {
-        self.init().ceil() + self.first().ceil()
-    }
-
-    /// Milliseconds Lambda bills a warm invocation.
-    pub fn billed_warm_ms(&self) -> f64 {
-        self.second().ceil()
-    }
-}
-
 /// How a function is run.
 #[derive(Debug, Clone, Copy)]
-pub struct Setting<'a> {
+pub(super) struct Setting<'a> {
     pub memory_mb: u32,
     /// The CPU share to run in; `None`: the whole machine.
     pub share: Option<&'a CpuShare>,
@@ -102,7 +38,7 @@ fn cpu_ms(process: &LambdaProcess) -> f64 {
 }
 
 /// Runs `binary` `trials` times; `event(trial, n)` gives the n-th event of a trial.
-pub fn measure(
+pub(super) fn measure(
     name: &str,
     binary: &str,
     setting: Setting<'_>,

@@ -4,15 +4,15 @@
 //! $0.0000133334 per GB-second and $0.20 per million requests; DynamoDB on demand $0.625 per
 //! million write units and $0.125 per million read units; SQS FIFO $0.50 per million requests.
 
-pub const LAMBDA_GB_SECOND: f64 = 0.000_013_333_4;
-pub const LAMBDA_PER_MILLION_INVOCATIONS: f64 = 0.20;
-pub const DYNAMODB_PER_MILLION_WRU: f64 = 0.625;
-pub const DYNAMODB_PER_MILLION_RRU: f64 = 0.125;
-pub const SQS_PER_MILLION_REQUESTS: f64 = 0.50;
+pub(super) const LAMBDA_GB_SECOND: f64 = 0.000_013_333_4;
+pub(super) const LAMBDA_PER_MILLION_INVOCATIONS: f64 = 0.20;
+pub(super) const DYNAMODB_PER_MILLION_WRU: f64 = 0.625;
+pub(super) const DYNAMODB_PER_MILLION_RRU: f64 = 0.125;
+pub(super) const SQS_PER_MILLION_REQUESTS: f64 = 0.50;
 
 /// What one design spends on a million requests, and what it is made of.
 #[derive(Debug, Clone, Copy)]
-pub struct Inputs {
+pub(super) struct Inputs {
     /// Messages the producer sends per request.
     pub events_per_request: f64,
     /// Messages per processor invocation.
@@ -25,7 +25,7 @@ pub struct Inputs {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct Cost {
+pub(super) struct Cost {
     pub lambda_compute: f64,
     pub lambda_requests: f64,
     pub dynamodb: f64,
@@ -33,13 +33,13 @@ pub struct Cost {
 }
 
 impl Cost {
-    pub fn total(&self) -> f64 {
+    pub(super) fn total(&self) -> f64 {
         self.lambda_compute + self.lambda_requests + self.dynamodb + self.sqs
     }
 }
 
 /// The cost of one million requests.
-pub fn per_million(inputs: Inputs) -> Cost {
+pub(super) fn per_million(inputs: Inputs) -> Cost {
     let requests = 1e6;
     let messages = requests * inputs.events_per_request;
     let invocations = messages / inputs.batch_size;

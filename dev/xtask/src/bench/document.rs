@@ -7,12 +7,11 @@ use shared_types::record::WeekLookup;
 use super::ceiling::{Groups, Pipeline, REGIONS, Region};
 use super::cost::{Cost, per_million};
 use super::figures::{
-    ColdStarts, Figures, cheapest_memory, dollars, events_per_request, inputs, label, million_row,
-    old_inputs, pipeline, read_cost, scan_crossover_weeks, scan_growth,
+    ColdStarts, Figures, cheapest_memory, dollars, events_per_request, inputs, label, old_inputs,
+    pipeline, read_cost, scan_crossover_weeks, scan_growth,
 };
 use super::{
-    CEILING_GOAL, LAMBDA_ZIP_LIMIT_MIB, NODE_HELLO_WORLD_COLD_MS, OLD_MEMORY_MB,
-    RUST_HELLO_WORLD_COLD_MS, SEEDED_PER_WEEK, WEEKS_HELD,
+    NODE_HELLO_WORLD_COLD_MS, OLD_MEMORY_MB, RUST_HELLO_WORLD_COLD_MS, SEEDED_PER_WEEK, WEEKS_HELD,
 };
 
 /// The whole document, its summary first.
@@ -345,9 +344,9 @@ pub(crate) fn cold_section(cold: &ColdStarts, trials: usize) -> String {
             runs.init(),
             runs.first(),
             runs.second(),
-            super::coldstart::median(&runs.init_cpu_ms),
-            super::coldstart::median(&runs.first_cpu_ms),
-            super::coldstart::median(&runs.second_cpu_ms),
+            super::stats::median(&runs.init_cpu_ms),
+            super::stats::median(&runs.first_cpu_ms),
+            super::stats::median(&runs.second_cpu_ms),
             runs.billed_cold_ms(),
             runs.billed_warm_ms(),
             runs.rss(),
@@ -367,113 +366,6 @@ pub(crate) fn cold_section(cold: &ColdStarts, trials: usize) -> String {
         }
     }
     d
-}
-
-pub(crate) fn summary(f: &Figures) -> String {
-    let deployed = f.deployed;
-    let mut s = String::from("| figure | measured | goal |\n|---|---:|---|\n");
-    let mut row = |figure: &str, measured: String, goal: &str| {
-        let _ = writeln!(s, "| {figure} | {measured} | {goal} |");
-    };
-    let http = f
-        .cold
-        .processor(&label(deployed.processor_memory_mb, true, false));
-    let tls = f
-        .cold
-        .processor(&label(deployed.processor_memory_mb, true, true));
-    match (http, tls) {
-        (Some(http), Some(tls)) => row(
-            "processor's first batch of 10, deployed memory's share, TLS",
-            format!("{:.0} ms", tls.first()),
-            &format!(
-                "close to the same share over HTTP: {:.0} ms ({:.1}x)",
-                http.first(),
-                tls.first() / http.first()
-            ),
-        ),
-        _ => row(
-            "processor's first batch of 10, deployed memory's share, TLS",
-            "not measured".into(),
-            "needs a CPU share (root, cgroup v1)",
-        ),
-    }
-    let same = f.arrangement(WeekLookup::Scan, 0);
-    let apart = f.arrangement(WeekLookup::Scan, 1);
-    row(
-        "WRU per request, halves in one batch (scan, the default)",
-        format!("{:.2}", same.wru_per_request()),
-        "<= 1.15",
-    );
-    row(
-        "WRU per request, halves apart (scan, the default)",
-        format!("{:.2}", apart.wru_per_request()),
-        "<= 2.0",
-    );
-    let (binding, ceiling) = pipeline(f, WeekLookup::Scan, REGIONS[0]).ceiling();
-    row(
-        "ingest ceiling as deployed (scan, us-east-1)",
-        format!("{ceiling:.0} req/s ({binding})"),
-        &format!(">= {CEILING_GOAL:.0} req/s"),
-    );
-    if let (Some(scan), Some(index)) = (
-        f.reads
-            .iter()
-            .find(|r| r.lookup == WeekLookup::Scan && r.weeks_held == WEEKS_HELD[1]),
-        f.reads
-            .iter()
-            .find(|r| r.lookup == WeekLookup::Index && r.weeks_held == WEEKS_HELD[1]),
-    ) {
-        let index_wru = f.arrangement(WeekLookup::Index, 1).wru_per_request()
-            - f.arrangement(WeekLookup::Scan, 1).wru_per_request();
-        row(
-            "DynamoDB per request, finding it again (13 weeks held)",
-            format!(
-                "scan {} vs index {}",
-                dollars(scan.rru_per_request() * super::cost::DYNAMODB_PER_MILLION_RRU),
-                dollars(
-                    index.rru_per_request() * super::cost::DYNAMODB_PER_MILLION_RRU
-                        + index_wru * super::cost::DYNAMODB_PER_MILLION_WRU
-                )
-            ),
-            "the default is the cheaper (per million requests)",
-        );
-    }
-    let (cheapest, cost) = cheapest_memory(f);
-    row(
-        "cheapest processor memory per million requests",
-        format!("{cheapest} MB ({})", dollars(cost)),
-        "the deployed PROCESSOR_MEMORY",
-    );
-    let total = per_million(inputs(
-        f,
-        same,
-        f.cold.processor_warm_ms(deployed.processor_memory_mb),
-        f64::from(deployed.processor_memory_mb),
-    ))
-    .total();
-    let old = per_million(old_inputs(f)).total();
-    row(
-        "cost per million requests, halves in one batch",
-        dollars(total),
-        &format!("below the old design's {}", dollars(old)),
-    );
-    if let Some((seconds, peak)) = million_row(&f.scaling) {
-        row(
-            "reporter, 1M requests in the week: time, peak RSS",
-            format!("{seconds:.1} s, {peak:.0} MiB"),
-            &format!(
-                "within its {} s timeout and {} MB (arm64 Lambda is slower than this machine: margin)",
-                deployed.reporter_timeout_s, deployed.reporter_memory_mb
-            ),
-        );
-    }
-    let largest = f.sizes.iter().map(|(_, b)| *b).max().unwrap_or(0) as f64 / 1_048_576.0;
-    row(
-        "largest bootstrap.zip",
-        format!("{largest:.2} MiB"),
-        &format!("far below Lambda's {LAMBDA_ZIP_LIMIT_MIB:.0} MiB"),
-    );
-    s
 }
 
 fn cost_row(name: &str, c: &Cost) -> String {

@@ -4,10 +4,10 @@
 use shared_types::record::WeekLookup;
 
 use super::ceiling::{Groups, Pipeline, Region, TABLE_MAX_WRU_PER_SECOND};
-use super::coldstart::Runs;
 use super::cost::{Inputs, per_million};
 use super::lambda_like::{ProbeStep, Setting};
 use super::requests::{Arrangement, ReportRead};
+use super::stats::median;
 use super::{NODE_HELLO_WORLD_COLD_MS, OLD_MEMORY_MB, WEEKS_HELD};
 
 /// Everything the document is written from.
@@ -35,6 +35,49 @@ impl Figures {
 }
 
 /// The functions as the Makefile deploys them.
+/// One function's runs in one setting.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Runs {
+    pub name: String,
+    pub init_ms: Vec<f64>,
+    pub first_ms: Vec<f64>,
+    pub second_ms: Vec<f64>,
+    pub init_cpu_ms: Vec<f64>,
+    pub first_cpu_ms: Vec<f64>,
+    pub second_cpu_ms: Vec<f64>,
+    /// Peak resident memory per trial, in MiB.
+    pub peak_rss_mib: Vec<f64>,
+}
+
+impl Runs {
+    pub(super) fn init(&self) -> f64 {
+        median(&self.init_ms)
+    }
+
+    pub(super) fn first(&self) -> f64 {
+        median(&self.first_ms)
+    }
+
+    pub(super) fn second(&self) -> f64 {
+        median(&self.second_ms)
+    }
+
+    pub(super) fn rss(&self) -> f64 {
+        median(&self.peak_rss_mib)
+    }
+
+    /// Milliseconds Lambda bills for a cold start: init and the first invocation, each rounded
+    /// up to the millisecond.
+    pub(super) fn billed_cold_ms(&self) -> f64 {
+        self.init().ceil() + self.first().ceil()
+    }
+
+    /// Milliseconds Lambda bills a warm invocation.
+    pub(super) fn billed_warm_ms(&self) -> f64 {
+        self.second().ceil()
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Deployed {
     pub(crate) processor_memory_mb: u32,

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use local_aws::cpu_share::CpuShare;
 use local_aws::tls::{TestCa, TlsFront};
 
-use super::coldstart::median;
+use super::stats::median;
 
 /// One way of running a function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Setting {
+pub(super) struct Setting {
     pub memory_mb: u32,
     /// In the CPU share of its memory size; otherwise on the whole machine.
     pub shared: bool,
@@ -20,7 +20,7 @@ pub struct Setting {
 }
 
 impl Setting {
-    pub fn label(&self) -> String {
+    pub(super) fn label(&self) -> String {
         let cpu = if self.shared {
             format!(
                 "{} MB share ({:.1}% CPU)",
@@ -36,7 +36,7 @@ impl Setting {
 
 /// TLS in front of the emulator, and the root bundle a function trusts it with.
 #[derive(Debug)]
-pub struct Tls {
+pub(super) struct Tls {
     pub front: TlsFront,
     pub bundle: PathBuf,
     /// Roots in the system's bundle (the test CA comes on top).
@@ -45,7 +45,7 @@ pub struct Tls {
 
 impl Tls {
     /// A test CA under `dir` and a front for `upstream`, or why not.
-    pub fn start(dir: &Path, upstream: &str) -> anyhow::Result<Self> {
+    pub(super) fn start(dir: &Path, upstream: &str) -> anyhow::Result<Self> {
         let ca = TestCa::create(dir)?;
         let (bundle, system_roots) = ca.bundle_with_system_roots()?;
         let front = TlsFront::start(&ca, upstream)?;
@@ -58,7 +58,7 @@ impl Tls {
 }
 
 /// The CPU shares of `memories`, or the reason there are none here.
-pub fn shares(memories: &[u32]) -> anyhow::Result<Vec<(u32, CpuShare)>> {
+pub(super) fn shares(memories: &[u32]) -> anyhow::Result<Vec<(u32, CpuShare)>> {
     memories
         .iter()
         .map(|&mb| {
@@ -73,14 +73,14 @@ pub fn shares(memories: &[u32]) -> anyhow::Result<Vec<(u32, CpuShare)>> {
 
 /// One step of the probe: its median wall and CPU time over the trials.
 #[derive(Debug, Clone)]
-pub struct ProbeStep {
+pub(super) struct ProbeStep {
     pub name: String,
     pub wall_ms: f64,
     pub cpu_ms: f64,
 }
 
 /// Runs `probe` `trials` times inside `share` with `vars` and gives each step's medians.
-pub fn probe(
+pub(super) fn probe(
     probe: &str,
     share: &CpuShare,
     vars: &[(&str, &str)],

@@ -10,20 +10,23 @@
 //! - [`lambda_like`]: the CPU share of a memory size and TLS in front of the emulator;
 //! - [`cost`]: cost per million requests from those figures and published prices;
 //! - [`ceiling`]: the ingest ceiling, simulated from the measured figures;
-//! - [`figures`] and [`document`]: what was measured, and the document written from it.
+//! - [`figures`], [`document`] and [`summary`]: what was measured, the document written from it
+//!   and its one-screen summary.
 //!
 //! Settings ([`Settings`]): the deployed memory sizes and the reporter's timeout,
 //! `BENCH_TRIALS` (cold starts per function and setting, default 7), `QUESTIONS` (the demo
 //! workload, default 2000); `BENCH_ONLY=cold` (only the cold starts, printed, nothing written;
 //! `probe`: only where the time goes); `OUT` (default BENCHMARKS.md).
 
-pub mod ceiling;
-pub mod coldstart;
-pub mod cost;
+mod ceiling;
+mod coldstart;
+mod cost;
 mod document;
 mod figures;
-pub mod lambda_like;
-pub mod requests;
+mod lambda_like;
+mod requests;
+mod stats;
+mod summary;
 
 use std::path::Path;
 
@@ -114,7 +117,7 @@ pub async fn bench(settings: &Settings) -> anyhow::Result<()> {
         reads,
         scaling,
     };
-    let summary = document::summary(&figures);
+    let summary = summary::summary(&figures);
     let text = document::document(&figures, &summary);
     std::fs::write(&out, &text).with_context(|| out.clone())?;
     println!("{summary}");

@@ -28,7 +28,7 @@ use local_aws::wire::{Tally, WireCounter};
 
 /// One arrangement's figures.
 #[derive(Debug, Clone)]
-pub struct Arrangement {
+pub(super) struct Arrangement {
     pub name: &'static str,
     /// The table's layout (none for the old design).
     pub lookup: Option<WeekLookup>,
@@ -42,15 +42,15 @@ pub struct Arrangement {
 }
 
 impl Arrangement {
-    pub fn requests_per_request(&self) -> f64 {
+    pub(super) fn requests_per_request(&self) -> f64 {
         self.tally.total_requests() as f64 / self.requests as f64
     }
 
-    pub fn requests_per_answered(&self) -> f64 {
+    pub(super) fn requests_per_answered(&self) -> f64 {
         self.answered_requests / self.answered.max(1) as f64
     }
 
-    pub fn wru_per_request(&self) -> f64 {
+    pub(super) fn wru_per_request(&self) -> f64 {
         self.tally.wru() / self.requests as f64
     }
 }
@@ -89,7 +89,7 @@ async fn process(client: &Client, table: &str, batches: &[Vec<String>]) -> anyho
 
 /// The three arrangements of the pipeline's design on a table laid out for `lookup`, each on a
 /// fresh table.
-pub async fn new_design(
+pub(super) async fn new_design(
     client: &Client,
     counter: &WireCounter,
     workload: &Workload,
@@ -219,7 +219,7 @@ async fn old_tables(client: &Client) -> anyhow::Result<()> {
 }
 
 /// The old design's calls for the workload's requests.
-pub async fn old_design(
+pub(super) async fn old_design(
     client: &Client,
     counter: &WireCounter,
     workload: &Workload,
@@ -285,7 +285,7 @@ pub async fn old_design(
 
 /// What one report's read of the records cost, on one layout.
 #[derive(Debug, Clone)]
-pub struct ReportRead {
+pub(super) struct ReportRead {
     pub lookup: WeekLookup,
     /// Weeks of records the table held.
     pub weeks_held: usize,
@@ -295,7 +295,7 @@ pub struct ReportRead {
 }
 
 impl ReportRead {
-    pub fn rru_per_request(&self) -> f64 {
+    pub(super) fn rru_per_request(&self) -> f64 {
         self.tally.rru / self.requests.max(1) as f64
     }
 }
@@ -339,7 +339,7 @@ fn seeded(week: shared_types::WeekId, i: i64) -> Option<RequestRecord> {
 }
 
 /// Writes `per_week` requests into each of `weeks` through the processor's adapter.
-pub async fn seed_weeks(
+pub(super) async fn seed_weeks(
     client: &Client,
     table: &str,
     weeks: &[shared_types::WeekId],
@@ -370,7 +370,7 @@ pub async fn seed_weeks(
 /// A report's read of the records on `table` (which has the week index, so both layouts can
 /// read it: a scan reads only the base table) for `week`, with the five weeks before counted
 /// for late arrivals, as the reporter does each week once earlier weeks were reported.
-pub async fn report_read(
+pub(super) async fn report_read(
     client: &Client,
     counter: &WireCounter,
     table: &str,

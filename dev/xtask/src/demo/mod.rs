@@ -9,10 +9,10 @@
 //! - [`verdict`]: a fault run's findings against the model;
 //! - [`fault_run`]: the fault run at full size.
 
-pub mod fault_run;
-pub mod pipeline;
-pub mod verdict;
-pub mod workload;
+pub(crate) mod fault_run;
+pub(crate) mod pipeline;
+pub(crate) mod verdict;
+pub(crate) mod workload;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -25,7 +25,7 @@ use crate::settings::Settings;
 use pipeline::{DemoOptions, DemoOutcome, run};
 
 /// Where the demo writes the email and its screenshots.
-pub const OUT: &str = "target/demo";
+pub(crate) const OUT: &str = "target/demo";
 
 /// The demo, start to end.
 pub async fn demo(settings: &Settings) -> anyhow::Result<()> {

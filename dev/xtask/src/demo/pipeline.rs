@@ -30,8 +30,8 @@ use crate::settings::Settings;
 use shared_types::record::WeekLookup;
 
 const STAGE: &str = "dev";
-pub const SENDER: &str = "reports@example.dev";
-pub const RECIPIENT: &str = "owner@example.dev";
+pub(crate) const SENDER: &str = "reports@example.dev";
+pub(crate) const RECIPIENT: &str = "owner@example.dev";
 
 /// What to run.
 #[derive(Debug, Clone, Copy)]
@@ -273,7 +273,7 @@ fn bar(progress: bool, length: usize, message: &'static str) -> ProgressBar {
 }
 
 /// Deploys `infrastructure/stack.yaml` with the processor's timeout and returns its outputs.
-pub async fn deploy_stack(
+pub(crate) async fn deploy_stack(
     cloudformation: &aws_sdk_cloudformation::Client,
     lookup: WeekLookup,
     processor_timeout_s: u32,

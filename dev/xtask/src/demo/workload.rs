@@ -18,7 +18,7 @@ use shared_types::testing;
 use shared_types::{AnalyticsEvent, MatchType, QueryEvent, RequestRecord, ResponseEvent, WeekId};
 
 /// The producer's constant message group.
-pub use shared_types::event::MESSAGE_GROUP;
+pub(crate) use shared_types::event::MESSAGE_GROUP;
 
 /// Questions people ask a CV, with how the CV fares: (question, answerable, sources).
 const QUESTIONS: [(&str, bool, &[&str]); 24] = [
@@ -243,7 +243,7 @@ fn as_typed(rng: &mut ChaCha8Rng, question: &str) -> String {
 /// Generates the workload of `spec`: the requests, their events as the producer sends them,
 /// then the deliveries repeated after SQS's deduplication window, the malformed messages, and
 /// a little shuffling among neighbours.
-pub fn generate(spec: WorkloadSpec) -> Workload {
+pub(crate) fn generate(spec: WorkloadSpec) -> Workload {
     let mut generator = Generator::new(spec);
     let mut requests = Vec::with_capacity(spec.questions);
     // (send time, event): the producer sends each event when it is built.

@@ -28,9 +28,9 @@ mod imports;
 mod source;
 
 /// Lines beyond which a function outside tests is long.
-pub const LONG_FUNCTION: usize = 60;
+pub(crate) const LONG_FUNCTION: usize = 60;
 /// Lines beyond which a source file is long.
-pub const LONG_FILE: usize = 500;
+pub(crate) const LONG_FILE: usize = 500;
 
 /// The workspace's crates, by folder.
 const CRATES: [&str; 7] = [

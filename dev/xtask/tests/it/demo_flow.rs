@@ -5,9 +5,9 @@
 use local_aws::Moto;
 use shared_types::record::WeekLookup;
 use shared_types::{MatchType, WeekId};
-use xtask::demo::pipeline::{DemoOptions, run};
-use xtask::demo::workload::WorkloadSpec;
-use xtask::settings::Settings;
+use xtask::Settings;
+use xtask::WorkloadSpec;
+use xtask::{DemoOptions, run};
 
 /// Single spaces, no trailing sentence punctuation, case kept: written here again on purpose,
 /// so that the check does not lean on the reporter's own normalisation (the generated questions

@@ -7,10 +7,10 @@ use local_aws::Moto;
 use local_aws::faults::FaultPlan;
 use shared_types::WeekId;
 use shared_types::record::WeekLookup;
-use xtask::demo::pipeline::{DemoOptions, FaultOptions, run};
-use xtask::demo::verdict::verify;
-use xtask::demo::workload::WorkloadSpec;
-use xtask::settings::Settings;
+use xtask::Settings;
+use xtask::WorkloadSpec;
+use xtask::verify;
+use xtask::{DemoOptions, FaultOptions, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_lost_or_counted_twice_under_injected_dynamodb_faults() {

@@ -2,7 +2,7 @@
 //! is the Makefile's `NAME ?= value`, so `cargo xtask demo` and `make demo` run the same thing,
 //! and a setting changed in the Makefile reaches every chore.
 
-use xtask::settings::{DEFAULTS, Settings};
+use xtask::{DEFAULTS, Settings};
 
 #[test]
 fn every_default_of_the_chores_is_the_makefiles() {
@@ -25,7 +25,7 @@ fn a_setting_the_makefile_passes_through_is_the_one_every_chore_reads() {
     let defaults = Settings::defaults().unwrap();
     assert_eq!(defaults.processor_timeout_s, 30);
     assert_eq!(defaults.reporter_memory_mb, 256);
-    let options = xtask::demo::pipeline::DemoOptions::of(&defaults);
+    let options = xtask::DemoOptions::of(&defaults);
     assert_eq!(options.processor_timeout_s, defaults.processor_timeout_s);
     assert_eq!(options.reporter_timeout_s, defaults.reporter_timeout_s);
 }

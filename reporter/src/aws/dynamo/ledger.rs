@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use chrono::{DateTime, Utc};
 use shared_types::WeekId;
 use shared_types::record::pipeline_stats::{self, PipelineStats};
@@ -154,33 +156,21 @@ impl ReportLedger for DynamoReportLedger {
     }
 
     async fn release(&self, week: WeekId, claimed_at: DateTime<Utc>) -> Result<(), ReporterError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table_name)
-            .key(attr::PK, AttributeValue::S(report_key(week)))
-            .condition_expression("#status = :sending AND #claimed = :claimed")
-            .expression_attribute_names("#status", STATUS)
-            .expression_attribute_names("#claimed", CLAIMED_AT)
-            .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
-            .expression_attribute_values(":claimed", epoch_millis(claimed_at))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Someone else's claim or a sent marker: not ours to remove.
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(err) => Err(ReporterError::aws(
-                "DynamoDB DeleteItem (report marker)",
-                err,
-            )),
-        }
+        // Someone else's claim or a sent marker: not ours to remove.
+        done_unless_refused(
+            "DynamoDB DeleteItem (report marker)",
+            self.client
+                .delete_item()
+                .table_name(&self.table_name)
+                .key(attr::PK, AttributeValue::S(report_key(week)))
+                .condition_expression("#status = :sending AND #claimed = :claimed")
+                .expression_attribute_names("#status", STATUS)
+                .expression_attribute_names("#claimed", CLAIMED_AT)
+                .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
+                .expression_attribute_values(":claimed", epoch_millis(claimed_at))
+                .send()
+                .await,
+        )
     }
 
     async fn summaries(
@@ -261,20 +251,7 @@ impl ReportLedger for DynamoReportLedger {
         summary: &WeekSummary,
         by: WeekId,
     ) -> Result<(), ReporterError> {
-        // The figures, attribute by attribute: the marker's own gaps and pending corrections
-        // (absent from a correction, so never named here) stay as they are.
-        let figures = WeekSummary {
-            corrected_by: Some(by),
-            gaps: Vec::new(),
-            corrections: Vec::new(),
-            ..summary.clone()
-        };
-        let AttributeValue::M(fields) = summary_value(&figures)? else {
-            return Err(ReporterError::request(
-                "DynamoDB (report marker)",
-                "a week's summary is not a map",
-            ));
-        };
+        let (update, fields) = figures_update(summary, by)?;
         let mut request = self
             .client
             .update_item()
@@ -283,71 +260,96 @@ impl ReportLedger for DynamoReportLedger {
             .condition_expression(
                 "#status = :sent AND (attribute_not_exists(#summary.#by) OR #summary.#by < :by)",
             )
+            .update_expression(update)
             .expression_attribute_names("#summary", SUMMARY)
             .expression_attribute_names("#status", STATUS)
             .expression_attribute_names("#by", CORRECTED_BY)
             .expression_attribute_values(":by", AttributeValue::S(by.to_string()))
             .expression_attribute_values(":sent", AttributeValue::S(SENT.into()));
-        let mut sets = Vec::new();
         for (i, (name, value)) in fields.into_iter().enumerate() {
-            if name == CORRECTED_BY {
-                sets.push("#summary.#by = :by".to_owned());
-                continue;
-            }
-            sets.push(format!("#summary.#f{i} = :f{i}"));
             request = request
                 .expression_attribute_names(format!("#f{i}"), name)
                 .expression_attribute_values(format!(":f{i}"), value);
         }
-        match request
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            // Not sent (a forced resend is under way, or the marker expired), or corrected by
-            // this report or a later one already: nothing to do.
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(err) => Err(ReporterError::aws(
-                "DynamoDB UpdateItem (report marker summary)",
-                err,
-            )),
-        }
+        // Not sent (a forced resend is under way, or the marker expired), or corrected by this
+        // report or a later one already: nothing to do.
+        done_unless_refused(
+            "DynamoDB UpdateItem (report marker summary)",
+            request.send().await,
+        )
     }
 
     async fn clear_corrections(&self, week: WeekId) -> Result<(), ReporterError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table_name)
-            .key(attr::PK, AttributeValue::S(report_key(week)))
-            .update_expression("REMOVE #summary.#corrections")
-            .condition_expression("#status = :sent")
-            .expression_attribute_names("#summary", SUMMARY)
-            .expression_attribute_names("#status", STATUS)
-            .expression_attribute_names("#corrections", CORRECTIONS)
-            .expression_attribute_values(":sent", AttributeValue::S(SENT.into()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(err) => Err(ReporterError::aws(
-                "DynamoDB UpdateItem (report marker corrections)",
-                err,
-            )),
+        // A marker not sent (a forced resend under way, or expired): nothing to clear.
+        done_unless_refused(
+            "DynamoDB UpdateItem (report marker corrections)",
+            self.client
+                .update_item()
+                .table_name(&self.table_name)
+                .key(attr::PK, AttributeValue::S(report_key(week)))
+                .update_expression("REMOVE #summary.#corrections")
+                .condition_expression("#status = :sent")
+                .expression_attribute_names("#summary", SUMMARY)
+                .expression_attribute_names("#status", STATUS)
+                .expression_attribute_names("#corrections", CORRECTIONS)
+                .expression_attribute_values(":sent", AttributeValue::S(SENT.into()))
+                .send()
+                .await,
+        )
+    }
+}
+
+/// The update that sets a week's stored figures to `summary`, corrected by the report of `by`,
+/// attribute by attribute: the marker's own gaps and pending corrections (absent from a
+/// correction, so never named here) stay as they are. The expression, and the names and values
+/// of its `#f<i>` and `:f<i>` placeholders.
+fn figures_update(
+    summary: &WeekSummary,
+    by: WeekId,
+) -> Result<(String, Vec<(String, AttributeValue)>), ReporterError> {
+    let figures = WeekSummary {
+        corrected_by: Some(by),
+        gaps: Vec::new(),
+        corrections: Vec::new(),
+        ..summary.clone()
+    };
+    let AttributeValue::M(fields) = summary_value(&figures)? else {
+        return Err(ReporterError::request(
+            "DynamoDB (report marker)",
+            "a week's summary is not a map",
+        ));
+    };
+    let mut sets = Vec::new();
+    let mut named = Vec::new();
+    for (name, value) in fields {
+        if name == CORRECTED_BY {
+            sets.push("#summary.#by = :by".to_owned());
+            continue;
         }
+        sets.push(format!("#summary.#f{i} = :f{i}", i = named.len()));
+        named.push((name, value));
+    }
+    Ok((format!("SET {}", sets.join(", ")), named))
+}
+
+/// The result of a conditional write whose failed condition means there was nothing to do
+/// (another run's claim, a marker not sent, a correction already made): done, unless DynamoDB
+/// refused it for another reason.
+fn done_unless_refused<T, E>(
+    operation: &'static str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<(), ReporterError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(err)
+            if err.as_service_error().and_then(ProvideErrorMetadata::code)
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(())
+        }
+        Err(err) => Err(ReporterError::aws(operation, err)),
     }
 }

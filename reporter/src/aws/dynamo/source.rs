@@ -14,7 +14,11 @@ use std::collections::HashMap;
 use futures::StreamExt;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::scan::{ScanError, ScanOutput};
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use shared_types::record::{WEEK_INDEX, WeekLookup, attr};
 use shared_types::{RequestRecord, WeekId};
 
@@ -130,39 +134,10 @@ impl DynamoRecordSource {
         if read.counts.is_empty() {
             return Ok(read);
         }
-        let (projection, mut names) = Self::projection();
-        names.insert("#week".to_owned(), attr::WEEK.to_owned());
-        let values: HashMap<String, AttributeValue> = read
-            .counts
-            .keys()
-            .enumerate()
-            .map(|(i, week)| (format!(":w{i}"), AttributeValue::S(week.to_string())))
-            .collect();
-        let filter = format!(
-            "#week IN ({})",
-            (0..values.len())
-                .map(|i| format!(":w{i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+        let listed: Vec<WeekId> = read.counts.keys().copied().collect();
+        let mut pages = futures::stream::select_all(
+            (0..SCAN_SEGMENTS).map(|segment| self.scan_segment(segment, &listed)),
         );
-        let segments = (0..SCAN_SEGMENTS).map(|segment| {
-            let pages = self
-                .client
-                .scan()
-                .table_name(&self.table_name)
-                .segment(segment)
-                .total_segments(SCAN_SEGMENTS)
-                .filter_expression(&filter)
-                .projection_expression(&projection)
-                .set_expression_attribute_names(Some(names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
-                .into_paginator()
-                .send();
-            Box::pin(futures::stream::unfold(pages, |mut pages| async move {
-                pages.next().await.map(|page| (page, pages))
-            }))
-        });
-        let mut pages = futures::stream::select_all(segments);
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| ReporterError::aws("DynamoDB Scan", e))?;
             for item in page.items.unwrap_or_default() {
@@ -184,6 +159,44 @@ impl DynamoRecordSource {
         Ok(read)
     }
 
+    /// The pages of one segment of the scan, filtered on `weeks` and projected.
+    fn scan_segment(
+        &self,
+        segment: i32,
+        weeks: &[WeekId],
+    ) -> impl futures::Stream<Item = Result<ScanOutput, SdkError<ScanError, HttpResponse>>> + use<>
+    {
+        let (projection, mut names) = Self::projection();
+        names.insert("#week".to_owned(), attr::WEEK.to_owned());
+        let values: HashMap<String, AttributeValue> = weeks
+            .iter()
+            .enumerate()
+            .map(|(i, week)| (format!(":w{i}"), AttributeValue::S(week.to_string())))
+            .collect();
+        let filter = format!(
+            "#week IN ({})",
+            (0..values.len())
+                .map(|i| format!(":w{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let pages = self
+            .client
+            .scan()
+            .table_name(&self.table_name)
+            .segment(segment)
+            .total_segments(SCAN_SEGMENTS)
+            .filter_expression(filter)
+            .projection_expression(projection)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .into_paginator()
+            .send();
+        Box::pin(futures::stream::unfold(pages, |mut pages| async move {
+            pages.next().await.map(|page| (page, pages))
+        }))
+    }
+
     /// One week through the index: its keys (listed in `read`), then the items.
     async fn query_week(
         &self,
@@ -191,16 +204,7 @@ impl DynamoRecordSource {
         read: &mut WeeksRead,
         sink: &mut (dyn FnMut(RequestRecord) + Send),
     ) -> Result<(), ReporterError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table_name)
-            .index_name(WEEK_INDEX)
-            .key_condition_expression("#week = :week")
-            .expression_attribute_names("#week", attr::WEEK)
-            .expression_attribute_values(":week", AttributeValue::S(week.to_string()))
-            .into_paginator()
-            .send();
+        let mut pages = self.week_keys(week).into_paginator().send();
         let mut keys: Vec<Item> = Vec::with_capacity(BATCH_GET_LIMIT);
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| ReporterError::aws("DynamoDB Query", e))?;
@@ -221,21 +225,23 @@ impl DynamoRecordSource {
         Ok(())
     }
 
-    /// The keys the index holds for `week`, listed in a read of their own (their number and
-    /// fingerprint). The index projects keys only, so this reads what a `COUNT` query would,
-    /// at the same read units.
-    async fn list_week(&self, week: WeekId) -> Result<WeeksRead, ReporterError> {
-        let mut read = WeeksRead::starting(&[], &[week]);
-        let mut pages = self
-            .client
+    /// The query of the keys the index holds for `week` (it projects keys only).
+    fn week_keys(&self, week: WeekId) -> QueryFluentBuilder {
+        self.client
             .query()
             .table_name(&self.table_name)
             .index_name(WEEK_INDEX)
             .key_condition_expression("#week = :week")
             .expression_attribute_names("#week", attr::WEEK)
             .expression_attribute_values(":week", AttributeValue::S(week.to_string()))
-            .into_paginator()
-            .send();
+    }
+
+    /// The keys the index holds for `week`, listed in a read of their own (their number and
+    /// fingerprint). The index projects keys only, so this reads what a `COUNT` query would,
+    /// at the same read units.
+    async fn list_week(&self, week: WeekId) -> Result<WeeksRead, ReporterError> {
+        let mut read = WeeksRead::starting(&[], &[week]);
+        let mut pages = self.week_keys(week).into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| ReporterError::aws("DynamoDB Query (keys)", e))?;
             for item in page.items.unwrap_or_default() {

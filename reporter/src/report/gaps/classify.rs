@@ -110,33 +110,78 @@ pub fn find(week: &WeekAggregator) -> FoundGaps {
 fn gap(group: &Group, candidates: &[(&str, &QuestionStats)], grouping: &Grouping) -> Gap {
     let members = &group.members;
     let (first_key, first) = candidates[members[0]];
-    let mut sessions: HashSet<&String> = HashSet::new();
-    let mut sources: BTreeMap<&String, u64> = BTreeMap::new();
-    let (mut answered_well, mut answered) = (0, 0);
-    for &m in members {
-        let stats = candidates[m].1;
-        sessions.extend(stats.gap_sessions.iter());
-        answered_well += stats.answered_well();
-        answered += stats.no_match + stats.low_score;
-        for (source, n) in &stats.sources {
-            *sources.entry(source).or_default() += n;
-        }
-    }
-    let nearest = sources
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
-        .map(|(source, _)| source.clone());
+    let answers = Answers::of(members.iter().map(|&m| candidates[m].1));
     let member_vectors: Vec<&Features> = members.iter().map(|&m| &grouping.vectors[m]).collect();
     let weights: Vec<u64> = members.iter().map(|&m| candidates[m].1.gaps()).collect();
     let vector = centroid(&member_vectors, &weights);
     let class = match group.topic.map(|t| t.kind) {
         Some(TopicKind::OffTopic) => GapClass::OffTopic,
-        _ if answered_well > 0 => GapClass::BotMissed,
-        _ if answered == 0 => GapClass::NoResponse,
+        _ if answers.answered_well > 0 => GapClass::BotMissed,
+        _ if answers.answered == 0 => GapClass::NoResponse,
         _ => GapClass::NotInCv,
     };
-    // Up to three phrasings, most asked first, those whose personal data was scrubbed (a
-    // `[phone]` in them) after the others.
+    Gap {
+        label: group.label.clone(),
+        suggestion: group.topic.map(|t| t.suggestion.clone()),
+        topic: group.topic.map(|t| t.id.clone()),
+        class,
+        representative: first.shown_spelling().unwrap_or(first_key).to_owned(),
+        examples: examples(members, candidates),
+        keys: members
+            .iter()
+            .map(|&m| candidates[m].0.to_owned())
+            .collect(),
+        asked: weights.iter().sum(),
+        phrasings: members.len(),
+        sessions: answers.sessions,
+        nearest: answers.nearest,
+        answered_well: answers.answered_well,
+        answered: answers.answered,
+        centroid: grouping.vocabulary.named(&vector),
+        vector,
+    }
+}
+
+/// What a group's questions got this week, summed over its members.
+struct Answers {
+    /// Distinct named sessions that asked them without a useful answer.
+    sessions: usize,
+    /// The source the bot matched most often when it answered them at all.
+    nearest: Option<String>,
+    /// Times they got a useful answer.
+    answered_well: u64,
+    /// Times they got a response that was not useful.
+    answered: u64,
+}
+
+impl Answers {
+    fn of<'a>(members: impl Iterator<Item = &'a QuestionStats>) -> Self {
+        let mut sessions: HashSet<&String> = HashSet::new();
+        let mut sources: BTreeMap<&String, u64> = BTreeMap::new();
+        let (mut answered_well, mut answered) = (0, 0);
+        for stats in members {
+            sessions.extend(stats.gap_sessions.iter());
+            answered_well += stats.answered_well();
+            answered += stats.no_match + stats.low_score;
+            for (source, n) in &stats.sources {
+                *sources.entry(source).or_default() += n;
+            }
+        }
+        Self {
+            sessions: sessions.len(),
+            nearest: sources
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+                .map(|(source, _)| source.clone()),
+            answered_well,
+            answered,
+        }
+    }
+}
+
+/// Up to three phrasings, most asked first, those whose personal data was scrubbed (a
+/// `[phone]` in them) after the others.
+fn examples(members: &[usize], candidates: &[(&str, &QuestionStats)]) -> Vec<String> {
     let mut phrasings: Vec<&str> = members
         .iter()
         .map(|&m| {
@@ -149,25 +194,5 @@ fn gap(group: &Group, candidates: &[(&str, &QuestionStats)], grouping: &Grouping
             .iter()
             .any(|h| p.contains(h))
     });
-    let examples = phrasings.into_iter().take(3).map(str::to_owned).collect();
-    Gap {
-        label: group.label.clone(),
-        suggestion: group.topic.map(|t| t.suggestion.clone()),
-        topic: group.topic.map(|t| t.id.clone()),
-        class,
-        representative: first.shown_spelling().unwrap_or(first_key).to_owned(),
-        examples,
-        keys: members
-            .iter()
-            .map(|&m| candidates[m].0.to_owned())
-            .collect(),
-        asked: weights.iter().sum(),
-        phrasings: members.len(),
-        sessions: sessions.len(),
-        nearest,
-        answered_well,
-        answered,
-        centroid: grouping.vocabulary.named(&vector),
-        vector,
-    }
+    phrasings.into_iter().take(3).map(str::to_owned).collect()
 }

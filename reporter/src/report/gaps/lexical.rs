@@ -161,35 +161,76 @@ pub(super) fn cosine(a: &Features, b: &Features) -> f32 {
 
 /// [`cluster`] at another threshold (the quality test shows how the choice was made).
 pub(super) fn cluster_at(vectors: &[Features], threshold: f32) -> Vec<Vec<usize>> {
-    let n = vectors.len();
-    // Similarities between groups; a group is known by its first member's index.
-    let mut similarity = vec![0.0f32; n * n];
-    for i in 0..n {
-        for j in (i + 1)..n {
-            let s = cosine(&vectors[i], &vectors[j]);
-            similarity[i * n + j] = s;
-            similarity[j * n + i] = s;
+    let mut clustering = Clustering::new(vectors);
+    while let Some((s, a, b)) = clustering.most_similar_pair() {
+        if s < threshold {
+            break;
         }
+        clustering.merge(a, b);
     }
-    let mut members: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
-    let mut active = vec![true; n];
-    // Each active group's most similar other group: (similarity, index).
-    let best_of = |i: usize, active: &[bool], similarity: &[f32]| -> Option<(f32, usize)> {
-        (0..n)
-            .filter(|&j| j != i && active[j])
-            .map(|j| (similarity[i * n + j], j))
+    let mut groups: Vec<Vec<usize>> = clustering
+        .members
+        .into_iter()
+        .filter(|m| !m.is_empty())
+        .collect();
+    for group in &mut groups {
+        group.sort_unstable();
+    }
+    groups.sort_by_key(|g| g[0]);
+    groups
+}
+
+/// Average-linkage clustering under way: the groups, a group known by its first member's
+/// index, and their similarities.
+struct Clustering {
+    n: usize,
+    similarity: Vec<f32>,
+    members: Vec<Vec<usize>>,
+    active: Vec<bool>,
+    /// Each active group's most similar other group: (similarity, index).
+    best: Vec<Option<(f32, usize)>>,
+}
+
+impl Clustering {
+    /// Every vector a group of its own.
+    fn new(vectors: &[Features]) -> Self {
+        let n = vectors.len();
+        let mut similarity = vec![0.0f32; n * n];
+        for i in 0..n {
+            for j in (i + 1)..n {
+                let s = cosine(&vectors[i], &vectors[j]);
+                similarity[i * n + j] = s;
+                similarity[j * n + i] = s;
+            }
+        }
+        let mut clustering = Self {
+            n,
+            similarity,
+            members: (0..n).map(|i| vec![i]).collect(),
+            active: vec![true; n],
+            best: Vec::new(),
+        };
+        clustering.best = (0..n).map(|i| clustering.best_of(i)).collect();
+        clustering
+    }
+
+    /// The active group most similar to `i`.
+    fn best_of(&self, i: usize) -> Option<(f32, usize)> {
+        (0..self.n)
+            .filter(|&j| j != i && self.active[j])
+            .map(|j| (self.similarity[i * self.n + j], j))
             .fold(None, |best: Option<(f32, usize)>, (s, j)| match best {
                 Some((b, _)) if b >= s => best,
                 _ => Some((s, j)),
             })
-    };
-    let mut best: Vec<Option<(f32, usize)>> =
-        (0..n).map(|i| best_of(i, &active, &similarity)).collect();
-    loop {
-        // The most similar pair; ties go to the lowest indices.
+    }
+
+    /// The most similar pair of groups (similarity, lower index, higher); ties go to the lowest
+    /// indices.
+    fn most_similar_pair(&self) -> Option<(f32, usize, usize)> {
         let mut pick: Option<(f32, usize, usize)> = None;
-        for i in (0..n).filter(|&i| active[i]) {
-            if let Some((s, j)) = best[i] {
+        for i in (0..self.n).filter(|&i| self.active[i]) {
+            if let Some((s, j)) = self.best[i] {
                 let (a, b) = (i.min(j), i.max(j));
                 let better = match pick {
                     None => true,
@@ -200,39 +241,35 @@ pub(super) fn cluster_at(vectors: &[Features], threshold: f32) -> Vec<Vec<usize>
                 }
             }
         }
-        let Some((s, a, b)) = pick else { break };
-        if s < threshold {
-            break;
-        }
-        // Merge b into a; the new group's similarity to each other group is the size-weighted
-        // mean of the two (average linkage, by Lance and Williams).
-        let (size_a, size_b) = (members[a].len() as f32, members[b].len() as f32);
-        for k in (0..n).filter(|&k| active[k] && k != a && k != b) {
-            let merged = (size_a * similarity[a * n + k] + size_b * similarity[b * n + k])
+        pick
+    }
+
+    /// Merges `b` into `a`; the new group's similarity to each other group is the size-weighted
+    /// mean of the two (average linkage, by Lance and Williams).
+    fn merge(&mut self, a: usize, b: usize) {
+        let n = self.n;
+        let (size_a, size_b) = (self.members[a].len() as f32, self.members[b].len() as f32);
+        for k in (0..n).filter(|&k| self.active[k] && k != a && k != b) {
+            let merged = (size_a * self.similarity[a * n + k]
+                + size_b * self.similarity[b * n + k])
                 / (size_a + size_b);
-            similarity[a * n + k] = merged;
-            similarity[k * n + a] = merged;
+            self.similarity[a * n + k] = merged;
+            self.similarity[k * n + a] = merged;
         }
-        let moved = std::mem::take(&mut members[b]);
-        members[a].extend(moved);
-        active[b] = false;
-        for k in (0..n).filter(|&k| active[k]) {
-            let stale = k == a || best[k].is_some_and(|(_, j)| j == a || j == b);
+        let moved = std::mem::take(&mut self.members[b]);
+        self.members[a].extend(moved);
+        self.active[b] = false;
+        for k in (0..n).filter(|&k| self.active[k]) {
+            let stale = k == a || self.best[k].is_some_and(|(_, j)| j == a || j == b);
             if stale {
-                best[k] = best_of(k, &active, &similarity);
-            } else if let Some((s, _)) = best[k]
-                && similarity[k * n + a] > s
+                self.best[k] = self.best_of(k);
+            } else if let Some((s, _)) = self.best[k]
+                && self.similarity[k * n + a] > s
             {
-                best[k] = Some((similarity[k * n + a], a));
+                self.best[k] = Some((self.similarity[k * n + a], a));
             }
         }
     }
-    let mut groups: Vec<Vec<usize>> = members.into_iter().filter(|m| !m.is_empty()).collect();
-    for group in &mut groups {
-        group.sort_unstable();
-    }
-    groups.sort_by_key(|g| g[0]);
-    groups
 }
 
 /// The mean of `vectors` weighted by `weights`, of length 1, cut to its
