@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::WeekIdError;
 
 /// The hour (UTC) of the reporter's daily schedule (`infrastructure/wiring.yaml`).
-pub const REPORT_HOUR_UTC: i64 = 7;
+pub(crate) const REPORT_HOUR_UTC: i64 = 7;
 
 /// One ISO-8601 week, in UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

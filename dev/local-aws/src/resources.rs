@@ -153,7 +153,7 @@ pub async fn deploy_stack(
     visibility_timeout_seconds: u32,
     lookup: WeekLookup,
 ) -> anyhow::Result<std::collections::HashMap<String, String>> {
-    use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
+    use aws_sdk_cloudformation::types::{Capability, Parameter};
     let name = format!("cv-analytics-{stage}");
     let parameter = |k: &str, v: String| {
         Parameter::builder()
@@ -176,10 +176,19 @@ pub async fn deploy_stack(
         .send()
         .await
         .context("create the stack")?;
+    stack_outputs(cloudformation, &name).await
+}
+
+/// The outputs of the stack `name` once it is created (within 60 s).
+async fn stack_outputs(
+    cloudformation: &aws_sdk_cloudformation::Client,
+    name: &str,
+) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    use aws_sdk_cloudformation::types::StackStatus;
     for _ in 0..600 {
         let described = cloudformation
             .describe_stacks()
-            .stack_name(&name)
+            .stack_name(name)
             .send()
             .await
             .context("describe the stack")?;

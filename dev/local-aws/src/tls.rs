@@ -15,27 +15,77 @@ pub struct TestCa {
     dir: PathBuf,
 }
 
+/// The CA: a self-signed RSA 2048 certificate.
+const CA: &[&str] = &[
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=cv-analytics test CA",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+];
+/// The server's key and its certificate request for `localhost`.
+const SERVER_REQUEST: &[&str] = &[
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    "/CN=localhost",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+];
+/// The server's certificate, signed by the CA, with the extensions of `server.ext`.
+const SERVER_CERTIFICATE: &[&str] = &[
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    "server.ext",
+    "-out",
+    "server.pem",
+];
+
+/// Runs `openssl` with `args` in `dir`.
+fn openssl(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let output = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .context("cannot run openssl")?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "openssl {}: {}",
+            args.first().copied().unwrap_or_default(),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
 impl TestCa {
     /// Makes the authority and the certificate for `localhost` and `127.0.0.1` in `dir` (made
     /// if missing), with `openssl`.
     pub fn create(dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
-        let openssl = |args: &[&str]| -> anyhow::Result<()> {
-            let output = Command::new("openssl")
-                .current_dir(dir)
-                .args(args)
-                .output()
-                .context("cannot run openssl")?;
-            if output.status.success() {
-                Ok(())
-            } else {
-                Err(anyhow::anyhow!(
-                    "openssl {}: {}",
-                    args.first().copied().unwrap_or_default(),
-                    String::from_utf8_lossy(&output.stderr)
-                ))
-            }
-        };
         std::fs::write(
             dir.join("server.ext"),
             "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n\
@@ -43,50 +93,9 @@ impl TestCa {
         )
         .with_context(|| format!("{}", dir.display()))?;
         // The shapes AWS's endpoints present: an RSA 2048 chain.
-        openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=cv-analytics test CA",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ])?;
-        openssl(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ])?;
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-            "-out",
-            "server.pem",
-        ])?;
+        for step in [CA, SERVER_REQUEST, SERVER_CERTIFICATE] {
+            openssl(dir, step)?;
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
         })
@@ -208,63 +217,85 @@ async fn serve_front<S>(stream: S, upstream: &str)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    use tokio::io::{AsyncWriteExt, BufReader};
 
     let mut client = BufReader::new(stream);
     loop {
-        // The request's head, then its body by Content-Length (the SDK's requests have one).
-        let mut head = Vec::new();
-        let mut length = 0usize;
-        loop {
-            let mut line = Vec::new();
-            match client.read_until(b'\n', &mut line).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-            let text = String::from_utf8_lossy(&line).to_ascii_lowercase();
-            if let Some(value) = text.strip_prefix("content-length:") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-            let end = line == b"\r\n";
-            if !text.starts_with("connection:") {
-                head.extend_from_slice(&line);
-            }
-            if end {
-                break;
-            }
-        }
-        // Close the upstream connection after the answer, so its end marks the answer's end.
-        let blank = head.len().saturating_sub(2);
-        head.splice(blank..blank, b"Connection: close\r\n".iter().copied());
-        let mut body = vec![0; length];
-        if client.read_exact(&mut body).await.is_err() {
-            return;
-        }
-        let Ok(mut moto) = tokio::net::TcpStream::connect(upstream).await else {
+        let Some((head, body)) = read_request(&mut client).await else {
             return;
         };
-        let mut answer = Vec::new();
-        if moto.write_all(&head).await.is_err()
-            || moto.write_all(&body).await.is_err()
-            || moto.read_to_end(&mut answer).await.is_err()
-        {
-            return;
-        }
-        let Some(split) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
+        let Some(answer) = forward(upstream, &head, &body).await else {
             return;
         };
-        let (answer_head, answer_body) = answer.split_at(split + 4);
-        let mut rewritten: Vec<u8> = String::from_utf8_lossy(answer_head)
-            .split("\r\n")
-            .filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("connection:"))
-            .flat_map(|l| [l, "\r\n"])
-            .collect::<String>()
-            .into_bytes();
-        rewritten.extend_from_slice(b"Connection: keep-alive\r\n\r\n");
-        rewritten.extend_from_slice(answer_body);
+        let Some(rewritten) = kept_alive(&answer) else {
+            return;
+        };
         let inner = client.get_mut();
         if inner.write_all(&rewritten).await.is_err() || inner.flush().await.is_err() {
             return;
         }
     }
+}
+
+/// The next request on the client's connection: its head, told to close the upstream
+/// connection after the answer (so that its end marks the answer's end), and its body by
+/// Content-Length (the SDK's requests have one). `None` when the client is gone.
+async fn read_request<R>(client: &mut R) -> Option<(Vec<u8>, Vec<u8>)>
+where
+    R: tokio::io::AsyncBufRead + Unpin,
+{
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+
+    let mut head = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = Vec::new();
+        match client.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => return None,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&line).to_ascii_lowercase();
+        if let Some(value) = text.strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        let end = line == b"\r\n";
+        if !text.starts_with("connection:") {
+            head.extend_from_slice(&line);
+        }
+        if end {
+            break;
+        }
+    }
+    let blank = head.len().saturating_sub(2);
+    head.splice(blank..blank, b"Connection: close\r\n".iter().copied());
+    let mut body = vec![0; length];
+    client.read_exact(&mut body).await.ok()?;
+    Some((head, body))
+}
+
+/// Sends a request to `upstream` on a connection of its own, and reads the whole answer.
+async fn forward(upstream: &str, head: &[u8], body: &[u8]) -> Option<Vec<u8>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut moto = tokio::net::TcpStream::connect(upstream).await.ok()?;
+    let mut answer = Vec::new();
+    moto.write_all(head).await.ok()?;
+    moto.write_all(body).await.ok()?;
+    moto.read_to_end(&mut answer).await.ok()?;
+    Some(answer)
+}
+
+/// The answer with its connection kept alive for the client.
+fn kept_alive(answer: &[u8]) -> Option<Vec<u8>> {
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let (answer_head, answer_body) = answer.split_at(split + 4);
+    let mut rewritten: Vec<u8> = String::from_utf8_lossy(answer_head)
+        .split("\r\n")
+        .filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("connection:"))
+        .flat_map(|l| [l, "\r\n"])
+        .collect::<String>()
+        .into_bytes();
+    rewritten.extend_from_slice(b"Connection: keep-alive\r\n\r\n");
+    rewritten.extend_from_slice(answer_body);
+    Some(rewritten)
 }

@@ -320,7 +320,7 @@ fn parts(
 }
 
 /// A user agent header as its browser family and device class; both `"unknown"` without one.
-pub fn browser_and_device(user_agent: Option<&str>) -> (&'static str, &'static str) {
+pub(crate) fn browser_and_device(user_agent: Option<&str>) -> (&'static str, &'static str) {
     let Some(ua) = user_agent.filter(|u| !u.trim().is_empty()) else {
         return ("unknown", "unknown");
     };
@@ -360,7 +360,7 @@ pub fn browser_and_device(user_agent: Option<&str>) -> (&'static str, &'static s
 
 /// A referer header as its origin (scheme and host, with a port if any), without the user name,
 /// password, path or query it may carry; `None` when it is not a URL.
-pub fn referer_origin(referer: &str) -> Option<String> {
+pub(crate) fn referer_origin(referer: &str) -> Option<String> {
     let (scheme, rest) = referer.trim().split_once("://")?;
     let valid_scheme = scheme
         .chars()

@@ -13,7 +13,7 @@ pub const REPORT_KEY_PREFIX: &str = "REPORT#";
 
 /// Prefix of the partition key of a week's pipeline counts (see [`super::pipeline_stats`]). Like the
 /// report markers, these items have no `week` attribute and stay out of the week index.
-pub const STATS_KEY_PREFIX: &str = "STATS#";
+pub(crate) const STATS_KEY_PREFIX: &str = "STATS#";
 
 /// Name of the global secondary index keyed by week.
 pub const WEEK_INDEX: &str = "week-index";
@@ -135,7 +135,7 @@ pub const PROVISIONAL_UNTIL_QUERY: [&str; 3] = [attr::WEEK, attr::SESSION_ID, at
 
 /// Attributes that the query half owns (besides [`PROVISIONAL_UNTIL_QUERY`]). The legacy raw
 /// `userAgent` is among them and never set, so writing the half removes it.
-pub const QUERY_HALF: [&str; 8] = [
+pub(crate) const QUERY_HALF: [&str; 8] = [
     attr::QUERY_TS,
     attr::QUERY_DIGEST,
     attr::QUERY,
@@ -147,7 +147,7 @@ pub const QUERY_HALF: [&str; 8] = [
 ];
 
 /// Attributes that the response half owns.
-pub const RESPONSE_HALF: [&str; 12] = [
+pub(crate) const RESPONSE_HALF: [&str; 12] = [
     attr::RESPONSE_TS,
     attr::RESPONSE_DIGEST,
     attr::MATCH_TYPE,

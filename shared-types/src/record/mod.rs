@@ -39,8 +39,8 @@ use crate::privacy;
 use crate::week::WeekId;
 
 pub use layout::*;
-pub use number::storable_number;
-pub use rank::{EventRank, RankRef, Verdict, compare, content_digest};
+pub(crate) use rank::content_digest;
+pub use rank::{EventRank, RankRef, Verdict, compare};
 
 /// One request as stored: the query half, the response half, or both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -313,10 +313,10 @@ mod tests {
     #[test]
     fn numbers_are_storable_within_dynamodbs_magnitude_and_precision() {
         for value in [0.0, 1e-130, 1e-129, 0.91, 1.0, 3_600_000.0, 9.9e125, -2.5] {
-            assert!(storable_number(value), "{value:e}");
+            assert!(number::storable_number(value), "{value:e}");
         }
         for value in [1e-131, 5e-324, 1e126, f64::NAN, f64::INFINITY] {
-            assert!(!storable_number(value), "{value:e}");
+            assert!(!number::storable_number(value), "{value:e}");
         }
     }
 

@@ -9,7 +9,7 @@ const DYNAMODB_SIGNIFICANT_DIGITS: usize = 38;
 
 /// Whether DynamoDB stores `value` as the record writes it (its shortest decimal form, which is
 /// what `serde_dynamo` sends): 0, or a finite number within DynamoDB's magnitude and precision.
-pub fn storable_number(value: f64) -> bool {
+pub(crate) fn storable_number(value: f64) -> bool {
     if value == 0.0 {
         return true;
     }

@@ -21,7 +21,7 @@ pub struct EventRank {
 
 /// A stable digest of an event's content: the first 64 bits of the SHA-256 of its JSON form, in
 /// 16 lower-case hex digits (so digests compare the same as strings and as numbers).
-pub fn content_digest<T: Serialize>(event: &T) -> String {
+pub(crate) fn content_digest<T: Serialize>(event: &T) -> String {
     let json = serde_json::to_vec(event).unwrap_or_default();
     let hash = Sha256::digest(&json);
     let mut first = [0u8; 8];
@@ -77,7 +77,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// A write of the candidate may proceed (rewriting the same event changes nothing).
-    pub fn may_write(self) -> bool {
+    pub(crate) fn may_write(self) -> bool {
         self != Self::Loses
     }
 }

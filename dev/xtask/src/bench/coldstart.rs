@@ -115,62 +115,93 @@ pub(crate) async fn cold_starts(
             (Vec::new(), Some(format!("{why:#}")))
         }
     };
-    let share = |mb: u32| shares.iter().find(|(m, _)| *m == mb).map(|(_, s)| s);
-    let run = |name: &str, binary: &str, s: Way, event: &dyn Fn(usize, usize) -> String| {
-        eprintln!("  {name}, {}", s.label());
-        let vars = bed.env(s.tls);
-        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let setting = Setting {
-            memory_mb: s.memory_mb,
-            share: if s.shared { share(s.memory_mb) } else { None },
-        };
-        measure(name, binary, setting, &vars, trials, event).map(|runs| (s.label(), runs))
+    let runner = Runner {
+        bed: &bed,
+        shares: &shares,
+        trials,
     };
     let ways = if probe_only {
         Ways::default()
     } else {
         Ways::of(deployed, !shares.is_empty())
     };
+    let hello = |_, _| r#"{"hello":"world"}"#.to_owned();
+    let week = |_, _| r#"{"week":"2025-W45","force":true}"#.to_owned();
     let mut cold = ColdStarts {
-        processor: Vec::new(),
-        minimal: Vec::new(),
-        reporter: Vec::new(),
+        minimal: runner.all(
+            "minimal Rust Lambda",
+            "minimal-lambda",
+            &ways.minimal,
+            &hello,
+        )?,
+        processor: runner.all(
+            "processor (batch of 10)",
+            "processor",
+            &ways.processor,
+            &batch_of_ten,
+        )?,
+        reporter: runner.all(
+            "reporter (a week of 1,000 requests)",
+            "reporter",
+            &ways.reporter,
+            &week,
+        )?,
         probe: Vec::new(),
         system_roots: bed.tls.system_roots,
         no_shares,
     };
-    let minimal = release_binary("minimal-lambda")?;
-    for s in ways.minimal {
-        let hello = |_, _| r#"{"hello":"world"}"#.to_owned();
-        cold.minimal
-            .push(run("minimal Rust Lambda", &minimal, s, &hello)?);
-    }
-    let processor = release_binary("processor")?;
-    for s in ways.processor {
-        cold.processor.push(run(
-            "processor (batch of 10)",
-            &processor,
-            s,
-            &batch_of_ten,
-        )?);
-    }
-    let reporter = release_binary("reporter")?;
-    for s in ways.reporter {
-        let week = |_, _| r#"{"week":"2025-W45","force":true}"#.to_owned();
-        cold.reporter.push(run(
-            "reporter (a week of 1,000 requests)",
-            &reporter,
-            s,
-            &week,
-        )?);
-    }
-    if let Some(share) = share(processor_mb) {
+    if let Some(share) = runner.share(processor_mb) {
         eprintln!("  where the time goes (coldstart-probe, {processor_mb} MB share, TLS)");
         let vars = bed.env(true);
         let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
         cold.probe = probe(&release_binary("coldstart-probe")?, share, &vars, trials)?;
     }
     Ok(cold)
+}
+
+/// Runs release binaries on the test bed, in the CPU shares there are.
+struct Runner<'a> {
+    bed: &'a Bed,
+    shares: &'a [(u32, CpuShare)],
+    trials: usize,
+}
+
+impl Runner<'_> {
+    /// The CPU share of `memory_mb`, if there is one.
+    fn share(&self, memory_mb: u32) -> Option<&CpuShare> {
+        self.shares
+            .iter()
+            .find(|(m, _)| *m == memory_mb)
+            .map(|(_, s)| s)
+    }
+
+    /// The runs of the release binary `binary` in each of `ways`, labelled by the way.
+    fn all(
+        &self,
+        name: &str,
+        binary: &str,
+        ways: &[Way],
+        event: &dyn Fn(usize, usize) -> String,
+    ) -> anyhow::Result<Vec<(String, Runs)>> {
+        let binary = release_binary(binary)?;
+        ways.iter()
+            .map(|&way| {
+                eprintln!("  {name}, {}", way.label());
+                let vars = self.bed.env(way.tls);
+                let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let setting = Setting {
+                    memory_mb: way.memory_mb,
+                    share: if way.shared {
+                        self.share(way.memory_mb)
+                    } else {
+                        None
+                    },
+                };
+                measure(name, &binary, setting, &vars, self.trials, event)
+                    .map(|runs| (way.label(), runs))
+            })
+            .collect()
+    }
 }
 
 /// What the functions start against: moto (plain, and behind a TLS front), the SES sender, a

@@ -40,7 +40,7 @@ use shared_types::record::WeekLookup;
 use crate::demo::workload::{WorkloadSpec, generate};
 use crate::settings::Settings;
 use figures::{Deployed, Figures};
-use requests::{ReportRead, new_design, old_design, report_read, seed_weeks};
+use requests::{Arrangement, ReportRead, new_design, old_design, report_read, seed_weeks};
 
 /// Lambda's limit on a zipped deployment package.
 const LAMBDA_ZIP_LIMIT_MIB: f64 = 50.0;
@@ -55,30 +55,10 @@ const WEEKS_HELD: [usize; 2] = [4, 13];
 /// The ingest rate the week-key ceiling must stay above.
 const CEILING_GOAL: f64 = 10_000.0;
 
-/// Measures everything, writes the document and prints its summary.
-pub async fn bench(settings: &Settings) -> anyhow::Result<()> {
-    let trials = settings.bench_trials;
-    let out = std::env::var("OUT").unwrap_or_else(|_| "BENCHMARKS.md".to_owned());
-    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    let deployed = Deployed {
-        processor_memory_mb: settings.processor_memory_mb,
-        reporter_memory_mb: settings.reporter_memory_mb,
-        reporter_timeout_s: settings.reporter_timeout_s,
-        processor_max_concurrency: settings.processor_max_concurrency,
-    };
-
-    eprintln!("cold starts ({trials} trials per function and setting) ...");
-    let cold = coldstart::cold_starts(trials, only == "probe", deployed).await?;
-    if only == "cold" || only == "probe" {
-        println!("{}", document::cold_section(&cold, trials));
-        return Ok(());
-    }
-    eprintln!("sizes ...");
-    let sizes: Vec<(&str, u64)> = ["minimal-lambda", "processor", "reporter"]
-        .into_iter()
-        .map(|n| zipped_size(n).map(|s| (n, s)))
-        .collect::<anyhow::Result<_>>()?;
-
+/// What the demo workload costs on the wire in each design and layout, and a report's reads.
+async fn on_the_wire(
+    settings: &Settings,
+) -> anyhow::Result<(Vec<Arrangement>, Arrangement, Vec<ReportRead>)> {
     eprintln!(
         "DynamoDB requests and units on the wire ({} questions) ...",
         settings.questions
@@ -104,6 +84,34 @@ pub async fn bench(settings: &Settings) -> anyhow::Result<()> {
 
     eprintln!("a report's read on each layout, with {WEEKS_HELD:?} weeks held ...");
     let reads = report_reads(&dynamodb, &counter).await?;
+    Ok((arrangements, old, reads))
+}
+
+/// Measures everything, writes the document and prints its summary.
+pub async fn bench(settings: &Settings) -> anyhow::Result<()> {
+    let trials = settings.bench_trials;
+    let out = std::env::var("OUT").unwrap_or_else(|_| "BENCHMARKS.md".to_owned());
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let deployed = Deployed {
+        processor_memory_mb: settings.processor_memory_mb,
+        reporter_memory_mb: settings.reporter_memory_mb,
+        reporter_timeout_s: settings.reporter_timeout_s,
+        processor_max_concurrency: settings.processor_max_concurrency,
+    };
+
+    eprintln!("cold starts ({trials} trials per function and setting) ...");
+    let cold = coldstart::cold_starts(trials, only == "probe", deployed).await?;
+    if only == "cold" || only == "probe" {
+        println!("{}", document::cold_section(&cold, trials));
+        return Ok(());
+    }
+    eprintln!("sizes ...");
+    let sizes: Vec<(&str, u64)> = ["minimal-lambda", "processor", "reporter"]
+        .into_iter()
+        .map(|n| zipped_size(n).map(|s| (n, s)))
+        .collect::<anyhow::Result<_>>()?;
+
+    let (arrangements, old, reads) = on_the_wire(settings).await?;
     let scaling = std::fs::read_to_string("target/bench/reporter-scale.txt")
         .context("target/bench/reporter-scale.txt (make bench writes it)")?;
 

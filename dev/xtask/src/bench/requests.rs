@@ -22,7 +22,7 @@ use processor::DynamoRecordStore;
 use processor::Processor;
 use processor::fakes::InMemoryDeadLetters;
 use shared_types::record::{DEFAULT_TTL_DAYS, WeekLookup};
-use shared_types::{AnalyticsEvent, RequestRecord};
+use shared_types::{AnalyticsEvent, QueryEvent, RequestRecord, ResponseEvent};
 
 use local_aws::wire::{Tally, WireCounter};
 
@@ -87,21 +87,12 @@ async fn process(client: &Client, table: &str, batches: &[Vec<String>]) -> anyho
     Ok(())
 }
 
-/// The three arrangements of the pipeline's design on a table laid out for `lookup`, each on a
-/// fresh table.
-pub(super) async fn new_design(
-    client: &Client,
-    counter: &WireCounter,
-    workload: &Workload,
-    lookup: WeekLookup,
-) -> anyhow::Result<Vec<Arrangement>> {
-    let requests = workload.requests.len();
-    let answered = workload
-        .requests
-        .iter()
-        .filter(|r| r.response.is_some())
-        .count();
+/// Batches of event bodies, as the processor's trigger delivers them.
+type Batches = Vec<Vec<String>>;
 
+/// The workload's events in the three arrangements measured: both halves of a request in one
+/// batch, the halves in different batches, and the demo's stream as delivered.
+fn arrangements(workload: &Workload) -> (Batches, Batches, Batches) {
     // In the order they were asked, as the chatbot sends them (the workload draws its requests
     // at random times): a batch never mixes weeks, so nothing counts as late.
     let mut ordered: Vec<_> = workload.requests.iter().collect();
@@ -140,6 +131,24 @@ pub(super) async fn new_design(
         .map(|c| c.iter().map(|m| m.body.clone()).collect())
         .collect();
 
+    (same, split, stream)
+}
+
+/// The three arrangements of the pipeline's design on a table laid out for `lookup`, each on a
+/// fresh table.
+pub(super) async fn new_design(
+    client: &Client,
+    counter: &WireCounter,
+    workload: &Workload,
+    lookup: WeekLookup,
+) -> anyhow::Result<Vec<Arrangement>> {
+    let requests = workload.requests.len();
+    let answered = workload
+        .requests
+        .iter()
+        .filter(|r| r.response.is_some())
+        .count();
+    let (same, split, stream) = arrangements(workload);
     let mut results = Vec::new();
     for (i, (name, batches)) in [
         ("both halves in one batch", same),
@@ -218,6 +227,53 @@ async fn old_tables(client: &Client) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The old design's calls for one request: the query put into the interim table; with a
+/// response, the query read back, the record put, the interim item deleted.
+async fn old_request(
+    client: &Client,
+    query: &QueryEvent,
+    response: Option<&ResponseEvent>,
+) -> anyhow::Result<()> {
+    let interim = serde_dynamo::to_item(query)?;
+    client
+        .put_item()
+        .table_name("old-interim")
+        .set_item(Some(interim))
+        .send()
+        .await?;
+    let Some(response) = response else {
+        return Ok(());
+    };
+    client
+        .get_item()
+        .table_name("old-interim")
+        .key(
+            "requestId",
+            aws_sdk_dynamodb::types::AttributeValue::S(query.request_id.clone()),
+        )
+        .send()
+        .await?;
+    let record = RequestRecord::from_events(Some(query), Some(response), DEFAULT_TTL_DAYS)
+        .context("a record")?;
+    let item = serde_dynamo::to_item(&record)?;
+    client
+        .put_item()
+        .table_name("old-records")
+        .set_item(Some(item))
+        .send()
+        .await?;
+    client
+        .delete_item()
+        .table_name("old-interim")
+        .key(
+            "requestId",
+            aws_sdk_dynamodb::types::AttributeValue::S(query.request_id.clone()),
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
 /// The old design's calls for the workload's requests.
 pub(super) async fn old_design(
     client: &Client,
@@ -227,43 +283,7 @@ pub(super) async fn old_design(
     old_tables(client).await?;
     counter.reset();
     for r in &workload.requests {
-        let interim = serde_dynamo::to_item(&r.query)?;
-        client
-            .put_item()
-            .table_name("old-interim")
-            .set_item(Some(interim))
-            .send()
-            .await?;
-        let Some(response) = &r.response else {
-            continue;
-        };
-        client
-            .get_item()
-            .table_name("old-interim")
-            .key(
-                "requestId",
-                aws_sdk_dynamodb::types::AttributeValue::S(r.query.request_id.clone()),
-            )
-            .send()
-            .await?;
-        let record = RequestRecord::from_events(Some(&r.query), Some(response), DEFAULT_TTL_DAYS)
-            .context("a record")?;
-        let item = serde_dynamo::to_item(&record)?;
-        client
-            .put_item()
-            .table_name("old-records")
-            .set_item(Some(item))
-            .send()
-            .await?;
-        client
-            .delete_item()
-            .table_name("old-interim")
-            .key(
-                "requestId",
-                aws_sdk_dynamodb::types::AttributeValue::S(r.query.request_id.clone()),
-            )
-            .send()
-            .await?;
+        old_request(client, &r.query, r.response.as_ref()).await?;
     }
     let tally = counter.tally();
     let requests = workload.requests.len();

@@ -16,8 +16,8 @@ use local_aws::Moto;
 use local_aws::faults::FaultPlan;
 use shared_types::WeekId;
 
-use super::pipeline::{DemoOptions, FaultOptions, run};
-use super::verdict::verify;
+use super::pipeline::{DemoOptions, DemoOutcome, FaultOptions, run};
+use super::verdict::{Findings, verify};
 use super::workload::{WorkloadSpec, generate};
 use crate::settings::Settings;
 
@@ -52,8 +52,46 @@ pub async fn reliability(settings: &Settings) -> anyhow::Result<bool> {
     };
     drop(moto);
     let findings = verify(&outcome, week);
+    print_findings(settings, &findings, &outcome, started)?;
+    Ok(findings.holds())
+}
+
+/// The fewest questions whose workload has at least `events` messages.
+fn questions_for(events: usize, seed: u64, week: WeekId) -> usize {
+    let messages = |questions| {
+        generate(WorkloadSpec {
+            seed,
+            questions,
+            week,
+            malformed: 6,
+        })
+        .messages
+        .len()
+    };
+    let per_question = messages(1_000) as f64 / 1_000.0;
+    let mut questions = (events as f64 / per_question).ceil() as usize;
+    while messages(questions) < events {
+        questions += questions / 100 + 1;
+    }
+    questions
+}
+
+/// What the fault run did and found, and its verdict.
+fn print_findings(
+    settings: &Settings,
+    findings: &Findings,
+    outcome: &DemoOutcome,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let (rate, attempts, seed, week) = (
+        settings.fault_rate,
+        settings.sdk_attempts,
+        settings.seed,
+        settings.week,
+    );
     let faults = outcome
         .faults
+        .as_ref()
         .context("the run reported no fault figures")?;
     let injected = faults.injected;
     println!();
@@ -95,25 +133,5 @@ pub async fn reliability(settings: &Settings) -> anyhow::Result<bool> {
         if findings.holds() { "PASS" } else { "FAIL" },
         started.elapsed().as_secs_f64()
     );
-    Ok(findings.holds())
-}
-
-/// The fewest questions whose workload has at least `events` messages.
-fn questions_for(events: usize, seed: u64, week: WeekId) -> usize {
-    let messages = |questions| {
-        generate(WorkloadSpec {
-            seed,
-            questions,
-            week,
-            malformed: 6,
-        })
-        .messages
-        .len()
-    };
-    let per_question = messages(1_000) as f64 / 1_000.0;
-    let mut questions = (events as f64 / per_question).ceil() as usize;
-    while messages(questions) < events {
-        questions += questions / 100 + 1;
-    }
-    questions
+    Ok(())
 }

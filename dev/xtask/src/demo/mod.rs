@@ -6,11 +6,13 @@
 //! - [`workload`]: a realistic, seeded workload over two ISO weeks, and what must come of it;
 //! - [`pipeline`]: the production template deployed into moto, events through SQS, the
 //!   processor's handler draining the queue, the reporter's scheduled run, results read back;
+//! - [`queue`]: the event queue fed as the producer feeds it and drained as Lambda drains it;
 //! - [`verdict`]: a fault run's findings against the model;
 //! - [`fault_run`]: the fault run at full size.
 
 pub(crate) mod fault_run;
 pub(crate) mod pipeline;
+mod queue;
 pub(crate) mod verdict;
 pub(crate) mod workload;
 

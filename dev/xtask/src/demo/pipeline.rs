@@ -10,10 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use aws_config::retry::RetryConfig;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
-use indicatif::{ProgressBar, ProgressStyle};
-use local_aws::faults::{FaultCounts, FaultPlan, FaultyHttpClient};
-use local_aws::trigger::{delete_entries, handed_over_at, lambda_event};
+use local_aws::faults::{FaultPlan, FaultyHttpClient};
 use local_aws::{Moto, create_email_identity, scan_request_records};
 use ops::DeadLetters;
 use processor::DynamoRecordStore;
@@ -25,7 +22,8 @@ use reporter::{DynamoRecordSource, DynamoReportLedger};
 use reporter::{ReportRequest, ReportSummary, Reporter, ReporterError};
 use shared_types::RequestRecord;
 
-use super::workload::{OutgoingMessage, Workload, WorkloadSpec, generate};
+use super::queue::{DemoProcessor, FaultReport, QueueDrain, ingest, recover};
+use super::workload::{Workload, WorkloadSpec, generate};
 use crate::settings::Settings;
 use shared_types::record::WeekLookup;
 
@@ -77,25 +75,34 @@ pub struct FaultOptions {
     pub sdk_max_attempts: u32,
 }
 
-/// What the faults did, and how the pipeline recovered.
-#[derive(Debug, Clone, Copy)]
-pub struct FaultReport {
-    pub injected: FaultCounts,
-    /// Messages the processor reported as failed, for SQS to deliver again.
-    pub retried: usize,
-    /// Messages SQS moved to the dead-letter queue after the queue's 5 failed receives.
-    pub dead_lettered_by_sqs: usize,
-    /// Messages moved back from the dead-letter queue after the outage (poison included,
-    /// which the processor rejects again).
-    pub redriven: usize,
-}
-
 /// The email as the emulator kept it (moto keeps one body: the HTML part).
 #[derive(Debug, Clone)]
 pub struct SentEmail {
     pub subject: String,
     pub html: String,
     pub to: Vec<String>,
+}
+
+impl SentEmail {
+    /// The last email the emulator holds.
+    fn last(moto: &Moto) -> anyhow::Result<Self> {
+        moto.sent_emails()
+            .into_iter()
+            .last()
+            .map(|m| Self {
+                subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+                html: m["body"].as_str().unwrap_or_default().to_owned(),
+                to: m["destinations"]["ToAddresses"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .context("read the email back: the emulator holds no email")
+    }
 }
 
 /// What the run did and found.
@@ -117,131 +124,6 @@ pub struct DemoOutcome {
     pub text: String,
 }
 
-/// Messages sent before the queue is drained again. Small waves keep the emulator's queue
-/// short: its send and receive get slower with every message waiting (10 was the fastest of
-/// 10, 20 and 50 on 600 questions).
-const WAVE: usize = 10;
-
-#[derive(Debug, Default)]
-struct DrainCounts {
-    batches: usize,
-    deliveries: usize,
-    redelivered: usize,
-    rejected: usize,
-}
-
-/// The event queue, fed like the producer feeds it and drained like Lambda drains it.
-struct QueueDrain<'a> {
-    sqs: &'a aws_sdk_sqs::Client,
-    queue_url: &'a str,
-    queue_arn: &'a str,
-}
-
-impl QueueDrain<'_> {
-    /// Sends up to 10 messages with their group and deduplication ids.
-    async fn send(&self, chunk: &[OutgoingMessage]) -> anyhow::Result<()> {
-        let entries: Vec<SendMessageBatchRequestEntry> = chunk
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| {
-                SendMessageBatchRequestEntry::builder()
-                    .id(format!("m{i}"))
-                    .message_body(&m.body)
-                    .message_group_id(&m.group_id)
-                    .message_deduplication_id(&m.deduplication_id)
-                    .build()
-                    .ok()
-            })
-            .collect();
-        let sent = self
-            .sqs
-            .send_message_batch()
-            .queue_url(self.queue_url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .context("send events")?;
-        anyhow::ensure!(
-            sent.failed.is_empty(),
-            "send events: {} entries refused",
-            sent.failed.len()
-        );
-        Ok(())
-    }
-
-    /// Receives batches of up to 10 into the processor's handler until the queue is empty:
-    /// what succeeds is deleted, failures are left for redelivery (made visible at once rather
-    /// than after the visibility timeout, so the demo does not sit waiting).
-    async fn drain<S, D>(
-        &self,
-        processor: &processor::Processor<S, D>,
-        now: chrono::DateTime<chrono::Utc>,
-        counts: &mut DrainCounts,
-    ) -> anyhow::Result<()>
-    where
-        S: processor::RecordStore,
-        D: processor::DeadLetterQueue,
-    {
-        loop {
-            let received = self
-                .sqs
-                .receive_message()
-                .queue_url(self.queue_url)
-                .max_number_of_messages(10)
-                .message_system_attribute_names(MessageSystemAttributeName::All)
-                .send()
-                .await
-                .context("receive events")?;
-            let messages = received.messages.unwrap_or_default();
-            if messages.is_empty() {
-                return Ok(());
-            }
-            let handles: HashMap<String, String> = messages
-                .iter()
-                .filter_map(|m| Some((m.message_id.clone()?, m.receipt_handle.clone()?)))
-                .collect();
-            let event = lambda_event(messages, self.queue_arn, "us-east-1");
-            counts.batches += 1;
-            counts.deliveries += event.records.len();
-            // The processor sees a batch a few seconds after its latest event was built (never
-            // after `now`): weeks' pipeline counts fall in the weeks the traffic happened.
-            let batch_now = handed_over_at(event.records.iter().filter_map(|r| r.body.as_deref()))
-                .map_or(now, |t| t.min(now));
-            let outcome = processor.process(event, batch_now).await?;
-            let failed_ids: Vec<&str> = outcome
-                .response
-                .batch_item_failures
-                .iter()
-                .map(|f| f.item_identifier.as_str())
-                .collect();
-            counts.redelivered += failed_ids.len();
-            counts.rejected += outcome.summary.rejected;
-            let entries = delete_entries(&handles, &failed_ids);
-            if !entries.is_empty() {
-                self.sqs
-                    .delete_message_batch()
-                    .queue_url(self.queue_url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .context("delete processed events")?;
-            }
-            for (id, handle) in &handles {
-                if failed_ids.contains(&id.as_str()) {
-                    self.sqs
-                        .change_message_visibility()
-                        .queue_url(self.queue_url)
-                        .receipt_handle(handle)
-                        .visibility_timeout(0)
-                        .send()
-                        .await
-                        .context("release a failed event")?;
-                }
-            }
-        }
-    }
-}
-
 /// Keeps a copy of what it sends through SES, so the demo can show the text part too.
 #[derive(Debug)]
 struct KeepingMailer {
@@ -258,18 +140,6 @@ impl Mailer for KeepingMailer {
             .push(report.clone());
         Ok(id)
     }
-}
-
-fn bar(progress: bool, length: usize, message: &'static str) -> ProgressBar {
-    if !progress {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(length as u64).with_message(message);
-    if let Ok(style) = ProgressStyle::with_template("{msg:>28} [{bar:40}] {pos}/{len} ({elapsed})")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
 }
 
 /// Deploys `infrastructure/stack.yaml` with the processor's timeout and returns its outputs.
@@ -298,6 +168,22 @@ struct Stack {
 }
 
 impl Stack {
+    /// The production template deployed into the emulator, and the report's sender verified.
+    async fn stand_up(
+        sdk: &aws_config::SdkConfig,
+        ses: &aws_sdk_sesv2::Client,
+        options: &DemoOptions,
+    ) -> anyhow::Result<Self> {
+        let outputs = deploy_stack(
+            &aws_sdk_cloudformation::Client::new(sdk),
+            options.week_lookup,
+            options.processor_timeout_s,
+        )
+        .await?;
+        create_email_identity(ses, SENDER).await;
+        Self::from_outputs(&outputs)
+    }
+
     fn from_outputs(outputs: &HashMap<String, String>) -> anyhow::Result<Self> {
         let output = |key: &str| {
             outputs
@@ -322,15 +208,7 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> anyhow::Result<DemoOutcom
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let ses = aws_sdk_sesv2::Client::new(&sdk);
-    let outputs = deploy_stack(
-        &aws_sdk_cloudformation::Client::new(&sdk),
-        options.week_lookup,
-        options.processor_timeout_s,
-    )
-    .await?;
-    let stack = Stack::from_outputs(&outputs)?;
-    create_email_identity(&ses, SENDER).await;
-
+    let stack = Stack::stand_up(&sdk, &ses, &options).await?;
     let workload = generate(options.workload);
     let week = options.workload.week;
     // The Monday run after the reported week, and the processor's view of "now".
@@ -356,38 +234,17 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> anyhow::Result<DemoOutcom
     )
     .await?;
     let dead_letters = DeadLetters::new(sqs.clone(), &stack.dlq_url, &stack.queue_url);
-    let faults = match &faulty {
-        None => None,
-        Some((client, _)) => Some(
-            recover(
-                client,
-                &dead_letters,
-                &queue,
-                &processor,
-                scheduled_at,
-                &mut counts,
-            )
-            .await?,
-        ),
-    };
+    let faults = recover(
+        faulty.as_ref().map(|(client, _)| client),
+        &dead_letters,
+        &queue,
+        &processor,
+        scheduled_at,
+        &mut counts,
+    )
+    .await?;
     let (summary, text) = report(&dynamodb, &ses, &stack, &options, scheduled_at).await?;
-    let email = moto
-        .sent_emails()
-        .into_iter()
-        .last()
-        .map(|m| SentEmail {
-            subject: m["subject"].as_str().unwrap_or_default().to_owned(),
-            html: m["body"].as_str().unwrap_or_default().to_owned(),
-            to: m["destinations"]["ToAddresses"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        })
-        .context("read the email back: the emulator holds no email")?;
+    let email = SentEmail::last(moto)?;
 
     Ok(DemoOutcome {
         messages_sent: workload.messages.len(),
@@ -395,13 +252,7 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> anyhow::Result<DemoOutcom
         deliveries: counts.deliveries,
         redelivered: counts.redelivered,
         records: scan_request_records(&dynamodb, &stack.table).await,
-        dead_letters: dead_letters
-            .peek(usize::MAX)
-            .await?
-            .messages
-            .into_iter()
-            .map(|m| (m.body, m.reason.unwrap_or_default()))
-            .collect(),
+        dead_letters: left_in(&dead_letters).await?,
         summary,
         faults,
         email,
@@ -409,8 +260,6 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> anyhow::Result<DemoOutcom
         workload,
     })
 }
-
-type DemoProcessor = processor::Processor<DynamoRecordStore, SqsDeadLetterQueue>;
 
 /// The processor on the stack, with its own DynamoDB client: through the fault layer in a fault
 /// run, with the SDK's attempts it asks for.
@@ -444,57 +293,6 @@ fn processor_for(
         SqsDeadLetterQueue::new(sqs.clone(), &stack.dlq_url),
         &config,
     )
-}
-
-/// Sends the workload as the producer does, through the SQS API, and drains the queue as
-/// Lambda's event source mapping would, in waves: traffic arrives while the processor runs (and
-/// the emulator's queue operations slow down as a queue grows).
-async fn ingest(
-    queue: &QueueDrain<'_>,
-    processor: &DemoProcessor,
-    workload: &Workload,
-    now: chrono::DateTime<chrono::Utc>,
-    progress: bool,
-) -> anyhow::Result<DrainCounts> {
-    let progress = bar(
-        progress,
-        workload.messages.len(),
-        "events sent and processed",
-    );
-    let mut counts = DrainCounts::default();
-    for wave in workload.messages.chunks(WAVE) {
-        for chunk in wave.chunks(10) {
-            queue.send(chunk).await?;
-        }
-        queue.drain(processor, now, &mut counts).await?;
-        progress.inc(wave.len() as u64);
-    }
-    progress.finish();
-    Ok(counts)
-}
-
-/// After the outage: the faults stop, what SQS gave up on is moved back from the dead-letter
-/// queue with the maintainer command's redrive, and processed again.
-async fn recover(
-    client: &FaultyHttpClient,
-    dead_letters: &DeadLetters,
-    queue: &QueueDrain<'_>,
-    processor: &DemoProcessor,
-    now: chrono::DateTime<chrono::Utc>,
-    counts: &mut DrainCounts,
-) -> anyhow::Result<FaultReport> {
-    client.heal();
-    let (retried, rejected) = (counts.redelivered, counts.rejected);
-    let (in_dead_letter_queue, _) = dead_letters.depth().await?;
-    let redrive = dead_letters.redrive(false, |_| ()).await?;
-    queue.drain(processor, now, counts).await?;
-    Ok(FaultReport {
-        injected: client.counts(),
-        retried,
-        // The queue holds what the processor rejected and what SQS gave up on.
-        dead_lettered_by_sqs: (in_dead_letter_queue as usize).saturating_sub(rejected),
-        redriven: redrive.moved,
-    })
 }
 
 /// The reporter's runs: last week's report first, as its own Monday sent it (this week's
@@ -556,4 +354,15 @@ async fn report(
         .map(|r| r.text.clone())
         .unwrap_or_default();
     Ok((summary, text))
+}
+
+/// What the dead-letter queue holds: each message's body and reason.
+async fn left_in(dead_letters: &DeadLetters) -> anyhow::Result<Vec<(String, String)>> {
+    Ok(dead_letters
+        .peek(usize::MAX)
+        .await?
+        .messages
+        .into_iter()
+        .map(|m| (m.body, m.reason.unwrap_or_default()))
+        .collect())
 }

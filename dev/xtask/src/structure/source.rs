@@ -34,7 +34,8 @@ pub(super) fn read_sources(root: &Path) -> anyhow::Result<Vec<Source>> {
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("cannot read {}", file.display()))?;
                 let path = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
-                let in_src = sub == "src";
+                // A module's tests in a file of their own (`#[cfg(test)] mod tests;`) are tests.
+                let in_src = sub == "src" && !path.ends_with("tests.rs");
                 let binary = in_src
                     && (path.ends_with("src/main.rs")
                         || path.components().any(|c| c.as_os_str() == "bin"));
