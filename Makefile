@@ -34,7 +34,7 @@ OWNER ?=
 # false: `make deploy` ends without its post-deploy check (`make verify`); seconds it waits.
 VERIFY ?= true
 VERIFY_TIMEOUT ?= 60
-# Days a record lives (the table's TTL), 1 to 3650; the reporter refuses weeks older than this.
+# Days a record lives (the table's TTL), 14 to 3650; the reporter refuses weeks older than this.
 RECORD_TTL_DAYS ?= 90
 # DynamoDB writes of one batch in flight at once, 1 to 64.
 WRITE_CONCURRENCY ?= 4

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs FUNCTION under `cargo lambda watch` and invokes it once with a fixture; meant to run
-# inside `with-local-stack` (see `make invoke-processor`). Stops the watcher by PID.
+# inside `cargo xtask local-stack` (see `make invoke-processor`). Stops the watcher by PID.
 set -euo pipefail
 function=$1 fixture=$2
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -1,4 +1,5 @@
-//! Where poison messages go: the [`DeadLetterQueue`] capability and its in-memory fake.
+//! Where poison messages go: the [`DeadLetterQueue`] capability (its in-memory fake is in
+//! `fakes`).
 
 use std::future::Future;
 

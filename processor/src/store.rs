@@ -1,4 +1,4 @@
-//! Where records go: the [`RecordStore`] capability and its in-memory fake.
+//! Where records go: the [`RecordStore`] capability (its in-memory fake is in `fakes`).
 //!
 //! A write is the *image* of what one batch knows about a request (a [`RequestRecord`] built
 //! from its query, its response, or both) merged into whatever the table already holds, by the

@@ -1,4 +1,4 @@
-//! Where the email goes: the [`Mailer`] capability and its in-memory fake.
+//! Where the email goes: the [`Mailer`] capability (its in-memory fake is in `fakes`).
 
 use std::future::Future;
 

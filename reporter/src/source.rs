@@ -1,4 +1,5 @@
-//! Where a week's records come from: the [`RecordSource`] capability and its in-memory fake.
+//! Where a week's records come from: the [`RecordSource`] capability (its in-memory fake is in
+//! `fakes`).
 
 use std::collections::BTreeMap;
 use std::future::Future;
