@@ -13,7 +13,9 @@
 //! - [`referer_origin`]: a referer becomes its origin (`https://example.dev`): no path, no query.
 
 mod headers;
+mod labels;
 mod numbers;
+mod payment;
 mod view;
 
 pub(crate) use headers::{browser_and_device, referer_origin};
@@ -166,7 +168,7 @@ static RULES: [Rule; 6] = [
         pattern: LazyLock::new(|| {
             Regex::new(r"[A-Za-z]{2}[0-9]{2}(?:[ -]?[A-Za-z0-9]){11,30}").ok()
         }),
-        accept: numbers::iban,
+        accept: payment::iban,
         in_parts: false,
         applies: |t| t.digits >= 2,
         placeholder: placeholder::IBAN,
@@ -174,7 +176,7 @@ static RULES: [Rule; 6] = [
     Rule {
         // 13 to 19 digits, in groups separated by a space or a dash, or not.
         pattern: LazyLock::new(|| Regex::new(r"[0-9](?:[ -]?[0-9]){12,18}").ok()),
-        accept: numbers::card,
+        accept: payment::card,
         in_parts: false,
         applies: |t| t.digits >= 13,
         placeholder: placeholder::CARD,
@@ -212,7 +214,7 @@ pub fn scrub_question(text: &str) -> (String, u32) {
             if let Some(stop) = (rule.accept)(&view, start, end) {
                 spans.push((start, stop));
             } else if rule.in_parts
-                && numbers::label_before(&view, start) != Some(numbers::Label::Code)
+                && labels::label_before(&view, start) != Some(labels::Label::Code)
             {
                 spans.extend(parts(&view, start, end, rule.accept));
             }

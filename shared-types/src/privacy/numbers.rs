@@ -6,158 +6,11 @@
 //! Each check takes the span a pattern found in the [`View`] and answers with the end of the
 //! personal data it holds, or `None`.
 
-use super::view::View;
+use super::labels::{Label, label_before};
+use super::view::{View, glued_after, glued_before};
 
 /// Characters between the groups of digits of a phone number (a dash, a dot, a slash, spaces).
 const PHONE_SEPARATORS: &[u8] = b" .-/";
-
-/// Words that say the number after them is an identifier of a thing, not a phone number
-/// (within the four words before it: "order no.", "NIP spółki", "VAT number is GB").
-const CODE_LABELS: [&str; 52] = [
-    "sku",
-    "invoice",
-    "inv",
-    "order",
-    "ref",
-    "reference",
-    "ticket",
-    "case",
-    "incident",
-    "serial",
-    "sn",
-    "s/n",
-    "model",
-    "part",
-    "pn",
-    "isbn",
-    "issn",
-    "ean",
-    "upc",
-    "gtin",
-    "siren",
-    "siret",
-    "nip",
-    "regon",
-    "krs",
-    "vat",
-    "tva",
-    "ust-idnr",
-    "btw",
-    "iva",
-    "cif",
-    "nif",
-    "cnpj",
-    "abn",
-    "acn",
-    "ein",
-    "kvk",
-    "hrb",
-    "hra",
-    "crn",
-    "uen",
-    "patent",
-    "po",
-    "organisationsnummer",
-    "bestellnummer",
-    "rechnung",
-    "rechnungsnummer",
-    "facture",
-    "commande",
-    "pedido",
-    "factura",
-    "kvk-nummer",
-];
-/// Words that say the number after them is a phone number (within the three words before it:
-/// "tlf.", "call me on", "携帯は"), so that one without the shapes above (eight digits, as in
-/// Norway and Denmark) is known too.
-const PHONE_LABELS: [&str; 52] = [
-    "tel",
-    "tlf",
-    "ph",
-    "phone",
-    "telephone",
-    "telefon",
-    "telefoon",
-    "téléphone",
-    "teléfono",
-    "telefone",
-    "telefono",
-    "mobile",
-    "mobil",
-    "mobiel",
-    "mob",
-    "cell",
-    "cellphone",
-    "cellulare",
-    "celular",
-    "móvil",
-    "movil",
-    "portable",
-    "handy",
-    "fax",
-    "whatsapp",
-    "sms",
-    "text",
-    "call",
-    "ring",
-    "ringe",
-    "dial",
-    "appelez",
-    "joindre",
-    "llámame",
-    "llamame",
-    "marcarme",
-    "chiamami",
-    "chiamare",
-    "bel",
-    "ruf",
-    "rufen",
-    "ligar",
-    "ligue",
-    "numéro",
-    "número",
-    "numero",
-    "nummer",
-    "number",
-    "numer",
-    "numerem",
-    "kontakt",
-    "contact",
-];
-/// Phone labels of scripts written without spaces, found inside the word before the number.
-const PHONE_LABELS_UNSPACED: [&str; 6] = ["電話", "携帯", "전화", "연락처", "手机", "电话"];
-
-/// What the words before a number say it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Label {
-    Code,
-    Phone,
-}
-
-/// What the words right before view position `start` say the number there is, if anything.
-pub(super) fn label_before(view: &View<'_>, start: usize) -> Option<Label> {
-    let before = view.text_before(start).to_lowercase();
-    let words: Vec<&str> = before
-        .split_whitespace()
-        .rev()
-        .take(4)
-        .map(|w| w.trim_matches(|c: char| ".,:;#()[]\"'„“".contains(c)))
-        .collect();
-    let code = words.iter().any(|w| {
-        CODE_LABELS.contains(w)
-            || w.split(['-', '/'])
-                .next()
-                .is_some_and(|head| CODE_LABELS.contains(&head))
-    });
-    if code {
-        return Some(Label::Code);
-    }
-    let phone = words
-        .iter()
-        .take(3)
-        .any(|w| PHONE_LABELS.contains(w) || PHONE_LABELS_UNSPACED.iter().any(|l| w.contains(l)));
-    phone.then_some(Label::Phone)
-}
 
 /// Currency signs: a number after one is money, not a phone.
 const CURRENCY_SIGNS: [char; 9] = ['$', '€', '£', '¥', '₹', '₩', '₽', '¢', '₣'];
@@ -165,87 +18,6 @@ const CURRENCY_SIGNS: [char; 9] = ['$', '€', '£', '¥', '₹', '₩', '₽', 
 const CURRENCY_WORDS: [&str; 14] = [
     "usd", "eur", "gbp", "chf", "jpy", "inr", "aud", "cad", "sek", "nok", "dkk", "pln", "brl", "k",
 ];
-
-/// A payment card number: 13 to 19 digits that pass the Luhn check, starting as the card
-/// networks' numbers start (2 to 6: Mastercard's 2-series, Amex, Diners, JCB, Visa, Mastercard,
-/// Discover, UnionPay, Maestro), written whole or in the groups cards print (fours, or Amex's
-/// 4-6-5 and Diners' 4-6-4).
-pub(super) fn card(view: &View<'_>, start: usize, end: usize) -> Option<usize> {
-    if glued_before(view, start) || glued_after(view, end) {
-        return None;
-    }
-    let candidate = &view.as_str()[start..end];
-    let groups: Vec<&str> = candidate.split([' ', '-']).collect();
-    let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
-    let printed = lengths.len() == 1
-        || lengths[..lengths.len() - 1].iter().all(|&l| l == 4)
-        || lengths == [4, 6, 5]
-        || lengths == [4, 6, 4];
-    let network = candidate.starts_with(['2', '3', '4', '5', '6']);
-    (printed && network && luhn_is_valid(candidate)).then_some(end)
-}
-
-/// The Luhn check of a card number's digits (separators ignored).
-fn luhn_is_valid(candidate: &str) -> bool {
-    let digits: Vec<u32> = candidate.chars().filter_map(|c| c.to_digit(10)).collect();
-    if !(13..=19).contains(&digits.len()) {
-        return false;
-    }
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| match (i % 2, d * 2) {
-            (1, doubled) if doubled > 9 => doubled - 9,
-            (1, doubled) => doubled,
-            _ => d,
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-/// The longest prefix of the span that is an IBAN. A match can run on into the words after it
-/// ("GB82 WEST ... 32 for pay"), so whole groups are dropped from its end, at a space or a dash,
-/// until the check passes.
-pub(super) fn iban(view: &View<'_>, start: usize, end: usize) -> Option<usize> {
-    if glued_before(view, start) {
-        return None;
-    }
-    let candidate = &view.as_str()[start..end];
-    let mut length = candidate.len();
-    loop {
-        let prefix = candidate[..length].trim_end_matches([' ', '-']);
-        if iban_is_valid(prefix) && !glued_after(view, start + prefix.len()) {
-            return Some(start + prefix.len());
-        }
-        length = prefix.rfind([' ', '-'])?;
-    }
-}
-
-/// The ISO 7064 mod-97 check of an IBAN (spaces and dashes ignored): the first four characters
-/// moved to the end, letters as 10 to 35, the number modulo 97 is 1.
-fn iban_is_valid(candidate: &str) -> bool {
-    let compact: Vec<char> = candidate
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    if !(15..=34).contains(&compact.len()) {
-        return false;
-    }
-    let mut remainder: u32 = 0;
-    for c in compact[4..].iter().chain(&compact[..4]) {
-        let Some(value) = c.to_digit(36) else {
-            return false;
-        };
-        remainder = if value < 10 {
-            (remainder * 10 + value) % 97
-        } else {
-            (remainder * 100 + value) % 97
-        };
-    }
-    remainder == 1
-}
 
 /// One group of digits of a candidate phone number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -517,40 +289,6 @@ fn is_money(view: &View<'_>, start: usize, end: usize) -> bool {
     sign_before || code_before || sign_after || code_after
 }
 
-/// The number continues a code or another number before it: a Latin letter (`INC0012`,
-/// `v20.11`), a letter and a dash or slash (`CVE-2021-`, `S/4`), `#`, or a digit with `.` or `,`
-/// (`1,234`).
-fn glued_before(view: &View<'_>, start: usize) -> bool {
-    let Some(previous) = start.checked_sub(1) else {
-        return false;
-    };
-    let byte = view.at(previous).unwrap_or(b' ');
-    if view.is_latin(previous) || byte == b'#' || byte.is_ascii_digit() {
-        return true;
-    }
-    let before = previous.checked_sub(1);
-    match byte {
-        b'-' | b'/' => before.is_some_and(|b| view.is_latin(b)),
-        b'.' | b',' => before.is_some_and(|b| view.at(b).is_some_and(|c| c.is_ascii_digit())),
-        _ => false,
-    }
-}
-
-/// The number runs on into a word, a time or a ratio (`:`), a share (`%`), a temperature or an
-/// angle (`°`), or more digits after `.` or `,`.
-fn glued_after(view: &View<'_>, end: usize) -> bool {
-    let Some(byte) = view.at(end) else {
-        return false;
-    };
-    if view.is_latin(end) || matches!(byte, b':' | b'%') || byte.is_ascii_digit() {
-        return true;
-    }
-    if view.text_after(end).starts_with(['°', '％', '℃']) {
-        return true;
-    }
-    matches!(byte, b'.' | b',') && view.at(end + 1).is_some_and(|c| c.is_ascii_digit())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -606,14 +344,5 @@ mod tests {
         ] {
             assert_eq!(phone_in(text), None, "{text}");
         }
-    }
-
-    #[test]
-    fn cards_and_ibans_pass_their_check_digits() {
-        assert!(luhn_is_valid("4111 1111 1111 1111"));
-        assert!(!luhn_is_valid("4111 1111 1111 1112"));
-        assert!(iban_is_valid("GB82 WEST 1234 5698 7654 32"));
-        assert!(iban_is_valid("NL91-ABNA-0417-1643-00"));
-        assert!(!iban_is_valid("GB82 WEST 1234 5698 7654 33"));
     }
 }

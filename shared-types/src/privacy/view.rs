@@ -132,6 +132,40 @@ fn is_latin_letter(c: char) -> bool {
             && matches!(c, '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}'))
 }
 
+/// The number continues a code or another number before it: a Latin letter (`INC0012`,
+/// `v20.11`), a letter and a dash or slash (`CVE-2021-`, `S/4`), `#`, or a digit with `.` or `,`
+/// (`1,234`).
+pub(super) fn glued_before(view: &View<'_>, start: usize) -> bool {
+    let Some(previous) = start.checked_sub(1) else {
+        return false;
+    };
+    let byte = view.at(previous).unwrap_or(b' ');
+    if view.is_latin(previous) || byte == b'#' || byte.is_ascii_digit() {
+        return true;
+    }
+    let before = previous.checked_sub(1);
+    match byte {
+        b'-' | b'/' => before.is_some_and(|b| view.is_latin(b)),
+        b'.' | b',' => before.is_some_and(|b| view.at(b).is_some_and(|c| c.is_ascii_digit())),
+        _ => false,
+    }
+}
+
+/// The number runs on into a word, a time or a ratio (`:`), a share (`%`), a temperature or an
+/// angle (`°`), or more digits after `.` or `,`.
+pub(super) fn glued_after(view: &View<'_>, end: usize) -> bool {
+    let Some(byte) = view.at(end) else {
+        return false;
+    };
+    if view.is_latin(end) || matches!(byte, b':' | b'%') || byte.is_ascii_digit() {
+        return true;
+    }
+    if view.text_after(end).starts_with(['°', '％', '℃']) {
+        return true;
+    }
+    matches!(byte, b'.' | b',') && view.at(end + 1).is_some_and(|c| c.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,8 +24,29 @@ fn module_of(path: &Path, folder: &str) -> Option<Vec<String>> {
     Some(parts)
 }
 
+/// The imports between the library files of the crate at `folder`: (importing, imported).
+pub(super) fn imports(sources: &[Source], folder: &str) -> Vec<(PathBuf, PathBuf)> {
+    let (files, edges) = graph(sources, folder);
+    edges
+        .iter()
+        .enumerate()
+        .flat_map(|(from, to)| to.iter().map(move |&to| (from, to)))
+        .map(|(from, to)| (files[from].clone(), files[to].clone()))
+        .collect()
+}
+
 /// The cycles of imports among the library files of the crate at `folder`.
 pub(super) fn cycles(sources: &[Source], folder: &str) -> Vec<Vec<PathBuf>> {
+    let (files, edges) = graph(sources, folder);
+    strongly_connected(&edges)
+        .into_iter()
+        .filter(|c| c.len() > 1)
+        .map(|c| c.iter().map(|&i| files[i].clone()).collect())
+        .collect()
+}
+
+/// The library files of the crate at `folder`, and which of them each imports.
+fn graph(sources: &[Source], folder: &str) -> (Vec<PathBuf>, Vec<BTreeSet<usize>>) {
     let files: Vec<(&Source, Vec<String>)> = sources
         .iter()
         .filter(|s| s.krate == folder && s.library)
@@ -69,11 +90,7 @@ pub(super) fn cycles(sources: &[Source], folder: &str) -> Vec<Vec<PathBuf>> {
             }
         }
     }
-    strongly_connected(&edges)
-        .into_iter()
-        .filter(|c| c.len() > 1)
-        .map(|c| c.iter().map(|&i| files[i].0.path.clone()).collect())
-        .collect()
+    (files.iter().map(|(s, _)| s.path.clone()).collect(), edges)
 }
 
 /// The `crate::`, `super::` and `self::` paths on a line, each as its segments, with a `use`

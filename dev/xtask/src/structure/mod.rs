@@ -72,6 +72,8 @@ pub struct Structure {
     pub long_files: Vec<(PathBuf, usize)>,
     /// Each cycle's files.
     pub cycles: Vec<Vec<PathBuf>>,
+    /// Every import between two files of a crate: (importing, imported).
+    pub imports: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Structure {
@@ -92,11 +94,15 @@ impl Structure {
                 .iter()
                 .flat_map(|folder| imports::cycles(&sources, folder))
                 .collect(),
+            imports: CRATES
+                .iter()
+                .flat_map(|folder| imports::imports(&sources, folder))
+                .collect(),
         })
     }
 
     /// `pub` items used only in their crate, by crate.
-    pub fn unused_by_crate(&self) -> BTreeMap<&'static str, usize> {
+    fn unused_by_crate(&self) -> BTreeMap<&'static str, usize> {
         let mut counts = BTreeMap::new();
         for unused in &self.unused {
             *counts.entry(unused.krate).or_default() += 1;

@@ -8,3 +8,4 @@ mod demo_flow;
 mod fault_injection;
 mod operations;
 mod settings;
+mod structure;
