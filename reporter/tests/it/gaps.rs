@@ -91,8 +91,44 @@ fn grouped(data: &[(String, String)], threshold: f32) -> (Vec<usize>, Vec<usize>
     (truth, found, grouping.groups.len())
 }
 
+/// With `GAPS_DETAIL=<set>` (a set's name), each group that mixes intents and each intent split
+/// over groups: what a maintainer tunes the lexicon with, on the tuning set only.
+fn detail(name: &str, data: &[(String, String)], found: &[usize]) {
+    if std::env::var("GAPS_DETAIL").ok().as_deref() != Some(name) {
+        return;
+    }
+    let mut by_group: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (i, g) in found.iter().enumerate() {
+        by_group.entry(*g).or_default().push(i);
+    }
+    for (g, members) in &by_group {
+        let intents: std::collections::BTreeSet<&str> =
+            members.iter().map(|&i| data[i].0.as_str()).collect();
+        if intents.len() > 1 {
+            println!("group {g} mixes {intents:?}:");
+            for &i in members {
+                println!("    {}\t{}", data[i].0, data[i].1);
+            }
+        }
+    }
+    let mut by_intent: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, (intent, _)) in data.iter().enumerate() {
+        by_intent.entry(intent.as_str()).or_default().push(i);
+    }
+    for (intent, members) in by_intent {
+        let groups: std::collections::BTreeSet<usize> = members.iter().map(|&i| found[i]).collect();
+        if groups.len() > 1 {
+            println!("intent {intent} split over {} groups:", groups.len());
+            for &i in &members {
+                println!("    [{}] {}", found[i], data[i].1);
+            }
+        }
+    }
+}
+
 fn report(name: &str, data: &[(String, String)]) -> Scores {
     let (truth, found, groups) = grouped(data, THRESHOLD);
+    detail(name, data, &found);
     let intents = truth.iter().max().map_or(0, |m| m + 1);
     let s = scores(&truth, &found);
     println!(

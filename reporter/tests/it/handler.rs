@@ -287,7 +287,7 @@ async fn the_previous_week_feeds_the_changes() {
     assert!(
         email
             .text
-            .contains("Questions asked: 2, up 1 or 100.0%, within noise"),
+            .contains("Questions asked: 2, up 1, from 1, within noise"),
         "{}",
         email.text
     );
@@ -339,7 +339,7 @@ async fn a_request_arriving_after_its_weeks_report_is_reported_late_once_and_cor
     assert!(
         email
             .text
-            .contains("Questions asked: 1, down 2 or 66.7%, within noise"),
+            .contains("Questions asked: 1, down 2, from 3, within noise"),
         "{}",
         email.text
     );
@@ -475,7 +475,7 @@ async fn the_next_report_reads_the_stored_week_and_its_gaps() {
     assert!(
         email
             .text
-            .contains("Questions asked: 3, up 1 or 50.0%, within noise"),
+            .contains("Questions asked: 3, up 1, from 2, within noise"),
         "{}",
         email.text
     );

@@ -69,6 +69,9 @@ fn changes_say_how_much_and_whether_beyond_noise_without_nested_parentheses() {
     assert_eq!(count_change(209, 160, true), "up 49 or 30.6%, beyond noise");
     assert_eq!(count_change(5, 10, false), "down 5 or 50.0%, within noise");
     assert_eq!(count_change(7, 7, false), "no change");
+    // From a base too small to carry a percentage, the base instead.
+    assert_eq!(count_change(810, 4, true), "up 806, from 4, beyond noise");
+    assert_eq!(count_change(2, 9, false), "down 7, from 9, within noise");
     assert_eq!(
         count_change(3, 0, false),
         "none the week before, within noise"
@@ -121,7 +124,10 @@ fn the_report_puts_what_to_add_first_and_the_figures_after() {
     let cobol = &view.gaps.add_to_cv.rows[0];
     assert_eq!(cobol.label, "COBOL");
     assert_eq!(cobol.asked, "asked 1 time by 1 session");
-    assert_eq!(cobol.suggestion, "add it if you have it");
+    assert_eq!(
+        cobol.suggestion,
+        "say whether you have worked with COBOL, and how much"
+    );
     assert_eq!(
         cobol.evidence,
         "Nothing in the CV covers this: answered 1 time with no source."
@@ -140,8 +146,8 @@ fn the_report_puts_what_to_add_first_and_the_figures_after() {
         [
             ("Questions asked", "12", "up 2 or 20.0%, within noise"),
             ("Useful answers", "75.0%", "down 15.0 points, within noise"),
-            ("No useful answer", "3", "up 2 or 200.0%, within noise"),
-            ("No response", "2", "up 1 or 100.0%, within noise"),
+            ("No useful answer", "3", "up 2, from 1, within noise"),
+            ("No response", "2", "up 1, from 1, within noise"),
         ]
     );
     assert_eq!(

@@ -62,7 +62,7 @@ const CODE_LABELS: [&str; 52] = [
 /// Words that say the number after them is a phone number (within the three words before it:
 /// "tlf.", "call me on", "携帯は"), so that one without the shapes above (eight digits, as in
 /// Norway and Denmark) is known too.
-const PHONE_LABELS: [&str; 52] = [
+const PHONE_LABELS: [&str; 79] = [
     "tel",
     "tlf",
     "ph",
@@ -115,9 +115,41 @@ const PHONE_LABELS: [&str; 52] = [
     "numerem",
     "kontakt",
     "contact",
+    "puhelin",
+    "puh",
+    "tfn",
+    "telefonnr",
+    "telnr",
+    "tel.nr",
+    "tlf.nr",
+    "mobilnr",
+    "mobiltelefon",
+    "gsm",
+    "komorka",
+    "komórka",
+    "telemovel",
+    "telemóvel",
+    "movel",
+    "móvel",
+    "cel",
+    "signal",
+    "viber",
+    "telegram",
+    "appel",
+    "appeler",
+    "anrufen",
+    "bellen",
+    "llamar",
+    "llama",
+    "ligue-me",
 ];
 /// Phone labels of scripts written without spaces, found inside the word before the number.
 const PHONE_LABELS_UNSPACED: [&str; 6] = ["電話", "携帯", "전화", "연락처", "手机", "电话"];
+
+/// Words that say only "number": what kind of number the word before them says.
+const NUMBER_WORDS: [&str; 9] = [
+    "number", "nummer", "numero", "número", "numer", "numerem", "nr", "no", "num",
+];
 
 /// What the words before a number say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,18 +167,28 @@ pub(super) fn label_before(view: &View<'_>, start: usize) -> Option<Label> {
         .take(4)
         .map(|w| w.trim_matches(|c: char| ".,:;#()[]\"'„“".contains(c)))
         .collect();
-    let code = words.iter().any(|w| {
-        CODE_LABELS.contains(w)
+    let is_code = |w: &str| {
+        CODE_LABELS.contains(&w)
             || w.split(['-', '/'])
                 .next()
                 .is_some_and(|head| CODE_LABELS.contains(&head))
-    });
-    if code {
-        return Some(Label::Code);
-    }
-    let phone = words
-        .iter()
-        .take(3)
-        .any(|w| PHONE_LABELS.contains(w) || PHONE_LABELS_UNSPACED.iter().any(|l| w.contains(l)));
-    phone.then_some(Label::Phone)
+    };
+    // The nearest label says it ("in case it helps, call 347 ..." is a phone number), but a
+    // word that only says "number" takes the word before it ("order number", "VAT number").
+    words.iter().enumerate().find_map(|(distance, w)| {
+        if NUMBER_WORDS.contains(w) {
+            let qualified = words
+                .get(distance + 1)
+                .is_some_and(|before| is_code(before));
+            return Some(if qualified { Label::Code } else { Label::Phone })
+                .filter(|l| *l == Label::Code || distance < 3);
+        }
+        let phone = distance < 3
+            && (PHONE_LABELS.contains(w) || PHONE_LABELS_UNSPACED.iter().any(|l| w.contains(l)));
+        if is_code(w) {
+            Some(Label::Code)
+        } else {
+            phone.then_some(Label::Phone)
+        }
+    })
 }

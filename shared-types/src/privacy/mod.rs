@@ -38,8 +38,9 @@ pub mod placeholder {
 }
 
 /// Fewest digits of anything a rule looks for, but an e-mail address: a question with fewer
-/// and no `@` is kept as it is without reading it further (most questions).
-const FEWEST_DIGITS: usize = 8;
+/// and no `@` is kept as it is without reading it further (most questions). Seven: a local
+/// number after a word that says "phone" (`call me on 5551234`).
+const FEWEST_DIGITS: usize = 7;
 
 /// A pattern over the [`View`], and the check that says where the personal data a match holds
 /// ends (`None`: the match is not personal data).
@@ -185,7 +186,7 @@ static RULES: [Rule; 6] = [
         // Groups of digits (an area code in parentheses among them), an optional `+` first, with
         // up to three separators between groups.
         pattern: LazyLock::new(|| {
-            let group = r"(?:\([0-9]{1,5}\)|[0-9]+)";
+            let group = r"(?:\(\+?[0-9]{1,5}\)|[0-9]+)";
             Regex::new(&format!(r"\+?{group}(?:[ ./-]{{0,3}}{group})*")).ok()
         }),
         accept: numbers::phone,
@@ -260,16 +261,17 @@ fn worth_reading(text: &str) -> bool {
     if written_out_at || text.is_ascii() {
         return written_out_at;
     }
-    // U+FF10 to U+FF19 (full-width digits) and U+FF20 (the full-width at sign), which the
-    // view reads as ASCII.
-    let full_width = |last: u8| {
-        bytes
-            .windows(3)
-            .filter(|w| w[0] == 0xEF && w[1] == 0xBC && w[2] >= 0x90 && w[2] <= last)
-            .count()
-    };
-    full_width(0xA0) > full_width(0x99)
-        || full_width(0x99) + bytes.iter().filter(|b| b.is_ascii_digit()).count() >= FEWEST_DIGITS
+    // Every compatibility form the view reads as a digit or an `@` (full-width, small forms,
+    // mathematical digits), one character at a time: only questions with other scripts get here.
+    let (mut digits, mut at) = (0, false);
+    for c in text.chars() {
+        match view::view_of(c) {
+            b'0'..=b'9' => digits += 1,
+            b'@' => at = true,
+            _ => {}
+        }
+    }
+    at || digits >= FEWEST_DIGITS
 }
 
 /// The spans inside a refused match that its check accepts: runs of its groups of digits, the

@@ -14,9 +14,49 @@ const PHONE_SEPARATORS: &[u8] = b" .-/";
 
 /// Currency signs: a number after one is money, not a phone.
 const CURRENCY_SIGNS: [char; 9] = ['$', '€', '£', '¥', '₹', '₩', '₽', '¢', '₣'];
-/// Currency codes and amounts' suffixes: a number before one is money.
-const CURRENCY_WORDS: [&str; 14] = [
-    "usd", "eur", "gbp", "chf", "jpy", "inr", "aud", "cad", "sek", "nok", "dkk", "pln", "brl", "k",
+/// Currency codes, names and amounts' suffixes, in the languages of the questions: a number
+/// before one is money (`45.000 euros`, `80 000 zł`, `500 000 kr`).
+const CURRENCY_WORDS: [&str; 40] = [
+    "usd",
+    "eur",
+    "gbp",
+    "chf",
+    "jpy",
+    "inr",
+    "aud",
+    "cad",
+    "sek",
+    "nok",
+    "dkk",
+    "pln",
+    "brl",
+    "k",
+    "euro",
+    "euros",
+    "dollar",
+    "dollars",
+    "pound",
+    "pounds",
+    "franken",
+    "francs",
+    "franchi",
+    "zloty",
+    "zlotys",
+    "zl",
+    "zł",
+    "kr",
+    "kronor",
+    "kroner",
+    "reais",
+    "real",
+    "yen",
+    "mio",
+    "million",
+    "millions",
+    "millionen",
+    "milioni",
+    "millones",
+    "milhoes",
 ];
 
 /// One group of digits of a candidate phone number.
@@ -54,13 +94,18 @@ impl Group<'_> {
 
 /// The groups of a candidate, with whether it starts with `+`.
 fn groups(candidate: &str) -> (bool, Vec<Group<'_>>) {
-    let international = candidate.starts_with('+');
+    let mut international = candidate.starts_with('+');
     let mut rest = candidate.trim_start_matches('+');
     let mut groups = Vec::new();
     let mut separator = "";
     while !rest.is_empty() {
         let parenthesised = rest.starts_with('(');
-        let body = rest.trim_start_matches('(');
+        let mut body = rest.trim_start_matches('(');
+        if parenthesised && let Some(inner) = body.strip_prefix('+') {
+            // A country code in parentheses: `(+44) 7700 900123`.
+            body = inner;
+            international = true;
+        }
         let length = body.bytes().take_while(u8::is_ascii_digit).count();
         if length == 0 {
             break;
@@ -105,24 +150,35 @@ pub(super) fn phone(view: &View<'_>, start: usize, end: usize) -> Option<usize> 
         || is_money(view, start, end)
         || is_years_or_dates(&groups)
         || is_version_or_address(&groups)
-        || is_range_or_zip(plus, &groups)
     {
         return None;
     }
+    let label = label_before(view, start);
     let digits: usize = groups.iter().map(|g| g.digits.len()).sum();
     let all: String = groups.iter().map(|g| g.digits).collect();
     let international = plus || (all.starts_with("00") && !all.starts_with("000"));
+    let trunk = all.starts_with('0') && !all.starts_with("00");
+    // After a word that says "phone", two groups are a number split in two (`555-1234`, `2233
+    // 4455`), and a number in thousands is a phone all the same; otherwise they are a range, an
+    // amount, a count (`60 000 - 80 000`, `250.000.000`, `200 000 000 users`).
+    if label != Some(Label::Phone)
+        && !international
+        && !trunk
+        && (is_range_or_zip(plus, &groups) || is_in_thousands(view, end, &groups))
+    {
+        return None;
+    }
     // A country code or a trunk prefix says "phone" whatever the words before it; the other
     // shapes give way to a word that says the number is a code ("SKU", "invoice", "VAT").
-    let shaped = match label_before(view, start) {
+    let shaped = match label {
         _ if international => {
             let prefix = if plus { 0 } else { 2 };
             (8..=15).contains(&(digits - prefix))
         }
-        // A trunk `0`, then an area code, which never starts with 0.
-        _ if all.starts_with('0') => !all.starts_with("00") && (9..=12).contains(&digits),
-        Some(Label::Code) => false,
         Some(Label::Phone) => (7..=15).contains(&digits),
+        // A trunk `0`, then an area code, which never starts with 0.
+        _ if trunk => (9..=12).contains(&digits),
+        Some(Label::Code) => false,
         None => {
             north_american(&groups)
                 || (groups[0].parenthesised && (9..=12).contains(&digits))
@@ -258,6 +314,77 @@ fn is_version_or_address(groups: &[Group<'_>]) -> bool {
         || groups[0].digits.len() <= 2
         || (groups.len() == 4 && groups.iter().all(|g| g.value() <= 255))
 }
+
+/// Numbers written in thousands, one or a range of two (`60 000 - 80 000`, `60.000-80.000`,
+/// `250.000.000`, `200 000 000`): each a group of one to three digits, then groups of three
+/// after the same space or dot; the second number after a dash or a slash. A single number in
+/// thousands is a count or an amount when a group of it is `000`, or when a word of money or of
+/// a count follows it (`500 000 users`); else it may be a phone written in threes
+/// (`612 345 678`).
+fn is_in_thousands(view: &View<'_>, end: usize, groups: &[Group<'_>]) -> bool {
+    let mut numbers: Vec<&[Group<'_>]> = Vec::new();
+    let mut from = 0;
+    for (i, g) in groups.iter().enumerate().skip(1) {
+        if g.separator.contains(['-', '/']) {
+            numbers.push(&groups[from..i]);
+            from = i;
+        }
+    }
+    numbers.push(&groups[from..]);
+    let thousands = |n: &[Group<'_>]| {
+        n.len() >= 2
+            && (1..=3).contains(&n[0].digits.len())
+            && !n[0].digits.starts_with('0')
+            && n[1..].iter().all(|g| {
+                g.digits.len() == 3
+                    && matches!(g.separator, " " | "." | "'")
+                    && g.separator == n[1].separator
+            })
+    };
+    if !numbers.iter().all(|n| thousands(n)) || numbers.len() > 2 {
+        return false;
+    }
+    let counted = || {
+        let after = view.text_after(end).trim_start().to_lowercase();
+        let word: String = after.chars().take_while(|c| c.is_alphabetic()).collect();
+        COUNT_WORDS.contains(&word.as_str()) || CURRENCY_WORDS.contains(&word.as_str())
+    };
+    numbers.len() == 2 || groups[1..].iter().any(|g| g.digits == "000") || counted()
+}
+
+/// Words after a number that say it counts something.
+const COUNT_WORDS: [&str; 30] = [
+    "users",
+    "user",
+    "customers",
+    "clients",
+    "people",
+    "employees",
+    "engineers",
+    "requests",
+    "transactions",
+    "records",
+    "rows",
+    "visitors",
+    "downloads",
+    "devices",
+    "lines",
+    "per",
+    "a",
+    "an",
+    "nutzer",
+    "kunden",
+    "mitarbeiter",
+    "utilisateurs",
+    "usuarios",
+    "gebruikers",
+    "utenti",
+    "utilizadores",
+    "brutto",
+    "bruto",
+    "lordo",
+    "gross",
+];
 
 /// Two numbers (a range, a score, a build: `120000-150000`, `2350/2400`, `22631.3155`), unless
 /// the first starts with the trunk `0` or a `+`; and a ZIP+4 code (`90210-1234`) always.

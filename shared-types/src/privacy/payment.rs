@@ -6,12 +6,30 @@ use super::view::{View, glued_after, glued_before};
 /// A payment card number: 13 to 19 digits that pass the Luhn check, starting as the card
 /// networks' numbers start (2 to 6: Mastercard's 2-series, Amex, Diners, JCB, Visa, Mastercard,
 /// Discover, UnionPay, Maestro), written whole or in the groups cards print (fours, or Amex's
-/// 4-6-5 and Diners' 4-6-4).
+/// 4-6-5 and Diners' 4-6-4); with the expiry date and the security code that follow it, which
+/// are the card's data too (`4111 1111 1111 1111 12/25`, `... exp 1225 cvv 123`).
+///
+/// The digits a pattern finds can run on into an expiry written without a slash
+/// (`4111111111111111 1225`): whole groups are dropped from the end until a card number is left.
 pub(super) fn card(view: &View<'_>, start: usize, end: usize) -> Option<usize> {
-    if glued_before(view, start) || glued_after(view, end) {
+    if glued_before(view, start) {
         return None;
     }
     let candidate = &view.as_str()[start..end];
+    let mut length = candidate.len();
+    loop {
+        let prefix = candidate[..length].trim_end_matches([' ', '-']);
+        let stop = start + prefix.len();
+        if is_card_number(prefix) && !glued_after(view, stop) {
+            return Some(stop + expiry_and_code(&view.as_str()[stop..]));
+        }
+        length = prefix.rfind([' ', '-'])?;
+    }
+}
+
+/// Whether digits in groups are a card number: printed as cards print them, a network's first
+/// digit, the Luhn check.
+fn is_card_number(candidate: &str) -> bool {
     let groups: Vec<&str> = candidate.split([' ', '-']).collect();
     let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
     let printed = lengths.len() == 1
@@ -19,7 +37,114 @@ pub(super) fn card(view: &View<'_>, start: usize, end: usize) -> Option<usize> {
         || lengths == [4, 6, 5]
         || lengths == [4, 6, 4];
     let network = candidate.starts_with(['2', '3', '4', '5', '6']);
-    (printed && network && luhn_is_valid(candidate)).then_some(end)
+    printed && network && luhn_is_valid(candidate)
+}
+
+/// Words before a card's expiry date, and before its security code, as people type them.
+const EXPIRY_WORDS: [&str; 12] = [
+    "exp",
+    "exp.",
+    "expiry",
+    "expires",
+    "expiration",
+    "valid",
+    "thru",
+    "until",
+    "gultig",
+    "bis",
+    "vence",
+    "scad",
+];
+const CODE_WORDS: [&str; 9] = [
+    "cvv",
+    "cvv2",
+    "cvc",
+    "cvc2",
+    "cid",
+    "csc",
+    "code",
+    "security",
+    "cryptogramme",
+];
+
+/// Bytes of an expiry date (`12/25`, `12/2025`, `1225`) and a security code (`cvv 123`, or
+/// three or four digits after the expiry), with the words before them, right after a card
+/// number; else 0.
+fn expiry_and_code(after: &str) -> usize {
+    let mut used = 0;
+    let mut expiry = false;
+    let mut code = false;
+    loop {
+        let rest = &after[used..];
+        let spaces = rest.len() - rest.trim_start_matches([' ', ',', ':']).len();
+        let word_rest = &rest[spaces..];
+        let word: String = word_rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let is_word =
+            |list: &[&str]| !word.is_empty() && list.contains(&word.trim_end_matches('.'));
+        if !expiry && is_word(&EXPIRY_WORDS) || !code && is_word(&CODE_WORDS) {
+            used += spaces + word.len();
+            continue;
+        }
+        let digits = word_rest.bytes().take_while(u8::is_ascii_digit).count();
+        let date = expiry_date(word_rest);
+        match (date, digits) {
+            (Some(length), _) if !expiry => {
+                expiry = true;
+                used += spaces + length;
+            }
+            (None, 3 | 4)
+                if !code && (expiry || after[..used].to_ascii_lowercase().contains("cv")) =>
+            {
+                code = true;
+                used += spaces + digits;
+            }
+            _ => break,
+        }
+        if word_rest[digits..].starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            break;
+        }
+    }
+    // Only what is a date or a code counts, not the words alone.
+    if expiry || code {
+        trim_words(after, used)
+    } else {
+        0
+    }
+}
+
+/// `used` without trailing words that no date or code follows.
+fn trim_words(after: &str, used: usize) -> usize {
+    after[..used]
+        .trim_end_matches(|c: char| !c.is_ascii_digit())
+        .len()
+}
+
+/// The length of an expiry date at the start of `text`: a month and a year (`12/25`,
+/// `12/2025`, `12-25`, or `1225` whole).
+fn expiry_date(text: &str) -> Option<usize> {
+    let month_ok = |m: &str| m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
+    let bytes = text.as_bytes();
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 4 && month_ok(&text[..2]) && !bytes.get(4).is_some_and(u8::is_ascii_digit) {
+        return Some(4);
+    }
+    if (1..=2).contains(&digits)
+        && month_ok(&text[..digits])
+        && matches!(bytes.get(digits), Some(b'/' | b'-'))
+    {
+        let year = bytes[digits + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if year == 2 || year == 4 {
+            return Some(digits + 1 + year);
+        }
+    }
+    None
 }
 
 /// The Luhn check of a card number's digits (separators ignored).

@@ -102,7 +102,7 @@ impl<'a> View<'a> {
 }
 
 /// The view of one character.
-fn view_of(c: char) -> u8 {
+pub(super) fn view_of(c: char) -> u8 {
     if c.is_ascii() {
         return c as u8;
     }

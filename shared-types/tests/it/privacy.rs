@@ -115,3 +115,45 @@ fn ordinary_questions_are_kept_and_personal_data_is_removed_and_nothing_else() {
     .concat();
     assert!(misses.is_empty(), "{} misses", misses.len());
 }
+
+/// What the scrubber stored, or ate, before its second version (issue 31): a card followed by
+/// its expiry or security code, Amex's groups with an expiry, short numbers after a phone word,
+/// a code word further from the number than a phone word, a country code in parentheses, the
+/// small at sign and mathematical digits; and ordinary numbers in thousands, ranges of them,
+/// money words and counts, which were taken for phone numbers.
+#[test]
+fn cards_with_their_expiry_short_local_numbers_and_compatibility_forms_are_removed_and_thousands_kept()
+ {
+    for (text, stored) in [
+        ("my card is 4111 1111 1111 1111 12/25", "my card is [card]"),
+        ("visa 4111111111111111 1225 cvv 123", "visa [card]"),
+        ("Amex 3782 822463 10005 0926", "Amex [card]"),
+        ("call me on 5551234", "call me on [phone]"),
+        ("my phone is 555-1234", "my phone is [phone]"),
+        ("tlf 2233 4455", "tlf [phone]"),
+        ("Tel. 01 234567", "Tel. [phone]"),
+        (
+            "In case it helps, call 347 123 4567",
+            "In case it helps, call [phone]",
+        ),
+        ("call (+44) 7700 900123", "call [phone]"),
+        ("jane\u{fe6b}example.com", "[email]"),
+        (
+            "call \u{1d7ce}\u{1d7d0}\u{1d7ce} \u{1d7d5}\u{1d7d7}\u{1d7d2}\u{1d7d4} \u{1d7ce}\u{1d7d7}\u{1d7d3}\u{1d7d6}",
+            "call [phone]",
+        ),
+    ] {
+        assert_eq!(scrub_question(text), (stored.to_owned(), 1), "{text}");
+    }
+    for text in [
+        "Is he looking for 60 000 - 80 000 per year?",
+        "Gehalt 60.000-80.000 brutto?",
+        "Sueldo 30.000 - 40.000 euros",
+        "Wat is zijn salarisindicatie 45.000 - 55.000?",
+        "Hat er Budgets über 250.000.000 Euro verantwortet?",
+        "Does he have 200 000 000 users?",
+        "Did he handle order number 2023-0456-7890?",
+    ] {
+        assert_eq!(scrub_question(text), (text.to_owned(), 0), "{text}");
+    }
+}

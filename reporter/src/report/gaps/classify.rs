@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::grouping::{Group, Grouping, group, selected};
 use super::lexical::{Features, Vocabulary, centroid};
-use super::topics::TopicKind;
 use crate::report::aggregate::{QuestionStats, WeekAggregator};
 
 /// What a gap is, for the owner.
@@ -29,7 +28,9 @@ pub struct Gap {
     pub label: String,
     /// What to add to the CV, when a topic says.
     pub suggestion: Option<String>,
-    /// The topic's id, when it has one.
+    /// The subject its questions share, when no topic or family says what it is (`COBOL`).
+    pub subject: Option<String>,
+    /// The id of its topic or family, when it has one.
     pub topic: Option<String>,
     pub class: GapClass,
     /// The most asked of its questions, in its most common spelling.
@@ -114,16 +115,17 @@ fn gap(group: &Group, candidates: &[(&str, &QuestionStats)], grouping: &Grouping
     let member_vectors: Vec<&Features> = members.iter().map(|&m| &grouping.vectors[m]).collect();
     let weights: Vec<u64> = members.iter().map(|&m| candidates[m].1.gaps()).collect();
     let vector = centroid(&member_vectors, &weights);
-    let class = match group.topic.map(|t| t.kind) {
-        Some(TopicKind::OffTopic) => GapClass::OffTopic,
+    let class = match group.about {
+        Some(about) if about.is_off_topic() => GapClass::OffTopic,
         _ if answers.answered_well > 0 => GapClass::BotMissed,
         _ if answers.answered == 0 => GapClass::NoResponse,
         _ => GapClass::NotInCv,
     };
     Gap {
         label: group.label.clone(),
-        suggestion: group.topic.map(|t| t.suggestion.clone()),
-        topic: group.topic.map(|t| t.id.clone()),
+        suggestion: group.about.map(|a| a.suggestion().to_owned()),
+        subject: group.subject.clone(),
+        topic: group.about.map(|a| a.id().to_owned()),
         class,
         representative: first.shown_spelling().unwrap_or(first_key).to_owned(),
         examples: examples(members, candidates),

@@ -1,10 +1,12 @@
-//! Questions grouped by meaning: each read as its words and its topic, those of a topic that
-//! does not split one group, the others clustered by their words.
+//! Questions grouped by meaning: each read as its words and what it is about (a topic of the
+//! lexicon, or else a family of skills of the taxonomy); those of a topic that does not split,
+//! and those of a family, one group each; the others clustered by their words.
 
 use std::collections::HashSet;
 
 use super::lexical::{self, Features, Vocabulary, cluster_at};
-use super::topics::{self, Topic};
+use super::skills::{self, Family};
+use super::topics::{self, Topic, TopicKind};
 use super::words;
 
 /// Average similarity at which two groups of questions merge: the best of a sweep on the
@@ -12,37 +14,85 @@ use super::words;
 pub const THRESHOLD: f32 = 0.15;
 /// Most distinct questions grouped by their words in a week: the most asked ones. The rest (a
 /// long tail of questions asked once) are counted, not grouped; a question of a topic that
-/// does not split is always grouped (by its topic, without clustering).
+/// does not split, or of a family, is always grouped (by it, without clustering).
 pub(crate) const MAX_CLUSTERED: usize = 1_500;
+
+/// What a question is about, when the lexicon or the taxonomy says.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum About {
+    Topic(&'static Topic),
+    Family(&'static Family),
+}
+
+impl About {
+    /// The topic's or the family's id: a term of the question's vector, and stored with a gap.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Topic(t) => &t.id,
+            Self::Family(f) => &f.id,
+        }
+    }
+
+    /// What to add to the CV.
+    pub fn suggestion(self) -> &'static str {
+        match self {
+            Self::Topic(t) => &t.suggestion,
+            Self::Family(f) => &f.suggestion,
+        }
+    }
+
+    /// Whether its questions are grouped further by their words (one gap per certificate).
+    fn splits(self) -> bool {
+        matches!(self, Self::Topic(t) if t.split)
+    }
+
+    /// Whether it is not about the CV at all.
+    pub fn is_off_topic(self) -> bool {
+        matches!(self, Self::Topic(t) if t.kind == TopicKind::OffTopic)
+    }
+}
 
 /// A question as the grouping reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reading {
     /// Its words, folded, aliases applied.
     pub words: Vec<String>,
-    /// The topic it is about, if the lexicon knows it.
-    pub topic: Option<&'static Topic>,
-    /// The stems of its content words, those of its topic's trigger left out.
+    /// What it is about, if the lexicon or the taxonomy knows.
+    pub about: Option<About>,
+    /// The positions of the words that say so (a topic's trigger, a family's terms).
+    matched: Vec<usize>,
+    /// How the email writes the family's terms it names (`iOS`, `Flutter`).
+    pub(super) terms: Vec<String>,
+    /// The stems of its content words, those that say what it is about left out.
     pub content: Vec<String>,
 }
 
 impl Reading {
     pub fn of(text: &str) -> Self {
         let words = words::words(&words::fold(text));
-        let topic = topics::topic_of(topics::all(), &words);
-        let content = match &topic {
-            Some((_, matched)) => lexical::stems(
-                words
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| !matched.contains(i))
-                    .map(|(_, w)| w),
-            ),
-            None => lexical::stems(&words),
+        let (about, matched, terms) = match topics::topic_of(topics::all(), &words) {
+            Some((topic, positions)) => (Some(About::Topic(topic)), positions, Vec::new()),
+            None => match skills::all().named(&words) {
+                Some(named) => (
+                    Some(About::Family(named.family)),
+                    named.positions,
+                    named.terms,
+                ),
+                None => (None, Vec::new(), Vec::new()),
+            },
         };
+        let content = lexical::stems(
+            words
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !matched.contains(i))
+                .map(|(_, w)| w),
+        );
         Self {
             words,
-            topic: topic.map(|(t, _)| t),
+            about,
+            matched,
+            terms,
             content,
         }
     }
@@ -51,35 +101,39 @@ impl Reading {
     pub(super) fn vocabulary<'a>(readings: impl IntoIterator<Item = &'a Reading>) -> Vocabulary {
         let mut vocabulary = Vocabulary::default();
         for reading in readings {
-            vocabulary.add(&reading.content, reading.topic_id());
+            vocabulary.add(&reading.content, reading.about.map(About::id));
         }
         vocabulary
     }
 
-    /// The topic's id, as a term of the question's vector.
-    fn topic_id(&self) -> Option<&str> {
-        self.topic.map(|t| t.id.as_str())
+    /// Whether its group is what it is about, without clustering.
+    fn grouped_by_about(&self) -> bool {
+        self.about.is_some_and(|a| !a.splits())
     }
 
-    /// The question's vector in `vocabulary`: its topic alone for a topic that does not split
-    /// (its words say nothing more), its content words otherwise (within a topic that splits,
-    /// they are what tells one subject from another).
+    /// The question's vector in `vocabulary`: what it is about alone for a topic that does not
+    /// split or a family (its words say nothing more), its content words otherwise (within a
+    /// topic that splits, they are what tells one subject from another).
     pub fn vector(&self, vocabulary: &Vocabulary) -> Features {
-        match self.topic {
-            Some(topic) if !topic.split => vocabulary.vector(&[], self.topic_id()),
-            _ => vocabulary.vector(&self.content, None),
+        if self.grouped_by_about() {
+            vocabulary.vector(&[], self.about.map(About::id))
+        } else {
+            vocabulary.vector(&self.content, None)
         }
     }
 }
 
-/// One group of questions: the indices of its members in input order, and its topic.
+/// One group of questions: the indices of its members in input order, and what they are about.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
     pub members: Vec<usize>,
-    pub topic: Option<&'static Topic>,
-    /// What the email calls it: the topic's label, with the subject of a topic that splits; or
-    /// the subject its questions share (`COBOL`).
+    pub about: Option<About>,
+    /// What the email calls it: the topic's label, with the subject of a topic that splits; the
+    /// family's, with the terms its questions name most (`Mobile development: iOS, Flutter`);
+    /// or the subject its questions share (`COBOL`).
     pub label: String,
+    /// The subject its questions share, when it has no topic or family (`COBOL`).
+    pub subject: Option<String>,
 }
 
 /// Questions grouped by meaning.
@@ -97,35 +151,37 @@ pub fn group_at(questions: &[&str], threshold: f32) -> Grouping {
     let readings: Vec<Reading> = questions.iter().map(|q| Reading::of(q)).collect();
     let vocabulary = Reading::vocabulary(&readings);
     let vectors: Vec<Features> = readings.iter().map(|r| r.vector(&vocabulary)).collect();
-    // The questions of each topic (None: no topic), in input order.
-    let mut by_topic: Vec<(Option<&'static Topic>, Vec<usize>)> = Vec::new();
+    // The questions of each topic or family (None: neither), in input order.
+    let mut by_about: Vec<(Option<About>, Vec<usize>)> = Vec::new();
     for (i, reading) in readings.iter().enumerate() {
-        match by_topic
-            .iter_mut()
-            .find(|(t, _)| t.map(|t| &t.id) == reading.topic.map(|t| &t.id))
-        {
+        let id = reading.about.map(About::id);
+        match by_about.iter_mut().find(|(a, _)| a.map(About::id) == id) {
             Some((_, members)) => members.push(i),
-            None => by_topic.push((reading.topic, vec![i])),
+            None => by_about.push((reading.about, vec![i])),
         }
     }
     let mut groups = Vec::new();
-    for (topic, members) in by_topic {
-        if topic.is_some_and(|t| !t.split) {
-            groups.push((topic, members));
+    for (about, members) in by_about {
+        if about.is_some_and(|a| !a.splits()) {
+            groups.push((about, members));
             continue;
         }
         let sub: Vec<Features> = members.iter().map(|&i| vectors[i].clone()).collect();
         for cluster in cluster_at(&sub, threshold) {
-            groups.push((topic, cluster.into_iter().map(|k| members[k]).collect()));
+            groups.push((about, cluster.into_iter().map(|k| members[k]).collect()));
         }
     }
     groups.sort_by_key(|(_, members)| members[0]);
     let groups = groups
         .into_iter()
-        .map(|(topic, members)| Group {
-            label: label(topic, &members, questions, &readings),
-            topic,
-            members,
+        .map(|(about, members)| {
+            let subject = subject(&members, questions, &readings);
+            Group {
+                label: label(about, subject.as_deref(), &members, questions, &readings),
+                subject: subject.filter(|_| about.is_none()),
+                about,
+                members,
+            }
         })
         .collect();
     Grouping {
@@ -141,19 +197,42 @@ pub(super) fn group(questions: &[&str]) -> Grouping {
     group_at(questions, THRESHOLD)
 }
 
+/// Family terms named in a label.
+const LABEL_TERMS: usize = 3;
+
 /// What the email calls a group: its topic's label; for a topic that splits, with the subject
-/// its questions share; without a topic, that subject alone, spelt as the questions spell it.
+/// its questions share; a family's label with the terms its questions name most; without
+/// either, the subject alone, spelt as the questions spell it.
 fn label(
-    topic: Option<&'static Topic>,
+    about: Option<About>,
+    subject: Option<&str>,
     members: &[usize],
     questions: &[&str],
     readings: &[Reading],
 ) -> String {
-    let subject = subject(members, questions, readings);
-    match (topic, subject) {
-        (Some(topic), Some(subject)) if topic.split => format!("{}: {subject}", topic.label),
-        (Some(topic), _) => topic.label.clone(),
-        (None, Some(subject)) => subject,
+    match (about, subject) {
+        (Some(About::Topic(topic)), Some(subject)) if topic.split => {
+            format!("{}: {subject}", topic.label)
+        }
+        (Some(About::Topic(topic)), _) => topic.label.clone(),
+        (Some(About::Family(family)), _) => {
+            let mut counts: Vec<(&str, usize)> = Vec::new();
+            for term in members.iter().flat_map(|&m| &readings[m].terms) {
+                match counts.iter_mut().find(|(t, _)| t == term) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((term, 1)),
+                }
+            }
+            // Most named first; a tie keeps the order they were first named in.
+            counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+            let named: Vec<&str> = counts.iter().take(LABEL_TERMS).map(|(t, _)| *t).collect();
+            if named.is_empty() {
+                family.label.clone()
+            } else {
+                format!("{}: {}", family.label, named.join(", "))
+            }
+        }
+        (None, Some(subject)) => subject.to_owned(),
         (None, None) => questions[members[0]].to_owned(),
     }
 }
@@ -164,11 +243,7 @@ fn subject(members: &[usize], questions: &[&str], readings: &[Reading]) -> Optio
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for &m in members {
         let mut seen = HashSet::new();
-        let matched = readings[m]
-            .topic
-            .and_then(|t| topics::topic_of(std::slice::from_ref(t), &readings[m].words))
-            .map(|(_, positions)| positions)
-            .unwrap_or_default();
+        let matched = &readings[m].matched;
         for (i, word) in readings[m].words.iter().enumerate() {
             if words::is_content(word) && !matched.contains(&i) && seen.insert(word.as_str()) {
                 match counts.iter_mut().find(|(w, _)| *w == word) {
@@ -225,7 +300,7 @@ pub(super) fn selected<T>(mut items: Vec<T>, key: impl Fn(&T) -> (&str, u64)) ->
     let mut without_topic = 0;
     let mut left_out = 0;
     items.retain(|item| {
-        if Reading::of(key(item).0).topic.is_some_and(|t| !t.split) {
+        if Reading::of(key(item).0).grouped_by_about() {
             return true;
         }
         without_topic += 1;

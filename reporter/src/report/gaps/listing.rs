@@ -62,7 +62,7 @@ pub fn assignments(questions: &[&str]) -> Vec<Assignment> {
             Assignment {
                 gap: Some(number),
                 label: Some(group.label.clone()),
-                topic: group.topic.map(|t| t.id.clone()),
+                topic: group.about.map(|a| a.id().to_owned()),
             }
         })
         .collect()

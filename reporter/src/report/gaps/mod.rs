@@ -35,11 +35,12 @@ mod grouping;
 mod history;
 mod lexical;
 mod listing;
+mod skills;
 mod topics;
 mod words;
 
 pub use classify::{FoundGaps, Gap, GapClass, find};
 pub(crate) use grouping::MAX_CLUSTERED;
-pub use grouping::{Group, Grouping, THRESHOLD, group_at};
+pub use grouping::{About, Group, Grouping, THRESHOLD, group_at};
 pub use history::{GapStatus, Resolved, resolved, status};
 pub use listing::{Assignment, assignments};

@@ -56,9 +56,16 @@ fn trim_signs(word: &str) -> &str {
     }
 }
 
-/// Whether a word carries a question's subject.
+/// Whether a word carries a question's subject: not a stop word of any of the seven languages
+/// (`reporter/data/stop-words.toml`), nor a number.
 pub(super) fn is_content(word: &str) -> bool {
-    !STOP_WORDS.contains(word) && !word.chars().all(|c| c.is_ascii_digit())
+    !is_stop(word) && !word.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Whether a word is a stop word of one of the seven languages, or a filler of every question
+/// to a CV.
+pub(super) fn is_stop(word: &str) -> bool {
+    STOP_WORDS.contains(word)
 }
 
 /// One name for the several ways a thing is written: technologies' short names, and the
@@ -78,13 +85,9 @@ static ALIASES: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(||
         ("cpp", "c++"),
         ("dotnet", ".net"),
         ("gcp", "google-cloud"),
-        ("ml", "machine-learning"),
-        ("ai", "artificial-intelligence"),
-        ("tf", "terraform"),
         ("reactjs", "react"),
         ("nodejs", "node.js"),
         ("node", "node.js"),
-        ("swiftui", "swift"),
         ("deutsch", "german"),
         ("allemand", "german"),
         ("aleman", "german"),
@@ -150,10 +153,6 @@ static ALIASES: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(||
         ("portoghese", "portuguese"),
         ("portugees", "portuguese"),
         ("castellano", "spanish"),
-        ("iphone", "ios"),
-        ("web3", "blockchain"),
-        ("ethereum", "blockchain"),
-        ("solidity", "blockchain"),
         ("z/os", "mainframe"),
         ("zos", "mainframe"),
     ]
@@ -161,66 +160,18 @@ static ALIASES: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(||
     .collect()
 });
 
-/// Words that say nothing of a question's subject: function words and pronouns of English,
-/// French, German, Spanish, Dutch, Italian and Portuguese; the words every question to a CV
-/// chatbot is made of (experience, know, skills, work ...); greetings and the words of a
-/// recruiter's message around the question (hi, role, hiring, thanks ...).
-static STOP_WORDS: LazyLock<std::collections::HashSet<&'static str>> = LazyLock::new(|| {
-    const ENGLISH: &str = "a an the and or but of to in on at for with from by about as into is are \
-        was were be been being am do does did done doing have has had having got get gets getting \
-        you your yours yourself i me my mine we us our it its this that these those what which who \
-        whom whose how when where why can could would should will shall may might must any some \
-        there here than then so if not no ever much many very really please he she him her his \
-        hers they them their theirs himself herself one ones also just too all each every other \
-        else such only own same more most less least bit lot lots kind sort way thing things \
-        anything something someone anyone yes ok okay sure well like would s t d ll re ve m";
-    const FILLERS: &str = "experience experienced experiences know knows knowing knowledge known \
-        use used uses using work worked works working skill skills skilled project projects good \
-        great tell told say said want wants wanted familiar comfortable long written write writes \
-        writing question questions ask asking answer able expert expertise background level \
-        proficient proficiency hands hand worked done years year time require requires required \
-        requirement requirements need needs needed quick quickly currently current still already \
-        ever hi hello hey dear thanks thank cheers regards role roles position job jobs company \
-        client hiring hire recruiter recruiting candidate opportunity reach message team looking \
-        look wondering wonder curious interested interest details detail info information \
-        let quick briefly main development develop developer developers developing built build \
-        building builds made make making ship shipped program programming programmed code coding \
-        app apps";
-    const FRENCH: &str = "le la les l un une des du de d et ou mais a au aux en dans sur pour par \
-        avec sans est sont etait ete etre avoir a as ai avez avons ont il elle ils elles on vous \
-        tu je j nous me m te t se s lui leur leurs son sa ses ce cet cette ces qui que qu quoi \
-        quel quelle quels quelles comment quand ou pourquoi combien est-ce-que ne pas plus peut \
-        peux pouvez fait faire bien tres aussi deja y experience connait connaissance competence \
-        competences travaille travailler bonjour merci";
-    const GERMAN: &str = "der die das den dem des ein eine einen einem einer eines und oder aber \
-        zu in im am an auf fur mit von vom bei aus nach uber ist sind war waren sein seine seinen \
-        seiner hat haben hast habe er sie es ihr ihre ihren wir du ich mich mir dich dir sich \
-        was wer wie wo wann warum welche welcher welches kann konnen kannst nicht kein keine auch \
-        schon gibt noch mehr sehr erfahrung kenntnisse kenntnis kennt arbeitet gearbeitet hallo \
-        danke";
-    const SPANISH: &str = "el la los las lo un una unos unas de del y o pero a al en con sin por \
-        para es son era fue ser estar esta tiene tienes tiene tengo ha han has hay su sus tu te \
-        se le les me mi yo el ella usted ustedes que quien cual cuales como cuando donde porque \
-        cuanto cuanta cuantos puede puedes no si ya muy mas experiencia conoce conocimiento \
-        conocimientos trabaja trabajado hola gracias";
-    const DUTCH: &str = "de het een en of maar van te in op aan voor met bij uit naar over is zijn \
-        was waren heeft hebben heb hij zij ze je jij u we wij ik mij me zich wat wie hoe waar \
-        wanneer waarom welke kan kun kunt niet geen ook al nog meer erg ervaring kennis kent \
-        gewerkt werkt hallo bedankt";
-    const ITALIAN: &str = "il lo la i gli le un uno una di del della dei delle e o ma a al alla in \
-        con per su da e sono era essere ha hanno hai ho lui lei loro suo sua suoi sue tu ti si \
-        mi io che chi cosa come quando dove perche quanto quali quale puo non gia anche piu molto \
-        esperienza conosce conoscenza lavorato lavora ciao grazie";
-    const PORTUGUESE: &str = "o a os as um uma uns umas de do da dos das e ou mas ao em no na nos \
-        nas com sem por para e sao era foi ser estar tem tens ha seu sua seus suas voce ele ela \
-        eles elas te se me eu que quem qual quais como quando onde porque quanto pode nao ja \
-        muito mais experiencia conhece conhecimento trabalhou trabalha ola obrigado";
-    [
-        ENGLISH, FILLERS, FRENCH, GERMAN, SPANISH, DUTCH, ITALIAN, PORTUGUESE,
-    ]
-    .iter()
-    .flat_map(|list| list.split_whitespace())
-    .collect()
+/// The stop words of the seven languages and the fillers of every CV question, as folded.
+static STOP_WORDS: LazyLock<std::collections::HashSet<String>> = LazyLock::new(|| {
+    let lists: HashMap<String, String> =
+        toml::from_str(include_str!("../../../data/stop-words.toml")).unwrap_or_else(|error| {
+            tracing::error!(error = %error, "the stop-word lists do not parse; none are used");
+            HashMap::new()
+        });
+    lists
+        .values()
+        .flat_map(|list| list.split_whitespace())
+        .flat_map(|word| words(&fold(word)))
+        .collect()
 });
 
 #[cfg(test)]
@@ -250,6 +201,33 @@ mod tests {
             words(&fold("Quelles sont ses prétentions salariales ?")),
             ["quelles", "sont", "ses", "pretentions", "salariales"]
         );
+    }
+
+    #[test]
+    fn the_stop_word_lists_parse_and_hold_each_language() {
+        for word in [
+            "the",
+            "son",
+            "sus",
+            "over",
+            "in",
+            "a",
+            "hundert",
+            "honderd",
+            "cent",
+            "ses",
+            "ihre",
+            "zijn",
+            "della",
+            "voce",
+            "experience",
+            "travaille",
+        ] {
+            assert!(is_stop(word), "{word}");
+        }
+        for word in ["salary", "kubernetes", "hund", "notice", "pilot", "rust"] {
+            assert!(is_content(word), "{word}");
+        }
     }
 
     #[test]

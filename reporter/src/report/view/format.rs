@@ -35,8 +35,14 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
+/// The smallest count a percentage change is given from: from fewer, a percentage says more
+/// than the count can carry (`up 806 or 20150.0%` from 4), so the change says the base instead
+/// (`up 806, from 4`).
+const MIN_BASE_FOR_PERCENT: u64 = 10;
+
 /// The change from `previous` to `current` in words, and whether it is beyond noise:
-/// `up 49 or 30.6%, beyond noise`, `down 2 or 6.1%, within noise`, `no change`.
+/// `up 49 or 30.6%, beyond noise`, `down 2 or 6.1%, within noise`, `up 806, from 4, beyond
+/// noise`, `no change`.
 pub fn count_change(current: u64, previous: u64, beyond_noise: bool) -> String {
     let diff = i128::from(current) - i128::from(previous);
     let direction = if diff > 0 { "up" } else { "down" };
@@ -44,6 +50,11 @@ pub fn count_change(current: u64, previous: u64, beyond_noise: bool) -> String {
     match (previous, diff) {
         (_, 0) => "no change".to_owned(),
         (0, _) => format!("none the week before, {noise}"),
+        (p, _) if p < MIN_BASE_FOR_PERCENT => format!(
+            "{direction} {}, from {}, {noise}",
+            thousands(diff.unsigned_abs() as u64),
+            thousands(p)
+        ),
         _ => format!(
             "{direction} {} or {:.1}%, {noise}",
             thousands(diff.unsigned_abs() as u64),

@@ -30,7 +30,8 @@ pub struct GapCard {
     pub status_colour: &'static str,
     /// Two or three of its questions as asked (scrubbed before storage), most asked first.
     pub examples: Vec<String>,
-    /// What to add: `state a range, or how you prefer to discuss it`; `add it if you have it`.
+    /// What to add: `state a range, or how you prefer to discuss it`; `say whether you have
+    /// worked with COBOL, and how much`.
     pub suggestion: String,
     /// What the bot found when it looked: nothing, or the nearest (weak) match.
     pub evidence: String,
@@ -168,11 +169,21 @@ fn card(gap: &Gap, status: GapStatus) -> GapCard {
             GapStatus::LastWeekToo | GapStatus::Persisting => NEUTRAL,
         },
         examples: gap.examples.iter().map(|e| shown_question(e)).collect(),
-        suggestion: gap
-            .suggestion
-            .clone()
-            .unwrap_or_else(|| "add it if you have it".to_owned()),
+        suggestion: suggestion(gap),
         evidence: evidence(gap),
+    }
+}
+
+/// What to add for a gap: its topic's or family's suggestion; for a gap without either, a
+/// suggestion that names its subject (`say whether you have worked with COBOL`).
+fn suggestion(gap: &Gap) -> String {
+    match (&gap.suggestion, &gap.subject) {
+        (Some(suggestion), _) => suggestion.clone(),
+        (None, Some(subject)) => format!(
+            "say whether you have worked with {}, and how much",
+            shown_question(subject)
+        ),
+        (None, None) => "say whether the CV covers this".to_owned(),
     }
 }
 
