@@ -144,13 +144,19 @@ function session(id: string | null | undefined): string {
  * (code points, as the schema and the processor count them).
  */
 function cut(text: string, max: number): string {
-  const whole = text.toWellFormed();
+  const whole = text.replace(LONE_SURROGATE, "\uFFFD");
   if (whole.length <= max) {
     return whole;
   }
   const points = Array.from(whole);
   return points.length <= max ? whole : points.slice(0, max).join("");
 }
+
+/**
+ * Half of a surrogate pair without its other half: what `String.prototype.toWellFormed` replaces,
+ * spelled out because that is ES2024 and the Workers' TypeScript template declares ES2021.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** What SQS takes as a group id: 1 to 128 of letters, digits and ASCII punctuation. */
 function validGroupId(id: string): boolean {
@@ -316,7 +322,9 @@ function explain(error: unknown): string {
   if (!(error instanceof Error)) {
     return String(error);
   }
-  return error.cause === undefined ? error.message : `${error.message} (${explain(error.cause)})`;
+  // `cause` is ES2022's: read as a property, the module type-checks under ES2021 too.
+  const { cause } = error as Error & { cause?: unknown };
+  return cause === undefined ? error.message : `${error.message} (${explain(cause)})`;
 }
 
 function url(text: string, name: string): URL {

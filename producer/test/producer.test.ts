@@ -305,6 +305,25 @@ describe("a send", () => {
     assert.ok(r.metadata?.sourcesUsed?.every((s) => s.length === 200));
   });
 
+  test("replaces every lone surrogate, wherever it stands, as String.prototype.toWellFormed does", async () => {
+    // The module spells the replacement out (toWellFormed is ES2024; Workers' TypeScript, ES2021).
+    const [high, low, pair] = ["\uD83D", "\uDE00", "\u{1F600}"];
+    const questions = [
+      `${low}a${high}${high}${low}${low}${high}`,
+      `${high}${pair}${low}${pair}`,
+      `${low}${low}${high}${high}`,
+      `${pair}${pair}é\u0301`,
+    ];
+    for (const question of questions) {
+      received = [];
+      const ctx = new Context();
+      logQuery(env(), ctx, { requestId: ID, query: question });
+      assert.ok(await ctx.settled());
+      const q = JSON.parse(sentOfKind("query")) as QueryEvent;
+      assert.equal(q.query, question.toWellFormed(), JSON.stringify(question));
+    }
+  });
+
   test("keeps the body within the processor's 16 KB, taking the least useful fields first", async () => {
     const ctx = new Context();
     const logged: string[] = [];
