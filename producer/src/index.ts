@@ -13,7 +13,7 @@
 
 import { AwsClient } from "aws4fetch";
 
-import { LIMITS, type QueryEvent, type ResponseEvent } from "./events.js";
+import { LIMITS, QUESTION_PATTERN, type QueryEvent, type ResponseEvent } from "./events.js";
 
 export { LIMITS } from "./events.js";
 export type { AnalyticsEvent, MatchType, QueryEvent, ResponseEvent } from "./events.js";
@@ -75,6 +75,11 @@ export function logQuery(
         ...(metadata.referer != null && { referer: cut(metadata.referer, LIMITS.referer) }),
       },
     };
+    // The processor refuses a question of white space alone (an empty one, or one whose first
+    // 1,000 characters are all white space): sent, it would end in the dead-letter queue.
+    if (!QUESTION_PATTERN.test(event.query)) {
+      throw new SendError("the question is empty or white space alone, which the processor refuses", false);
+    }
     // Each header within its limit can still make a body the processor refuses (2,048 emoji
     // are 8 KB): the referer goes first, then the user agent.
     const body = within(event, report, [

@@ -357,6 +357,21 @@ describe("a send", () => {
     ]);
   });
 
+  test("of a question of white space alone is logged, not sent (the processor refuses it)", async () => {
+    for (const query of ["", " \t\n", "\u3000\u00A0\u2028", `${" ".repeat(LIMITS.query)}have you any experience with c#?`]) {
+      received = [];
+      const ctx = new Context();
+      const logged: string[] = [];
+      logQuery(env(), ctx, { requestId: ID, query }, { log: (line) => logged.push(line) });
+      assert.ok(await ctx.settled());
+      assert.equal(received.length, 0, JSON.stringify(query));
+      assert.equal(logged.length, 1);
+      assert.match(logged[0] ?? "", /event not sent.*white space alone/);
+      // What the schema says of it: refused.
+      assert.notDeepEqual(schemaErrors(JSON.stringify({ eventType: "query", requestId: ID, timestamp: Date.now(), query: Array.from(query).slice(0, LIMITS.query).join("") })), []);
+    }
+  });
+
   test("of a body still too large is logged, not sent", async () => {
     const ctx = new Context();
     const logged: string[] = [];
