@@ -138,3 +138,40 @@ export async function onTheQueue(): Promise<Message[]> {
   }
   return [...seen.values()];
 }
+
+/**
+ * Takes every message `wanted` selects off the queue, reading until a receive brings nothing;
+ * the others are made visible again. A FIFO group's next message comes only once the one before
+ * it is gone, so each is deleted as soon as it is read: a copy that arrived twice is read twice.
+ */
+export async function takeFromTheQueue(wanted: (m: Message) => boolean): Promise<Message[]> {
+  const [taken, others]: [Message[], Message[]] = [[], []];
+  for (let pass = 0; pass < 100; pass++) {
+    const { Messages = [] } = await call<{ Messages?: Message[] }>("sqs", "AmazonSQS.ReceiveMessage", {
+      QueueUrl: QUEUE_URL,
+      MaxNumberOfMessages: 10,
+      VisibilityTimeout: 30,
+      MessageSystemAttributeNames: ["MessageGroupId", "MessageDeduplicationId"],
+    });
+    if (Messages.length === 0) {
+      break;
+    }
+    const mine = Messages.filter(wanted);
+    taken.push(...mine);
+    others.push(...Messages.filter((m) => !wanted(m)));
+    await batches("AmazonSQS.DeleteMessageBatch", mine, () => ({}));
+  }
+  await batches("AmazonSQS.ChangeMessageVisibilityBatch", others, () => ({ VisibilityTimeout: 0 }));
+  return taken;
+}
+
+/** One SQS batch action on `messages`, ten at a time, every entry of which must succeed. */
+async function batches(target: string, messages: Message[], entry: (m: Message) => object): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    const { Failed = [] } = await call<{ Failed?: unknown[] }>("sqs", target, {
+      QueueUrl: QUEUE_URL,
+      Entries: messages.slice(i, i + 10).map((m, j) => ({ Id: `m${j}`, ReceiptHandle: m.ReceiptHandle, ...entry(m) })),
+    });
+    assert.deepEqual(Failed, [], target);
+  }
+}
