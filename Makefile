@@ -158,11 +158,12 @@ test: tools ## Run every test (cargo, the producer's, the infrastructure's); the
 
 # The processor's binary and xtask (the local stack, the trigger that runs the processor as
 # Lambda would) as `cargo test --workspace` builds them: after it, nothing is compiled again.
-test-producer: tools ## The producer's tests (Node's runner): its sends on loopback, and producer -> queue -> processor -> table on a fresh local stack
+# One test file at a time: the two end-to-end files share the stack's queue and moto's IAM checks.
+test-producer: tools ## The producer's tests (Node's runner): its sends on loopback, inside workerd (Cloudflare's runtime) from its tarball, and producer -> queue -> processor -> table on a fresh local stack
 	cargo test --workspace --locked -q --no-run
 	npm --prefix producer run -s build
 	target/debug/xtask local-stack env XTASK_BINARY=$(CURDIR)/target/debug/xtask PROCESSOR_BINARY=$(CURDIR)/target/debug/processor \
-		node --test producer/dist/test/*.test.js producer/dist/test/*.e2e.js
+		node --test --test-concurrency=1 producer/dist/test/*.test.js producer/dist/test/*.e2e.js
 
 # The scripts are checked as bash (they must also run on macOS's bash 3.2: no associative arrays,
 # which infrastructure/tests/test_scripts.py checks); the GitHub workflows against the

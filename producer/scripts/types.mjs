@@ -14,12 +14,12 @@ const SCHEMA = join(PRODUCER, "..", "docs", "events.schema.json");
 const TYPES = join(PRODUCER, "src", "events.ts");
 
 /** The schema's value at `path` (in the event `title`, or at the root without one), which must
- * be a number: the schema changed if it is not. */
-function limit(schema, title, path) {
+ * be of `type`: the schema changed if it is not. */
+function limit(schema, title, path, type = "number") {
   const event = title ? schema.oneOf.find((variant) => variant.title === title) : schema;
   const value = path.reduce((node, key) => node?.[key], event);
-  if (typeof value !== "number") {
-    throw new Error(`${title}.${path.join(".")} is no number in ${SCHEMA}: update scripts/types.mjs`);
+  if (typeof value !== type) {
+    throw new Error(`${title}.${path.join(".")} is no ${type} in ${SCHEMA}: update scripts/types.mjs`);
   }
   return value;
 }
@@ -45,11 +45,15 @@ async function generate() {
     source: limit(schema, "ResponseEvent", ["properties", "metadata", "properties", "sourcesUsed", "items", "maxLength"]),
   };
   const entries = Object.entries(limits).map(([name, value]) => `  ${name}: ${value},`);
+  const question = limit(schema, "QueryEvent", ["properties", "query", "pattern"], "string");
   return `${types}
 /** The schema's limits: the body's bytes (UTF-8); the fields' characters (code points) or items. */
 export const LIMITS = {
 ${entries.join("\n")}
 } as const;
+
+/** What a question must hold (the schema's pattern): a character that is not white space, as the processor counts it. */
+export const QUESTION_PATTERN = new RegExp(${JSON.stringify(question)});
 `;
 }
 

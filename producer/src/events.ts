@@ -108,3 +108,6 @@ export const LIMITS = {
   sources: 20,
   source: 200,
 } as const;
+
+/** What a question must hold (the schema's pattern): a character that is not white space, as the processor counts it. */
+export const QUESTION_PATTERN = new RegExp("[^\\t\\n\\v\\f\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]");

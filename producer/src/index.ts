@@ -13,7 +13,7 @@
 
 import { AwsClient } from "aws4fetch";
 
-import { LIMITS, type QueryEvent, type ResponseEvent } from "./events.js";
+import { LIMITS, QUESTION_PATTERN, type QueryEvent, type ResponseEvent } from "./events.js";
 
 export { LIMITS } from "./events.js";
 export type { AnalyticsEvent, MatchType, QueryEvent, ResponseEvent } from "./events.js";
@@ -75,6 +75,11 @@ export function logQuery(
         ...(metadata.referer != null && { referer: cut(metadata.referer, LIMITS.referer) }),
       },
     };
+    // The processor refuses a question of white space alone (an empty one, or one whose first
+    // 1,000 characters are all white space): sent, it would end in the dead-letter queue.
+    if (!QUESTION_PATTERN.test(event.query)) {
+      throw new SendError("the question is empty or white space alone, which the processor refuses", false);
+    }
     // Each header within its limit can still make a body the processor refuses (2,048 emoji
     // are 8 KB): the referer goes first, then the user agent.
     const body = within(event, report, [
@@ -144,13 +149,19 @@ function session(id: string | null | undefined): string {
  * (code points, as the schema and the processor count them).
  */
 function cut(text: string, max: number): string {
-  const whole = text.toWellFormed();
+  const whole = text.replace(LONE_SURROGATE, "\uFFFD");
   if (whole.length <= max) {
     return whole;
   }
   const points = Array.from(whole);
   return points.length <= max ? whole : points.slice(0, max).join("");
 }
+
+/**
+ * Half of a surrogate pair without its other half: what `String.prototype.toWellFormed` replaces,
+ * spelled out because that is ES2024 and the Workers' TypeScript template declares ES2021.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** What SQS takes as a group id: 1 to 128 of letters, digits and ASCII punctuation. */
 function validGroupId(id: string): boolean {
@@ -316,7 +327,9 @@ function explain(error: unknown): string {
   if (!(error instanceof Error)) {
     return String(error);
   }
-  return error.cause === undefined ? error.message : `${error.message} (${explain(error.cause)})`;
+  // `cause` is ES2022's: read as a property, the module type-checks under ES2021 too.
+  const { cause } = error as Error & { cause?: unknown };
+  return cause === undefined ? error.message : `${error.message} (${explain(cause)})`;
 }
 
 function url(text: string, name: string): URL {

@@ -10,8 +10,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { after, test } from "node:test";
 
-import { AwsClient } from "aws4fetch";
-
 import {
   type AnalyticsEnv,
   type AnalyticsEvent,
@@ -20,116 +18,19 @@ import {
   logResponse,
   messageGroup,
 } from "../src/index.js";
+import {
+  administrator,
+  call,
+  chatbotKey,
+  client,
+  ENDPOINT,
+  enforceIam,
+  onTheQueue,
+  QUEUE_URL,
+  REGION,
+  setting,
+} from "./stack.js";
 import { Context, schemaErrors } from "./support.js";
-
-function setting(name: string): string {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set: run this test with \`make test-producer\`, which starts the local stack`);
-  }
-  return value;
-}
-
-const QUEUE_URL = setting("QUEUE_URL");
-const ENDPOINT = setting("AWS_ENDPOINT_URL");
-const REGION = setting("AWS_REGION");
-
-/** The test's own calls (not the producer's): IAM, then reading the queue and the table. */
-let admin: Keys = { accessKeyId: setting("AWS_ACCESS_KEY_ID"), secretAccessKey: setting("AWS_SECRET_ACCESS_KEY") };
-let aws = client(admin);
-
-function client(keys: Keys): AwsClient {
-  return new AwsClient({ ...keys, region: REGION, retries: 0 });
-}
-
-async function call<T>(service: "sqs" | "dynamodb", target: string, body: object): Promise<T> {
-  const response = await aws.fetch(ENDPOINT, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": target },
-    body: JSON.stringify(body),
-    aws: { service },
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${target}: ${response.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-/** One IAM call (IAM speaks only the query protocol, and answers in XML). */
-async function iam(action: string, params: Record<string, string>): Promise<string> {
-  const body = new URLSearchParams({ Action: action, Version: "2010-05-08", ...params });
-  const response = await aws.fetch(ENDPOINT, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: body.toString(),
-    aws: { service: "iam", region: "us-east-1" },
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${action}: ${response.status} ${text}`);
-  return text;
-}
-
-interface Keys {
-  accessKeyId: string;
-  secretAccessKey: string;
-}
-
-/** A new IAM user holding `policyArn` alone, and an access key of it. */
-async function userWith(name: string, policyArn: string): Promise<Keys> {
-  await iam("CreateUser", { UserName: name });
-  await iam("AttachUserPolicy", { UserName: name, PolicyArn: policyArn });
-  const key = await iam("CreateAccessKey", { UserName: name });
-  return { accessKeyId: xmlField(key, "AccessKeyId"), secretAccessKey: xmlField(key, "SecretAccessKey") };
-}
-
-function xmlField(xml: string, tag: string): string {
-  const value = new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(xml)?.[1];
-  assert.ok(value, `no ${tag} in ${xml}`);
-  return value;
-}
-
-/** From `count` requests on, moto checks every signature and every permission, as AWS does. */
-async function enforceIam(count: number | "inf"): Promise<void> {
-  const response = await fetch(`${ENDPOINT}/moto-api/reset-auth`, { method: "POST", body: String(count) });
-  assert.ok(response.ok, await response.text());
-}
-
-interface Message {
-  MessageId: string;
-  Body: string;
-  Attributes?: Record<string, string>;
-}
-
-/**
- * Every message on the queue: received (which hides them), then made visible again at once for
- * the processor. SQS hands out a FIFO group's messages in order, a later one only once the
- * earlier are gone or visible again, so they are read in passes, until one brings nothing new.
- */
-async function onTheQueue(): Promise<Message[]> {
-  const seen = new Map<string, Message>();
-  for (let pass = 0, before = -1; pass < 10 && seen.size > before; pass++) {
-    before = seen.size;
-    const { Messages = [] } = await call<{ Messages?: (Message & { ReceiptHandle: string })[] }>(
-      "sqs",
-      "AmazonSQS.ReceiveMessage",
-      {
-        QueueUrl: QUEUE_URL,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 30,
-        MessageSystemAttributeNames: ["MessageGroupId", "MessageDeduplicationId"],
-      },
-    );
-    for (const m of Messages) {
-      seen.set(m.MessageId, m);
-    }
-    if (Messages.length > 0) {
-      await call("sqs", "AmazonSQS.ChangeMessageVisibilityBatch", {
-        QueueUrl: QUEUE_URL,
-        Entries: Messages.map((m, i) => ({ Id: `m${i}`, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
-      });
-    }
-  }
-  return [...seen.values()];
-}
 
 type Attribute = { S?: string; N?: string; BOOL?: boolean; NULL?: boolean; L?: Attribute[]; SS?: string[] };
 
@@ -157,8 +58,8 @@ function startTrigger(): void {
   const moto = {
     AWS_ENDPOINT_URL: ENDPOINT,
     AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: admin.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
+    AWS_ACCESS_KEY_ID: administrator().accessKeyId,
+    AWS_SECRET_ACCESS_KEY: administrator().secretAccessKey,
   };
   trigger = spawn(
     setting("XTASK_BINARY"),
@@ -183,17 +84,7 @@ const ASKED = 1_762_607_658_821;
 test("what the producer sends is stored by the processor as one record per request", async () => {
   // The chatbot's credential: a user holding the stack's producer policy alone. The test and
   // the trigger act as an administrator. From then on moto checks signatures and permissions.
-  const everything = xmlField(
-    await iam("CreatePolicy", {
-      PolicyName: "local-administrator",
-      PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }),
-    }),
-    "Arn",
-  );
-  const chatbot = await userWith("chatbot", setting("PRODUCER_POLICY_ARN"));
-  admin = await userWith("local-administrator", everything);
-  aws = client(admin);
-  await enforceIam(0);
+  const chatbot = await chatbotKey("pipeline");
 
   const env: AnalyticsEnv = {
     ANALYTICS_QUEUE_URL: QUEUE_URL,

@@ -305,6 +305,25 @@ describe("a send", () => {
     assert.ok(r.metadata?.sourcesUsed?.every((s) => s.length === 200));
   });
 
+  test("replaces every lone surrogate, wherever it stands, as String.prototype.toWellFormed does", async () => {
+    // The module spells the replacement out (toWellFormed is ES2024; Workers' TypeScript, ES2021).
+    const [high, low, pair] = ["\uD83D", "\uDE00", "\u{1F600}"];
+    const questions = [
+      `${low}a${high}${high}${low}${low}${high}`,
+      `${high}${pair}${low}${pair}`,
+      `${low}${low}${high}${high}`,
+      `${pair}${pair}é\u0301`,
+    ];
+    for (const question of questions) {
+      received = [];
+      const ctx = new Context();
+      logQuery(env(), ctx, { requestId: ID, query: question });
+      assert.ok(await ctx.settled());
+      const q = JSON.parse(sentOfKind("query")) as QueryEvent;
+      assert.equal(q.query, question.toWellFormed(), JSON.stringify(question));
+    }
+  });
+
   test("keeps the body within the processor's 16 KB, taking the least useful fields first", async () => {
     const ctx = new Context();
     const logged: string[] = [];
@@ -336,6 +355,21 @@ describe("a send", () => {
       ["warn", ["metadata.referer"]],
       ["warn", ["metadata.sourcesUsed"]],
     ]);
+  });
+
+  test("of a question of white space alone is logged, not sent (the processor refuses it)", async () => {
+    for (const query of ["", " \t\n", "\u3000\u00A0\u2028", `${" ".repeat(LIMITS.query)}have you any experience with c#?`]) {
+      received = [];
+      const ctx = new Context();
+      const logged: string[] = [];
+      logQuery(env(), ctx, { requestId: ID, query }, { log: (line) => logged.push(line) });
+      assert.ok(await ctx.settled());
+      assert.equal(received.length, 0, JSON.stringify(query));
+      assert.equal(logged.length, 1);
+      assert.match(logged[0] ?? "", /event not sent.*white space alone/);
+      // What the schema says of it: refused.
+      assert.notDeepEqual(schemaErrors(JSON.stringify({ eventType: "query", requestId: ID, timestamp: Date.now(), query: Array.from(query).slice(0, LIMITS.query).join("") })), []);
+    }
   });
 
   test("of a body still too large is logged, not sent", async () => {
