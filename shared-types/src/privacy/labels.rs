@@ -62,7 +62,7 @@ const CODE_LABELS: [&str; 52] = [
 /// Words that say the number after them is a phone number (within the three words before it:
 /// "tlf.", "call me on", "携帯は"), so that one without the shapes above (eight digits, as in
 /// Norway and Denmark) is known too.
-const PHONE_LABELS: [&str; 79] = [
+const PHONE_LABELS: &[&str] = &[
     "tel",
     "tlf",
     "ph",
@@ -142,13 +142,61 @@ const PHONE_LABELS: [&str; 79] = [
     "llamar",
     "llama",
     "ligue-me",
+    "tél",
+    "tf",
+    "telefonu",
+    "telefonem",
+    "komórki",
+    "komorki",
+    "komórkowy",
+    "stacjonarny",
+    "festnetz",
+    "fastnet",
+    "fasttelefon",
+];
+/// Verbs that ask for a call, whose number may come a word later than a label's ("ruf mich an
+/// unter 5550123", "zadzwoń do mnie pod 5551234"): within the four words before it.
+const CALL_VERBS: [&str; 24] = [
+    "call",
+    "ring",
+    "ruf",
+    "rufen",
+    "anrufen",
+    "erreichbar",
+    "bel",
+    "bellen",
+    "appelle",
+    "appelez",
+    "appeler",
+    "llama",
+    "llámame",
+    "llamar",
+    "chiama",
+    "chiamami",
+    "liga",
+    "ligue",
+    "zadzwoń",
+    "zadzwon",
+    "dzwoń",
+    "soita",
+    "soittakaa",
+    "ringe",
 ];
 /// Phone labels of scripts written without spaces, found inside the word before the number.
 const PHONE_LABELS_UNSPACED: [&str; 6] = ["電話", "携帯", "전화", "연락처", "手机", "电话"];
 
-/// Words that say only "number": what kind of number the word before them says.
-const NUMBER_WORDS: [&str; 9] = [
-    "number", "nummer", "numero", "número", "numer", "numerem", "nr", "no", "num",
+/// Words that say only "number": what kind of number the word before them says, or a word
+/// they end ("Handynummer", "puhelinnumero", "kvk-nummer").
+const NUMBER_WORDS: [&str; 10] = [
+    "number", "nummer", "numero", "número", "numéro", "numer", "numerem", "nr", "no", "num",
+];
+
+/// The possessives before a number word that make it a phone's ("my number", "son numéro",
+/// "mijn nummer"): a person's number, not a file's or a ticket's.
+const POSSESSIVES: [&str; 30] = [
+    "my", "his", "her", "your", "mon", "son", "ton", "votre", "mein", "meine", "sein", "seine",
+    "ihre", "mi", "su", "tu", "mijn", "zijn", "haar", "il", "mio", "suo", "meu", "seu", "mój",
+    "moj", "jego", "min", "mitt", "hans",
 ];
 
 /// What the words before a number say it is.
@@ -158,7 +206,40 @@ pub(super) enum Label {
     Phone,
 }
 
+fn is_code(word: &str) -> bool {
+    CODE_LABELS.contains(&word)
+        || word
+            .split(['-', '/'])
+            .next()
+            .is_some_and(|head| CODE_LABELS.contains(&head))
+}
+
+fn is_phone(word: &str) -> bool {
+    PHONE_LABELS.contains(&word) || PHONE_LABELS_UNSPACED.iter().any(|l| word.contains(l))
+}
+
+/// What a word that ends in a number word says: a phone's or a code's compound
+/// ("telefonnummer", "mobilnummer", "bestellnummer").
+fn compound(word: &str) -> Option<Label> {
+    let head = NUMBER_WORDS
+        .iter()
+        .filter(|n| n.len() >= 5 || **n == "nr")
+        .find_map(|n| word.strip_suffix(n))
+        .map(|head| head.trim_end_matches(['-', '.']))
+        .filter(|head| !head.is_empty())?;
+    if is_code(head) {
+        Some(Label::Code)
+    } else {
+        is_phone(head).then_some(Label::Phone)
+    }
+}
+
 /// What the words right before view position `start` say the number there is, if anything.
+///
+/// The nearest label says it ("in case it helps, call 347 ..." is a phone number). A word
+/// that only says "number" takes its sense from the word before it: a code's ("order number",
+/// "VAT number"), a phone's ("phone number"), a person's ("my number"); after any other word
+/// ("dossier numéro", "Vorgang Nr.", "é no") it says nothing.
 pub(super) fn label_before(view: &View<'_>, start: usize) -> Option<Label> {
     let before = view.text_before(start).to_lowercase();
     let words: Vec<&str> = before
@@ -167,28 +248,23 @@ pub(super) fn label_before(view: &View<'_>, start: usize) -> Option<Label> {
         .take(4)
         .map(|w| w.trim_matches(|c: char| ".,:;#()[]\"'„“".contains(c)))
         .collect();
-    let is_code = |w: &str| {
-        CODE_LABELS.contains(&w)
-            || w.split(['-', '/'])
-                .next()
-                .is_some_and(|head| CODE_LABELS.contains(&head))
-    };
-    // The nearest label says it ("in case it helps, call 347 ..." is a phone number), but a
-    // word that only says "number" takes the word before it ("order number", "VAT number").
     words.iter().enumerate().find_map(|(distance, w)| {
         if NUMBER_WORDS.contains(w) {
-            let qualified = words
-                .get(distance + 1)
-                .is_some_and(|before| is_code(before));
-            return Some(if qualified { Label::Code } else { Label::Phone })
-                .filter(|l| *l == Label::Code || distance < 3);
+            let before = words.get(distance + 1).copied().unwrap_or_default();
+            return if is_code(before) {
+                Some(Label::Code)
+            } else {
+                let phone = is_phone(before) || POSSESSIVES.contains(&before);
+                (phone && distance < 3).then_some(Label::Phone)
+            };
         }
-        let phone = distance < 3
-            && (PHONE_LABELS.contains(w) || PHONE_LABELS_UNSPACED.iter().any(|l| w.contains(l)));
         if is_code(w) {
-            Some(Label::Code)
-        } else {
-            phone.then_some(Label::Phone)
+            return Some(Label::Code);
         }
+        let label = compound(w).or_else(|| is_phone(w).then_some(Label::Phone));
+        if distance < 3 && label.is_some() {
+            return label;
+        }
+        (distance < 4 && CALL_VERBS.contains(w)).then_some(Label::Phone)
     })
 }

@@ -72,7 +72,7 @@ impl Traits {
             digits: view.bytes().filter(u8::is_ascii_digit).count(),
             at: view.contains('@'),
             scheme: view.contains("://"),
-            written_out_at: lower.contains("[at") || lower.contains("(at"),
+            written_out_at: ["[at", "(at", "{at"].iter().any(|w| lower.contains(w)),
         }
     }
 }
@@ -150,10 +150,10 @@ static RULES: [Rule; 6] = [
         placeholder: placeholder::EMAIL,
     },
     Rule {
-        // Written out: jane [at] example [dot] com, jane(at)example.com.
+        // Written out: jane [at] example [dot] com, jane(at)example.com, ola {at} eksempel {dot} no.
         pattern: LazyLock::new(|| {
-            let at = r"\s*[\[(]\s*at\s*[\])]\s*";
-            let dot = r"(?:\.|\s*[\[(]\s*dot\s*[\])]\s*)";
+            let at = r"\s*[\[({]\s*at\s*[\])}]\s*";
+            let dot = r"(?:\.|\s*[\[({]\s*dot\s*[\])}]\s*)";
             Regex::new(&format!(
                 r"(?i)[A-Za-z0-9._%+-]+{at}[A-Za-z0-9-]+(?:{dot}[A-Za-z0-9-]+)*{dot}[A-Za-z]{{2,}}"
             ))
@@ -216,6 +216,7 @@ pub fn scrub_question(text: &str) -> (String, u32) {
                 spans.push((start, stop));
             } else if rule.in_parts
                 && labels::label_before(&view, start) != Some(labels::Label::Code)
+                && !numbers::is_amount(&view, start, end)
             {
                 spans.extend(parts(&view, start, end, rule.accept));
             }
@@ -241,7 +242,7 @@ pub fn scrub_question(text: &str) -> (String, u32) {
 }
 
 /// Whether a question can hold anything a rule looks for: enough digits (ASCII or full-width),
-/// an `@` (or a full-width `＠`), or an `[at]` / `(at)`. One pass over the bytes, no allocation:
+/// an `@` (or a full-width `＠`), or an `[at]`, `(at)`, `{at}`. One pass over the bytes, no allocation:
 /// most questions stop here.
 fn worth_reading(text: &str) -> bool {
     let bytes = text.as_bytes();
@@ -252,7 +253,7 @@ fn worth_reading(text: &str) -> bool {
     let written_out_at = bytes
         .iter()
         .enumerate()
-        .filter(|(_, b)| matches!(b, b'[' | b'('))
+        .filter(|(_, b)| matches!(b, b'[' | b'(' | b'{'))
         .any(|(i, _)| {
             bytes
                 .get(i + 1..i + 3)

@@ -188,6 +188,13 @@ pub(super) fn phone(view: &View<'_>, start: usize, end: usize) -> Option<usize> 
     shaped.then_some(end)
 }
 
+/// Whether a number the phone rule refused reads as an amount in thousands or a range of them
+/// (`700 000 - 800 000 kr`), whose parts are then not searched for a phone number.
+pub(super) fn is_amount(view: &View<'_>, start: usize, end: usize) -> bool {
+    let (_, groups) = groups(&view.as_str()[start..end]);
+    !groups.is_empty() && is_in_thousands(view, end, &groups)
+}
+
 /// Bytes of an extension right after a phone number (`ext. 204`, ` x12`, `#3`), else 0.
 fn extension(after: &str) -> usize {
     let spaces = after.len() - after.trim_start().len();
@@ -207,6 +214,9 @@ fn extension(after: &str) -> usize {
         "ramal",
         "toestel",
         "wewn.",
+        "wew.",
+        "lok.",
+        "ankn.",
         "x",
         "#",
     ]

@@ -21,7 +21,7 @@ pub(super) fn card(view: &View<'_>, start: usize, end: usize) -> Option<usize> {
         let prefix = candidate[..length].trim_end_matches([' ', '-']);
         let stop = start + prefix.len();
         if is_card_number(prefix) && !glued_after(view, stop) {
-            return Some(stop + expiry_and_code(&view.as_str()[stop..]));
+            return Some(stop + expiry_and_code(view, stop));
         }
         length = prefix.rfind([' ', '-'])?;
     }
@@ -40,65 +40,106 @@ fn is_card_number(candidate: &str) -> bool {
     printed && network && luhn_is_valid(candidate)
 }
 
-/// Words before a card's expiry date, and before its security code, as people type them.
-const EXPIRY_WORDS: [&str; 12] = [
+/// Words before a card's expiry date, and before its security code, as people type them in the
+/// languages the scrubber reads (lowercase; compared with the words as typed, accents and all).
+const EXPIRY_WORDS: [&str; 37] = [
     "exp",
-    "exp.",
     "expiry",
     "expires",
+    "expire",
     "expiration",
     "valid",
     "thru",
+    "through",
     "until",
+    "gültig",
     "gultig",
     "bis",
+    "ablauf",
     "vence",
+    "vencimiento",
+    "caduca",
+    "caducidad",
+    "validade",
+    "válido",
+    "valido",
+    "válida",
+    "valida",
+    "validité",
     "scad",
+    "scadenza",
+    "scade",
+    "geldig",
+    "vervalt",
+    "vervaldatum",
+    "utløp",
+    "utløper",
+    "udløb",
+    "udløber",
+    "utgång",
+    "voimassa",
+    "ważna",
+    "ważności",
 ];
-const CODE_WORDS: [&str; 9] = [
+const CODE_WORDS: [&str; 21] = [
     "cvv",
     "cvv2",
     "cvc",
     "cvc2",
     "cid",
     "csc",
+    "cvn",
     "code",
     "security",
     "cryptogramme",
+    "sicherheitscode",
+    "prüfnummer",
+    "código",
+    "codigo",
+    "codice",
+    "kod",
+    "kode",
+    "koden",
+    "turvakoodi",
+    "säkerhetskod",
+    "beveiligingscode",
 ];
 
-/// Bytes of an expiry date (`12/25`, `12/2025`, `1225`) and a security code (`cvv 123`, or
-/// three or four digits after the expiry), with the words before them, right after a card
-/// number; else 0.
-fn expiry_and_code(after: &str) -> usize {
+/// View characters of an expiry date (`12/25`, `12/2025`, `1225`) and a security code (`cvv
+/// 123`, or three or four digits after the expiry), with the words before them, right after a
+/// card number that ends at view position `from`; else 0.
+fn expiry_and_code(view: &View<'_>, from: usize) -> usize {
+    let after = &view.as_str()[from..];
     let mut used = 0;
-    let mut expiry = false;
-    let mut code = false;
+    let (mut expiry, mut code, mut code_word) = (false, false, false);
     loop {
         let rest = &after[used..];
         let spaces = rest.len() - rest.trim_start_matches([' ', ',', ':']).len();
         let word_rest = &rest[spaces..];
-        let word: String = word_rest
+        // The word as typed: the view reads a letter outside ASCII as `a`.
+        let length = word_rest
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'.')
+            .count();
+        let word: String = view
+            .text_after(from + used + spaces)
             .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .take(length)
             .collect::<String>()
-            .to_ascii_lowercase();
-        let is_word =
-            |list: &[&str]| !word.is_empty() && list.contains(&word.trim_end_matches('.'));
+            .to_lowercase();
+        let is_word = |list: &[&str]| length > 0 && list.contains(&word.trim_end_matches('.'));
         if !expiry && is_word(&EXPIRY_WORDS) || !code && is_word(&CODE_WORDS) {
-            used += spaces + word.len();
+            code_word |= is_word(&CODE_WORDS);
+            used += spaces + length;
             continue;
         }
         let digits = word_rest.bytes().take_while(u8::is_ascii_digit).count();
-        let date = expiry_date(word_rest);
-        match (date, digits) {
-            (Some(length), _) if !expiry => {
+        match expiry_date(word_rest) {
+            Some(length) if !expiry && !(code_word && !code && digits == length) => {
                 expiry = true;
                 used += spaces + length;
             }
-            (None, 3 | 4)
-                if !code && (expiry || after[..used].to_ascii_lowercase().contains("cv")) =>
-            {
+            _ if !code && (3..=4).contains(&digits) && (expiry || code_word) => {
                 code = true;
                 used += spaces + digits;
             }

@@ -1,4 +1,4 @@
-//! The privacy scrubber against two corpora written independently of it, each by someone who
+//! The privacy scrubber against three corpora written independently of it, each by someone who
 //! had not seen the rules: ordinary CV questions that carry numbers, which must be stored exactly
 //! as typed, and personal data in many national, Unicode and full-width forms, which must be
 //! removed, and nothing else with it. The test prints both counts of each and every miss.
@@ -8,6 +8,15 @@
 //!   the rules were done: 146 and 76 passed at that first run; the rules were then corrected
 //!   (code labels such as `SKU` and `SIREN`, phone labels such as `tlf.`, extensions in other
 //!   languages, addresses written against Japanese text).
+//! - `privacy/blind.tsv` (368 ordinary in 12 languages, 281 personal: phones of 23 countries,
+//!   IBANs of 17, cards with their expiry and code), written for the scrubber's second version
+//!   (issue 31) and run once it was done: 362 and 267 passed at that first run. The causes were
+//!   then corrected in general, not case by case: a word that only says "number" is a phone's
+//!   only after a phone word or a possessive ("dossier numéro 7654321" is a file's); call verbs
+//!   reach a word further ("ruf mich an unter ..."); phone words of Polish, Danish and Finnish,
+//!   and compounds of a phone word and "number" ("mobilnummer"); expiry and code words of every
+//!   language, read as typed; an amount's range is not searched for a phone inside it; `wew.`;
+//!   `{at}`.
 
 use shared_types::privacy::scrub_question;
 
@@ -111,6 +120,7 @@ fn ordinary_questions_are_kept_and_personal_data_is_removed_and_nothing_else() {
     let misses = [
         run("corpus.tsv", include_str!("privacy/corpus.tsv")),
         run("heldout.tsv", include_str!("privacy/heldout.tsv")),
+        run("blind.tsv", include_str!("privacy/blind.tsv")),
     ]
     .concat();
     assert!(misses.is_empty(), "{} misses", misses.len());
