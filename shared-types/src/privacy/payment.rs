@@ -134,8 +134,10 @@ fn expiry_and_code(view: &View<'_>, from: usize) -> usize {
             continue;
         }
         let digits = word_rest.bytes().take_while(u8::is_ascii_digit).count();
+        // Four digits right after a code word are the code, though they read as a date.
+        let code_first = code_word && !code;
         match expiry_date(word_rest) {
-            Some(length) if !expiry && !(code_word && !code && digits == length) => {
+            Some(length) if !expiry && !(code_first && digits == length) => {
                 expiry = true;
                 used += spaces + length;
             }
