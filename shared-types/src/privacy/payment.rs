@@ -135,13 +135,13 @@ fn expiry_and_code(view: &View<'_>, from: usize) -> usize {
         }
         let digits = word_rest.bytes().take_while(u8::is_ascii_digit).count();
         // Four digits right after a code word are the code, though they read as a date.
-        let code_first = code_word && !code;
+        let is_code = code_word && !code && (3..=4).contains(&digits);
         match expiry_date(word_rest) {
-            Some(length) if !expiry && !(code_first && digits == length) => {
+            Some(length) if !expiry && !(is_code && digits == length) => {
                 expiry = true;
                 used += spaces + length;
             }
-            _ if !code && (3..=4).contains(&digits) && (expiry || code_word) => {
+            _ if is_code || !code && expiry && (3..=4).contains(&digits) => {
                 code = true;
                 used += spaces + digits;
             }
