@@ -137,7 +137,7 @@ fn expiry_and_code(view: &View<'_>, from: usize) -> usize {
         // Four digits right after a code word are the code, though they read as a date.
         let is_code = code_word && !code && (3..=4).contains(&digits);
         match expiry_date(word_rest) {
-            Some(length) if !expiry && !(is_code && digits == length) => {
+            Some(length) if !(expiry || (is_code && digits == length)) => {
                 expiry = true;
                 used += spaces + length;
             }
