@@ -47,7 +47,7 @@ impl About {
     }
 
     /// Whether it is not about the CV at all.
-    pub fn is_off_topic(self) -> bool {
+    pub(crate) fn is_off_topic(self) -> bool {
         matches!(self, Self::Topic(t) if t.kind == TopicKind::OffTopic)
     }
 }
