@@ -1,171 +1,166 @@
-//! The quality of the content-gap grouping, on two labelled sets of questions (intent, tab,
-//! question): `gaps/labelled.tsv`, the set the method was tuned on (written by hand with the
-//! first version of the grouping), and `gaps/unseen.tsv`, written independently by someone who
-//! had not seen the method, in more intents and languages, with typos, long recruiter messages
-//! and questions about the owner in the third person, which the method was not tuned against.
-//! The adjusted Rand index and the pairwise F1 of the groups against the intents are printed
-//! (`cargo test -p reporter --test it gaps -- --nocapture`) and held above floors.
+//! The quality of the content-gap grouping, on labelled sets of questions (intent, tab,
+//! question, and for a trap question a third column): each with a file that says, for each
+//! intent, the topics and families whose label is true for its questions.
+//!
+//! - `gaps/labelled.tsv`, the set the method is tuned on (written by hand with the first
+//!   version of the grouping, relabelled to families and extended with the seven languages and
+//!   traps for the second);
+//! - `gaps/unseen.tsv`, written independently by someone who had not seen the method, in more
+//!   intents and languages, with typos, long recruiter messages and questions about the owner
+//!   in the third person; never tuned against (its intents predate the families: iOS and
+//!   Android are two intents there);
+//! - `gaps/blind.tsv`, written for the second version (issue 31) by a helper who had never
+//!   seen the lexicon, the taxonomy or the method: 651 questions in 57 intents, half of them
+//!   not in English, 138 traps. Its first run (ARI 0.609, precision 0.751, 36 questions and
+//!   22 traps under a false label) was below the issue's floors; the method was then extended
+//!   on the tuning set only (language ecosystems, domains and APIs as families, 43 traps
+//!   written for the tuning set and the general rules they called for), knowing the blind
+//!   set's intent names and its aggregate figures, never how its questions were filed. Its
+//!   later figures are therefore no longer blind.
+//!
+//! For each set the adjusted Rand index, pairwise precision, recall and F1 of the groups
+//! against the intents, and the questions filed under a topic whose label is false for them
+//! (traps among them), are printed (`cargo test -p reporter --test it gaps -- --nocapture`)
+//! and held above floors.
 
-use std::collections::HashMap;
+mod sets;
 
 use reporter::gaps::{self, THRESHOLD};
+use sets::{Measured, Set, measure, scores};
 
-/// The floors on the unseen set, and on the tuning set.
-const ARI_FLOOR: f64 = 0.60;
-const F1_FLOOR: f64 = 0.60;
-
-fn labelled(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let (intent, question) = l.split_once('\t').unwrap();
-            (intent.trim().to_owned(), question.trim().to_owned())
-        })
-        .collect()
+fn tuning_set() -> Set {
+    Set::parse(
+        "tuning",
+        include_str!("gaps/labelled.tsv"),
+        include_str!("gaps/labelled.topics.tsv"),
+    )
 }
 
-fn tuning_set() -> Vec<(String, String)> {
-    labelled(include_str!("gaps/labelled.tsv"))
+fn unseen_set() -> Set {
+    Set::parse(
+        "unseen",
+        include_str!("gaps/unseen.tsv"),
+        include_str!("gaps/unseen.topics.tsv"),
+    )
 }
 
-fn unseen_set() -> Vec<(String, String)> {
-    labelled(include_str!("gaps/unseen.tsv"))
+fn blind_set() -> Set {
+    Set::parse(
+        "blind",
+        include_str!("gaps/blind.tsv"),
+        include_str!("gaps/blind.topics.tsv"),
+    )
 }
 
-fn choose2(n: usize) -> f64 {
-    (n * n.saturating_sub(1)) as f64 / 2.0
-}
-
-/// What a grouping scores against the intents.
-#[derive(Debug, Clone, Copy)]
-struct Scores {
+/// The floors a set is held to.
+struct Floors {
     ari: f64,
     precision: f64,
-    recall: f64,
     f1: f64,
+    /// Most questions filed under a false topic, and most trap questions.
+    misfiled: usize,
+    traps_misfiled: usize,
 }
 
-/// Adjusted Rand index (Hubert and Arabie) and pairwise precision, recall and F1.
-fn scores(truth: &[usize], found: &[usize]) -> Scores {
-    let mut table: HashMap<(usize, usize), usize> = HashMap::new();
-    let mut rows: HashMap<usize, usize> = HashMap::new();
-    let mut columns: HashMap<usize, usize> = HashMap::new();
-    for (&t, &f) in truth.iter().zip(found) {
-        *table.entry((t, f)).or_default() += 1;
-        *rows.entry(t).or_default() += 1;
-        *columns.entry(f).or_default() += 1;
-    }
-    let together: f64 = table.values().map(|&n| choose2(n)).sum();
-    let same_intent: f64 = rows.values().map(|&n| choose2(n)).sum();
-    let same_group: f64 = columns.values().map(|&n| choose2(n)).sum();
-    let expected = same_intent * same_group / choose2(truth.len());
-    let maximum = (same_intent + same_group) / 2.0;
-    let precision = together / same_group;
-    let recall = together / same_intent;
-    Scores {
-        ari: (together - expected) / (maximum - expected),
-        precision,
-        recall,
-        f1: 2.0 * precision * recall / (precision + recall),
-    }
-}
-
-/// The intents as numbers, and the groups found at `threshold`.
-fn grouped(data: &[(String, String)], threshold: f32) -> (Vec<usize>, Vec<usize>, usize) {
-    let questions: Vec<&str> = data.iter().map(|(_, q)| q.as_str()).collect();
-    let grouping = gaps::group_at(&questions, threshold);
-    let mut found = vec![0; data.len()];
-    for (g, group) in grouping.groups.iter().enumerate() {
-        for &m in &group.members {
-            found[m] = g;
-        }
-    }
-    let mut intents: HashMap<&str, usize> = HashMap::new();
-    let truth = data
-        .iter()
-        .map(|(intent, _)| {
-            let next = intents.len();
-            *intents.entry(intent.as_str()).or_insert(next)
-        })
-        .collect();
-    (truth, found, grouping.groups.len())
-}
-
-/// With `GAPS_DETAIL=<set>` (a set's name), each group that mixes intents and each intent split
-/// over groups: what a maintainer tunes the lexicon with, on the tuning set only.
-fn detail(name: &str, data: &[(String, String)], found: &[usize]) {
-    if std::env::var("GAPS_DETAIL").ok().as_deref() != Some(name) {
-        return;
-    }
-    let mut by_group: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-    for (i, g) in found.iter().enumerate() {
-        by_group.entry(*g).or_default().push(i);
-    }
-    for (g, members) in &by_group {
-        let intents: std::collections::BTreeSet<&str> =
-            members.iter().map(|&i| data[i].0.as_str()).collect();
-        if intents.len() > 1 {
-            println!("group {g} mixes {intents:?}:");
-            for &i in members {
-                println!("    {}\t{}", data[i].0, data[i].1);
-            }
-        }
-    }
-    let mut by_intent: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
-    for (i, (intent, _)) in data.iter().enumerate() {
-        by_intent.entry(intent.as_str()).or_default().push(i);
-    }
-    for (intent, members) in by_intent {
-        let groups: std::collections::BTreeSet<usize> = members.iter().map(|&i| found[i]).collect();
-        if groups.len() > 1 {
-            println!("intent {intent} split over {} groups:", groups.len());
-            for &i in &members {
-                println!("    [{}] {}", found[i], data[i].1);
-            }
-        }
-    }
-}
-
-fn report(name: &str, data: &[(String, String)]) -> Scores {
-    let (truth, found, groups) = grouped(data, THRESHOLD);
-    detail(name, data, &found);
-    let intents = truth.iter().max().map_or(0, |m| m + 1);
-    let s = scores(&truth, &found);
+fn report(set: &Set, floors: &Floors) -> Measured {
+    let measured = measure(set, THRESHOLD);
+    sets::detail(set, &measured);
+    let s = measured.scores;
     println!(
-        "gap grouping on the {name} set, {} questions in {intents} intents: {groups} groups; \
-         adjusted Rand index {:.3}; pairwise precision {:.3}, recall {:.3}, F1 {:.3} \
-         (floors: ARI {ARI_FLOOR}, F1 {F1_FLOOR})",
-        truth.len(),
+        "gap grouping on the {} set, {} questions in {} intents: {} groups; adjusted Rand index \
+         {:.3}; pairwise precision {:.3}, recall {:.3}, F1 {:.3}; filed under a false topic: {} \
+         ({} of {} traps)",
+        set.name,
+        set.questions.len(),
+        set.intents(),
+        measured.groups,
         s.ari,
         s.precision,
         s.recall,
-        s.f1
+        s.f1,
+        measured.misfiled.len(),
+        measured.traps_misfiled(set),
+        set.traps(),
     );
-    s
+    assert!(s.ari >= floors.ari, "{}: ARI {:.3}", set.name, s.ari);
+    assert!(
+        s.precision >= floors.precision,
+        "{}: precision {:.3}",
+        set.name,
+        s.precision
+    );
+    assert!(s.f1 >= floors.f1, "{}: F1 {:.3}", set.name, s.f1);
+    assert!(
+        measured.misfiled.len() <= floors.misfiled,
+        "{}: {} misfiled",
+        set.name,
+        measured.misfiled.len()
+    );
+    assert!(
+        measured.traps_misfiled(set) <= floors.traps_misfiled,
+        "{}: {} traps misfiled",
+        set.name,
+        measured.traps_misfiled(set)
+    );
+    measured
 }
 
 #[test]
 fn the_grouping_is_above_the_floors_on_the_tuning_set() {
-    let data = tuning_set();
-    let s = report("tuning", &data);
-    assert!(data.len() >= 200);
-    assert!(s.ari >= ARI_FLOOR, "adjusted Rand index {:.3}", s.ari);
-    assert!(s.f1 >= F1_FLOOR, "pairwise F1 {:.3}", s.f1);
+    let set = tuning_set();
+    assert!(set.questions.len() >= 400 && set.intents() >= 50 && set.traps() >= 40);
+    // One trap is still filed under a false topic: "Which country has the best visa policy
+    // for tourists?" under "Where you are based".
+    let floors = Floors {
+        ari: 0.90,
+        precision: 0.95,
+        f1: 0.90,
+        misfiled: 1,
+        traps_misfiled: 1,
+    };
+    report(&set, &floors);
 }
 
+/// Held where the second version left it (ARI 0.717, 10 questions under a false label, all of
+/// them listed by `GAPS_DETAIL=unseen`), so that a change that loses ground here fails.
 #[test]
 fn the_grouping_is_above_the_floors_on_the_unseen_set() {
-    let data = unseen_set();
-    let intents: std::collections::HashSet<&str> = data.iter().map(|(i, _)| i.as_str()).collect();
-    assert!(
-        data.len() >= 250 && intents.len() >= 35,
-        "{} {}",
-        data.len(),
-        intents.len()
+    let set = unseen_set();
+    assert!(set.questions.len() >= 250 && set.intents() >= 35);
+    let floors = Floors {
+        ari: 0.70,
+        precision: 0.80,
+        f1: 0.70,
+        misfiled: 10,
+        traps_misfiled: 0,
+    };
+    report(&set, &floors);
+}
+
+/// The issue's floors on the set written blind are ARI 0.85, pairwise precision 0.95 and no
+/// trap question under a false topic. They are NOT met (docs/reporting.md gives the figures
+/// and why); this test holds the set where the second version left it (ARI 0.660, precision
+/// 0.802, 18 traps under a false label), so that a change that loses ground here fails, and
+/// prints how far each floor is.
+#[test]
+fn the_grouping_on_the_blind_set_is_held_where_it_is_and_measured_against_the_issues_floors() {
+    let set = blind_set();
+    assert!(set.questions.len() >= 400 && set.intents() >= 45 && set.traps() >= 40);
+    let floors = Floors {
+        ari: 0.65,
+        precision: 0.79,
+        f1: 0.0,
+        misfiled: 30,
+        traps_misfiled: 18,
+    };
+    let measured = report(&set, &floors);
+    println!(
+        "the issue's floors on the blind set: ARI {:.3} of 0.85, precision {:.3} of 0.95, \
+         {} of 0 traps under a false topic",
+        measured.scores.ari,
+        measured.scores.precision,
+        measured.traps_misfiled(&set)
     );
-    let s = report("unseen", &data);
-    assert!(s.ari >= ARI_FLOOR, "adjusted Rand index {:.3}", s.ari);
-    assert!(s.f1 >= F1_FLOOR, "pairwise F1 {:.3}", s.f1);
 }
 
 #[test]
@@ -179,20 +174,35 @@ fn the_scores_themselves_are_right_on_known_cases() {
     assert!((s.recall - 1.0).abs() < 1e-9 && (s.precision - 1.0 / 3.0).abs() < 1e-9);
 }
 
+/// A question is misfiled when its group's topic is not among its intent's true ones; one
+/// without a topic never is.
+#[test]
+fn a_question_under_a_topic_not_true_for_its_intent_is_counted_as_misfiled() {
+    let set = Set::parse(
+        "known",
+        "salary\tWhat is your salary expectation?\n\
+         salary\tDo you have a pilot licence?\ttrap: pilot\n\
+         cobol\tDo you know COBOL?\n",
+        "salary\tsalary\ncobol\n",
+    );
+    let measured = measure(&set, THRESHOLD);
+    assert_eq!(measured.misfiled, [(1, "pilot-licence")]);
+    assert_eq!(measured.traps_misfiled(&set), 1);
+}
+
 /// How the threshold was chosen, kept honest: a sweep on the tuning set is printed, and the
 /// chosen threshold stays within 0.02 of the sweep's best adjusted Rand index there.
 #[test]
 fn the_threshold_is_near_the_best_of_a_sweep_on_the_tuning_set() {
-    let data = tuning_set();
-    let (truth, found, _) = grouped(&data, THRESHOLD);
-    let chosen = scores(&truth, &found).ari;
+    let set = tuning_set();
+    let chosen = measure(&set, THRESHOLD).scores.ari;
     let mut best = f64::MIN;
     for t in [0.05f32, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5] {
-        let (truth, found, groups) = grouped(&data, t);
-        let s = scores(&truth, &found);
+        let m = measure(&set, t);
+        let s = m.scores;
         println!(
-            "threshold {t:.2}: {groups:>3} groups, ARI {:.3}, precision {:.3}, recall {:.3}, F1 {:.3}",
-            s.ari, s.precision, s.recall, s.f1
+            "threshold {t:.2}: {:>3} groups, ARI {:.3}, precision {:.3}, recall {:.3}, F1 {:.3}",
+            m.groups, s.ari, s.precision, s.recall, s.f1
         );
         best = best.max(s.ari);
     }

@@ -242,7 +242,7 @@ fn hostile_questions_are_escaped_and_the_subject_stays_one_line() {
     let t = at("2025-11-05T10:00:00Z");
     let long_word = "Supercalifragilistic".repeat(40);
     let hostile = [
-        "<script>alert('x')</script> do you know rust?",
+        "<script>alert('x')</script> do you know cobol?",
         "\"><img src=x onerror=alert(1)>",
         "line one\r\nBcc: evil@example.dev",
         "right-to-left \u{202E}gnp.exe and \u{2067}isolate",

@@ -225,7 +225,19 @@ fn label(
             }
             // Most named first; a tie keeps the order they were first named in.
             counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-            let named: Vec<&str> = counts.iter().take(LABEL_TERMS).map(|(t, _)| *t).collect();
+            // A term the family's name already says is not repeated after it ("Go", not
+            // "Go: Go"; "Databases", not "Databases: databases").
+            let label = family.label.to_lowercase();
+            let said = |term: &str| {
+                let term = term.to_lowercase();
+                label.split([' ', ',']).any(|word| word == term) || label == term
+            };
+            let named: Vec<&str> = counts
+                .iter()
+                .map(|(t, _)| *t)
+                .filter(|t| !said(t))
+                .take(LABEL_TERMS)
+                .collect();
             if named.is_empty() {
                 family.label.clone()
             } else {

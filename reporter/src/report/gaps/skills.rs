@@ -23,6 +23,10 @@ pub struct Family {
     pub terms: BTreeMap<String, String>,
     #[serde(default)]
     ambiguous: Vec<String>,
+    /// A programming language and its ecosystem (Java, Python, .NET): a question that also
+    /// names a term of an area (mobile, machine learning, databases) is about the area.
+    #[serde(default)]
+    ecosystem: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,8 +155,9 @@ impl Skills {
         &self.families
     }
 
-    /// The family a question's words (see [`words`]) are about, if any: the one it names the
-    /// most terms of, then the one it names first. An ambiguous term counts only beside a word
+    /// The family a question's words (see [`words`]) are about, if any: an area before a
+    /// language's ecosystem, then the one it names the most terms of, then the one it names
+    /// first. An ambiguous term counts only beside a word
     /// of technical work, another term, or as the question's only content word.
     pub(super) fn named(&'static self, question: &[String]) -> Option<Named> {
         // (term, start) of each term found, the longest at each start.
@@ -185,6 +190,10 @@ impl Skills {
             || found.len() > 1
             || content <= 1;
         found.retain(|(t, _)| !t.ambiguous || technical);
+        let ecosystem = |t: &Term| self.families[t.family].ecosystem;
+        if found.iter().any(|(t, _)| !ecosystem(t)) {
+            found.retain(|(t, _)| !ecosystem(t));
+        }
         // The family named most, then first.
         let mut counts: Vec<(usize, usize, usize)> = Vec::new(); // (family, count, first start)
         for (term, start) in &found {
@@ -319,6 +328,31 @@ mod tests {
             ("Has he built recommendation engines?", "machine-learning"),
         ] {
             assert_eq!(family(question), Some(expected), "{question}");
+        }
+    }
+
+    #[test]
+    fn a_languages_ecosystem_and_a_domain_are_families_and_an_area_beats_an_ecosystem() {
+        for (question, expected) in [
+            ("Does he know Java?", Some("jvm")),
+            ("Spring Boot experience?", Some("jvm")),
+            ("ASP.NET Core or C#?", Some("dotnet")),
+            ("Does he know Go?", Some("go")),
+            (
+                "Has he used Python for machine learning?",
+                Some("machine-learning"),
+            ),
+            ("Kotlin for Android?", Some("mobile")),
+            ("GraphQL or gRPC?", Some("architecture")),
+            ("Has he worked in insurance?", Some("insurance")),
+            (
+                "Did he build a travel booking site?",
+                Some("travel-industry"),
+            ),
+            ("What did he do in spring 2021?", None),
+            ("Is he willing to go abroad?", None),
+        ] {
+            assert_eq!(family(question), expected, "{question}");
         }
     }
 

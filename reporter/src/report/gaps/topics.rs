@@ -120,12 +120,31 @@ const WORK_WORDS: &str = "built build building worked work working experience ex
 const OWNER_WORDS: &str = "he him his she her hers il elle lui er sie ihm ihn ihr sein seine \
     seinen seiner el ella hij zij hem haar zijn lei ele ela dele dela owner candidate";
 
+/// Verbs of making something: a recruiter's or a personal topic never fires in a question
+/// about what the owner made (`has he built a salary payment system`, `a children's app`).
+const MAKING_WORDS: &str = "built build building developed develop developing implemented \
+    implement implementing designed design designing trained train modelled modeled wrote \
+    written programmed shipped created create integrated coded gebaut entwickelt implementiert \
+    programmiert construit developpe concu implemente construido desarrollado disenado \
+    implementado gebouwd ontwikkeld ontworpen costruito sviluppato progettato implementato \
+    construiu desenvolveu projetou implementou";
+
+/// Words that name a person spoken to: with the owner's words, what a personal topic's "of"
+/// may name (`the age of your children`).
+const PERSON_WORDS: &str = "you your yours yourself u tu ton ta tes toi vous votre vos du dein \
+    deine deinen deiner dich dir ihr ihre ihren ihrem euch jij je jouw jou uw tuo tua tuoi tue \
+    voi vostro vostra voce voces usted ustedes tus vosotros seu sua seus suas";
+
 static OWNER: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| OWNER_WORDS.split_whitespace().collect());
 static DOMAIN: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| DOMAIN_NOUNS.split_whitespace().collect());
 static WORK: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| WORK_WORDS.split_whitespace().collect());
+static MAKING: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| MAKING_WORDS.split_whitespace().collect());
+static PERSON: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| PERSON_WORDS.split_whitespace().collect());
 
 #[derive(Debug, Deserialize)]
 struct Lexicon {
@@ -270,12 +289,16 @@ impl Topic {
     }
 
     /// Whether a match says nothing of the owner: a one-word trigger followed by a word of a
-    /// product or a domain, or an off-topic trigger in a question about work done.
+    /// product or a domain, an off-topic trigger in a question about work done, a recruiter's
+    /// or personal topic in a question about something made, a personal topic's word that is
+    /// something else's.
     fn vetoed(&self, trigger: &[Slot], positions: &[usize], question: &[String]) -> bool {
-        if self.kind == TopicKind::OffTopic {
-            return question
-                .iter()
-                .any(|w| WORK.contains(w.as_str()) || OWNER.contains(w.as_str()));
+        let holds = |words: &HashSet<&str>| question.iter().any(|w| words.contains(w.as_str()));
+        match self.kind {
+            TopicKind::OffTopic => return holds(&WORK) || holds(&OWNER),
+            TopicKind::Recruiter | TopicKind::Personal if holds(&MAKING) => return true,
+            TopicKind::Personal if belongs_elsewhere(positions, question) => return true,
+            _ => {}
         }
         let [position] = positions else {
             return false;
@@ -288,6 +311,26 @@ impl Topic {
                 .is_some_and(|next| DOMAIN.contains(next.as_str()))
     }
 }
+
+/// Whether a personal topic's word is followed by "of" and a word that names nobody spoken to
+/// or about (`the age of the universe`, `l'âge de l'univers`): it is something else's.
+fn belongs_elsewhere(positions: &[usize], question: &[String]) -> bool {
+    positions.iter().any(|&p| {
+        let mut after = question.iter().skip(p + 1);
+        after.next().is_some_and(|w| OF.contains(&w.as_str()))
+            && after
+                .find(|w| !ARTICLES.contains(&w.as_str()))
+                .is_some_and(|w| !OWNER.contains(w.as_str()) && !PERSON.contains(w.as_str()))
+    })
+}
+
+/// "Of" in the seven languages, and the articles that may follow it.
+const OF: [&str; 12] = [
+    "of", "de", "du", "des", "der", "von", "van", "di", "del", "della", "do", "da",
+];
+const ARTICLES: [&str; 14] = [
+    "the", "a", "an", "l", "la", "le", "les", "het", "een", "lo", "los", "las", "o", "os",
+];
 
 /// Distinct positions of `question` for each slot of `trigger`, in order, the first free word
 /// each slot accepts; `None` when a slot finds none.
