@@ -30,7 +30,8 @@ impl ConfigError {
     }
 }
 
-use shared_types::stage::setting::RECORD_TTL_DAYS;
+use shared_types::stage::setting::{RECORD_TTL_DAYS, REPORT_TIMEZONE};
+use shared_types::week::{Tz, parse_zone};
 
 /// Finds a setting's raw value by name.
 type Lookup = Box<dyn Fn(&str) -> Option<String>>;
@@ -109,6 +110,21 @@ impl Settings {
         )
     }
 
+    /// [`REPORT_TIMEZONE`]: the owner's time zone, which both functions need (the processor
+    /// files a request under the week its zone's clocks show, the reporter reports it).
+    pub fn report_timezone(&self) -> Result<Tz, ConfigError> {
+        match self.optional(REPORT_TIMEZONE) {
+            None => Ok(Tz::UTC),
+            Some(name) => parse_zone(&name).ok_or_else(|| {
+                ConfigError::invalid(
+                    REPORT_TIMEZONE,
+                    &name,
+                    "an IANA time-zone name such as Europe/London or UTC",
+                )
+            }),
+        }
+    }
+
     /// `true` or `false`, or `default` when `name` is not set.
     pub fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
         match self.optional(name).as_deref() {
@@ -132,6 +148,19 @@ mod tests {
         assert_eq!(
             ConfigError::Missing("A").to_string(),
             "environment variable A is not set"
+        );
+    }
+
+    #[test]
+    fn the_time_zone_is_an_iana_name_utc_by_default() {
+        assert_eq!(Settings::from_pairs(&[]).report_timezone(), Ok(Tz::UTC));
+        let london = Settings::from_pairs(&[(REPORT_TIMEZONE, "Europe/London")]);
+        assert_eq!(london.report_timezone(), Ok(Tz::Europe__London));
+        let typo = Settings::from_pairs(&[(REPORT_TIMEZONE, "Europe/Londn")]);
+        let error = typo.report_timezone().unwrap_err().to_string();
+        assert!(
+            error.starts_with("environment variable REPORT_TIMEZONE is \"Europe/Londn\""),
+            "{error}"
         );
     }
 

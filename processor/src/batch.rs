@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use aws_lambda_events::sqs::SqsMessage;
 use chrono::{DateTime, Utc};
 use shared_types::record::EventRank;
+use shared_types::week::Tz;
 use shared_types::{AnalyticsEvent, QueryEvent, RequestRecord, ResponseEvent, WeekId};
 
 use crate::dead_letter::Rejection;
@@ -95,8 +96,8 @@ impl RequestDraft {
     }
 
     /// The record this draft writes.
-    pub(crate) fn image(&self, ttl_days: u32) -> Option<RequestRecord> {
-        RequestRecord::from_events(self.query.as_ref(), self.response.as_ref(), ttl_days)
+    pub(crate) fn image(&self, ttl_days: u32, zone: Tz) -> Option<RequestRecord> {
+        RequestRecord::from_events_in(self.query.as_ref(), self.response.as_ref(), ttl_days, zone)
     }
 }
 
@@ -121,6 +122,7 @@ impl ParsedBatch {
 pub(crate) fn parse_batch(
     records: Vec<SqsMessage>,
     now: DateTime<Utc>,
+    zone: Tz,
 ) -> Result<ParsedBatch, ProcessorError> {
     let mut batch = ParsedBatch {
         received: records.len(),
@@ -144,7 +146,8 @@ pub(crate) fn parse_batch(
                 continue;
             }
         };
-        let due = WeekId::of_timestamp_ms(event.timestamp_ms()).map(WeekId::report_due);
+        let due = WeekId::of_timestamp_ms_in(event.timestamp_ms(), zone)
+            .map(|week| week.report_due_in(zone));
         let request_id = event.request_id().to_owned();
         let index = *by_request.entry(request_id.clone()).or_insert_with(|| {
             batch.drafts.push(RequestDraft::new(request_id));

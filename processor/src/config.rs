@@ -1,6 +1,7 @@
 //! Settings, read once at cold start from the environment.
 
 use lambda_support::{ConfigError, Settings};
+use shared_types::week::Tz;
 use shared_types::stage::setting::{DEAD_LETTER_QUEUE_URL, TABLE_NAME, WRITE_CONCURRENCY};
 
 /// Default bound on concurrent writes: a FIFO batch holds at most 10 messages.
@@ -13,6 +14,9 @@ pub struct Config {
     pub dead_letter_queue_url: String,
     pub ttl_days: u32,
     pub write_concurrency: usize,
+    /// The owner's time zone (`REPORT_TIMEZONE`): a request is filed under the week its
+    /// query's time falls in on its clocks.
+    pub zone: Tz,
 }
 
 impl Config {
@@ -22,6 +26,7 @@ impl Config {
             table_name: settings.required(TABLE_NAME)?,
             dead_letter_queue_url: settings.required(DEAD_LETTER_QUEUE_URL)?,
             ttl_days: settings.record_ttl_days()?,
+            zone: settings.report_timezone()?,
             write_concurrency: settings.bounded(
                 WRITE_CONCURRENCY,
                 DEFAULT_WRITE_CONCURRENCY,

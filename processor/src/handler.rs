@@ -17,6 +17,7 @@ use futures::{StreamExt, stream};
 use lambda_runtime::LambdaEvent;
 use lambda_support::{ConfigError, Count, Metrics, Settings};
 use shared_types::WeekId;
+use shared_types::week::Tz;
 use shared_types::metrics::processor as names;
 use shared_types::record::pipeline_stats::PipelineStats;
 use tracing::{error, info, warn};
@@ -133,6 +134,7 @@ pub struct Processor<S, D> {
     dead_letters: D,
     ttl_days: u32,
     write_concurrency: usize,
+    zone: Tz,
 }
 
 /// The processor as deployed: the records table and the dead-letter queue on AWS.
@@ -156,6 +158,7 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
             store,
             dead_letters,
             ttl_days: config.ttl_days,
+            zone: config.zone,
             write_concurrency: config.write_concurrency.max(1),
         }
     }
@@ -191,7 +194,7 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
         event: SqsEvent,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, ProcessorError> {
-        let batch = parse_batch(event.records, now)?;
+        let batch = parse_batch(event.records, now, self.zone)?;
         let mut settled = Settled {
             summary: BatchSummary {
                 received: batch.received,
@@ -291,16 +294,16 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
         if stats.is_empty() {
             return;
         }
-        let week = WeekId::containing(now);
+        let week = WeekId::containing_in(now, self.zone);
         let expires_at =
-            (week.end() + chrono::Duration::days(i64::from(self.ttl_days))).timestamp();
+            (week.end_in(self.zone) + chrono::Duration::days(i64::from(self.ttl_days))).timestamp();
         if let Err(failure) = self.store.add_stats(week, &stats, expires_at).await {
             warn!(error = %failure, "could not add to the week's pipeline counts");
         }
     }
 
     async fn write(&self, draft: RequestDraft) -> (RequestDraft, Result<Merged, ServiceFailure>) {
-        let result = match draft.image(self.ttl_days) {
+        let result = match draft.image(self.ttl_days, self.zone) {
             Some(image) => self.store.merge(&image).await,
             None => Err(ServiceFailure::new(
                 FailureKind::Permanent,

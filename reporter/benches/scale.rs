@@ -157,7 +157,7 @@ fn run_one(requests: u64) {
     // Without stored figures: last week is read in full for the changes.
     let ledger = InMemoryLedger::new();
     runtime
-        .block_on(build_report(&source, &ledger, week, week.end()))
+        .block_on(build_report(&source, &ledger, week, week.end(), shared_types::week::Tz::UTC))
         .unwrap();
     let read_without = source.read.swap(0, Ordering::Relaxed);
 
@@ -174,7 +174,7 @@ fn run_one(requests: u64) {
         summary,
         ..
     } = runtime
-        .block_on(build_report(&source, &ledger, week, week.end()))
+        .block_on(build_report(&source, &ledger, week, week.end(), shared_types::week::Tz::UTC))
         .unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let read_with = source.read.load(Ordering::Relaxed);
@@ -224,7 +224,7 @@ fn build_report_for(
     week: WeekId,
 ) -> shared_types::record::report_marker::WeekSummary {
     runtime
-        .block_on(build_report(source, ledger, week, week.end()))
+        .block_on(build_report(source, ledger, week, week.end(), shared_types::week::Tz::UTC))
         .unwrap()
         .summary
 }

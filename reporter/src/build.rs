@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use shared_types::week::Tz;
 use shared_types::WeekId;
 use shared_types::record::report_marker::{Correction, WeekSummary};
 use tracing::info;
@@ -54,6 +55,7 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
     ledger: &L,
     week: WeekId,
     now: DateTime<Utc>,
+    zone: Tz,
 ) -> Result<BuiltReport, ReporterError> {
     // The weeks of the trend, newest first: one read of their markers.
     let earlier: Vec<WeekId> = std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
@@ -65,7 +67,7 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
         previous,
         listed,
         late,
-    } = read(source, week, &summaries).await?;
+    } = read(source, week, zone, &summaries).await?;
     for arrivals in &late {
         summaries.insert(arrivals.week, arrivals.now.clone());
     }
@@ -118,6 +120,7 @@ struct Read {
 async fn read<S: RecordSource>(
     source: &S,
     week: WeekId,
+    zone: Tz,
     summaries: &HashMap<WeekId, WeekSummary>,
 ) -> Result<Read, ReporterError> {
     let recent: HashMap<WeekId, WeekSummary> =
@@ -131,16 +134,16 @@ async fn read<S: RecordSource>(
     }
     let mut checked: Vec<WeekId> = recent.keys().copied().collect();
     checked.sort();
-    let (mut read, listed) = read_weeks(source, &reads, &checked).await?;
+    let (mut read, listed) = read_weeks(source, &reads, &checked, zone).await?;
     let previous = read
         .remove(&week.previous())
-        .unwrap_or_else(|| WeekAggregator::new(week.previous()));
+        .unwrap_or_else(|| WeekAggregator::in_zone(week.previous(), zone));
     Ok(Read {
         current: read
             .remove(&week)
-            .unwrap_or_else(|| WeekAggregator::new(week)),
+            .unwrap_or_else(|| WeekAggregator::in_zone(week, zone)),
         previous: Previous::of(&previous),
-        late: late_arrivals(source, &recent, &listed).await?,
+        late: late_arrivals(source, &recent, &listed, zone).await?,
         listed,
     })
 }
@@ -177,6 +180,7 @@ async fn late_arrivals<S: RecordSource>(
     source: &S,
     summaries: &HashMap<WeekId, WeekSummary>,
     listed: &WeeksRead,
+    zone: Tz,
 ) -> Result<Vec<LateArrivals>, ReporterError> {
     let changed = |week: WeekId, reported: &WeekSummary| {
         listed.count(week) != reported.indexed
@@ -193,7 +197,7 @@ async fn late_arrivals<S: RecordSource>(
         return Ok(Vec::new());
     }
     weeks.sort();
-    let (mut again, read) = read_weeks(source, &weeks, &[]).await?;
+    let (mut again, read) = read_weeks(source, &weeks, &[], zone).await?;
     let mut late = Vec::new();
     for week in weeks {
         let (Some(reported), Some(figures)) = (summaries.get(&week), again.remove(&week)) else {
@@ -228,10 +232,11 @@ async fn read_weeks<S: RecordSource>(
     source: &S,
     weeks: &[WeekId],
     counted: &[WeekId],
+    zone: Tz,
 ) -> Result<(HashMap<WeekId, WeekAggregator>, WeeksRead), ReporterError> {
     let mut aggregators: HashMap<WeekId, WeekAggregator> = weeks
         .iter()
-        .map(|week| (*week, WeekAggregator::new(*week)))
+        .map(|week| (*week, WeekAggregator::in_zone(*week, zone)))
         .collect();
     let read = source
         .read_weeks(weeks, counted, &mut |record| {

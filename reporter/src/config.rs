@@ -2,6 +2,7 @@
 
 use lambda_support::{ConfigError, Settings};
 use shared_types::record::WeekLookup;
+use shared_types::week::Tz;
 use shared_types::stage::setting::{
     REPORT_RECIPIENTS, REPORT_SENDER, SEND_EMPTY_REPORT, SES_CONFIGURATION_SET, TABLE_NAME,
     WEEK_LOOKUP,
@@ -23,6 +24,9 @@ pub struct Config {
     /// records may have expired is refused rather than reported short.
     pub ttl_days: u32,
     pub week_lookup: WeekLookup,
+    /// The owner's time zone (`REPORT_TIMEZONE`): the week reported is the one that just ended
+    /// there, and its days and hours are its clocks'.
+    pub zone: Tz,
 }
 
 impl Config {
@@ -68,6 +72,7 @@ impl Config {
             send_empty_report: settings.flag(SEND_EMPTY_REPORT, true)?,
             ttl_days: settings.record_ttl_days()?,
             week_lookup: week_lookup(settings)?,
+            zone: settings.report_timezone()?,
         })
     }
 }

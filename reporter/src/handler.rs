@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use lambda_runtime::LambdaEvent;
 use lambda_support::{ConfigError, Count, Metrics, Settings};
 use shared_types::WeekId;
+use shared_types::week::Tz;
 use shared_types::metrics::reporter as names;
 use shared_types::record::report_marker::{Correction, WeekSummary};
 use tracing::{error, info, warn};
@@ -66,6 +67,8 @@ pub struct Reporter<S, L, M> {
     mailer: M,
     send_empty_report: bool,
     ttl_days: u32,
+    /// The owner's time zone (`REPORT_TIMEZONE`).
+    zone: Tz,
 }
 
 /// The reporter as deployed: the records table on DynamoDB, the email on SES.
@@ -99,6 +102,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
             mailer,
             send_empty_report: config.send_empty_report,
             ttl_days: config.ttl_days,
+            zone: config.zone,
         }
     }
 
@@ -127,7 +131,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
             .ok()
             .and_then(DateTime::from_timestamp_millis)
             .unwrap_or(now);
-        let request = ReportRequest::from_payload(event.payload, now)?;
+        let request = ReportRequest::from_payload_in(event.payload, now, self.zone)?;
         // Boxed: the run's future is deep enough to overflow the compiler's layout limit
         // inside the runtime's own futures.
         let result = Box::pin(self.run(request, now, deadline)).await;
@@ -169,7 +173,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
             rendered,
             summary: week_summary,
             ..
-        } = build_report(&self.source, &self.ledger, week, now).await?;
+        } = build_report(&self.source, &self.ledger, week, now, self.zone).await?;
         let mut summary = ReportSummary {
             week: week.to_string(),
             outcome: Outcome::DryRun,
@@ -204,7 +208,9 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
     /// A week whose first records may have expired (the table's TTL) is refused rather than
     /// reported short.
     fn refuse_expired(&self, week: WeekId, now: DateTime<Utc>) -> Result<(), ReporterError> {
-        let expired = week.start() + chrono::Duration::days(i64::from(self.ttl_days));
+        // A week filed under an earlier zone (UTC by default) may start before it does here.
+        let first = week.start_in(self.zone).min(week.start());
+        let expired = first + chrono::Duration::days(i64::from(self.ttl_days));
         if now > expired {
             return Err(ReporterError::WeekExpired {
                 week,
@@ -242,7 +248,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
     /// not before the last report whose trend shows its week.
     fn marker_expiry(&self, week: WeekId, now: DateTime<Utc>) -> DateTime<Utc> {
         let with_records = now + chrono::Duration::days(i64::from(self.ttl_days));
-        let in_trends = week.end() + chrono::Duration::weeks(TREND_WEEKS as i64 + 1);
+        let in_trends = week.end_in(self.zone) + chrono::Duration::weeks(TREND_WEEKS as i64 + 1);
         with_records.max(in_trends)
     }
 

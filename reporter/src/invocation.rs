@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use shared_types::WeekId;
+use shared_types::week::Tz;
 use shared_types::report::ReportInvocation;
 
 use crate::error::ReporterError;
@@ -34,12 +35,22 @@ impl ReportRequest {
         payload: serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<Self, ReporterError> {
+        Self::from_payload_in(payload, now, Tz::UTC)
+    }
+
+    /// [`ReportRequest::from_payload`] for an owner in `zone`: the week before the one the
+    /// event's time (or now) falls in there.
+    pub fn from_payload_in(
+        payload: serde_json::Value,
+        now: DateTime<Utc>,
+        zone: Tz,
+    ) -> Result<Self, ReporterError> {
         let invalid = |e: serde_json::Error| ReporterError::Invocation(e.to_string());
         let is_scheduled = payload.get("detail-type").is_some() || payload.get("source").is_some();
         if is_scheduled {
             let event: ScheduledEvent = serde_json::from_value(payload).map_err(invalid)?;
             return Ok(Self {
-                week: WeekId::containing(event.time).previous(),
+                week: WeekId::containing_in(event.time, zone).previous(),
                 dry_run: false,
                 force: false,
             });
@@ -47,7 +58,7 @@ impl ReportRequest {
         let manual: ReportInvocation = serde_json::from_value(payload).map_err(invalid)?;
         let week = match manual.week {
             Some(text) => text.parse()?,
-            None => WeekId::containing(now).previous(),
+            None => WeekId::containing_in(now, zone).previous(),
         };
         Ok(Self {
             week,

@@ -30,6 +30,9 @@ pub mod setting {
     pub const TABLE_NAME: &str = "TABLE_NAME";
     /// Both functions: days a record lives after its query (optional, default 90, 14 to 3650).
     pub const RECORD_TTL_DAYS: &str = "RECORD_TTL_DAYS";
+    /// The owner's time zone, an IANA name (`Europe/London`; `UTC` when not set): both
+    /// functions file and report weeks, days and hours on its clocks.
+    pub const REPORT_TIMEZONE: &str = "REPORT_TIMEZONE";
     /// Both functions: the commit a version was built from, which the maintainer command shows.
     pub const BUILD_COMMIT: &str = "BUILD_COMMIT";
     /// The processor: the dead-letter queue that poison messages go to (required).

@@ -237,6 +237,7 @@ fuzz_target!(|input: Input| {
         table_name: "fuzz".into(),
         dead_letter_queue_url: "dlq.fifo".into(),
         ttl_days: TTL_DAYS,
+        zone: shared_types::week::Tz::UTC,
         write_concurrency: 4,
     };
     let processor = Processor::new(

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use anyhow::Context as _;
 use shared_types::WeekId;
 use shared_types::record::WeekLookup;
+use shared_types::week::Tz;
 
 /// Every setting, read once.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,10 +41,12 @@ pub struct Settings {
     pub sdk_attempts: u32,
     /// `BENCH_TRIALS`: cold starts per function and setting.
     pub bench_trials: usize,
+    /// `REPORT_TIMEZONE`: the owner's time zone, an IANA name.
+    pub zone: Tz,
 }
 
 /// The names of the settings, as the Makefile spells them, with their defaults.
-pub const DEFAULTS: [(&str, &str); 13] = [
+pub const DEFAULTS: [(&str, &str); 14] = [
     ("PROCESSOR_MEMORY", "128"),
     ("PROCESSOR_TIMEOUT", "30"),
     ("REPORTER_MEMORY", "256"),
@@ -57,6 +60,7 @@ pub const DEFAULTS: [(&str, &str); 13] = [
     ("FAULT_RATE", "0.4"),
     ("SDK_ATTEMPTS", "1"),
     ("BENCH_TRIALS", "7"),
+    ("REPORT_TIMEZONE", "UTC"),
 ];
 
 impl Settings {
@@ -97,6 +101,7 @@ impl Settings {
             fault_rate: parse("FAULT_RATE", &get("FAULT_RATE"))?,
             sdk_attempts: parse("SDK_ATTEMPTS", &get("SDK_ATTEMPTS"))?,
             bench_trials: parse("BENCH_TRIALS", &get("BENCH_TRIALS"))?,
+            zone: parse("REPORT_TIMEZONE", &get("REPORT_TIMEZONE"))?,
         };
         anyhow::ensure!(
             (0.0..=1.0).contains(&settings.fault_rate) && settings.sdk_attempts > 0,

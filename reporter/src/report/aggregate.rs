@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
+use shared_types::week::Tz;
 use hdrhistogram::Histogram;
 use shared_types::event::{ANONYMOUS_SESSION, CANARY_SESSION};
 use shared_types::record::report_marker::WeekSummary;
@@ -127,6 +128,8 @@ impl QuestionStats {
 #[derive(Debug)]
 pub struct WeekAggregator {
     week: WeekId,
+    /// The owner's time zone: the week's days and hours are its clocks'.
+    zone: Tz,
     pub records_read: u64,
     /// Records of other weeks that the index still listed (an item moved, or a stale index).
     pub skipped_other_week: u64,
@@ -154,9 +157,17 @@ pub struct WeekAggregator {
 }
 
 impl WeekAggregator {
+    /// A week in UTC.
     pub fn new(week: WeekId) -> Self {
+        Self::in_zone(week, Tz::UTC)
+    }
+
+    /// A week whose days and hours are read on the clocks of `zone`. A question in the hour
+    /// that happens twice when the clocks go back counts once, in that hour.
+    pub fn in_zone(week: WeekId, zone: Tz) -> Self {
         Self {
             week,
+            zone,
             records_read: 0,
             skipped_other_week: 0,
             canaries: 0,
@@ -180,6 +191,10 @@ impl WeekAggregator {
 
     pub fn week(&self) -> WeekId {
         self.week
+    }
+
+    pub fn zone(&self) -> Tz {
+        self.zone
     }
 
     /// Adds one record.
@@ -215,6 +230,7 @@ impl WeekAggregator {
             self.redacted += 1;
         }
         if let Some(at) = DateTime::<Utc>::from_timestamp_millis(query_ts) {
+            let at = at.with_timezone(&self.zone);
             self.by_weekday[at.weekday().num_days_from_monday() as usize] += 1;
             self.by_hour[at.hour() as usize] += 1;
         }

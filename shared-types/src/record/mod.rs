@@ -107,6 +107,17 @@ impl RequestRecord {
         response: Option<&ResponseEvent>,
         ttl_days: u32,
     ) -> Option<Self> {
+        Self::from_events_in(query, response, ttl_days, crate::week::Tz::UTC)
+    }
+
+    /// [`RequestRecord::from_events`], the week read on the clocks of `zone`
+    /// (`REPORT_TIMEZONE`): the ISO week there of the query's time.
+    pub fn from_events_in(
+        query: Option<&QueryEvent>,
+        response: Option<&ResponseEvent>,
+        ttl_days: u32,
+        zone: crate::week::Tz,
+    ) -> Option<Self> {
         let (request_id, owner_ts, session) = match (query, response) {
             (Some(q), _) => (&q.request_id, q.timestamp, q.session()),
             (None, Some(r)) => (&r.request_id, r.timestamp, r.session()),
@@ -117,7 +128,7 @@ impl RequestRecord {
         let agent = query.map(|q| privacy::browser_and_device(q.metadata.user_agent.as_deref()));
         Some(Self {
             pk: request_key(request_id),
-            week: WeekId::of_timestamp_ms(owner_ts)?,
+            week: WeekId::of_timestamp_ms_in(owner_ts, zone)?,
             expires_at: owner_ts.div_euclid(1000) + i64::from(ttl_days) * 86_400,
             session_id: session.to_owned(),
             query_ts: query.map(|q| q.timestamp),

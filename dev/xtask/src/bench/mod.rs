@@ -75,6 +75,7 @@ async fn on_the_wire(
         questions: settings.questions,
         week: settings.week,
         malformed: 6,
+        zone: shared_types::week::Tz::UTC,
     });
     let mut arrangements = Vec::new();
     for lookup in WeekLookup::ALL {

@@ -68,6 +68,7 @@ async fn process(client: &Client, table: &str, batches: &[Vec<String>]) -> anyho
             table_name: table.into(),
             dead_letter_queue_url: "dlq.fifo".into(),
             ttl_days: DEFAULT_TTL_DAYS,
+            zone: shared_types::week::Tz::UTC,
             write_concurrency: processor::DEFAULT_WRITE_CONCURRENCY,
         },
     );

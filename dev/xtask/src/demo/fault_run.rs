@@ -35,6 +35,7 @@ pub async fn reliability(settings: &Settings) -> anyhow::Result<bool> {
         questions: questions_for(events, seed, week),
         week,
         malformed: 6,
+        zone: shared_types::week::Tz::UTC,
     };
     let started = Instant::now();
     let moto = Moto::start();
@@ -64,6 +65,7 @@ fn questions_for(events: usize, seed: u64, week: WeekId) -> usize {
             questions,
             week,
             malformed: 6,
+            zone: shared_types::week::Tz::UTC,
         })
         .messages
         .len()

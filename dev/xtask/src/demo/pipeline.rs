@@ -56,6 +56,7 @@ impl DemoOptions {
                 questions: settings.questions,
                 week: settings.week,
                 malformed: 6,
+                zone: settings.zone,
             },
             progress: true,
             faults: None,
@@ -212,14 +213,14 @@ pub async fn run(moto: &Moto, options: DemoOptions) -> anyhow::Result<DemoOutcom
     let workload = generate(options.workload);
     let week = options.workload.week;
     // The Monday run after the reported week, and the processor's view of "now".
-    let scheduled_at = week.end() + chrono::Duration::hours(7);
+    let scheduled_at = week.report_due_in(options.workload.zone);
     let faulty = options.faults.map(|f| {
         (
             FaultyHttpClient::over_default_client(f.plan),
             f.sdk_max_attempts,
         )
     });
-    let processor = processor_for(&sdk, &sqs, &stack, faulty.as_ref());
+    let processor = processor_for(&sdk, &sqs, &stack, faulty.as_ref(), options.workload.zone);
     let queue = QueueDrain {
         sqs: &sqs,
         queue_url: &stack.queue_url,
@@ -268,6 +269,7 @@ fn processor_for(
     sqs: &aws_sdk_sqs::Client,
     stack: &Stack,
     faulty: Option<&(FaultyHttpClient, u32)>,
+    zone: shared_types::week::Tz,
 ) -> DemoProcessor {
     let dynamodb = match faulty {
         None => aws_sdk_dynamodb::Client::new(sdk),
@@ -287,6 +289,7 @@ fn processor_for(
         dead_letter_queue_url: stack.dlq_url.clone(),
         ttl_days: shared_types::record::DEFAULT_TTL_DAYS,
         write_concurrency: processor::DEFAULT_WRITE_CONCURRENCY,
+        zone,
     };
     processor::Processor::new(
         DynamoRecordStore::new(dynamodb, &stack.table),
@@ -317,6 +320,7 @@ async fn report(
         send_empty_report: true,
         ttl_days: shared_types::record::DEFAULT_TTL_DAYS,
         week_lookup: options.week_lookup,
+        zone: options.workload.zone,
     };
     let reporter = Reporter::new(
         DynamoRecordSource::new(dynamodb.clone(), &stack.table, options.week_lookup),
@@ -327,7 +331,7 @@ async fn report(
     let week = options.workload.week;
     // The deadline Lambda gives an invocation with the deployed REPORTER_TIMEOUT.
     let timeout = chrono::Duration::seconds(i64::from(options.reporter_timeout_s));
-    let last_monday = week.start() + chrono::Duration::hours(7);
+    let last_monday = week.previous().report_due_in(options.workload.zone);
     let last_week = ReportRequest {
         week: week.previous(),
         dry_run: false,
@@ -341,7 +345,7 @@ async fn report(
         "account": "123456789012", "time": scheduled_at.to_rfc3339(), "region": "us-east-1",
         "resources": [], "detail": {}
     });
-    let request = ReportRequest::from_payload(scheduled, scheduled_at)?;
+    let request = ReportRequest::from_payload_in(scheduled, scheduled_at, options.workload.zone)?;
     let summary = reporter
         .run(request, scheduled_at, scheduled_at + timeout)
         .await?;

@@ -42,6 +42,7 @@ async fn flow_on(lookup: WeekLookup) {
                 questions: 300,
                 week,
                 malformed: 6,
+                zone: shared_types::week::Tz::UTC,
             },
             progress: false,
             week_lookup: lookup,

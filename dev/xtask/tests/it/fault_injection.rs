@@ -35,6 +35,7 @@ async fn faults_on(lookup: WeekLookup) {
                 questions: 500,
                 week,
                 malformed: 6,
+                zone: shared_types::week::Tz::UTC,
             },
             progress: false,
             week_lookup: lookup,

@@ -73,6 +73,7 @@ fn processor(ops: &Operations) -> processor::Processor<DynamoRecordStore, SqsDea
             table_name: table.into(),
             dead_letter_queue_url: dlq.into(),
             ttl_days: 90,
+            zone: shared_types::week::Tz::UTC,
             write_concurrency: 1,
         },
     )

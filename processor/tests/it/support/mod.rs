@@ -34,6 +34,7 @@ pub(crate) fn config(table: &str, dead_letter_queue_url: &str) -> Config {
         table_name: table.into(),
         dead_letter_queue_url: dead_letter_queue_url.into(),
         ttl_days: 90,
+        zone: shared_types::week::Tz::UTC,
         write_concurrency: 4,
     }
 }

@@ -103,7 +103,7 @@ pub struct LatencyView {
 /// One condensed line of the figures: `Response time`: `median 1.2 s, ...`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetailLine {
-    pub label: &'static str,
+    pub label: String,
     pub text: String,
 }
 
@@ -334,7 +334,12 @@ fn sources(week: &WeekAggregator) -> Vec<Share> {
 
 /// The rest of the figures, a line each; a line without figures is left out.
 fn details(week: &WeekAggregator) -> Vec<DetailLine> {
-    let line = |label, text: Option<String>| text.map(|text| DetailLine { label, text });
+    let line = |label: &str, text: Option<String>| {
+        text.map(|text| DetailLine {
+            label: label.to_owned(),
+            text,
+        })
+    };
     [
         line("Matches", matches_line(week)),
         line(
@@ -350,7 +355,7 @@ fn details(week: &WeekAggregator) -> Vec<DetailLine> {
                 )
             }),
         ),
-        line("Busiest (UTC)", busiest(week)),
+        line(&format!("Busiest ({})", week.zone().name()), busiest(week)),
         line("Sessions", sessions_line(week)),
         line("Technologies in answers", sources_line(week)),
     ]

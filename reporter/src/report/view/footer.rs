@@ -55,14 +55,16 @@ impl Footer {
         generated_at: DateTime<Utc>,
     ) -> Self {
         let id = week.week();
+        let zone = week.zone();
+        let local = |at: DateTime<Utc>, format: &str| at.with_timezone(&zone).format(format).to_string();
         Self {
             low_score: LOW_SCORE,
-            week_start: id.start().format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            week_end: id.end().format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            week_start: local(id.start_in(zone), "%Y-%m-%d %H:%M:%S %Z"),
+            week_end: local(id.end_in(zone), "%Y-%m-%d %H:%M:%S %Z"),
             records_read: thousands(week.records_read),
             incomplete: thousands(week.incomplete),
             clock_skew_note: clock_skew_note(week),
-            generated_at: generated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            generated_at: local(generated_at, "%Y-%m-%d %H:%M %Z"),
             caps: Caps {
                 add_to_cv: MAX_ADD_TO_CV,
                 missed: MAX_MISSED,

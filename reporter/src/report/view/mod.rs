@@ -87,6 +87,8 @@ pub struct ReportView {
     pub subject: String,
     /// The week's first and last day: `Mon 10 Nov 2025 to Sun 16 Nov 2025`.
     pub period: String,
+    /// The owner's time zone, whose clocks the week, its days and hours are read on.
+    pub zone: String,
     pub is_empty: bool,
     /// One line at the top, also the preheader.
     pub summary: String,
@@ -137,16 +139,19 @@ impl ReportView {
         generated_at: DateTime<Utc>,
     ) -> Self {
         let id = week.week();
-        let last_day = id.end() - chrono::Duration::days(1);
+        let zone = week.zone();
+        let first_day = id.start_in(zone).with_timezone(&zone);
+        let last_day = (id.end_in(zone) - chrono::Duration::hours(1)).with_timezone(&zone);
         let gaps = Sections::of(week, found, history);
         Self {
             week: id.to_string(),
             subject: header_safe(&subject(week, found)),
             period: format!(
                 "{} to {}",
-                id.start().format("%a %-d %b %Y"),
+                first_day.format("%a %-d %b %Y"),
                 last_day.format("%a %-d %b %Y")
             ),
+            zone: zone.name().to_owned(),
             is_empty: week.asked == 0,
             summary: sections::summary(week, found),
             banner: sections::banner(week, &history.previous),

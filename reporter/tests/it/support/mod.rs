@@ -14,5 +14,6 @@ pub(crate) fn config(send_empty_report: bool) -> Config {
         send_empty_report,
         ttl_days: 90,
         week_lookup: shared_types::record::WeekLookup::default(),
+        zone: shared_types::week::Tz::UTC,
     }
 }

@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use shared_types::event::QueryMetadata;
 use shared_types::testing;
+use shared_types::week::Tz;
 use shared_types::{AnalyticsEvent, MatchType, QueryEvent, RequestRecord, ResponseEvent, WeekId};
 
 /// The producer's constant message group.
@@ -34,6 +35,8 @@ pub struct WorkloadSpec {
     pub week: WeekId,
     /// Malformed messages, at most `MALFORMED.len()` kinds, repeated round-robin.
     pub malformed: usize,
+    /// The owner's time zone: the two weeks are its clocks'.
+    pub zone: Tz,
 }
 
 /// One SQS message as the producer sends it.
@@ -62,6 +65,8 @@ pub struct Workload {
     pub duplicates: usize,
     /// Requests whose response is sent before the query.
     pub responses_first: usize,
+    /// The owner's time zone, which files each request under its week.
+    pub zone: Tz,
 }
 
 impl Workload {
@@ -70,7 +75,7 @@ impl Workload {
         self.requests
             .iter()
             .filter_map(|r| {
-                RequestRecord::from_events(Some(&r.query), r.response.as_ref(), ttl_days)
+                RequestRecord::from_events_in(Some(&r.query), r.response.as_ref(), ttl_days, self.zone)
             })
             .map(|record| (record.pk.clone(), record))
             .collect()
@@ -138,6 +143,7 @@ pub(crate) fn generate(spec: WorkloadSpec) -> Workload {
         malformed,
         duplicates,
         responses_first,
+        zone: spec.zone,
     }
 }
 
@@ -155,7 +161,7 @@ impl Generator {
         Self {
             rng: ChaCha8Rng::seed_from_u64(spec.seed),
             spec,
-            start_ms: spec.week.previous().start().timestamp_millis(),
+            start_ms: spec.week.previous().start_in(spec.zone).timestamp_millis(),
             span_ms: Duration::weeks(2).num_milliseconds(),
             sessions: (0..spec.questions / 6 + 1)
                 .map(|i| format!("session-{i:04}"))
@@ -316,6 +322,7 @@ mod tests {
             questions: 500,
             week: "2025-W46".parse().unwrap(),
             malformed: 6,
+            zone: shared_types::week::Tz::UTC,
         }
     }
 
