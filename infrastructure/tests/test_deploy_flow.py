@@ -327,6 +327,9 @@ class RetainedTable(unittest.TestCase):
             self.assertIn("The table cv-analytics-prod-records already exists in us-east-1", run.stderr)
             self.assertIn("make import-table STAGE=prod", run.stderr)
             self.assertIn("aws dynamodb delete-table --region us-east-1 --table-name cv-analytics-prod-records", run.stderr)
+            # The prod table has deletion protection: it is turned off first.
+            self.assertIn("aws dynamodb update-table --region us-east-1 --table-name cv-analytics-prod-records "
+                          "--no-deletion-protection-enabled", run.stderr)
             stacks = moto.client("cloudformation").list_stacks()["StackSummaries"]
             self.assertEqual(stacks, [], "nothing was created")
         finally:

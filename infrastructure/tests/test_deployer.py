@@ -728,7 +728,10 @@ class GitHubRole(unittest.TestCase):
         self.assertEqual(provider["Condition"], "CreateOidcProvider")
         self.assertEqual(provider["Properties"]["Url"], "https://token.actions.githubusercontent.com")
         self.assertEqual(provider["Properties"]["ClientIdList"], ["sts.amazonaws.com"])
-        self.assertEqual(provider["DeletionPolicy"], "Retain")
+        # Kept when the stack is deleted (other roles may trust it), but not when the stack's
+        # first creation rolls back, which would leave it behind for the retry to trip on.
+        self.assertEqual(provider["DeletionPolicy"], "RetainExceptOnCreate")
+        self.assertEqual(provider["UpdateReplacePolicy"], "Retain")
         self.assertEqual(self.template["Conditions"]["CreateOidcProvider"], {"Fn::And": [
             {"Fn::Not": [{"Fn::Equals": [{"Ref": "GitHubRepository"}, ""]}]},
             {"Fn::Equals": [{"Ref": "CreateGitHubOidcProvider"}, "true"]},

@@ -229,6 +229,16 @@ class SettingsMotoIgnores(unittest.TestCase):
             self.assertEqual(resources[name].get("DeletionPolicy"), "Delete", name)
             self.assertEqual(resources[name].get("UpdateReplacePolicy"), "Delete", name)
 
+    def test_the_prod_table_is_kept_except_by_a_failed_first_create_and_protected(self):
+        """`Retain` would also keep the table when the stack's first creation rolls back: every
+        later deploy would fail on "already exists". `RetainExceptOnCreate` deletes it then only.
+        UpdateReplacePolicy has no such option (Delete, Retain, Snapshot): a replacement keeps
+        the old table. Deletion protection stops a direct DeleteTable (the deployer may call it)."""
+        table = load("stack.yaml")["Resources"]["RecordsTable"]
+        self.assertEqual(table["DeletionPolicy"], {"Fn::If": ["IsProd", "RetainExceptOnCreate", "Delete"]})
+        self.assertEqual(table["UpdateReplacePolicy"], "Retain")
+        self.assertEqual(table["Properties"]["DeletionProtectionEnabled"], {"Fn::If": ["IsProd", True, False]})
+
     def test_schedule_retries_and_trigger_settings(self):
         wiring = load("wiring.yaml")["Resources"]
         # Daily: Monday's run sends, the others find it sent and keep the alarm's data daily.
