@@ -12,8 +12,10 @@
 #                  json-schema-to-typescript, esbuild, workerd);
 #   chromium       Debian's package, for the demo's screenshots and the email's layout test
 #                  (apt-get, as root; elsewhere install Chromium and set CHROMIUM);
-# and with `fuzz`, cargo-fuzz; with `arm64`, the Rust target the deploy builds for.
-# Called by `make tools` (and so by `make test` and `make demo`). Runs on bash 3.2.
+# and with `fuzz`, cargo-fuzz; with `arm64`, the Rust target the deploy builds for; with
+# `deploy`, the Python tools alone (what the deploy targets use: no npm, Java or Chromium).
+# Called by `make tools` (and so by `make test` and `make demo`), and by `make deploy-tools`
+# (the deploy targets). Runs on bash 3.2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -90,5 +92,6 @@ case "${1:-all}" in
   all) python_tools; npm_tools; producer_packages; browser; report ;;
   fuzz) fuzzer ;;
   arm64) arm64_target ;;
-  *) echo "usage: dev/tools.sh [all|fuzz|arm64]" >&2; exit 2 ;;
+  deploy) python_tools ;;
+  *) echo "usage: dev/tools.sh [all|fuzz|arm64|deploy]" >&2; exit 2 ;;
 esac
