@@ -703,10 +703,13 @@ class GitHubRole(unittest.TestCase):
             "CreateOidcProvider", {"Ref": "GitHubOidcProvider"},
             {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com"},
         ]}})
-        # Exact matches only (no StringLike): this repository, this stage's environment.
+        # Exact matches only (no StringLike): this repository, this stage's environment, from the
+        # branch main only (the subject as the repository's template `repo, context, ref` makes
+        # it: GitHub's default subject for an environment carries no branch).
         self.assertEqual(trust["Condition"], {"StringEquals": {
             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub": {"Fn::Sub": "repo:${GitHubRepository}:environment:${Stage}"},
+            "token.actions.githubusercontent.com:sub":
+                {"Fn::Sub": "repo:${GitHubRepository}:environment:${Stage}:ref:refs/heads/main"},
         }})
 
     def test_the_subject_is_the_environment_the_workflow_deploys_in(self):
@@ -777,7 +780,7 @@ class DeployerOnEmulator(unittest.TestCase):
             self.assertEqual(trust["Action"], "sts:AssumeRoleWithWebIdentity")
             self.assertEqual(trust["Condition"], {"StringEquals": {
                 "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                "token.actions.githubusercontent.com:sub": "repo:example/cv-analytics:environment:dev"}})
+                "token.actions.githubusercontent.com:sub": "repo:example/cv-analytics:environment:dev:ref:refs/heads/main"}})
             attached = iam.list_attached_role_policies(RoleName="cv-analytics-dev-github-deploy")["AttachedPolicies"]
             self.assertEqual(sorted(p["PolicyArn"] for p in attached),
                              sorted([outputs["DeployerPolicyArn"], outputs["DeployerResourcesPolicyArn"]]))
@@ -797,7 +800,7 @@ class DeployerOnEmulator(unittest.TestCase):
             [trust] = iam.get_role(RoleName="cv-analytics-prod-github-deploy")["Role"]["AssumeRolePolicyDocument"]["Statement"]
             self.assertEqual(trust["Principal"], {"Federated": provider})
             self.assertEqual(trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"],
-                             "repo:example/cv-analytics:environment:prod")
+                             "repo:example/cv-analytics:environment:prod:ref:refs/heads/main")
             self.assertEqual(outputs["DeployerPolicyArn"], f"arn:aws:iam::{ACCOUNT}:policy/cv-analytics-prod-deployer")
         finally:
             moto.stop()
