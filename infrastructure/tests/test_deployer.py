@@ -346,6 +346,7 @@ STAR_ALLOWED = {
 BEYOND_THE_STAGE = {
     ("DeployerPolicy", "EmailIdentities"): ("the sender's and the recipients' SES identities, whichever they are",
                                             None),
+    ("DeployerPolicy", "EmailConfigurationSet"): ("the reporter's SES configuration set, whatever its name", None),
     ("DeployerResourcesPolicy", "DetachStagePolicies"):
         ("whoever the stage's producer and maintainer policies are attached to; those two only", "iam:PolicyARN"),
     ("DeployerResourcesPolicy", "TriggerMapping"): ("a mapping's ARN ends in an id Lambda picks (read, tags)", None),

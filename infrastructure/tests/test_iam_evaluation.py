@@ -269,6 +269,8 @@ CALLS = [
     *(Call(OPS, "ses:GetEmailIdentity", r, source="ops: verify, the address then its domain")
       for r in ("sender", "sender-domain", "recipient")),
     Call(OPS, "ses:GetAccount", "any", source="ops: verify, sandbox and quota"),
+    Call(OPS, "ses:GetConfigurationSet", "configuration-set", when=with_configuration_set,
+         source="ops: verify, the reporter's SES_CONFIGURATION_SET"),
     # The scripts (infrastructure/*.sh), by stack name.
     *(Call(("deployer",), a, s, source="lib.sh, deploy.sh, destroy.sh")
       for a in ("cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack",

@@ -24,11 +24,13 @@ INFRA = ROOT / "infrastructure"
 # each recipient), so the reporter may use any identity, with its own sender in From only;
 # lambda:ListEventSourceMappings has no resource type in IAM (the post-deploy check reads the
 # trigger's state with it), nor ses:GetAccount; the check reads the sender's and the recipients'
-# SES identities, whichever they are; cv-analytics looks its stack up by name, which IAM
+# SES identities, whichever they are, and the reporter's configuration set, whatever its name;
+# cv-analytics looks its stack up by name, which IAM
 # authorizes on `stack/<name>/*`.
 WILDCARD_ALLOWED = {("ProcessorRole", "Logs"), ("ReporterRole", "Logs"), ("ReporterRole", "SendReport"),
                     ("MaintainerPolicy", "TriggerState"), ("MaintainerPolicy", "EmailIdentities"),
-                    ("MaintainerPolicy", "EmailAccount"), ("MaintainerPolicy", "FindTheStage")}
+                    ("MaintainerPolicy", "EmailAccount"), ("MaintainerPolicy", "FindTheStage"),
+                    ("MaintainerPolicy", "EmailConfigurationSet")}
 
 # What each function's code calls, found in its sources, and the IAM action each call needs.
 SDK_SERVICES = {"aws_sdk_dynamodb": "dynamodb", "aws_sdk_sqs": "sqs", "aws_sdk_sesv2": "ses"}
