@@ -210,6 +210,9 @@ def arns(setting):
         "recipient": base.format("ses") + f"identity/{RECIPIENT}",
         "configuration-set": base.format("ses") + f"configuration-set/{CONFIGURATION_SET}",
         "any": "*",
+        "a-user": f"arn:{PARTITION}:iam::{ACCOUNT}:user/chatbot",
+        "a-group": f"arn:{PARTITION}:iam::{ACCOUNT}:group/maintainers",
+        "a-role": f"arn:{PARTITION}:iam::{ACCOUNT}:role/maintainer",
     }
 
 
@@ -299,6 +302,12 @@ CALLS = [
     # the index's ARN.
     Call(("deployer",), "dynamodb:DescribeContributorInsights", "index", when=index,
          source="CloudFormation's AWS::DynamoDB::Table handler, per index"),
+    # Deleting a managed policy detaches it from whoever has it (the chatbot's and the
+    # maintainers' users, groups, roles): authorized on them, with the policy's ARN.
+    *(Call(("deployer",), a, r, {"iam:PolicyARN": p}, source="CloudFormation's AWS::IAM::ManagedPolicy handler")
+      for a, r in (("iam:DetachUserPolicy", "a-user"), ("iam:DetachGroupPolicy", "a-group"),
+                   ("iam:DetachRolePolicy", "a-role"))
+      for p in ("producer-policy", "maintainer-policy")),
 ]
 
 
@@ -309,10 +318,6 @@ HANDLER_CONTEXT = {
     "lambda:UpdateEventSourceMapping": lambda s: {"lambda:FunctionArn": arns(s)["processor:live"]},
     "lambda:DeleteEventSourceMapping": lambda s: {"lambda:FunctionArn": arns(s)["processor:live"]},
 }
-# Handler permissions the policies hold for a resource that is not the stack's own: deleting a
-# managed policy detaches it from its users, groups and roles (checked in DETACH below).
-HANDLER_ELSEWHERE = {"iam:DetachUserPolicy", "iam:DetachGroupPolicy"}
-
 
 def handler_calls(setting):
     """What CloudFormation calls for each resource of stack.yaml and wiring.yaml (test_deployer's
@@ -329,7 +334,7 @@ def handler_calls(setting):
         arn = arn.replace(f"-{deployer.STAGE}", f"-{setting.stage}")
         for permissions in deployer.HANDLER_PERMISSIONS[resource["Type"]].values():
             for action in permissions:
-                if action not in needed or action in HANDLER_ELSEWHERE:
+                if action not in needed:
                     continue
                 patterns = deployer.arn_patterns(action)
                 if not patterns:
@@ -339,8 +344,6 @@ def handler_calls(setting):
                 else:
                     continue
                 context = HANDLER_CONTEXT.get(action, lambda s: {})(setting)
-                if action == "iam:DetachRolePolicy" and resource["Type"] == "AWS::IAM::ManagedPolicy":
-                    continue
                 calls.append((action, target, context, f"CloudFormation: {resource['Type']} {logical_id}"))
     return sorted(set((a, t, json.dumps(c), s) for a, t, c, s in calls))
 
@@ -348,8 +351,10 @@ def handler_calls(setting):
 def requests(setting, caller):
     """[(action, resource ARN, context, source)] of the caller's calls in this setting."""
     names = arns(setting)
-    rows = [(c.action, names[c.resource], c.context, c.source) for c in CALLS
-            if caller in c.callers and (c.when is None or c.when(setting))]
+    policy = f"arn:{PARTITION}:iam::{ACCOUNT}:policy/cv-analytics-{setting.stage}-"
+    names = {**names, "producer-policy": policy + "producer", "maintainer-policy": policy + "maintainer"}
+    rows = [(c.action, names[c.resource], {k: names.get(v, v) if isinstance(v, str) else v for k, v in c.context.items()},
+             c.source) for c in CALLS if caller in c.callers and (c.when is None or c.when(setting))]
     if caller == "deployer":
         rows += [(a, t, json.loads(c), s) for a, t, c, s in handler_calls(setting)]
     return rows
@@ -400,6 +405,28 @@ class EveryCallIsAllowed(unittest.TestCase):
         self.assertGreater(len(verdicts()), 200)
 
 
+class TheTemplatesConditionsHold(unittest.TestCase):
+    """The conditions of the templates' statements, evaluated: a call outside them is refused."""
+
+    def test_outside_its_conditions_a_call_is_refused(self):
+        setting, names = Setting(), arns(Setting())
+        policy = f"arn:{PARTITION}:iam::{ACCOUNT}:policy/"
+        refused = [
+            ("reporter", "ses:SendEmail", names["sender"], {"ses:FromAddress": "someone@example.dev"}),
+            ("reporter", "dynamodb:PutItem", names["table"], {"dynamodb:LeadingKeys": ["REQ#1"]}),
+            ("deployer", "iam:PassRole", names["processor-role"], {"iam:PassedToService": "ec2.amazonaws.com"}),
+            ("deployer", "iam:DetachUserPolicy", names["a-user"], {"iam:PolicyARN": policy + "AdministratorAccess"}),
+            ("deployer", "lambda:UpdateEventSourceMapping",
+             f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:event-source-mapping:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+             {"lambda:FunctionArn": f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:other"}),
+            ("maintainer", "cloudformation:DescribeStacks",
+             f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/cv-analytics-prod/{LITERAL_STAR}", {}),
+        ]
+        answers = evaluate([simulation(policies(caller, setting), a, r, c) for caller, a, r, c in refused])
+        self.assertEqual([a["result"] for a in answers], ["ImplicitlyDenied"] * len(refused),
+                         list(zip(refused, answers)))
+
+
 class TheTableHoldsEveryCall(unittest.TestCase):
     """The table against the scans of the code: every action found has a row for its caller."""
 
@@ -416,7 +443,11 @@ class TheTableHoldsEveryCall(unittest.TestCase):
 
     def test_the_deploys_own_calls(self):
         direct = deployer.script_actions() | deployer.CARGO_LAMBDA_CALLS | templates.maintainer_actions()
-        self.assertEqual(direct, self.rows("deployer") - {"dynamodb:DescribeContributorInsights"})
+        # Less the rows of CloudFormation's handler calls on another resource than their own.
+        handlers = {"dynamodb:DescribeContributorInsights", "iam:DetachUserPolicy", "iam:DetachGroupPolicy",
+                    "iam:DetachRolePolicy"}
+        self.assertEqual(direct, self.rows("deployer") - handlers)
+        self.assertLessEqual(handlers, deployer.handler_actions())
 
 
 class TheEvaluatorReadsPoliciesAsIam(unittest.TestCase):
