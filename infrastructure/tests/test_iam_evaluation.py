@@ -228,7 +228,6 @@ def with_configuration_set(setting):
     return bool(setting.configuration_set)
 
 
-FUNCTIONS = "processor reporter processor:live reporter:live".split()
 OPS = ("maintainer", "deployer")
 SEND = {"ses:FromAddress": SENDER}
 MARKER = {"dynamodb:LeadingKeys": [WEEK_KEY]}
@@ -318,6 +317,7 @@ HANDLER_CONTEXT = {
     "lambda:UpdateEventSourceMapping": lambda s: {"lambda:FunctionArn": arns(s)["processor:live"]},
     "lambda:DeleteEventSourceMapping": lambda s: {"lambda:FunctionArn": arns(s)["processor:live"]},
 }
+
 
 def handler_calls(setting):
     """What CloudFormation calls for each resource of stack.yaml and wiring.yaml (test_deployer's
