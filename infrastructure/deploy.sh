@@ -78,7 +78,9 @@ The table $TABLE already exists in $REGION, without its stack $STACK: an earlier
     $STACK), then \`make deploy STAGE=$STAGE\` again.
   - To start with an empty table: back it up if you may want it
     (\`aws dynamodb create-backup --region $REGION --table-name $TABLE --backup-name $TABLE-kept\`),
-    then \`aws dynamodb delete-table --region $REGION --table-name $TABLE\`, and deploy again.
+    then turn its deletion protection off and delete it
+    (\`aws dynamodb update-table --region $REGION --table-name $TABLE --no-deletion-protection-enabled\`,
+    \`aws dynamodb delete-table --region $REGION --table-name $TABLE\`), and deploy again.
 EOF
     return 1
   fi

@@ -6,7 +6,8 @@ DeletionPolicy on imported resources, and the next deploy sets stack.yaml's own 
 cost-allocation tags, left out here: they need the Owner parameter, and an import changes no
 property of the table anyway). Its
 `WeekLookup` parameter describes the kept table as it is (with the week index or without);
-`import-table.sh` finds out which."""
+`import-table.sh` finds out which. The conditions are those the table names (the week index,
+prod's deletion protection)."""
 
 import json
 import pathlib
@@ -15,6 +16,17 @@ import sys
 from cfnlint.decode import decode
 
 STACK = pathlib.Path(__file__).resolve().parent / "stack.yaml"
+
+
+def conditions(value):
+    """The conditions an `Fn::If` inside the value names (the week index's, prod's deletion
+    protection)."""
+    if isinstance(value, dict):
+        found = {value["Fn::If"][0]} if "Fn::If" in value else set()
+        return found.union(*(conditions(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(conditions(v) for v in value))
+    return set()
 
 
 def import_template():
@@ -29,7 +41,7 @@ def import_template():
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "cv-analytics: a kept records table, imported into its stack again",
         "Parameters": {name: template["Parameters"][name] for name in ("Stage", "WeekLookup")},
-        "Conditions": {"UseWeekIndex": template["Conditions"]["UseWeekIndex"]},
+        "Conditions": {name: template["Conditions"][name] for name in conditions(table)},
         "Resources": {"RecordsTable": table},
     }
 

@@ -235,11 +235,19 @@ class DeployFlow(unittest.TestCase):
             self.assertNotEqual(unverified.returncode, 0)
             self.assertIn("verified cv-analytics-dev: canary", unverified.stdout)
             self.assertIn("PROBLEM: the sender reports@example.dev is not an identity in SES", unverified.stdout)
+            # ... nor is the configuration set SES_CONFIGURATION_SET names: every send would fail.
+            self.assertIn("PROBLEM: the configuration set cv-analytics-reports (SES_CONFIGURATION_SET) does not "
+                          "exist in SES", unverified.stdout)
             self.moto.client("sesv2").create_email_identity(EmailIdentity="reports@example.dev")
+            self.moto.client("sesv2").create_configuration_set(ConfigurationSetName=SETTINGS["SES_CONFIGURATION_SET"])
             run = self.make("verify", VERIFY_TIMEOUT="60")
         self.assertIn("verified cv-analytics-dev: canary", run.stdout)
         self.assertIn("deleted; dead-letter queue unchanged (0 messages)", run.stdout)
         self.assertIn("sender reports@example.dev: verified", run.stdout)
+        # The configuration set exists now, but moto 5.2.1's GetConfigurationSet answers it with a
+        # body the SDK cannot parse (SendingEnabled as an object): said, not hidden, as GetAccount.
+        self.assertIn("configuration set cv-analytics-reports: not read", run.stdout)
+        self.assertIn("warning: could not read the configuration set cv-analytics-reports", run.stdout)
         # moto has no GetAccount: said, not hidden.
         self.assertIn("warning: could not read the SES account", run.stdout)
         table = self.moto.client("dynamodb").scan(TableName=outputs["TableName"])
@@ -327,6 +335,9 @@ class RetainedTable(unittest.TestCase):
             self.assertIn("The table cv-analytics-prod-records already exists in us-east-1", run.stderr)
             self.assertIn("make import-table STAGE=prod", run.stderr)
             self.assertIn("aws dynamodb delete-table --region us-east-1 --table-name cv-analytics-prod-records", run.stderr)
+            # The prod table has deletion protection: it is turned off first.
+            self.assertIn("aws dynamodb update-table --region us-east-1 --table-name cv-analytics-prod-records "
+                          "--no-deletion-protection-enabled", run.stderr)
             stacks = moto.client("cloudformation").list_stacks()["StackSummaries"]
             self.assertEqual(stacks, [], "nothing was created")
         finally:

@@ -346,6 +346,7 @@ STAR_ALLOWED = {
 BEYOND_THE_STAGE = {
     ("DeployerPolicy", "EmailIdentities"): ("the sender's and the recipients' SES identities, whichever they are",
                                             None),
+    ("DeployerPolicy", "EmailConfigurationSet"): ("the reporter's SES configuration set, whatever its name", None),
     ("DeployerResourcesPolicy", "DetachStagePolicies"):
         ("whoever the stage's producer and maintainer policies are attached to; those two only", "iam:PolicyARN"),
     ("DeployerResourcesPolicy", "TriggerMapping"): ("a mapping's ARN ends in an id Lambda picks (read, tags)", None),
@@ -703,10 +704,13 @@ class GitHubRole(unittest.TestCase):
             "CreateOidcProvider", {"Ref": "GitHubOidcProvider"},
             {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com"},
         ]}})
-        # Exact matches only (no StringLike): this repository, this stage's environment.
+        # Exact matches only (no StringLike): this repository, this stage's environment, from the
+        # branch main only (the subject as the repository's template `repo, context, ref` makes
+        # it: GitHub's default subject for an environment carries no branch).
         self.assertEqual(trust["Condition"], {"StringEquals": {
             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub": {"Fn::Sub": "repo:${GitHubRepository}:environment:${Stage}"},
+            "token.actions.githubusercontent.com:sub":
+                {"Fn::Sub": "repo:${GitHubRepository}:environment:${Stage}:ref:refs/heads/main"},
         }})
 
     def test_the_subject_is_the_environment_the_workflow_deploys_in(self):
@@ -728,7 +732,10 @@ class GitHubRole(unittest.TestCase):
         self.assertEqual(provider["Condition"], "CreateOidcProvider")
         self.assertEqual(provider["Properties"]["Url"], "https://token.actions.githubusercontent.com")
         self.assertEqual(provider["Properties"]["ClientIdList"], ["sts.amazonaws.com"])
-        self.assertEqual(provider["DeletionPolicy"], "Retain")
+        # Kept when the stack is deleted (other roles may trust it), but not when the stack's
+        # first creation rolls back, which would leave it behind for the retry to trip on.
+        self.assertEqual(provider["DeletionPolicy"], "RetainExceptOnCreate")
+        self.assertEqual(provider["UpdateReplacePolicy"], "Retain")
         self.assertEqual(self.template["Conditions"]["CreateOidcProvider"], {"Fn::And": [
             {"Fn::Not": [{"Fn::Equals": [{"Ref": "GitHubRepository"}, ""]}]},
             {"Fn::Equals": [{"Ref": "CreateGitHubOidcProvider"}, "true"]},
@@ -774,7 +781,7 @@ class DeployerOnEmulator(unittest.TestCase):
             self.assertEqual(trust["Action"], "sts:AssumeRoleWithWebIdentity")
             self.assertEqual(trust["Condition"], {"StringEquals": {
                 "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                "token.actions.githubusercontent.com:sub": "repo:example/cv-analytics:environment:dev"}})
+                "token.actions.githubusercontent.com:sub": "repo:example/cv-analytics:environment:dev:ref:refs/heads/main"}})
             attached = iam.list_attached_role_policies(RoleName="cv-analytics-dev-github-deploy")["AttachedPolicies"]
             self.assertEqual(sorted(p["PolicyArn"] for p in attached),
                              sorted([outputs["DeployerPolicyArn"], outputs["DeployerResourcesPolicyArn"]]))
@@ -794,7 +801,7 @@ class DeployerOnEmulator(unittest.TestCase):
             [trust] = iam.get_role(RoleName="cv-analytics-prod-github-deploy")["Role"]["AssumeRolePolicyDocument"]["Statement"]
             self.assertEqual(trust["Principal"], {"Federated": provider})
             self.assertEqual(trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"],
-                             "repo:example/cv-analytics:environment:prod")
+                             "repo:example/cv-analytics:environment:prod:ref:refs/heads/main")
             self.assertEqual(outputs["DeployerPolicyArn"], f"arn:aws:iam::{ACCOUNT}:policy/cv-analytics-prod-deployer")
         finally:
             moto.stop()

@@ -339,3 +339,34 @@ class FunctionsBuild(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DeployTools(unittest.TestCase):
+    """The targets an administrator runs to deploy (deploy, deploy-stack, deployer-role, destroy,
+    import-table, region) need the Python tools only (and the deploy's build the arm64 target),
+    not `make tools`' npm packages, Java or Chromium: macOS with Python and Rust is enough."""
+
+    TARGETS = ("deploy", "deploy-stack", "deployer-role", "destroy", "import-table", "region")
+
+    def test_the_deploy_targets_install_the_python_tools_only(self):
+        for target in self.TARGETS:
+            run = subprocess.run(["make", "-n", "--no-print-directory", target, "STAGE=dev", "FUNCTION="],
+                                 cwd=ROOT, capture_output=True, text=True, check=True)
+            commands = [line.strip() for line in run.stdout.splitlines()]
+            self.assertIn("dev/tools.sh deploy", commands, target)
+            self.assertNotIn("dev/tools.sh", commands, f"{target} runs all of make tools")
+
+    def test_the_deploy_tools_need_no_npm_java_or_chromium(self):
+        with tempfile.TemporaryDirectory() as stand_ins:
+            # Each would fail, and leave its name behind, if it were called.
+            for tool in ("npm", "node", "java", "chromium", "apt-get", "rustup"):
+                path = pathlib.Path(stand_ins) / tool
+                path.write_text(f'#!/usr/bin/env bash\necho {tool} >> "{stand_ins}/called.log"\nexit 1\n')
+                path.chmod(path.stat().st_mode | stat.S_IXUSR)
+            env = {**os.environ, "PATH": f"{stand_ins}:{os.environ['PATH']}"}
+            env.pop("CHROMIUM", None)
+            run = subprocess.run(["bash", "dev/tools.sh", "deploy"], cwd=ROOT, env=env, capture_output=True, text=True)
+            self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+            self.assertFalse((pathlib.Path(stand_ins) / "called.log").exists(),
+                             (pathlib.Path(stand_ins) / "called.log").read_text()
+                             if (pathlib.Path(stand_ins) / "called.log").exists() else "")

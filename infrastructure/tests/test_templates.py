@@ -24,10 +24,13 @@ INFRA = ROOT / "infrastructure"
 # each recipient), so the reporter may use any identity, with its own sender in From only;
 # lambda:ListEventSourceMappings has no resource type in IAM (the post-deploy check reads the
 # trigger's state with it), nor ses:GetAccount; the check reads the sender's and the recipients'
-# SES identities, whichever they are.
+# SES identities, whichever they are, and the reporter's configuration set, whatever its name;
+# cv-analytics looks its stack up by name, which IAM
+# authorizes on `stack/<name>/*`.
 WILDCARD_ALLOWED = {("ProcessorRole", "Logs"), ("ReporterRole", "Logs"), ("ReporterRole", "SendReport"),
                     ("MaintainerPolicy", "TriggerState"), ("MaintainerPolicy", "EmailIdentities"),
-                    ("MaintainerPolicy", "EmailAccount")}
+                    ("MaintainerPolicy", "EmailAccount"), ("MaintainerPolicy", "FindTheStage"),
+                    ("MaintainerPolicy", "EmailConfigurationSet")}
 
 # What each function's code calls, found in its sources, and the IAM action each call needs.
 SDK_SERVICES = {"aws_sdk_dynamodb": "dynamodb", "aws_sdk_sqs": "sqs", "aws_sdk_sesv2": "ses"}
@@ -196,7 +199,9 @@ class Policies(unittest.TestCase):
         # Backfill invokes the live alias only; the rollback reads and moves the two aliases.
         [invoke] = [s for s in statements if "lambda:InvokeFunction" in as_list(s["Action"])]
         self.assertTrue(invoke["Resource"]["Fn::Sub"].endswith(":function:cv-analytics-${Stage}-reporter:live"))
-        self.assertEqual([s for s in statements if s["Sid"] == "FindTheStage"][0]["Resource"], {"Ref": "AWS::StackId"})
+        # By name, as cv-analytics calls it: IAM authorizes `stack/<name>/*`, never the id alone.
+        self.assertEqual([s for s in statements if s["Sid"] == "FindTheStage"][0]["Resource"], {
+            "Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/cv-analytics-${Stage}/*"})
 
     def test_the_maintainer_scan_finds_the_calls_we_know_of(self):
         self.assertTrue({"cloudformation:DescribeStacks", "lambda:InvokeFunction", "lambda:UpdateAlias",
@@ -225,6 +230,16 @@ class SettingsMotoIgnores(unittest.TestCase):
         for name in checked:
             self.assertEqual(resources[name].get("DeletionPolicy"), "Delete", name)
             self.assertEqual(resources[name].get("UpdateReplacePolicy"), "Delete", name)
+
+    def test_the_prod_table_is_kept_except_by_a_failed_first_create_and_protected(self):
+        """`Retain` would also keep the table when the stack's first creation rolls back: every
+        later deploy would fail on "already exists". `RetainExceptOnCreate` deletes it then only.
+        UpdateReplacePolicy has no such option (Delete, Retain, Snapshot): a replacement keeps
+        the old table. Deletion protection stops a direct DeleteTable (the deployer may call it)."""
+        table = load("stack.yaml")["Resources"]["RecordsTable"]
+        self.assertEqual(table["DeletionPolicy"], {"Fn::If": ["IsProd", "RetainExceptOnCreate", "Delete"]})
+        self.assertEqual(table["UpdateReplacePolicy"], "Retain")
+        self.assertEqual(table["Properties"]["DeletionProtectionEnabled"], {"Fn::If": ["IsProd", True, False]})
 
     def test_schedule_retries_and_trigger_settings(self):
         wiring = load("wiring.yaml")["Resources"]

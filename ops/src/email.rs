@@ -8,7 +8,7 @@ use std::fmt;
 use aws_sdk_sesv2::error::ProvideErrorMetadata;
 use serde::Serialize;
 use shared_types::stage::LIVE_ALIAS;
-use shared_types::stage::setting::{REPORT_RECIPIENTS, REPORT_SENDER};
+use shared_types::stage::setting::{REPORT_RECIPIENTS, REPORT_SENDER, SES_CONFIGURATION_SET};
 
 use crate::Operations;
 use crate::error::{OpsError, aws_failed};
@@ -28,15 +28,25 @@ pub struct Account {
     pub sent_last_24_hours: f64,
 }
 
-/// Whether an identity (an address, or the domain it belongs to) may send or receive in the
+/// Whether an identity (an address, or a domain it belongs to) may send or receive in the
 /// sandbox: SES's `VerifiedForSendingStatus`, or `None` when SES has no such identity.
 pub type Verified = Option<bool>;
+
+/// The configuration set the reporter sends with (`SES_CONFIGURATION_SET`), and whether SES has
+/// it in the stage's region (`None`: it could not be read, why is in the warnings).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConfigurationSet {
+    pub name: String,
+    pub exists: Option<bool>,
+}
 
 /// What `verify` found of SES.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EmailReadiness {
     pub sender: String,
     pub sender_verified: Verified,
+    /// `None` when the reporter sends without a configuration set.
+    pub configuration_set: Option<ConfigurationSet>,
     /// `None` when the account could not be read (why is in `warnings`).
     pub account: Option<Account>,
     pub recipients: Vec<(String, Verified)>,
@@ -80,6 +90,18 @@ impl fmt::Display for EmailReadiness {
             self.sender,
             verified(self.sender_verified)
         )?;
+        if let Some(set) = &self.configuration_set {
+            writeln!(
+                f,
+                "  configuration set {}: {}",
+                set.name,
+                match set.exists {
+                    Some(true) => "exists",
+                    Some(false) => "DOES NOT EXIST",
+                    None => "not read",
+                }
+            )?;
+        }
         if self.account.as_ref().is_some_and(|a| a.production) {
             writeln!(
                 f,
@@ -107,8 +129,17 @@ pub(crate) fn problems(
     sender_verified: Verified,
     account: Option<&Account>,
     recipients: &[(String, Verified)],
+    configuration_set: Option<&ConfigurationSet>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
+    if let Some(set) = configuration_set.filter(|set| set.exists == Some(false)) {
+        problems.push(format!(
+            "the configuration set {} ({SES_CONFIGURATION_SET}) does not exist in SES in this \
+             region, so every send would fail: create it, or correct {SES_CONFIGURATION_SET} \
+             and deploy",
+            set.name
+        ));
+    }
     if recipients.len() > MAX_RECIPIENTS {
         problems.push(format!(
             "{} recipients: SES sends one message to {MAX_RECIPIENTS} at most; use a mailing \
@@ -153,7 +184,7 @@ pub(crate) fn problems(
 impl Operations {
     /// SES's state for the deployed reporter's sender and recipients.
     pub(crate) async fn email_readiness(&self) -> Result<EmailReadiness, OpsError> {
-        let (sender, recipients) = self.reporter_addresses().await?;
+        let (sender, recipients, configuration_set) = self.reporter_addresses().await?;
         let mut warnings = Vec::new();
         let account =
             match self.ses.get_account().send().await {
@@ -178,6 +209,19 @@ impl Operations {
                     None
                 }
             };
+        let configuration_set = match configuration_set {
+            Some(name) => {
+                let exists = match self.configuration_set_exists(&name).await {
+                    Ok(exists) => Some(exists),
+                    Err(e) => {
+                        warnings.push(format!("could not read the configuration set {name}: {e}"));
+                        None
+                    }
+                };
+                Some(ConfigurationSet { name, exists })
+            }
+            None => None,
+        };
         let mut identity = |result: Result<Verified, OpsError>, address: &str| {
             result.unwrap_or_else(|e| {
                 warnings.push(format!("could not read the SES identity of {address}: {e}"));
@@ -195,17 +239,25 @@ impl Operations {
             checked.push((recipient, verified));
         }
         Ok(EmailReadiness {
-            problems: problems(&sender, sender_verified, account.as_ref(), &checked),
+            problems: problems(
+                &sender,
+                sender_verified,
+                account.as_ref(),
+                &checked,
+                configuration_set.as_ref(),
+            ),
             sender,
             sender_verified,
+            configuration_set,
             account,
             recipients: checked,
             warnings,
         })
     }
 
-    /// The sender and recipients the reporter's live version runs with.
-    async fn reporter_addresses(&self) -> Result<(String, Vec<String>), OpsError> {
+    /// The sender, the recipients and the configuration set (if any) the reporter's live version
+    /// runs with.
+    async fn reporter_addresses(&self) -> Result<(String, Vec<String>, Option<String>), OpsError> {
         let name = self.function_name(Function::Reporter)?;
         let configuration = self
             .lambda
@@ -234,13 +286,32 @@ impl Operations {
             .filter(|r| !r.is_empty())
             .map(str::to_owned)
             .collect();
-        Ok((setting(REPORT_SENDER)?, recipients))
+        let configuration_set = variables
+            .get(SES_CONFIGURATION_SET)
+            .map(|set| set.trim().to_owned())
+            .filter(|set| !set.is_empty());
+        Ok((setting(REPORT_SENDER)?, recipients, configuration_set))
     }
 
-    /// Whether the address, or else its domain, is an identity verified for sending.
+    /// Whether SES has the configuration set in the stage's region.
+    async fn configuration_set_exists(&self, name: &str) -> Result<bool, OpsError> {
+        match self
+            .ses
+            .get_configuration_set()
+            .configuration_set_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some("NotFoundException") => Ok(false),
+            Err(e) => Err(aws_failed("read an SES configuration set")(e)),
+        }
+    }
+
+    /// Whether the address, or else the nearest of its domains SES has (a verified domain covers
+    /// its subdomains), is an identity verified for sending.
     async fn identity_verified(&self, address: &str) -> Result<Verified, OpsError> {
-        let domain = address.rsplit_once('@').map(|(_, d)| d);
-        for identity in std::iter::once(address).chain(domain) {
+        for identity in identities(address) {
             match self
                 .ses
                 .get_email_identity()
@@ -262,6 +333,25 @@ impl Operations {
         }
         Ok(None)
     }
+}
+
+/// The identities SES may verify an address by, nearest first: the address, its domain, then
+/// each parent domain down to two labels (SES: a verified domain also verifies its subdomains,
+/// so `reports@mail.example.dev` is covered by `example.dev`; a top-level domain is never an
+/// identity).
+pub(crate) fn identities(address: &str) -> Vec<&str> {
+    let mut found = vec![address];
+    let Some((_, mut domain)) = address.rsplit_once('@') else {
+        return found;
+    };
+    while domain.contains('.') {
+        found.push(domain);
+        match domain.split_once('.') {
+            Some((_, parent)) if parent.contains('.') => domain = parent,
+            _ => break,
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -288,6 +378,7 @@ mod tests {
             Some(true),
             Some(&account(false)),
             &recipients,
+            None,
         );
         assert_eq!(sandbox.len(), 1, "{sandbox:?}");
         assert!(sandbox[0].contains("second@example.dev") && sandbox[0].contains("sandbox"));
@@ -296,7 +387,8 @@ mod tests {
                 "reports@example.dev",
                 Some(true),
                 Some(&account(true)),
-                &recipients
+                &recipients,
+                None,
             )
             .is_empty()
         );
@@ -311,13 +403,64 @@ mod tests {
             sending_enabled: false,
             ..account(true)
         };
-        let found = problems("reports@example.dev", Some(false), Some(&paused), &many);
+        let found = problems(
+            "reports@example.dev",
+            Some(false),
+            Some(&paused),
+            &many,
+            None,
+        );
         assert_eq!(found.len(), 3, "{found:?}");
         assert!(found[0].starts_with("51 recipients"));
         assert!(found[1].contains("reports@example.dev is not verified"));
         assert!(found[2].contains("sending is disabled"));
-        let missing = problems("reports@example.dev", None, None, &many[..1]);
+        let missing = problems("reports@example.dev", None, None, &many[..1], None);
         assert_eq!(missing.len(), 1);
         assert!(missing[0].contains("is not an identity"));
+    }
+
+    #[test]
+    fn an_address_at_a_subdomain_is_checked_against_each_parent_domain() {
+        assert_eq!(
+            identities("reports@mail.example.dev"),
+            [
+                "reports@mail.example.dev",
+                "mail.example.dev",
+                "example.dev"
+            ]
+        );
+        assert_eq!(
+            identities("owner@example.dev"),
+            ["owner@example.dev", "example.dev"]
+        );
+        assert_eq!(identities("not-an-address"), ["not-an-address"]);
+        assert_eq!(identities("root@localhost"), ["root@localhost"]);
+    }
+
+    #[test]
+    fn a_configuration_set_ses_does_not_have_is_a_problem_and_one_it_has_is_not() {
+        let set = |exists| ConfigurationSet {
+            name: "reports".to_owned(),
+            exists,
+        };
+        let recipients = [("owner@example.dev".to_owned(), Some(true))];
+        let check = |configuration_set: &ConfigurationSet| {
+            problems(
+                "reports@example.dev",
+                Some(true),
+                Some(&account(true)),
+                &recipients,
+                Some(configuration_set),
+            )
+        };
+        let missing = check(&set(Some(false)));
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(
+            missing[0].contains("configuration set reports")
+                && missing[0].contains("does not exist")
+        );
+        assert!(check(&set(Some(true))).is_empty());
+        // Not read: a warning where it was read, no problem.
+        assert!(check(&set(None)).is_empty());
     }
 }

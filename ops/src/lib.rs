@@ -22,7 +22,7 @@ use aws_config::SdkConfig;
 
 pub use backfill::{Backfilled, weeks};
 pub use dlq::{DeadLetter, DeadLetters, Peek, RedriveReport};
-pub use email::{Account, EmailReadiness, Verified};
+pub use email::{Account, ConfigurationSet, EmailReadiness, Verified};
 pub use error::OpsError;
 pub use release::{Function, LiveVersion, Rollback};
 pub use stack::Stack;
