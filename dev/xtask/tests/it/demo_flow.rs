@@ -118,7 +118,10 @@ async fn flow_on(lookup: WeekLookup) {
     }
     let distinct: std::collections::BTreeSet<String> =
         in_week.iter().map(|r| normalise(&r.query.query)).collect();
-    let note = format!("the questions asked most this week, of {} different ones", distinct.len());
+    let note = format!(
+        "the questions asked most this week, of {} different ones",
+        distinct.len()
+    );
     assert!(
         outcome.text.contains(&note),
         "{note:?} not in\n{}",
