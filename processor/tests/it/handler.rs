@@ -356,3 +356,14 @@ async fn a_reason_quoting_a_control_character_is_escaped_so_sqs_accepts_it() {
     );
     assert!(reason.contains("\\u{1}x"), "{reason:?}");
 }
+
+#[tokio::test]
+async fn a_number_with_more_than_38_significant_digits_is_stored_rounded_to_17() {
+    // 40 significant digits: JSON's number becomes an f64 (at most 17), which DynamoDB stores.
+    let response = r#"{"eventType":"response","requestId":"3f0c5a8e-6b1d-4c2a-9e4f-2a7b9d1c0e55","timestamp":1762607660433,"matchType":"full","matchScore":91,"reasoning":"r","vectorMatches":5,"sessionId":"anonymous","metadata":{"matchQuality":0.1234567890123456789012345678901234567891,"sourcesUsed":[]}}"#;
+    let processor = processor();
+    assert!(run(&processor, &[response.to_owned()], 1).await.is_empty());
+    assert!(processor.dead_letters().sent().is_empty());
+    let stored = only_record(&processor).match_quality.unwrap();
+    assert_eq!(stored.to_string(), "0.12345678901234568");
+}
