@@ -403,3 +403,73 @@ async fn dead_claim_and_late_arrivals(
     );
     assert!(email.text.contains(&line), "{line}\n{}", email.text);
 }
+
+/// Loses DynamoDB's answer to the first `PutItem` after DynamoDB applied it: the answer becomes
+/// a 500, which says the write may have happened, and the SDK sends the same request again.
+#[derive(Debug, Default, Clone)]
+struct LoseFirstPutAnswer {
+    lost: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl aws_sdk_dynamodb::config::Intercept for LoseFirstPutAnswer {
+    fn name(&self) -> &'static str {
+        "LoseFirstPutAnswer"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if local_aws::wire::operation(cfg) == "PutItem"
+            && !self.lost.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            let response = context.response_mut();
+            *response.status_mut() = 500.try_into()?;
+            *response.body_mut() = aws_smithy_types::body::SdkBody::from(
+                r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"lost"}"#,
+            );
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_claim_whose_answer_is_lost_is_granted_to_its_own_run_on_dynamodb_local() {
+    use reporter::fakes::InMemoryMailer;
+
+    let dynamodb_local = local_aws::DynamoDbLocal::start();
+    let sdk = dynamodb_local.sdk_config().await;
+    let lose = LoseFirstPutAnswer::default();
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(lose.clone())
+            .build(),
+    );
+    create_table(&dynamodb, TABLE, WeekLookup::Scan).await;
+    put_records(&dynamodb, TABLE, &workload()[..30]).await;
+    let reporter = Reporter::new(
+        DynamoRecordSource::new(dynamodb.clone(), TABLE, WeekLookup::Scan),
+        DynamoReportLedger::new(dynamodb.clone(), TABLE),
+        InMemoryMailer::new(),
+        &config(true),
+    );
+    let w45 = ReportRequest {
+        week: "2025-W45".parse().unwrap(),
+        dry_run: false,
+        force: false,
+    };
+    let now = at("2025-11-10T07:00:00Z");
+    let sent = reporter.run(w45, now, now + TIMEOUT).await.unwrap();
+    assert!(
+        lose.lost.load(std::sync::atomic::Ordering::SeqCst),
+        "no answer was lost"
+    );
+    assert_eq!(sent.outcome, Outcome::Sent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
+    // A second invocation of the same event still finds the week sent.
+    let again = reporter.run(w45, now, now + TIMEOUT).await.unwrap();
+    assert_eq!(again.outcome, Outcome::AlreadySent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
+}

@@ -10,6 +10,10 @@ pub const CLAIMED_AT: &str = "claimedAt";
 /// Until when the claim protects a send in progress, epoch milliseconds: the claiming
 /// invocation's deadline, which Lambda sets.
 pub const LEASE_UNTIL: &str = "leaseUntil";
+/// A random token of the claim, the same in every attempt the SDK makes of one claim: a claim
+/// refused because of itself (its first attempt was applied and DynamoDB's answer lost) is
+/// told from another invocation's.
+pub const CLAIM_TOKEN: &str = "claimToken";
 pub const SENT_AT: &str = "sentAt";
 pub const MESSAGE_ID: &str = "messageId";
 /// The [`WeekSummary`] of the report as sent, corrected by later reports.

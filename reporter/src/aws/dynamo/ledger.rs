@@ -24,8 +24,8 @@ const LEGACY_CLAIM_LEASE_SECONDS: i64 = 900;
 
 // The marker's attributes: see `shared_types::record::report_marker`.
 use shared_types::record::report_marker::{
-    CLAIMED_AT, CORRECTED_BY, CORRECTIONS, LEASE_UNTIL, MESSAGE_ID, SENDING, SENT, SENT_AT, STATUS,
-    SUMMARY,
+    CLAIM_TOKEN, CLAIMED_AT, CORRECTED_BY, CORRECTIONS, LEASE_UNTIL, MESSAGE_ID, SENDING, SENT,
+    SENT_AT, STATUS, SUMMARY,
 };
 
 /// Keeps the sent markers in the records table.
@@ -70,6 +70,7 @@ impl ReportLedger for DynamoReportLedger {
         lease_until: DateTime<Utc>,
         force: bool,
     ) -> Result<Claim, ReporterError> {
+        let token = claim_token();
         let mut request = self
             .client
             .put_item()
@@ -77,7 +78,8 @@ impl ReportLedger for DynamoReportLedger {
             .item(attr::PK, AttributeValue::S(report_key(week)))
             .item(STATUS, AttributeValue::S(SENDING.into()))
             .item(CLAIMED_AT, epoch_millis(now))
-            .item(LEASE_UNTIL, epoch_millis(lease_until));
+            .item(LEASE_UNTIL, epoch_millis(lease_until))
+            .item(CLAIM_TOKEN, AttributeValue::S(token.clone()));
         if !force {
             // Only a week without a marker: a claim is never taken over (see `crate::ledger`).
             request = request
@@ -89,33 +91,14 @@ impl ReportLedger for DynamoReportLedger {
         }
         match request.send().await {
             Ok(_) => Ok(Claim::Granted),
-            Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
-                    let old = failed.item().cloned().unwrap_or_default();
-                    let status = old
-                        .get(STATUS)
-                        .and_then(|v| v.as_s().ok())
-                        .map(String::as_str);
-                    if status == Some(SENT) {
-                        return Ok(Claim::AlreadySent {
-                            sent_at: millis(old.get(SENT_AT)),
-                        });
-                    }
-                    let claimed_at = millis(old.get(CLAIMED_AT)).unwrap_or(now);
-                    let lease_until = millis(old.get(LEASE_UNTIL)).unwrap_or_else(|| {
-                        claimed_at + chrono::Duration::seconds(LEGACY_CLAIM_LEASE_SECONDS)
-                    });
-                    Ok(if lease_until >= now {
-                        Claim::InProgress {
-                            claimed_at,
-                            lease_until,
-                        }
-                    } else {
-                        Claim::Unconfirmed { claimed_at }
-                    })
+            Err(err) => {
+                match err.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(failed)) => Ok(
+                        refused_claim(&failed.item().cloned().unwrap_or_default(), &token, now),
+                    ),
+                    _ => Err(ReporterError::aws("DynamoDB PutItem (report marker)", err)),
                 }
-                _ => Err(ReporterError::aws("DynamoDB PutItem (report marker)", err)),
-            },
+            }
         }
     }
 
@@ -296,6 +279,44 @@ impl ReportLedger for DynamoReportLedger {
                 .send()
                 .await,
         )
+    }
+}
+
+/// A claim's random token: 64 bits from the standard library's random hash keys (seeded from
+/// the system's randomness, different at each call).
+fn claim_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    format!("{:016x}", hasher.finish())
+}
+
+/// What a claim refused by its condition found in the marker (`old`, as it was). The claim's
+/// own `token` means that an earlier attempt of this very claim was applied and its answer
+/// lost (a 500 or a timeout, after which the SDK sent it again): the claim is this run's.
+fn refused_claim(old: &HashMap<String, AttributeValue>, token: &str, now: DateTime<Utc>) -> Claim {
+    let text = |name| {
+        old.get(name)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+    };
+    if text(STATUS) == Some(SENT) {
+        return Claim::AlreadySent {
+            sent_at: millis(old.get(SENT_AT)),
+        };
+    }
+    if text(STATUS) == Some(SENDING) && text(CLAIM_TOKEN) == Some(token) {
+        return Claim::Granted;
+    }
+    let claimed_at = millis(old.get(CLAIMED_AT)).unwrap_or(now);
+    let lease_until = millis(old.get(LEASE_UNTIL))
+        .unwrap_or_else(|| claimed_at + chrono::Duration::seconds(LEGACY_CLAIM_LEASE_SECONDS));
+    if lease_until >= now {
+        Claim::InProgress {
+            claimed_at,
+            lease_until,
+        }
+    } else {
+        Claim::Unconfirmed { claimed_at }
     }
 }
 
