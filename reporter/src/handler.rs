@@ -315,6 +315,12 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
     ) -> Result<(Outcome, Option<String>), ReporterError> {
         let id = match self.mailer.send(rendered).await {
             Ok(id) => id,
+            Err(ReporterError::EmailUnconfirmed(failure)) => {
+                // SES may have accepted it: the claim stays, so no run sends it again, and the
+                // outcome raises the unconfirmed alarm.
+                error!(week = %week, error = %failure, "SES's answer was lost: the email may have gone out; the week is unconfirmed (check the inbox, then send it with force)");
+                return Ok((Outcome::Unconfirmed, None));
+            }
             Err(send_error) => {
                 if let Err(release_error) = with_backoff(|| self.ledger.release(week, now)).await {
                     error!(week = %week, error = %release_error, "SES refused the email and the claim could not be released: the week stays unconfirmed until a forced run");

@@ -10,9 +10,10 @@ use shared_types::MatchType::{Full, None as NoMatch};
 
 type FakeReporter = Reporter<InMemoryRecordSource, InMemoryLedger, InMemoryMailer>;
 
-fn reporter(send_empty_report: bool) -> FakeReporter {
+/// Two requests in 2025-W45 (one answered), one in 2025-W44.
+fn records() -> Vec<shared_types::RequestRecord> {
     let t = at("2025-11-05T10:00:00Z");
-    let records = vec![
+    vec![
         record(
             "a",
             t,
@@ -28,9 +29,12 @@ fn reporter(send_empty_report: bool) -> FakeReporter {
             "anonymous",
             None,
         ),
-    ];
+    ]
+}
+
+fn reporter(send_empty_report: bool) -> FakeReporter {
     Reporter::new(
-        InMemoryRecordSource::new(records),
+        InMemoryRecordSource::new(records()),
         InMemoryLedger::new(),
         InMemoryMailer::new(),
         &config(send_empty_report),
@@ -648,4 +652,106 @@ async fn a_gap_rises_only_against_last_week_and_is_new_after_a_week_without_a_re
         "{}",
         email.text
     );
+}
+
+/// An SES stand-in that reads each request whole (SES has it: it may have accepted the email)
+/// and closes the connection without an answer. Counts the requests it read.
+async fn ses_that_accepts_and_drops_the_connection()
+-> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = received.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut buffer = [0_u8; 8192];
+            while let Ok(n) = socket.read(&mut buffer).await {
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..n]);
+                let text = String::from_utf8_lossy(&request);
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        break;
+                    }
+                }
+            }
+            drop(socket);
+        }
+    });
+    (endpoint, received)
+}
+
+/// SES accepts the email and its answer is lost (the connection drops): the SDK does not send
+/// it again, the claim is not released, and the week is unconfirmed (its alarm's metric), so
+/// neither Lambda's retry nor a later day's run sends a second email.
+#[tokio::test]
+async fn an_ambiguous_ses_failure_sends_one_email_and_leaves_the_week_unconfirmed() {
+    let (endpoint, received) = ses_that_accepts_and_drops_the_connection().await;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sesv2::config::Credentials::new(
+            "testing", "testing", None, None, "local",
+        ))
+        .load()
+        .await;
+    let reporter = Reporter::new(
+        InMemoryRecordSource::new(records()),
+        InMemoryLedger::new(),
+        reporter::SesMailer::new(
+            aws_sdk_sesv2::Client::new(&sdk),
+            "reports@example.dev",
+            vec!["owner@example.dev".into()],
+            None,
+        ),
+        &config(true),
+    );
+    let started = at(NOW);
+    let first = reporter
+        .run(
+            request("2025-W45", false, false),
+            started,
+            started + TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.outcome, Outcome::Unconfirmed);
+    assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(matches!(
+        reporter.ledger().state(week("2025-W45")),
+        Some(MarkerState::Sending { .. })
+    ));
+    // Lambda's retry (were the invocation failed) and the next day's run send nothing.
+    for later in [
+        started + chrono::Duration::seconds(61),
+        started + chrono::Duration::days(1),
+    ] {
+        let again = reporter
+            .run(request("2025-W45", false, false), later, later + TIMEOUT)
+            .await;
+        assert!(
+            matches!(
+                &again,
+                Err(reporter::ReporterError::ClaimedElsewhere { .. })
+            ) || matches!(&again, Ok(s) if s.outcome == Outcome::Unconfirmed),
+            "{again:?}"
+        );
+    }
+    assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let metrics = reporter::outcome_metrics(first.outcome, first.records_read);
+    let value = |name| metrics.iter().find(|c| c.name == name).unwrap().value;
+    assert_eq!(value("ReportsUnconfirmed"), 1);
 }
