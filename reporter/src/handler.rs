@@ -277,7 +277,12 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         let week = request.week;
         match self
             .ledger
-            .claim(week, now, deadline, request.force)
+            .claim(
+                week,
+                (now, deadline),
+                self.marker_expiry(week, now),
+                request.force,
+            )
             .await?
         {
             Claim::Granted => Ok(None),

@@ -404,16 +404,17 @@ async fn dead_claim_and_late_arrivals(
     assert!(email.text.contains(&line), "{line}\n{}", email.text);
 }
 
-/// Loses DynamoDB's answer to the first `PutItem` after DynamoDB applied it: the answer becomes
-/// a 500, which says the write may have happened, and the SDK sends the same request again.
+/// Loses DynamoDB's answer to the first `UpdateItem` (the reporter's claim) after DynamoDB
+/// applied it: the answer becomes a 500, which says the write may have happened, and the SDK
+/// sends the same request again.
 #[derive(Debug, Default, Clone)]
-struct LoseFirstPutAnswer {
+struct LoseFirstUpdateAnswer {
     lost: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
-impl aws_sdk_dynamodb::config::Intercept for LoseFirstPutAnswer {
+impl aws_sdk_dynamodb::config::Intercept for LoseFirstUpdateAnswer {
     fn name(&self) -> &'static str {
-        "LoseFirstPutAnswer"
+        "LoseFirstUpdateAnswer"
     }
 
     fn modify_before_deserialization(
@@ -422,7 +423,7 @@ impl aws_sdk_dynamodb::config::Intercept for LoseFirstPutAnswer {
         _components: &aws_sdk_dynamodb::config::RuntimeComponents,
         cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        if local_aws::wire::operation(cfg) == "PutItem"
+        if local_aws::wire::operation(cfg) == "UpdateItem"
             && !self.lost.swap(true, std::sync::atomic::Ordering::SeqCst)
         {
             let response = context.response_mut();
@@ -441,7 +442,7 @@ async fn a_claim_whose_answer_is_lost_is_granted_to_its_own_run_on_dynamodb_loca
 
     let dynamodb_local = local_aws::DynamoDbLocal::start();
     let sdk = dynamodb_local.sdk_config().await;
-    let lose = LoseFirstPutAnswer::default();
+    let lose = LoseFirstUpdateAnswer::default();
     let dynamodb = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
             .interceptor(lose.clone())
@@ -472,4 +473,88 @@ async fn a_claim_whose_answer_is_lost_is_granted_to_its_own_run_on_dynamodb_loca
     let again = reporter.run(w45, now, now + TIMEOUT).await.unwrap();
     assert_eq!(again.outcome, Outcome::AlreadySent);
     assert_eq!(reporter.mailer().sent().len(), 1);
+}
+
+/// A forced resend of a sent week keeps what its marker holds: SES refuses it, and the week is
+/// still sent with the figures its report stored (in the trend, its corrections kept, its
+/// expiry kept); and a claim that dies leaves a marker that expires.
+#[tokio::test]
+async fn a_forced_resend_that_ses_refuses_keeps_the_sent_marker_and_every_marker_expires_on_dynamodb_local()
+ {
+    use reporter::ReportLedger;
+    use reporter::fakes::InMemoryMailer;
+    use shared_types::record::{attr, report_key};
+
+    let dynamodb_local = local_aws::DynamoDbLocal::start();
+    let sdk = dynamodb_local.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    create_table(&dynamodb, TABLE, WeekLookup::Scan).await;
+    put_records(&dynamodb, TABLE, &workload()[..30]).await;
+    let reporter = Reporter::new(
+        DynamoRecordSource::new(dynamodb.clone(), TABLE, WeekLookup::Scan),
+        DynamoReportLedger::new(dynamodb.clone(), TABLE),
+        InMemoryMailer::new(),
+        &config(true),
+    );
+    let w45 = ReportRequest {
+        week: "2025-W45".parse().unwrap(),
+        dry_run: false,
+        force: false,
+    };
+    let marker = |week: &str| {
+        let dynamodb = dynamodb.clone();
+        let key = report_key(week.parse().unwrap());
+        async move {
+            dynamodb
+                .get_item()
+                .table_name(TABLE)
+                .key(attr::PK, aws_sdk_dynamodb::types::AttributeValue::S(key))
+                .send()
+                .await
+                .unwrap()
+                .item
+                .unwrap_or_default()
+        }
+    };
+    let now = at("2025-11-10T07:00:00Z");
+    reporter.run(w45, now, now + TIMEOUT).await.unwrap();
+    let stored = reporter.ledger().summaries(&[w45.week]).await.unwrap()[&w45.week].clone();
+    let sent_marker = marker("2025-W45").await;
+    assert!(sent_marker.contains_key(attr::EXPIRES_AT));
+
+    reporter.mailer().set_failing(true);
+    let later = now + chrono::Duration::days(2);
+    let forced = ReportRequest { force: true, ..w45 };
+    assert!(reporter.run(forced, later, later + TIMEOUT).await.is_err());
+    let kept = reporter.ledger().summaries(&[w45.week]).await.unwrap();
+    assert_eq!(
+        kept.get(&w45.week),
+        Some(&stored),
+        "the sent marker was lost"
+    );
+    let after = marker("2025-W45").await;
+    assert_eq!(
+        after.get(attr::EXPIRES_AT),
+        sent_marker.get(attr::EXPIRES_AT)
+    );
+    reporter.mailer().set_failing(false);
+    let scheduled = reporter.run(w45, later, later + TIMEOUT).await.unwrap();
+    assert_eq!(scheduled.outcome, Outcome::AlreadySent);
+
+    // A claim that dies keeps a marker, which expires.
+    reporter.mailer().set_hanging(true);
+    let w46 = ReportRequest {
+        week: "2025-W46".parse().unwrap(),
+        ..w45
+    };
+    let next = at("2025-11-17T07:00:00Z");
+    let died = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        reporter.run(w46, next, next + TIMEOUT),
+    )
+    .await;
+    assert!(died.is_err());
+    let dead = marker("2025-W46").await;
+    assert!(!dead.is_empty());
+    assert!(dead.contains_key(attr::EXPIRES_AT), "{dead:?}");
 }

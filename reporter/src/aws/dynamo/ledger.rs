@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use chrono::{DateTime, Utc};
@@ -53,6 +53,10 @@ fn epoch_millis(at: DateTime<Utc>) -> AttributeValue {
     AttributeValue::N(at.timestamp_millis().to_string())
 }
 
+fn epoch_seconds(at: DateTime<Utc>) -> AttributeValue {
+    AttributeValue::N(at.timestamp().to_string())
+}
+
 fn summary_value(summary: &WeekSummary) -> Result<AttributeValue, ReporterError> {
     serde_dynamo::to_attribute_value(summary).map_err(|e| {
         ReporterError::request(
@@ -66,20 +70,33 @@ impl ReportLedger for DynamoReportLedger {
     async fn claim(
         &self,
         week: WeekId,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        (now, lease_until): (DateTime<Utc>, DateTime<Utc>),
+        expires_at: DateTime<Utc>,
         force: bool,
     ) -> Result<Claim, ReporterError> {
         let token = claim_token();
+        // An update, not a put: a forced claim keeps what a sent marker holds (its summary,
+        // pending corrections, SES's message id, expiry), so a refusal can restore it; every
+        // marker gets an expiry from its claim on.
         let mut request = self
             .client
-            .put_item()
+            .update_item()
             .table_name(&self.table_name)
-            .item(attr::PK, AttributeValue::S(report_key(week)))
-            .item(STATUS, AttributeValue::S(SENDING.into()))
-            .item(CLAIMED_AT, epoch_millis(now))
-            .item(LEASE_UNTIL, epoch_millis(lease_until))
-            .item(CLAIM_TOKEN, AttributeValue::S(token.clone()));
+            .key(attr::PK, AttributeValue::S(report_key(week)))
+            .update_expression(
+                "SET #status = :sending, #claimed = :now, #lease = :lease, #token = :token, \
+                 #expires = if_not_exists(#expires, :expires)",
+            )
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#claimed", CLAIMED_AT)
+            .expression_attribute_names("#lease", LEASE_UNTIL)
+            .expression_attribute_names("#token", CLAIM_TOKEN)
+            .expression_attribute_names("#expires", attr::EXPIRES_AT)
+            .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
+            .expression_attribute_values(":now", epoch_millis(now))
+            .expression_attribute_values(":lease", epoch_millis(lease_until))
+            .expression_attribute_values(":token", AttributeValue::S(token.clone()))
+            .expression_attribute_values(":expires", epoch_seconds(expires_at));
         if !force {
             // Only a week without a marker: a claim is never taken over (see `crate::ledger`).
             request = request
@@ -91,14 +108,15 @@ impl ReportLedger for DynamoReportLedger {
         }
         match request.send().await {
             Ok(_) => Ok(Claim::Granted),
-            Err(err) => {
-                match err.as_service_error() {
-                    Some(PutItemError::ConditionalCheckFailedException(failed)) => Ok(
-                        refused_claim(&failed.item().cloned().unwrap_or_default(), &token, now),
-                    ),
-                    _ => Err(ReporterError::aws("DynamoDB PutItem (report marker)", err)),
-                }
-            }
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Ok(
+                    refused_claim(&failed.item().cloned().unwrap_or_default(), &token, now),
+                ),
+                _ => Err(ReporterError::aws(
+                    "DynamoDB UpdateItem (report claim)",
+                    err,
+                )),
+            },
         }
     }
 
@@ -119,10 +137,7 @@ impl ReportLedger for DynamoReportLedger {
                  #expires = :expires REMOVE #lease",
             )
             .expression_attribute_names("#expires", attr::EXPIRES_AT)
-            .expression_attribute_values(
-                ":expires",
-                AttributeValue::N(expires_at.timestamp().to_string()),
-            )
+            .expression_attribute_values(":expires", epoch_seconds(expires_at))
             .expression_attribute_names("#status", STATUS)
             .expression_attribute_names("#sent_at", SENT_AT)
             .expression_attribute_names("#message", MESSAGE_ID)
@@ -139,16 +154,39 @@ impl ReportLedger for DynamoReportLedger {
     }
 
     async fn release(&self, week: WeekId, claimed_at: DateTime<Utc>) -> Result<(), ReporterError> {
-        // Someone else's claim or a sent marker: not ours to remove.
+        // Only this claim, still sending: someone else's claim or a sent marker is not ours.
+        let ours = "#status = :sending AND #claimed = :claimed";
+        // A forced claim over a week sent before: the week is sent again, as its marker says.
+        done_unless_refused(
+            "DynamoDB UpdateItem (report marker restored)",
+            self.client
+                .update_item()
+                .table_name(&self.table_name)
+                .key(attr::PK, AttributeValue::S(report_key(week)))
+                .update_expression("SET #status = :sent REMOVE #lease, #token")
+                .condition_expression(format!("{ours} AND attribute_exists(#sent_at)"))
+                .expression_attribute_names("#status", STATUS)
+                .expression_attribute_names("#claimed", CLAIMED_AT)
+                .expression_attribute_names("#sent_at", SENT_AT)
+                .expression_attribute_names("#lease", LEASE_UNTIL)
+                .expression_attribute_names("#token", CLAIM_TOKEN)
+                .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
+                .expression_attribute_values(":sent", AttributeValue::S(SENT.into()))
+                .expression_attribute_values(":claimed", epoch_millis(claimed_at))
+                .send()
+                .await,
+        )?;
+        // A week never sent: the claim goes.
         done_unless_refused(
             "DynamoDB DeleteItem (report marker)",
             self.client
                 .delete_item()
                 .table_name(&self.table_name)
                 .key(attr::PK, AttributeValue::S(report_key(week)))
-                .condition_expression("#status = :sending AND #claimed = :claimed")
+                .condition_expression(format!("{ours} AND attribute_not_exists(#sent_at)"))
                 .expression_attribute_names("#status", STATUS)
                 .expression_attribute_names("#claimed", CLAIMED_AT)
+                .expression_attribute_names("#sent_at", SENT_AT)
                 .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
                 .expression_attribute_values(":claimed", epoch_millis(claimed_at))
                 .send()
