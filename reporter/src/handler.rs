@@ -185,7 +185,10 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         (summary.outcome, summary.message_id) = self
             .deliver(&request, &rendered, &week_summary, (now, deadline))
             .await?;
-        if summary.outcome == Outcome::Sent {
+        // SES gave a message id: the email with these late arrivals went out, so they are
+        // corrected even if the mark did not stick (an unconfirmed week), or the next report
+        // would report them again.
+        if summary.message_id.is_some() {
             self.apply_corrections(week, &week_summary.corrections)
                 .await;
         }

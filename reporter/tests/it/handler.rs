@@ -755,3 +755,53 @@ async fn an_ambiguous_ses_failure_sends_one_email_and_leaves_the_week_unconfirme
     let value = |name| metrics.iter().find(|c| c.name == name).unwrap().value;
     assert_eq!(value("ReportsUnconfirmed"), 1);
 }
+
+/// The report of 2025-W46 went out with late arrivals for 2025-W45, and its mark failed on every
+/// attempt: the corrections are applied all the same (SES gave a message id), so the next report
+/// neither reports the arrivals again nor calls last week's gaps new against wrong figures.
+#[tokio::test(start_paused = true)]
+async fn corrections_are_applied_when_the_email_went_out_and_its_mark_failed() {
+    use reporter::ReportLedger;
+    let reporter = reporter(true);
+    let w45 = week("2025-W45");
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    reporter.source().push(record(
+        "late",
+        at("2025-11-07T12:00:00Z"),
+        "Do you know Kotlin?",
+        "anonymous",
+        None,
+    ));
+    reporter
+        .ledger()
+        .fail_next(LedgerWrite::MarkSent, usize::MAX);
+    let w46 = run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(w46.outcome, Outcome::Unconfirmed);
+    assert!(
+        reporter.mailer().sent()[1]
+            .text
+            .contains("1 request arrived late for 2025-W45")
+    );
+    let corrected = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!((corrected.indexed, corrected.late), (3, 1), "{corrected:?}");
+    assert_eq!(corrected.corrected_by, Some(week("2025-W46")));
+
+    reporter.ledger().fail_next(LedgerWrite::MarkSent, 0);
+    run(
+        &reporter,
+        request("2025-W47", false, false),
+        at("2025-11-24T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let next = &reporter.mailer().sent()[2];
+    assert!(!next.text.contains("arrived late"), "{}", next.text);
+}
