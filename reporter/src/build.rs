@@ -43,8 +43,16 @@ pub struct BuiltReport {
     pub summary: WeekSummary,
 }
 
+/// When the first records of `week` expire, with records that live `ttl_days` (the table's
+/// TTL): after that instant, the week's records may be fewer than its report counted.
+pub(crate) fn first_expiry(week: WeekId, ttl_days: u32) -> DateTime<Utc> {
+    week.start() + chrono::Duration::days(i64::from(ttl_days))
+}
+
 /// Reads `week`, looks back at the weeks already reported (their stored figures, and late
-/// arrivals), and renders the report. Nothing is written.
+/// arrivals: only of those whose records cannot have expired by `now`, with records that live
+/// `ttl_days`, so that records the TTL deleted are not taken for requests moving out), and
+/// renders the report. Nothing is written.
 ///
 /// The records are read in one pass (two when an earlier week got late arrivals): the week,
 /// last week too when its figures were never stored, and the counts of the weeks checked for
@@ -54,6 +62,7 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
     ledger: &L,
     week: WeekId,
     now: DateTime<Utc>,
+    ttl_days: u32,
 ) -> Result<BuiltReport, ReporterError> {
     // The weeks of the trend, newest first: one read of their markers.
     let earlier: Vec<WeekId> = std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
@@ -65,7 +74,10 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
         previous,
         listed,
         late,
-    } = read(source, week, &summaries).await?;
+    } = read(source, week, &summaries, |w| {
+        now <= first_expiry(w, ttl_days)
+    })
+    .await?;
     for arrivals in &late {
         summaries.insert(arrivals.week, arrivals.now.clone());
     }
@@ -114,15 +126,18 @@ struct Read {
 }
 
 /// Reads `week` (and last week when its marker holds no figures) and counts the last
-/// [`LATE_ARRIVAL_WEEKS`] reported weeks in one pass, then reads again those that changed.
+/// [`LATE_ARRIVAL_WEEKS`] reported weeks that are `whole` (none of their records can have
+/// expired) in one pass, then reads again those that changed.
 async fn read<S: RecordSource>(
     source: &S,
     week: WeekId,
     summaries: &HashMap<WeekId, WeekSummary>,
+    whole: impl Fn(WeekId) -> bool,
 ) -> Result<Read, ReporterError> {
     let recent: HashMap<WeekId, WeekSummary> =
         std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
             .take(LATE_ARRIVAL_WEEKS)
+            .filter(|w| whole(*w))
             .filter_map(|w| summaries.get(&w).map(|s| (w, s.clone())))
             .collect();
     let mut reads = vec![week];

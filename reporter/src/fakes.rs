@@ -36,6 +36,11 @@ impl InMemoryRecordSource {
         records.push(record);
     }
 
+    /// Deletes the records filed under `week`, as the table's TTL does.
+    pub fn expire(&self, week: WeekId) {
+        self.lock().retain(|r| r.week != week);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RequestRecord>> {
         self.records
             .lock()

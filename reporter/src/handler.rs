@@ -15,7 +15,7 @@ use tracing::{error, info, warn};
 
 use crate::aws::dynamo::{DynamoRecordSource, DynamoReportLedger};
 use crate::aws::ses::SesMailer;
-use crate::build::{BuiltReport, build_report};
+use crate::build::{BuiltReport, build_report, first_expiry};
 use crate::config::Config;
 use crate::error::ReporterError;
 use crate::invocation::ReportRequest;
@@ -169,7 +169,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
             rendered,
             summary: week_summary,
             ..
-        } = build_report(&self.source, &self.ledger, week, now).await?;
+        } = build_report(&self.source, &self.ledger, week, now, self.ttl_days).await?;
         let mut summary = ReportSummary {
             week: week.to_string(),
             outcome: Outcome::DryRun,
@@ -207,7 +207,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
     /// A week whose first records may have expired (the table's TTL) is refused rather than
     /// reported short.
     fn refuse_expired(&self, week: WeekId, now: DateTime<Utc>) -> Result<(), ReporterError> {
-        let expired = week.start() + chrono::Duration::days(i64::from(self.ttl_days));
+        let expired = first_expiry(week, self.ttl_days);
         if now > expired {
             return Err(ReporterError::WeekExpired {
                 week,

@@ -805,3 +805,39 @@ async fn corrections_are_applied_when_the_email_went_out_and_its_mark_failed() {
     let next = &reporter.mailer().sent()[2];
     assert!(!next.text.contains("arrived late"), "{}", next.text);
 }
+
+/// With `RECORD_TTL_DAYS` of 14 the records of 2025-W45 are deleted by the time 2025-W46 is
+/// reported: the week is not checked for late arrivals, so nothing "moved out" of it and its
+/// stored figures stay those its report sent.
+#[tokio::test]
+async fn a_week_whose_records_may_have_expired_is_not_checked_for_late_arrivals() {
+    use reporter::ReportLedger;
+    let reporter = Reporter::new(
+        InMemoryRecordSource::new(records()),
+        InMemoryLedger::new(),
+        InMemoryMailer::new(),
+        &reporter::Config {
+            ttl_days: 14,
+            ..config(true)
+        },
+    );
+    let w45 = week("2025-W45");
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    let reported = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    reporter.source().expire(w45);
+    let next = run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next.outcome, Outcome::Sent);
+    let email = &reporter.mailer().sent()[1];
+    assert!(!email.text.contains("moved out"), "{}", email.text);
+    assert!(!email.text.contains("arrived late"), "{}", email.text);
+    let kept = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!(kept, reported);
+}
