@@ -23,7 +23,7 @@ use crate::ledger::ReportLedger;
 use crate::report::aggregate::WeekAggregator;
 use crate::report::gaps;
 use crate::report::render::{RenderedReport, render};
-use crate::report::view::{History, LateArrivals, Previous, ReportView, TREND_WEEKS};
+use crate::report::view::{History, LateArrivals, Previous, ReportView, TREND_WEEKS, stored_gaps};
 use crate::source::{RecordSource, WeeksRead};
 
 /// How many reported weeks before the one reported are checked for late arrivals. An event can
@@ -95,7 +95,7 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
     let view = ReportView::assemble(&current, &found, &history, now).with_late_arrivals(&late);
     let summary = WeekSummary {
         fingerprint: Some(listed.fingerprint(week)),
-        gaps: found.stored(),
+        gaps: stored_gaps(&found),
         corrections: late
             .iter()
             .map(|l| Correction {
