@@ -100,7 +100,12 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
             .iter()
             .map(|l| Correction {
                 week: l.week,
-                summary: l.now.clone(),
+                // Only what a correction applies: the figures (see `Correction`).
+                summary: WeekSummary {
+                    gaps: Vec::new(),
+                    corrections: Vec::new(),
+                    ..l.now.clone()
+                },
             })
             .collect(),
         ..current.summary()

@@ -558,3 +558,99 @@ async fn a_forced_resend_that_ses_refuses_keeps_the_sent_marker_and_every_marker
     assert!(!dead.is_empty());
     assert!(dead.contains_key(attr::EXPIRES_AT), "{dead:?}");
 }
+
+/// A question as long as the contract allows (1,000 characters), of characters that take 4
+/// bytes each, about a subject of its own (`i`).
+fn longest_question(i: u32) -> String {
+    let subject: String = (0..990)
+        .map(|n| char::from_u32(0x2_0000 + i * 1_000 + n % 7).unwrap())
+        .collect();
+    format!("Know {subject}?")
+}
+
+/// The largest sent mark the settings allow, written to DynamoDB Local: 30 gaps of 1,000-character
+/// questions (25 stored) and 5 corrections of earlier weeks whose markers each hold 25 such gaps.
+/// It sticks, under DynamoDB's 400 KB item limit.
+#[tokio::test]
+async fn the_largest_mark_the_settings_allow_is_written_on_dynamodb_local() {
+    use reporter::ReportLedger;
+    use reporter::fakes::{InMemoryMailer, InMemoryRecordSource};
+    use shared_types::record::report_marker::{StoredGap, WeekSummary};
+
+    let dynamodb_local = local_aws::DynamoDbLocal::start();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&dynamodb_local.sdk_config().await);
+    create_table(&dynamodb, TABLE, WeekLookup::Scan).await;
+    let ledger = DynamoReportLedger::new(dynamodb.clone(), TABLE);
+    let w45: shared_types::WeekId = "2025-W45".parse().unwrap();
+    let mut records = Vec::new();
+    let mut earlier = w45;
+    for n in 0..5_u32 {
+        earlier = earlier.previous();
+        // As large as an earlier marker gets, under the limit: 25 gaps of long questions.
+        let gaps = (0..25)
+            .map(|g| StoredGap {
+                representative: longest_question(100 + n * 25 + g)
+                    .chars()
+                    .take(200)
+                    .collect(),
+                label: Some(longest_question(g).chars().take(200).collect()),
+                asked: 2,
+                centroid: (0..16).map(|f| (format!("w:{f:062}"), 0.25)).collect(),
+            })
+            .collect();
+        let reported = WeekSummary {
+            fingerprint: Some(0),
+            gaps,
+            ..WeekSummary::default()
+        };
+        let start = earlier.start();
+        ledger
+            .mark_sent(
+                earlier,
+                start,
+                "m",
+                &reported,
+                start + chrono::Duration::days(90),
+            )
+            .await
+            .unwrap();
+        // One request of that week arrives late.
+        let late = start + chrono::Duration::hours(1);
+        records.push(record(
+            &format!("late-{n}"),
+            late,
+            "Late?",
+            "anonymous",
+            None,
+        ));
+    }
+    let asked = at("2025-11-05T10:00:00Z");
+    for i in 0..30 {
+        let question = longest_question(i);
+        for n in 0..2 {
+            records.push(record(
+                &format!("q{i}-{n}"),
+                asked,
+                &question,
+                "anonymous",
+                None,
+            ));
+        }
+    }
+    let reporter = Reporter::new(
+        InMemoryRecordSource::new(records),
+        ledger,
+        InMemoryMailer::new(),
+        &config(true),
+    );
+    let request = ReportRequest {
+        week: w45,
+        dry_run: false,
+        force: false,
+    };
+    let now = at("2025-11-10T07:00:00Z");
+    let sent = reporter.run(request, now, now + TIMEOUT).await.unwrap();
+    assert_eq!(sent.outcome, Outcome::Sent, "the mark did not stick");
+    let stored = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!(stored.gaps.len(), 25);
+}

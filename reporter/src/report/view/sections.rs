@@ -72,7 +72,7 @@ fn shown(found: &FoundGaps) -> impl Iterator<Item = &Gap> {
 /// The gaps a week's marker keeps for later weeks to recognise, as many as
 /// [`FoundGaps::stored`] keeps: every gap the email showed (so a card shown is next week's
 /// "also last week", never "new" again), then the most asked of the others; in the order of
-/// `found` (most asked first).
+/// `found` (most asked first); each with its texts bounded ([`StoredGap::bounded`]).
 pub(crate) fn stored_gaps(found: &FoundGaps) -> Vec<StoredGap> {
     let cap = found.stored().len();
     let mut kept: Vec<bool> = found
@@ -92,7 +92,7 @@ pub(crate) fn stored_gaps(found: &FoundGaps) -> Vec<StoredGap> {
         .iter()
         .zip(kept)
         .filter(|(_, keep)| *keep)
-        .map(|(gap, _)| gap.stored())
+        .map(|(gap, _)| gap.stored().bounded())
         .collect()
 }
 
