@@ -22,7 +22,7 @@ use shared_types::testing::{self, Answer};
 use shared_types::{MatchType, RequestRecord, WeekId};
 
 /// The records' lifetime the reports assume (the default `RECORD_TTL_DAYS`).
-const RECORD_TTL_DAYS: u32 = 90;
+const TTL_DAYS: u32 = 90;
 const SIZES: [u64; 3] = [10_000, 100_000, 1_000_000];
 
 /// Deterministic synthetic requests: 2,000 common questions (Zipf-like popularity) plus a 5%
@@ -159,13 +159,7 @@ fn run_one(requests: u64) {
     // Without stored figures: last week is read in full for the changes.
     let ledger = InMemoryLedger::new();
     runtime
-        .block_on(build_report(
-            &source,
-            &ledger,
-            week,
-            week.end(),
-            RECORD_TTL_DAYS,
-        ))
+        .block_on(build_report(&source, &ledger, week, week.end(), TTL_DAYS))
         .unwrap();
     let read_without = source.read.swap(0, Ordering::Relaxed);
 
@@ -182,13 +176,7 @@ fn run_one(requests: u64) {
         summary,
         ..
     } = runtime
-        .block_on(build_report(
-            &source,
-            &ledger,
-            week,
-            week.end(),
-            RECORD_TTL_DAYS,
-        ))
+        .block_on(build_report(&source, &ledger, week, week.end(), TTL_DAYS))
         .unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let read_with = source.read.load(Ordering::Relaxed);
@@ -238,13 +226,7 @@ fn build_report_for(
     week: WeekId,
 ) -> shared_types::record::report_marker::WeekSummary {
     runtime
-        .block_on(build_report(
-            source,
-            ledger,
-            week,
-            week.end(),
-            RECORD_TTL_DAYS,
-        ))
+        .block_on(build_report(source, ledger, week, week.end(), TTL_DAYS))
         .unwrap()
         .summary
 }

@@ -84,16 +84,15 @@ pub struct StoredGap {
 }
 
 /// Longest representative or label a stored gap keeps, in characters (the email shows 160).
-pub const MAX_STORED_TEXT_CHARS: usize = 200;
+const MAX_STORED_TEXT_CHARS: usize = 200;
 /// Longest feature a stored centroid keeps, in characters: a longer one (a word of hundreds of
 /// characters) is left out, and the centroid scaled back to length 1.
-pub const MAX_STORED_FEATURE_CHARS: usize = 64;
+const MAX_STORED_FEATURE_CHARS: usize = 64;
 
 impl StoredGap {
     /// The gap with every text bounded, so that a marker of 25 gaps stays far below DynamoDB's
-    /// 400 KB item limit whatever the questions: its representative and label cut to
-    /// [`MAX_STORED_TEXT_CHARS`], its centroid without features over
-    /// [`MAX_STORED_FEATURE_CHARS`].
+    /// 400 KB item limit whatever the questions: its representative and label cut to 200
+    /// characters, its centroid without features over 64.
     pub fn bounded(self) -> Self {
         let cut = |text: String| text.chars().take(MAX_STORED_TEXT_CHARS).collect::<String>();
         let kept: Vec<(String, f32)> = self
