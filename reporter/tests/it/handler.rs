@@ -654,11 +654,14 @@ async fn a_gap_rises_only_against_last_week_and_is_new_after_a_week_without_a_re
     );
 }
 
-/// An SES stand-in that reads each request whole (SES has it: it may have accepted the email)
-/// and closes the connection without an answer. Counts the requests it read.
-async fn ses_that_accepts_and_drops_the_connection()
--> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+/// An SES stand-in that reads each request whole (SES has it: it may have accepted the email),
+/// then writes `answer` (a raw HTTP response), if any, and closes the connection. Counts the
+/// requests it read.
+async fn ses_stand_in(
+    answer: Option<&'static str>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use tokio::io::AsyncReadExt;
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -684,6 +687,9 @@ async fn ses_that_accepts_and_drops_the_connection()
                         .unwrap_or(0);
                     if body.len() >= length {
                         counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if let Some(answer) = answer {
+                            let _ = socket.write_all(answer.as_bytes()).await;
+                        }
                         break;
                     }
                 }
@@ -694,12 +700,10 @@ async fn ses_that_accepts_and_drops_the_connection()
     (endpoint, received)
 }
 
-/// SES accepts the email and its answer is lost (the connection drops): the SDK does not send
-/// it again, the claim is not released, and the week is unconfirmed (its alarm's metric), so
-/// neither Lambda's retry nor a later day's run sends a second email.
-#[tokio::test]
-async fn an_ambiguous_ses_failure_sends_one_email_and_leaves_the_week_unconfirmed() {
-    let (endpoint, received) = ses_that_accepts_and_drops_the_connection().await;
+/// The fakes, with SES at `endpoint`.
+async fn ses_reporter(
+    endpoint: &str,
+) -> Reporter<InMemoryRecordSource, InMemoryLedger, reporter::SesMailer> {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
@@ -708,7 +712,7 @@ async fn an_ambiguous_ses_failure_sends_one_email_and_leaves_the_week_unconfirme
         ))
         .load()
         .await;
-    let reporter = Reporter::new(
+    Reporter::new(
         InMemoryRecordSource::new(records()),
         InMemoryLedger::new(),
         reporter::SesMailer::new(
@@ -718,7 +722,41 @@ async fn an_ambiguous_ses_failure_sends_one_email_and_leaves_the_week_unconfirme
             None,
         ),
         &config(true),
+    )
+}
+
+/// SES refuses the email with a 4xx before accepting it (throttling): it was sent once, the
+/// claim is released and the invocation fails, so Lambda's retry can send.
+#[tokio::test]
+async fn a_definite_ses_refusal_releases_the_claim_so_a_retry_sends() {
+    let (endpoint, received) = ses_stand_in(Some(
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nx-amzn-errortype: TooManyRequestsException\r\ncontent-length: 38\r\nconnection: close\r\n\r\n{\"message\":\"Maximum sending rate hit\"}",
+    ))
+    .await;
+    let reporter = ses_reporter(&endpoint).await;
+    let started = at(NOW);
+    let refused = reporter
+        .run(
+            request("2025-W45", false, false),
+            started,
+            started + TIMEOUT,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(reporter::ReporterError::Aws(_))),
+        "{refused:?}"
     );
+    assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(reporter.ledger().state(week("2025-W45")), None);
+}
+
+/// SES accepts the email and its answer is lost (the connection drops): the SDK does not send
+/// it again, the claim is not released, and the week is unconfirmed (its alarm's metric), so
+/// neither Lambda's retry nor a later day's run sends a second email.
+#[tokio::test]
+async fn an_ambiguous_ses_failure_sends_one_email_and_leaves_the_week_unconfirmed() {
+    let (endpoint, received) = ses_stand_in(None).await;
+    let reporter = ses_reporter(&endpoint).await;
     let started = at(NOW);
     let first = reporter
         .run(
