@@ -1,8 +1,8 @@
 //! Settings, read once at cold start from the environment.
 
 use lambda_support::{ConfigError, Settings};
-use shared_types::week::Tz;
 use shared_types::stage::setting::{DEAD_LETTER_QUEUE_URL, TABLE_NAME, WRITE_CONCURRENCY};
+use shared_types::week::Tz;
 
 /// Default bound on concurrent writes: a FIFO batch holds at most 10 messages.
 pub const DEFAULT_WRITE_CONCURRENCY: usize = 4;

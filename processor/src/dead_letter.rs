@@ -19,10 +19,26 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    /// The reason, cut to [`MAX_REASON_CHARS`].
+    /// The reason, cut to [`MAX_REASON_CHARS`], every character SQS refuses in a message
+    /// attribute written as its escape (`\u{1}`): a reason quoting a control character is
+    /// still sent at once.
     pub fn short_reason(&self) -> String {
-        self.reason.chars().take(MAX_REASON_CHARS).collect()
+        self.reason
+            .chars()
+            .flat_map(|c| {
+                let accepted = sqs_accepts_in_an_attribute(c);
+                let escaped = c.escape_unicode().filter(move |_| !accepted);
+                std::iter::once(c).filter(move |_| accepted).chain(escaped)
+            })
+            .take(MAX_REASON_CHARS)
+            .collect()
     }
+}
+
+/// What SQS accepts in a message attribute: #x9, #xA, #xD, #x20 to #xD7FF, #xE000 to #xFFFD,
+/// #x10000 to #x10FFFF (a Rust `char` is never a surrogate).
+fn sqs_accepts_in_an_attribute(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// Keeps rejected messages, with their reasons, out of the source queue.

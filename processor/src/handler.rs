@@ -17,9 +17,9 @@ use futures::{StreamExt, stream};
 use lambda_runtime::LambdaEvent;
 use lambda_support::{ConfigError, Count, Metrics, Settings};
 use shared_types::WeekId;
-use shared_types::week::Tz;
 use shared_types::metrics::processor as names;
 use shared_types::record::pipeline_stats::PipelineStats;
+use shared_types::week::Tz;
 use tracing::{error, info, warn};
 
 use crate::batch::{RequestDraft, parse_batch};

@@ -21,6 +21,8 @@ use reporter::{RecordSource, WeeksRead};
 use shared_types::testing::{self, Answer};
 use shared_types::{MatchType, RequestRecord, WeekId};
 
+/// The records' lifetime the reports assume (the default `RECORD_TTL_DAYS`).
+const TTL_DAYS: u32 = 90;
 const SIZES: [u64; 3] = [10_000, 100_000, 1_000_000];
 
 /// Deterministic synthetic requests: 2,000 common questions (Zipf-like popularity) plus a 5%
@@ -157,7 +159,14 @@ fn run_one(requests: u64) {
     // Without stored figures: last week is read in full for the changes.
     let ledger = InMemoryLedger::new();
     runtime
-        .block_on(build_report(&source, &ledger, week, week.end(), shared_types::week::Tz::UTC))
+        .block_on(build_report(
+            &source,
+            &ledger,
+            week,
+            week.end(),
+            shared_types::week::Tz::UTC,
+            TTL_DAYS,
+        ))
         .unwrap();
     let read_without = source.read.swap(0, Ordering::Relaxed);
 
@@ -174,7 +183,14 @@ fn run_one(requests: u64) {
         summary,
         ..
     } = runtime
-        .block_on(build_report(&source, &ledger, week, week.end(), shared_types::week::Tz::UTC))
+        .block_on(build_report(
+            &source,
+            &ledger,
+            week,
+            week.end(),
+            shared_types::week::Tz::UTC,
+            TTL_DAYS,
+        ))
         .unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let read_with = source.read.load(Ordering::Relaxed);
@@ -224,7 +240,14 @@ fn build_report_for(
     week: WeekId,
 ) -> shared_types::record::report_marker::WeekSummary {
     runtime
-        .block_on(build_report(source, ledger, week, week.end(), shared_types::week::Tz::UTC))
+        .block_on(build_report(
+            source,
+            ledger,
+            week,
+            week.end(),
+            shared_types::week::Tz::UTC,
+            TTL_DAYS,
+        ))
         .unwrap()
         .summary
 }

@@ -14,9 +14,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use shared_types::week::Tz;
 use shared_types::WeekId;
 use shared_types::record::report_marker::{Correction, WeekSummary};
+use shared_types::week::Tz;
 use tracing::info;
 
 use crate::error::ReporterError;
@@ -24,7 +24,7 @@ use crate::ledger::ReportLedger;
 use crate::report::aggregate::WeekAggregator;
 use crate::report::gaps;
 use crate::report::render::{RenderedReport, render};
-use crate::report::view::{History, LateArrivals, Previous, ReportView, TREND_WEEKS};
+use crate::report::view::{History, LateArrivals, Previous, ReportView, TREND_WEEKS, stored_gaps};
 use crate::source::{RecordSource, WeeksRead};
 
 /// How many reported weeks before the one reported are checked for late arrivals. An event can
@@ -44,8 +44,17 @@ pub struct BuiltReport {
     pub summary: WeekSummary,
 }
 
+/// When the first records of `week` expire, with records that live `ttl_days` (the table's
+/// TTL): after that instant, the week's records may be fewer than its report counted.
+pub(crate) fn first_expiry(week: WeekId, ttl_days: u32, zone: Tz) -> DateTime<Utc> {
+    // A week filed under an earlier zone (UTC by default) may start before it does in `zone`.
+    week.start_in(zone).min(week.start()) + chrono::Duration::days(i64::from(ttl_days))
+}
+
 /// Reads `week`, looks back at the weeks already reported (their stored figures, and late
-/// arrivals), and renders the report. Nothing is written.
+/// arrivals: only of those whose records cannot have expired by `now`, with records that live
+/// `ttl_days`, so that records the TTL deleted are not taken for requests moving out), and
+/// renders the report. Nothing is written.
 ///
 /// The records are read in one pass (two when an earlier week got late arrivals): the week,
 /// last week too when its figures were never stored, and the counts of the weeks checked for
@@ -56,6 +65,7 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
     week: WeekId,
     now: DateTime<Utc>,
     zone: Tz,
+    ttl_days: u32,
 ) -> Result<BuiltReport, ReporterError> {
     // The weeks of the trend, newest first: one read of their markers.
     let earlier: Vec<WeekId> = std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
@@ -67,7 +77,10 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
         previous,
         listed,
         late,
-    } = read(source, week, zone, &summaries).await?;
+    } = read(source, week, zone, &summaries, |w| {
+        now <= first_expiry(w, ttl_days, zone)
+    })
+    .await?;
     for arrivals in &late {
         summaries.insert(arrivals.week, arrivals.now.clone());
     }
@@ -85,12 +98,17 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
     let view = ReportView::assemble(&current, &found, &history, now).with_late_arrivals(&late);
     let summary = WeekSummary {
         fingerprint: Some(listed.fingerprint(week)),
-        gaps: found.stored(),
+        gaps: stored_gaps(&found),
         corrections: late
             .iter()
             .map(|l| Correction {
                 week: l.week,
-                summary: l.now.clone(),
+                // Only what a correction applies: the figures (see `Correction`).
+                summary: WeekSummary {
+                    gaps: Vec::new(),
+                    corrections: Vec::new(),
+                    ..l.now.clone()
+                },
             })
             .collect(),
         ..current.summary()
@@ -116,16 +134,19 @@ struct Read {
 }
 
 /// Reads `week` (and last week when its marker holds no figures) and counts the last
-/// [`LATE_ARRIVAL_WEEKS`] reported weeks in one pass, then reads again those that changed.
+/// [`LATE_ARRIVAL_WEEKS`] reported weeks that are `whole` (none of their records can have
+/// expired) in one pass, then reads again those that changed.
 async fn read<S: RecordSource>(
     source: &S,
     week: WeekId,
     zone: Tz,
     summaries: &HashMap<WeekId, WeekSummary>,
+    whole: impl Fn(WeekId) -> bool,
 ) -> Result<Read, ReporterError> {
     let recent: HashMap<WeekId, WeekSummary> =
         std::iter::successors(Some(week.previous()), |w| Some(w.previous()))
             .take(LATE_ARRIVAL_WEEKS)
+            .filter(|w| whole(*w))
             .filter_map(|w| summaries.get(&w).map(|s| (w, s.clone())))
             .collect();
     let mut reads = vec![week];

@@ -2,11 +2,11 @@
 
 use lambda_support::{ConfigError, Settings};
 use shared_types::record::WeekLookup;
-use shared_types::week::Tz;
 use shared_types::stage::setting::{
     REPORT_RECIPIENTS, REPORT_SENDER, SEND_EMPTY_REPORT, SES_CONFIGURATION_SET, TABLE_NAME,
     WEEK_LOOKUP,
 };
+use shared_types::week::Tz;
 
 /// Most recipients one SES message may have (To, CC and BCC together): more would make every
 /// send fail, and the week's email would never go out.

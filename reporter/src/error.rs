@@ -19,6 +19,11 @@ pub enum ReporterError {
     #[error(transparent)]
     Aws(ServiceFailure),
 
+    /// SES may have accepted the email and its answer was lost (a 5xx, a connection lost once
+    /// the request went out, a timeout): sending again could send it twice.
+    #[error("SES's answer was lost, so the email may have gone out: {0}")]
+    EmailUnconfirmed(ServiceFailure),
+
     #[error("stored record {key} cannot be read: {message}")]
     Record { key: String, message: String },
 
@@ -70,6 +75,7 @@ impl ReporterError {
             Self::Invocation(_) => "ReporterError::Invocation",
             Self::Week(_) => "ReporterError::Week",
             Self::Aws(_) => "ReporterError::Aws",
+            Self::EmailUnconfirmed(_) => "ReporterError::EmailUnconfirmed",
             Self::Record { .. } => "ReporterError::Record",
             Self::Render(_) => "ReporterError::Render",
             Self::WeekExpired { .. } => "ReporterError::WeekExpired",

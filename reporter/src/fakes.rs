@@ -36,6 +36,11 @@ impl InMemoryRecordSource {
         records.push(record);
     }
 
+    /// Deletes the records filed under `week`, as the table's TTL does.
+    pub fn expire(&self, week: WeekId) {
+        self.lock().retain(|r| r.week != week);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RequestRecord>> {
         self.records
             .lock()
@@ -84,6 +89,8 @@ pub struct InMemoryLedger {
     stats: Mutex<HashMap<WeekId, PipelineStats>>,
     /// How many of the next writes of each kind fail.
     failing: Mutex<HashMap<LedgerWrite, usize>>,
+    /// The sent markers a forced claim holds, restored by a release.
+    before_force: Mutex<HashMap<WeekId, MarkerState>>,
 }
 
 /// The writes of the ledger that a test can make fail.
@@ -149,8 +156,8 @@ impl ReportLedger for InMemoryLedger {
     async fn claim(
         &self,
         week: WeekId,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        (now, lease_until): (DateTime<Utc>, DateTime<Utc>),
+        _expires_at: DateTime<Utc>,
         force: bool,
     ) -> Result<Claim, ReporterError> {
         let mut markers = self.lock();
@@ -174,13 +181,16 @@ impl ReportLedger for InMemoryLedger {
         if let Some(refusal) = refusal {
             return Ok(refusal);
         }
-        markers.insert(
+        let before = markers.insert(
             week,
             MarkerState::Sending {
                 claimed_at: now,
                 lease_until,
             },
         );
+        if let Some(sent @ MarkerState::Sent { .. }) = before {
+            lock(&self.before_force).insert(week, sent);
+        }
         Ok(Claim::Granted)
     }
 
@@ -193,6 +203,7 @@ impl ReportLedger for InMemoryLedger {
         _expires_at: DateTime<Utc>,
     ) -> Result<(), ReporterError> {
         self.injected(LedgerWrite::MarkSent)?;
+        lock(&self.before_force).remove(&week);
         self.lock().insert(
             week,
             MarkerState::Sent {
@@ -209,7 +220,10 @@ impl ReportLedger for InMemoryLedger {
         let mut markers = self.lock();
         if matches!(markers.get(&week), Some(MarkerState::Sending { claimed_at: c, .. }) if *c == claimed_at)
         {
-            markers.remove(&week);
+            match lock(&self.before_force).remove(&week) {
+                Some(sent) => markers.insert(week, sent),
+                None => markers.remove(&week),
+            };
         }
         Ok(())
     }
@@ -265,6 +279,12 @@ impl ReportLedger for InMemoryLedger {
         }
         Ok(())
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Keeps sent reports in memory, for tests; can be told to fail, or to hang (a send that never

@@ -9,14 +9,14 @@ use chrono::{DateTime, Utc};
 use lambda_runtime::LambdaEvent;
 use lambda_support::{ConfigError, Count, Metrics, Settings};
 use shared_types::WeekId;
-use shared_types::week::Tz;
 use shared_types::metrics::reporter as names;
 use shared_types::record::report_marker::{Correction, WeekSummary};
+use shared_types::week::Tz;
 use tracing::{error, info, warn};
 
 use crate::aws::dynamo::{DynamoRecordSource, DynamoReportLedger};
 use crate::aws::ses::SesMailer;
-use crate::build::{BuiltReport, build_report};
+use crate::build::{BuiltReport, build_report, first_expiry};
 use crate::config::Config;
 use crate::error::ReporterError;
 use crate::invocation::ReportRequest;
@@ -173,7 +173,15 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
             rendered,
             summary: week_summary,
             ..
-        } = build_report(&self.source, &self.ledger, week, now, self.zone).await?;
+        } = build_report(
+            &self.source,
+            &self.ledger,
+            week,
+            now,
+            self.zone,
+            self.ttl_days,
+        )
+        .await?;
         let mut summary = ReportSummary {
             week: week.to_string(),
             outcome: Outcome::DryRun,
@@ -189,7 +197,10 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         (summary.outcome, summary.message_id) = self
             .deliver(&request, &rendered, &week_summary, (now, deadline))
             .await?;
-        if summary.outcome == Outcome::Sent {
+        // SES gave a message id: the email with these late arrivals went out, so they are
+        // corrected even if the mark did not stick (an unconfirmed week), or the next report
+        // would report them again.
+        if summary.message_id.is_some() {
             self.apply_corrections(week, &week_summary.corrections)
                 .await;
         }
@@ -208,9 +219,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
     /// A week whose first records may have expired (the table's TTL) is refused rather than
     /// reported short.
     fn refuse_expired(&self, week: WeekId, now: DateTime<Utc>) -> Result<(), ReporterError> {
-        // A week filed under an earlier zone (UTC by default) may start before it does here.
-        let first = week.start_in(self.zone).min(week.start());
-        let expired = first + chrono::Duration::days(i64::from(self.ttl_days));
+        let expired = first_expiry(week, self.ttl_days, self.zone);
         if now > expired {
             return Err(ReporterError::WeekExpired {
                 week,
@@ -283,7 +292,12 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         let week = request.week;
         match self
             .ledger
-            .claim(week, now, deadline, request.force)
+            .claim(
+                week,
+                (now, deadline),
+                self.marker_expiry(week, now),
+                request.force,
+            )
             .await?
         {
             Claim::Granted => Ok(None),
@@ -321,6 +335,12 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
     ) -> Result<(Outcome, Option<String>), ReporterError> {
         let id = match self.mailer.send(rendered).await {
             Ok(id) => id,
+            Err(ReporterError::EmailUnconfirmed(failure)) => {
+                // SES may have accepted it: the claim stays, so no run sends it again, and the
+                // outcome raises the unconfirmed alarm.
+                error!(week = %week, error = %failure, "SES's answer was lost: the email may have gone out; the week is unconfirmed (check the inbox, then send it with force)");
+                return Ok((Outcome::Unconfirmed, None));
+            }
             Err(send_error) => {
                 if let Err(release_error) = with_backoff(|| self.ledger.release(week, now)).await {
                     error!(week = %week, error = %release_error, "SES refused the email and the claim could not be released: the week stays unconfirmed until a forced run");

@@ -9,8 +9,8 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use shared_types::WeekId;
-use shared_types::week::Tz;
 use shared_types::report::ReportInvocation;
+use shared_types::week::Tz;
 
 use crate::error::ReporterError;
 

@@ -44,12 +44,14 @@ pub enum Claim {
 /// Records which weeks' reports were sent, and the figures they sent.
 pub trait ReportLedger: Send + Sync {
     /// Claims `week` at `now` until `lease_until`; `force` takes it whatever its state. A week
-    /// with no marker is granted; a claim is never taken over without `force`.
+    /// with no marker is granted; a claim is never taken over without `force`. A forced claim
+    /// keeps what the marker holds (a sent week's figures, pending corrections, expiry), so that
+    /// a [`release`](Self::release) restores it; a marker without an expiry gets `expires_at`.
     fn claim(
         &self,
         week: WeekId,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        lease: (DateTime<Utc>, DateTime<Utc>),
+        expires_at: DateTime<Utc>,
         force: bool,
     ) -> impl Future<Output = Result<Claim, ReporterError>> + Send;
 
@@ -64,7 +66,8 @@ pub trait ReportLedger: Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), ReporterError>> + Send;
 
-    /// Gives up a claim made at `claimed_at` after a failed send, so a retry can send.
+    /// Gives up a claim made at `claimed_at` after a failed send, so a retry can send: the
+    /// marker goes, or, when the week was sent before (a forced resend), is sent again.
     fn release(
         &self,
         week: WeekId,

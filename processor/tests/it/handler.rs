@@ -334,3 +334,36 @@ async fn duplicates_late_events_and_dead_letters_are_counted_for_the_week() {
         "one record write"
     );
 }
+
+/// What SQS accepts in a message attribute's value: #x9 | #xA | #xD | #x20 to #xD7FF |
+/// #xE000 to #xFFFD | #x10000 to #x10FFFF.
+fn sqs_accepts_in_an_attribute(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+#[tokio::test]
+async fn a_reason_quoting_a_control_character_is_escaped_so_sqs_accepts_it() {
+    let response = r#"{"eventType":"response","requestId":"3f0c5a8e-6b1d-4c2a-9e4f-2a7b9d1c0e55","timestamp":1762607660433,"matchType":"\u0001x\uffff","matchScore":91,"reasoning":"r","vectorMatches":5,"sessionId":"anonymous","metadata":{"matchQuality":0.91,"sourcesUsed":[]}}"#;
+    let processor = processor();
+    assert!(run(&processor, &[response.to_owned()], 1).await.is_empty());
+    let sent = processor.dead_letters().sent();
+    assert_eq!(sent.len(), 1);
+    let reason = sent[0].short_reason();
+    assert!(reason.contains("matchType"), "{reason:?}");
+    assert!(
+        reason.chars().all(sqs_accepts_in_an_attribute),
+        "SQS refuses the attribute {reason:?}"
+    );
+    assert!(reason.contains("\\u{1}x"), "{reason:?}");
+}
+
+#[tokio::test]
+async fn a_number_with_more_than_38_significant_digits_is_stored_rounded_to_17() {
+    // 40 significant digits: JSON's number becomes an f64 (at most 17), which DynamoDB stores.
+    let response = r#"{"eventType":"response","requestId":"3f0c5a8e-6b1d-4c2a-9e4f-2a7b9d1c0e55","timestamp":1762607660433,"matchType":"full","matchScore":91,"reasoning":"r","vectorMatches":5,"sessionId":"anonymous","metadata":{"matchQuality":0.1234567890123456789012345678901234567891,"sourcesUsed":[]}}"#;
+    let processor = processor();
+    assert!(run(&processor, &[response.to_owned()], 1).await.is_empty());
+    assert!(processor.dead_letters().sent().is_empty());
+    let stored = only_record(&processor).match_quality.unwrap();
+    assert_eq!(stored.to_string(), "0.12345678901234568");
+}

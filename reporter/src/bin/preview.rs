@@ -44,6 +44,7 @@ async fn run() -> Result<String, String> {
     let table = settings.required(TABLE_NAME).map_err(|e| e.to_string())?;
     let lookup = week_lookup(&settings).map_err(|e| e.to_string())?;
     let zone = settings.report_timezone().map_err(|e| e.to_string())?;
+    let ttl_days = settings.record_ttl_days().map_err(|e| e.to_string())?;
 
     let aws = lambda_support::sdk::load().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
@@ -54,7 +55,7 @@ async fn run() -> Result<String, String> {
         figures,
         rendered: report,
         ..
-    } = build_report(&source, &ledger, week, chrono::Utc::now(), zone)
+    } = build_report(&source, &ledger, week, chrono::Utc::now(), zone, ttl_days)
         .await
         .map_err(|e| e.to_string())?;
 

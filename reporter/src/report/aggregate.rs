@@ -7,10 +7,10 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use shared_types::week::Tz;
 use hdrhistogram::Histogram;
 use shared_types::event::{ANONYMOUS_SESSION, CANARY_SESSION};
 use shared_types::record::report_marker::WeekSummary;
+use shared_types::week::Tz;
 use shared_types::{MatchType, RequestRecord, WeekId};
 
 use super::text::{normalise_question, spelling};

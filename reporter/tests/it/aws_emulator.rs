@@ -403,3 +403,254 @@ async fn dead_claim_and_late_arrivals(
     );
     assert!(email.text.contains(&line), "{line}\n{}", email.text);
 }
+
+/// Loses DynamoDB's answer to the first `UpdateItem` (the reporter's claim) after DynamoDB
+/// applied it: the answer becomes a 500, which says the write may have happened, and the SDK
+/// sends the same request again.
+#[derive(Debug, Default, Clone)]
+struct LoseFirstUpdateAnswer {
+    lost: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl aws_sdk_dynamodb::config::Intercept for LoseFirstUpdateAnswer {
+    fn name(&self) -> &'static str {
+        "LoseFirstUpdateAnswer"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if local_aws::wire::operation(cfg) == "UpdateItem"
+            && !self.lost.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            let response = context.response_mut();
+            *response.status_mut() = 500.try_into()?;
+            *response.body_mut() = aws_smithy_types::body::SdkBody::from(
+                r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"lost"}"#,
+            );
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_claim_whose_answer_is_lost_is_granted_to_its_own_run_on_dynamodb_local() {
+    use reporter::fakes::InMemoryMailer;
+
+    let dynamodb_local = local_aws::DynamoDbLocal::start();
+    let sdk = dynamodb_local.sdk_config().await;
+    let lose = LoseFirstUpdateAnswer::default();
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(lose.clone())
+            .build(),
+    );
+    create_table(&dynamodb, TABLE, WeekLookup::Scan).await;
+    put_records(&dynamodb, TABLE, &workload()[..30]).await;
+    let reporter = Reporter::new(
+        DynamoRecordSource::new(dynamodb.clone(), TABLE, WeekLookup::Scan),
+        DynamoReportLedger::new(dynamodb.clone(), TABLE),
+        InMemoryMailer::new(),
+        &config(true),
+    );
+    let w45 = ReportRequest {
+        week: "2025-W45".parse().unwrap(),
+        dry_run: false,
+        force: false,
+    };
+    let now = at("2025-11-10T07:00:00Z");
+    let sent = reporter.run(w45, now, now + TIMEOUT).await.unwrap();
+    assert!(
+        lose.lost.load(std::sync::atomic::Ordering::SeqCst),
+        "no answer was lost"
+    );
+    assert_eq!(sent.outcome, Outcome::Sent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
+    // A second invocation of the same event still finds the week sent.
+    let again = reporter.run(w45, now, now + TIMEOUT).await.unwrap();
+    assert_eq!(again.outcome, Outcome::AlreadySent);
+    assert_eq!(reporter.mailer().sent().len(), 1);
+}
+
+/// A forced resend of a sent week keeps what its marker holds: SES refuses it, and the week is
+/// still sent with the figures its report stored (in the trend, its corrections kept, its
+/// expiry kept); and a claim that dies leaves a marker that expires.
+#[tokio::test]
+async fn a_forced_resend_that_ses_refuses_keeps_the_sent_marker_and_every_marker_expires_on_dynamodb_local()
+ {
+    use reporter::ReportLedger;
+    use reporter::fakes::InMemoryMailer;
+    use shared_types::record::{attr, report_key};
+
+    let dynamodb_local = local_aws::DynamoDbLocal::start();
+    let sdk = dynamodb_local.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    create_table(&dynamodb, TABLE, WeekLookup::Scan).await;
+    put_records(&dynamodb, TABLE, &workload()[..30]).await;
+    let reporter = Reporter::new(
+        DynamoRecordSource::new(dynamodb.clone(), TABLE, WeekLookup::Scan),
+        DynamoReportLedger::new(dynamodb.clone(), TABLE),
+        InMemoryMailer::new(),
+        &config(true),
+    );
+    let w45 = ReportRequest {
+        week: "2025-W45".parse().unwrap(),
+        dry_run: false,
+        force: false,
+    };
+    let marker = |week: &str| {
+        let dynamodb = dynamodb.clone();
+        let key = report_key(week.parse().unwrap());
+        async move {
+            dynamodb
+                .get_item()
+                .table_name(TABLE)
+                .key(attr::PK, aws_sdk_dynamodb::types::AttributeValue::S(key))
+                .send()
+                .await
+                .unwrap()
+                .item
+                .unwrap_or_default()
+        }
+    };
+    let now = at("2025-11-10T07:00:00Z");
+    reporter.run(w45, now, now + TIMEOUT).await.unwrap();
+    let stored = reporter.ledger().summaries(&[w45.week]).await.unwrap()[&w45.week].clone();
+    let sent_marker = marker("2025-W45").await;
+    assert!(sent_marker.contains_key(attr::EXPIRES_AT));
+
+    reporter.mailer().set_failing(true);
+    let later = now + chrono::Duration::days(2);
+    let forced = ReportRequest { force: true, ..w45 };
+    assert!(reporter.run(forced, later, later + TIMEOUT).await.is_err());
+    let kept = reporter.ledger().summaries(&[w45.week]).await.unwrap();
+    assert_eq!(
+        kept.get(&w45.week),
+        Some(&stored),
+        "the sent marker was lost"
+    );
+    let after = marker("2025-W45").await;
+    assert_eq!(
+        after.get(attr::EXPIRES_AT),
+        sent_marker.get(attr::EXPIRES_AT)
+    );
+    reporter.mailer().set_failing(false);
+    let scheduled = reporter.run(w45, later, later + TIMEOUT).await.unwrap();
+    assert_eq!(scheduled.outcome, Outcome::AlreadySent);
+
+    // A claim that dies keeps a marker, which expires.
+    reporter.mailer().set_hanging(true);
+    let w46 = ReportRequest {
+        week: "2025-W46".parse().unwrap(),
+        ..w45
+    };
+    let next = at("2025-11-17T07:00:00Z");
+    let died = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        reporter.run(w46, next, next + TIMEOUT),
+    )
+    .await;
+    assert!(died.is_err());
+    let dead = marker("2025-W46").await;
+    assert!(!dead.is_empty());
+    assert!(dead.contains_key(attr::EXPIRES_AT), "{dead:?}");
+}
+
+/// A question as long as the contract allows (1,000 characters), of characters that take 4
+/// bytes each, about a subject of its own (`i`).
+fn longest_question(i: u32) -> String {
+    let subject: String = (0..990)
+        .map(|n| char::from_u32(0x2_0000 + i * 1_000 + n % 7).unwrap())
+        .collect();
+    format!("Know {subject}?")
+}
+
+/// The largest sent mark the settings allow, written to DynamoDB Local: 30 gaps of 1,000-character
+/// questions (25 stored) and 5 corrections of earlier weeks whose markers each hold 25 such gaps.
+/// It sticks, under DynamoDB's 400 KB item limit.
+#[tokio::test]
+async fn the_largest_mark_the_settings_allow_is_written_on_dynamodb_local() {
+    use reporter::ReportLedger;
+    use reporter::fakes::{InMemoryMailer, InMemoryRecordSource};
+    use shared_types::record::report_marker::{StoredGap, WeekSummary};
+
+    let dynamodb_local = local_aws::DynamoDbLocal::start();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&dynamodb_local.sdk_config().await);
+    create_table(&dynamodb, TABLE, WeekLookup::Scan).await;
+    let ledger = DynamoReportLedger::new(dynamodb.clone(), TABLE);
+    let w45: shared_types::WeekId = "2025-W45".parse().unwrap();
+    let mut records = Vec::new();
+    let mut earlier = w45;
+    for n in 0..5_u32 {
+        earlier = earlier.previous();
+        // As large as an earlier marker gets, under the limit: 25 gaps of long questions.
+        let gaps = (0..25)
+            .map(|g| StoredGap {
+                representative: longest_question(100 + n * 25 + g)
+                    .chars()
+                    .take(200)
+                    .collect(),
+                label: Some(longest_question(g).chars().take(200).collect()),
+                asked: 2,
+                centroid: (0..16).map(|f| (format!("w:{f:062}"), 0.25)).collect(),
+            })
+            .collect();
+        let reported = WeekSummary {
+            fingerprint: Some(0),
+            gaps,
+            ..WeekSummary::default()
+        };
+        let start = earlier.start();
+        ledger
+            .mark_sent(
+                earlier,
+                start,
+                "m",
+                &reported,
+                start + chrono::Duration::days(90),
+            )
+            .await
+            .unwrap();
+        // One request of that week arrives late.
+        let late = start + chrono::Duration::hours(1);
+        records.push(record(
+            &format!("late-{n}"),
+            late,
+            "Late?",
+            "anonymous",
+            None,
+        ));
+    }
+    let asked = at("2025-11-05T10:00:00Z");
+    for i in 0..30 {
+        let question = longest_question(i);
+        for n in 0..2 {
+            records.push(record(
+                &format!("q{i}-{n}"),
+                asked,
+                &question,
+                "anonymous",
+                None,
+            ));
+        }
+    }
+    let reporter = Reporter::new(
+        InMemoryRecordSource::new(records),
+        ledger,
+        InMemoryMailer::new(),
+        &config(true),
+    );
+    let request = ReportRequest {
+        week: w45,
+        dry_run: false,
+        force: false,
+    };
+    let now = at("2025-11-10T07:00:00Z");
+    let sent = reporter.run(request, now, now + TIMEOUT).await.unwrap();
+    assert_eq!(sent.outcome, Outcome::Sent, "the mark did not stick");
+    let stored = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!(stored.gaps.len(), 25);
+}

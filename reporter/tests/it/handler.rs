@@ -10,9 +10,10 @@ use shared_types::MatchType::{Full, None as NoMatch};
 
 type FakeReporter = Reporter<InMemoryRecordSource, InMemoryLedger, InMemoryMailer>;
 
-fn reporter(send_empty_report: bool) -> FakeReporter {
+/// Two requests in 2025-W45 (one answered), one in 2025-W44.
+fn records() -> Vec<shared_types::RequestRecord> {
     let t = at("2025-11-05T10:00:00Z");
-    let records = vec![
+    vec![
         record(
             "a",
             t,
@@ -28,9 +29,12 @@ fn reporter(send_empty_report: bool) -> FakeReporter {
             "anonymous",
             None,
         ),
-    ];
+    ]
+}
+
+fn reporter(send_empty_report: bool) -> FakeReporter {
     Reporter::new(
-        InMemoryRecordSource::new(records),
+        InMemoryRecordSource::new(records()),
         InMemoryLedger::new(),
         InMemoryMailer::new(),
         &config(send_empty_report),
@@ -648,4 +652,325 @@ async fn a_gap_rises_only_against_last_week_and_is_new_after_a_week_without_a_re
         "{}",
         email.text
     );
+}
+
+/// An SES stand-in that reads each request whole (SES has it: it may have accepted the email),
+/// then writes `answer` (a raw HTTP response), if any, and closes the connection. Counts the
+/// requests it read.
+async fn ses_stand_in(
+    answer: Option<&'static str>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::AsyncReadExt;
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = received.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut buffer = [0_u8; 8192];
+            while let Ok(n) = socket.read(&mut buffer).await {
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..n]);
+                let text = String::from_utf8_lossy(&request);
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if let Some(answer) = answer {
+                            let _ = socket.write_all(answer.as_bytes()).await;
+                        }
+                        break;
+                    }
+                }
+            }
+            drop(socket);
+        }
+    });
+    (endpoint, received)
+}
+
+/// The fakes, with SES at `endpoint`.
+async fn ses_reporter(
+    endpoint: &str,
+) -> Reporter<InMemoryRecordSource, InMemoryLedger, reporter::SesMailer> {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sesv2::config::Credentials::new(
+            "testing", "testing", None, None, "local",
+        ))
+        .load()
+        .await;
+    Reporter::new(
+        InMemoryRecordSource::new(records()),
+        InMemoryLedger::new(),
+        reporter::SesMailer::new(
+            aws_sdk_sesv2::Client::new(&sdk),
+            "reports@example.dev",
+            vec!["owner@example.dev".into()],
+            None,
+        ),
+        &config(true),
+    )
+}
+
+/// SES refuses the email with a 4xx before accepting it (throttling): it was sent once, the
+/// claim is released and the invocation fails, so Lambda's retry can send.
+#[tokio::test]
+async fn a_definite_ses_refusal_releases_the_claim_so_a_retry_sends() {
+    let (endpoint, received) = ses_stand_in(Some(
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nx-amzn-errortype: TooManyRequestsException\r\ncontent-length: 38\r\nconnection: close\r\n\r\n{\"message\":\"Maximum sending rate hit\"}",
+    ))
+    .await;
+    let reporter = ses_reporter(&endpoint).await;
+    let started = at(NOW);
+    let refused = reporter
+        .run(
+            request("2025-W45", false, false),
+            started,
+            started + TIMEOUT,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(reporter::ReporterError::Aws(_))),
+        "{refused:?}"
+    );
+    assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(reporter.ledger().state(week("2025-W45")), None);
+}
+
+/// SES accepts the email and its answer is lost (the connection drops): the SDK does not send
+/// it again, the claim is not released, and the week is unconfirmed (its alarm's metric), so
+/// neither Lambda's retry nor a later day's run sends a second email.
+#[tokio::test]
+async fn an_ambiguous_ses_failure_sends_one_email_and_leaves_the_week_unconfirmed() {
+    let (endpoint, received) = ses_stand_in(None).await;
+    let reporter = ses_reporter(&endpoint).await;
+    let started = at(NOW);
+    let first = reporter
+        .run(
+            request("2025-W45", false, false),
+            started,
+            started + TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.outcome, Outcome::Unconfirmed);
+    assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(matches!(
+        reporter.ledger().state(week("2025-W45")),
+        Some(MarkerState::Sending { .. })
+    ));
+    // Lambda's retry (were the invocation failed) and the next day's run send nothing.
+    for later in [
+        started + chrono::Duration::seconds(61),
+        started + chrono::Duration::days(1),
+    ] {
+        let again = reporter
+            .run(request("2025-W45", false, false), later, later + TIMEOUT)
+            .await;
+        assert!(
+            matches!(
+                &again,
+                Err(reporter::ReporterError::ClaimedElsewhere { .. })
+            ) || matches!(&again, Ok(s) if s.outcome == Outcome::Unconfirmed),
+            "{again:?}"
+        );
+    }
+    assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let metrics = reporter::outcome_metrics(first.outcome, first.records_read);
+    let value = |name| metrics.iter().find(|c| c.name == name).unwrap().value;
+    assert_eq!(value("ReportsUnconfirmed"), 1);
+}
+
+/// The report of 2025-W46 went out with late arrivals for 2025-W45, and its mark failed on every
+/// attempt: the corrections are applied all the same (SES gave a message id), so the next report
+/// neither reports the arrivals again nor calls last week's gaps new against wrong figures.
+#[tokio::test(start_paused = true)]
+async fn corrections_are_applied_when_the_email_went_out_and_its_mark_failed() {
+    use reporter::ReportLedger;
+    let reporter = reporter(true);
+    let w45 = week("2025-W45");
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    reporter.source().push(record(
+        "late",
+        at("2025-11-07T12:00:00Z"),
+        "Do you know Kotlin?",
+        "anonymous",
+        None,
+    ));
+    reporter
+        .ledger()
+        .fail_next(LedgerWrite::MarkSent, usize::MAX);
+    let w46 = run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(w46.outcome, Outcome::Unconfirmed);
+    assert!(
+        reporter.mailer().sent()[1]
+            .text
+            .contains("1 request arrived late for 2025-W45")
+    );
+    let corrected = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!((corrected.indexed, corrected.late), (3, 1), "{corrected:?}");
+    assert_eq!(corrected.corrected_by, Some(week("2025-W46")));
+
+    reporter.ledger().fail_next(LedgerWrite::MarkSent, 0);
+    run(
+        &reporter,
+        request("2025-W47", false, false),
+        at("2025-11-24T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let next = &reporter.mailer().sent()[2];
+    assert!(!next.text.contains("arrived late"), "{}", next.text);
+}
+
+/// With `RECORD_TTL_DAYS` of 14 the records of 2025-W45 are deleted by the time 2025-W46 is
+/// reported: the week is not checked for late arrivals, so nothing "moved out" of it and its
+/// stored figures stay those its report sent.
+#[tokio::test]
+async fn a_week_whose_records_may_have_expired_is_not_checked_for_late_arrivals() {
+    use reporter::ReportLedger;
+    let reporter = Reporter::new(
+        InMemoryRecordSource::new(records()),
+        InMemoryLedger::new(),
+        InMemoryMailer::new(),
+        &reporter::Config {
+            ttl_days: 14,
+            ..config(true)
+        },
+    );
+    let w45 = week("2025-W45");
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    let reported = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    reporter.source().expire(w45);
+    let next = run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next.outcome, Outcome::Sent);
+    let email = &reporter.mailer().sent()[1];
+    assert!(!email.text.contains("moved out"), "{}", email.text);
+    assert!(!email.text.contains("arrived late"), "{}", email.text);
+    let kept = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!(kept, reported);
+}
+
+/// 45 subjects nobody got a response about, each asked three times, and one the CV does not
+/// cover, asked once: the "Add to your CV" card ranks below 25 rows of other classes, yet the
+/// marker stores it (what the email showed first, then the most asked), so next week it is
+/// "also last week", not "new".
+#[tokio::test]
+async fn a_gap_the_email_showed_is_stored_even_below_25_more_asked_gaps() {
+    use reporter::ReportLedger;
+    const SUBJECTS: [&str; 45] = [
+        "photoshop",
+        "blender",
+        "unity",
+        "unreal",
+        "arduino",
+        "raspberry",
+        "solidworks",
+        "autocad",
+        "sharepoint",
+        "salesforce",
+        "sap",
+        "oracle",
+        "mainframe",
+        "assembler",
+        "webassembly",
+        "kubernetes",
+        "terraform",
+        "haskell",
+        "fortran",
+        "cobol",
+        "erlang",
+        "elixir",
+        "clojure",
+        "scala",
+        "kotlin",
+        "swift",
+        "perl",
+        "prolog",
+        "lisp",
+        "ocaml",
+        "ansible",
+        "puppet",
+        "chef",
+        "jenkins",
+        "graphql",
+        "kafka",
+        "redis",
+        "cassandra",
+        "hadoop",
+        "spark",
+        "tableau",
+        "matlab",
+        "simulink",
+        "labview",
+        "verilog",
+    ];
+    let t = at("2025-11-05T10:00:00Z");
+    let mut records = Vec::new();
+    for (i, subject) in SUBJECTS.iter().enumerate() {
+        for n in 0..3 {
+            let question = format!("Do you know {subject}?");
+            records.push(record(
+                &format!("s{i}-{n}"),
+                t,
+                &question,
+                "anonymous",
+                None,
+            ));
+        }
+    }
+    let card = "Do you have a pilot licence?";
+    let answered_none = || Some(answer(NoMatch, 10, 1_000, &[]));
+    records.push(record("card", t, card, "anonymous", answered_none()));
+    let reporter = Reporter::new(
+        InMemoryRecordSource::new(records),
+        InMemoryLedger::new(),
+        InMemoryMailer::new(),
+        &config(true),
+    );
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    let email = &reporter.mailer().sent()[0];
+    assert!(email.text.contains("Pilot licence"), "{}", email.text);
+    let w45 = week("2025-W45");
+    let stored = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45]
+        .gaps
+        .clone();
+    assert!(
+        stored
+            .iter()
+            .any(|g| g.label.as_deref() == Some("Pilot licence")),
+        "{stored:#?}"
+    );
+    assert_eq!(stored.len(), 25);
 }

@@ -10,6 +10,10 @@ pub const CLAIMED_AT: &str = "claimedAt";
 /// Until when the claim protects a send in progress, epoch milliseconds: the claiming
 /// invocation's deadline, which Lambda sets.
 pub const LEASE_UNTIL: &str = "leaseUntil";
+/// A random token of the claim, the same in every attempt the SDK makes of one claim: a claim
+/// refused because of itself (its first attempt was applied and DynamoDB's answer lost) is
+/// told from another invocation's.
+pub const CLAIM_TOKEN: &str = "claimToken";
 pub const SENT_AT: &str = "sentAt";
 pub const MESSAGE_ID: &str = "messageId";
 /// The [`WeekSummary`] of the report as sent, corrected by later reports.
@@ -79,11 +83,43 @@ pub struct StoredGap {
     pub centroid: Vec<(String, f32)>,
 }
 
+/// Longest representative or label a stored gap keeps, in characters (the email shows 160).
+const MAX_STORED_TEXT_CHARS: usize = 200;
+/// Longest feature a stored centroid keeps, in characters: a longer one (a word of hundreds of
+/// characters) is left out, and the centroid scaled back to length 1.
+const MAX_STORED_FEATURE_CHARS: usize = 64;
+
+impl StoredGap {
+    /// The gap with every text bounded, so that a marker of 25 gaps stays far below DynamoDB's
+    /// 400 KB item limit whatever the questions: its representative and label cut to 200
+    /// characters, its centroid without features over 64.
+    pub fn bounded(self) -> Self {
+        let cut = |text: String| text.chars().take(MAX_STORED_TEXT_CHARS).collect::<String>();
+        let kept: Vec<(String, f32)> = self
+            .centroid
+            .into_iter()
+            .filter(|(feature, _)| feature.chars().count() <= MAX_STORED_FEATURE_CHARS)
+            .collect();
+        let norm = kept.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        Self {
+            representative: cut(self.representative),
+            label: self.label.map(cut),
+            asked: self.asked,
+            centroid: kept
+                .into_iter()
+                .map(|(feature, w)| (feature, if norm > 0.0 { w / norm } else { w }))
+                .collect(),
+        }
+    }
+}
+
 /// An earlier week's figures as a report recounted them (late arrivals).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Correction {
     pub week: crate::week::WeekId,
+    /// The figures only: no gaps (a corrected week keeps the gaps its report listed) and no
+    /// corrections of its own, so a mark carrying five stays small.
     pub summary: WeekSummary,
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use chrono::{DateTime, Utc};
@@ -24,8 +24,8 @@ const LEGACY_CLAIM_LEASE_SECONDS: i64 = 900;
 
 // The marker's attributes: see `shared_types::record::report_marker`.
 use shared_types::record::report_marker::{
-    CLAIMED_AT, CORRECTED_BY, CORRECTIONS, LEASE_UNTIL, MESSAGE_ID, SENDING, SENT, SENT_AT, STATUS,
-    SUMMARY,
+    CLAIM_TOKEN, CLAIMED_AT, CORRECTED_BY, CORRECTIONS, LEASE_UNTIL, MESSAGE_ID, SENDING, SENT,
+    SENT_AT, STATUS, SUMMARY,
 };
 
 /// Keeps the sent markers in the records table.
@@ -53,6 +53,10 @@ fn epoch_millis(at: DateTime<Utc>) -> AttributeValue {
     AttributeValue::N(at.timestamp_millis().to_string())
 }
 
+fn epoch_seconds(at: DateTime<Utc>) -> AttributeValue {
+    AttributeValue::N(at.timestamp().to_string())
+}
+
 fn summary_value(summary: &WeekSummary) -> Result<AttributeValue, ReporterError> {
     serde_dynamo::to_attribute_value(summary).map_err(|e| {
         ReporterError::request(
@@ -66,18 +70,33 @@ impl ReportLedger for DynamoReportLedger {
     async fn claim(
         &self,
         week: WeekId,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        (now, lease_until): (DateTime<Utc>, DateTime<Utc>),
+        expires_at: DateTime<Utc>,
         force: bool,
     ) -> Result<Claim, ReporterError> {
+        let token = claim_token();
+        // An update, not a put: a forced claim keeps what a sent marker holds (its summary,
+        // pending corrections, SES's message id, expiry), so a refusal can restore it; every
+        // marker gets an expiry from its claim on.
         let mut request = self
             .client
-            .put_item()
+            .update_item()
             .table_name(&self.table_name)
-            .item(attr::PK, AttributeValue::S(report_key(week)))
-            .item(STATUS, AttributeValue::S(SENDING.into()))
-            .item(CLAIMED_AT, epoch_millis(now))
-            .item(LEASE_UNTIL, epoch_millis(lease_until));
+            .key(attr::PK, AttributeValue::S(report_key(week)))
+            .update_expression(
+                "SET #status = :sending, #claimed = :now, #lease = :lease, #token = :token, \
+                 #expires = if_not_exists(#expires, :expires)",
+            )
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#claimed", CLAIMED_AT)
+            .expression_attribute_names("#lease", LEASE_UNTIL)
+            .expression_attribute_names("#token", CLAIM_TOKEN)
+            .expression_attribute_names("#expires", attr::EXPIRES_AT)
+            .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
+            .expression_attribute_values(":now", epoch_millis(now))
+            .expression_attribute_values(":lease", epoch_millis(lease_until))
+            .expression_attribute_values(":token", AttributeValue::S(token.clone()))
+            .expression_attribute_values(":expires", epoch_seconds(expires_at));
         if !force {
             // Only a week without a marker: a claim is never taken over (see `crate::ledger`).
             request = request
@@ -90,31 +109,13 @@ impl ReportLedger for DynamoReportLedger {
         match request.send().await {
             Ok(_) => Ok(Claim::Granted),
             Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
-                    let old = failed.item().cloned().unwrap_or_default();
-                    let status = old
-                        .get(STATUS)
-                        .and_then(|v| v.as_s().ok())
-                        .map(String::as_str);
-                    if status == Some(SENT) {
-                        return Ok(Claim::AlreadySent {
-                            sent_at: millis(old.get(SENT_AT)),
-                        });
-                    }
-                    let claimed_at = millis(old.get(CLAIMED_AT)).unwrap_or(now);
-                    let lease_until = millis(old.get(LEASE_UNTIL)).unwrap_or_else(|| {
-                        claimed_at + chrono::Duration::seconds(LEGACY_CLAIM_LEASE_SECONDS)
-                    });
-                    Ok(if lease_until >= now {
-                        Claim::InProgress {
-                            claimed_at,
-                            lease_until,
-                        }
-                    } else {
-                        Claim::Unconfirmed { claimed_at }
-                    })
-                }
-                _ => Err(ReporterError::aws("DynamoDB PutItem (report marker)", err)),
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Ok(
+                    refused_claim(&failed.item().cloned().unwrap_or_default(), &token, now),
+                ),
+                _ => Err(ReporterError::aws(
+                    "DynamoDB UpdateItem (report claim)",
+                    err,
+                )),
             },
         }
     }
@@ -136,10 +137,7 @@ impl ReportLedger for DynamoReportLedger {
                  #expires = :expires REMOVE #lease",
             )
             .expression_attribute_names("#expires", attr::EXPIRES_AT)
-            .expression_attribute_values(
-                ":expires",
-                AttributeValue::N(expires_at.timestamp().to_string()),
-            )
+            .expression_attribute_values(":expires", epoch_seconds(expires_at))
             .expression_attribute_names("#status", STATUS)
             .expression_attribute_names("#sent_at", SENT_AT)
             .expression_attribute_names("#message", MESSAGE_ID)
@@ -156,16 +154,39 @@ impl ReportLedger for DynamoReportLedger {
     }
 
     async fn release(&self, week: WeekId, claimed_at: DateTime<Utc>) -> Result<(), ReporterError> {
-        // Someone else's claim or a sent marker: not ours to remove.
+        // Only this claim, still sending: someone else's claim or a sent marker is not ours.
+        let ours = "#status = :sending AND #claimed = :claimed";
+        // A forced claim over a week sent before: the week is sent again, as its marker says.
+        done_unless_refused(
+            "DynamoDB UpdateItem (report marker restored)",
+            self.client
+                .update_item()
+                .table_name(&self.table_name)
+                .key(attr::PK, AttributeValue::S(report_key(week)))
+                .update_expression("SET #status = :sent REMOVE #lease, #token")
+                .condition_expression(format!("{ours} AND attribute_exists(#sent_at)"))
+                .expression_attribute_names("#status", STATUS)
+                .expression_attribute_names("#claimed", CLAIMED_AT)
+                .expression_attribute_names("#sent_at", SENT_AT)
+                .expression_attribute_names("#lease", LEASE_UNTIL)
+                .expression_attribute_names("#token", CLAIM_TOKEN)
+                .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
+                .expression_attribute_values(":sent", AttributeValue::S(SENT.into()))
+                .expression_attribute_values(":claimed", epoch_millis(claimed_at))
+                .send()
+                .await,
+        )?;
+        // A week never sent: the claim goes.
         done_unless_refused(
             "DynamoDB DeleteItem (report marker)",
             self.client
                 .delete_item()
                 .table_name(&self.table_name)
                 .key(attr::PK, AttributeValue::S(report_key(week)))
-                .condition_expression("#status = :sending AND #claimed = :claimed")
+                .condition_expression(format!("{ours} AND attribute_not_exists(#sent_at)"))
                 .expression_attribute_names("#status", STATUS)
                 .expression_attribute_names("#claimed", CLAIMED_AT)
+                .expression_attribute_names("#sent_at", SENT_AT)
                 .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
                 .expression_attribute_values(":claimed", epoch_millis(claimed_at))
                 .send()
@@ -296,6 +317,44 @@ impl ReportLedger for DynamoReportLedger {
                 .send()
                 .await,
         )
+    }
+}
+
+/// A claim's random token: 64 bits from the standard library's random hash keys (seeded from
+/// the system's randomness, different at each call).
+fn claim_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    format!("{:016x}", hasher.finish())
+}
+
+/// What a claim refused by its condition found in the marker (`old`, as it was). The claim's
+/// own `token` means that an earlier attempt of this very claim was applied and its answer
+/// lost (a 500 or a timeout, after which the SDK sent it again): the claim is this run's.
+fn refused_claim(old: &HashMap<String, AttributeValue>, token: &str, now: DateTime<Utc>) -> Claim {
+    let text = |name| {
+        old.get(name)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+    };
+    if text(STATUS) == Some(SENT) {
+        return Claim::AlreadySent {
+            sent_at: millis(old.get(SENT_AT)),
+        };
+    }
+    if text(STATUS) == Some(SENDING) && text(CLAIM_TOKEN) == Some(token) {
+        return Claim::Granted;
+    }
+    let claimed_at = millis(old.get(CLAIMED_AT)).unwrap_or(now);
+    let lease_until = millis(old.get(LEASE_UNTIL))
+        .unwrap_or_else(|| claimed_at + chrono::Duration::seconds(LEGACY_CLAIM_LEASE_SECONDS));
+    if lease_until >= now {
+        Claim::InProgress {
+            claimed_at,
+            lease_until,
+        }
+    } else {
+        Claim::Unconfirmed { claimed_at }
     }
 }
 

@@ -56,7 +56,8 @@ impl Footer {
     ) -> Self {
         let id = week.week();
         let zone = week.zone();
-        let local = |at: DateTime<Utc>, format: &str| at.with_timezone(&zone).format(format).to_string();
+        let local =
+            |at: DateTime<Utc>, format: &str| at.with_timezone(&zone).format(format).to_string();
         Self {
             low_score: LOW_SCORE,
             week_start: local(id.start_in(zone), "%Y-%m-%d %H:%M:%S %Z"),

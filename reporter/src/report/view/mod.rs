@@ -25,6 +25,7 @@ pub(crate) use figures::TREND_WEEKS;
 pub use figures::{DetailLine, FigureView, Figures, LatencyView, QuestionRow, Share, TrendRow};
 pub use footer::{Caps, Footer};
 pub use format::{count_change, counted, duration, rate_change, thousands};
+pub(crate) use sections::stored_gaps;
 pub use sections::{GapCard, Listing, MissRow, ResolvedRow, Sections};
 
 use super::aggregate::WeekAggregator;

@@ -59,6 +59,43 @@ pub struct Listing<T> {
     pub note: String,
 }
 
+/// The gaps shown in the email, most asked first: its "Add to your CV" cards, then the rows
+/// of the bot's misses and of the questions without a response.
+fn shown(found: &FoundGaps) -> impl Iterator<Item = &Gap> {
+    found
+        .of(GapClass::NotInCv)
+        .take(MAX_ADD_TO_CV)
+        .chain(found.of(GapClass::BotMissed).take(MAX_MISSED))
+        .chain(found.of(GapClass::NoResponse).take(MAX_MISSED))
+}
+
+/// The gaps a week's marker keeps for later weeks to recognise, as many as
+/// [`FoundGaps::stored`] keeps: every gap the email showed (so a card shown is next week's
+/// "also last week", never "new" again), then the most asked of the others; in the order of
+/// `found` (most asked first); each with its texts bounded ([`StoredGap::bounded`]).
+pub(crate) fn stored_gaps(found: &FoundGaps) -> Vec<StoredGap> {
+    let cap = found.stored().len();
+    let mut kept: Vec<bool> = found
+        .gaps
+        .iter()
+        .map(|gap| shown(found).any(|s| std::ptr::eq(s, gap)))
+        .collect();
+    let mut room = cap.saturating_sub(kept.iter().filter(|k| **k).count());
+    for keep in &mut kept {
+        if room > 0 && !*keep {
+            *keep = true;
+            room -= 1;
+        }
+    }
+    found
+        .gaps
+        .iter()
+        .zip(kept)
+        .filter(|(_, keep)| *keep)
+        .map(|(gap, _)| gap.stored().bounded())
+        .collect()
+}
+
 /// The gap sections of the email.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sections {
@@ -90,13 +127,7 @@ impl Sections {
         let missed: Vec<&Gap> = found.of(GapClass::BotMissed).collect();
         let silent: Vec<&Gap> = found.of(GapClass::NoResponse).collect();
         let off_topic: Vec<&Gap> = found.of(GapClass::OffTopic).collect();
-        let shown_keys = not_in_cv
-            .iter()
-            .take(MAX_ADD_TO_CV)
-            .chain(missed.iter().take(MAX_MISSED))
-            .chain(silent.iter().take(MAX_MISSED))
-            .flat_map(|g| g.keys.iter().cloned())
-            .collect();
+        let shown_keys = shown(found).flat_map(|g| g.keys.iter().cloned()).collect();
         Self {
             add_to_cv: Listing {
                 rows: not_in_cv

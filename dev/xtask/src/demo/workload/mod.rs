@@ -75,7 +75,12 @@ impl Workload {
         self.requests
             .iter()
             .filter_map(|r| {
-                RequestRecord::from_events_in(Some(&r.query), r.response.as_ref(), ttl_days, self.zone)
+                RequestRecord::from_events_in(
+                    Some(&r.query),
+                    r.response.as_ref(),
+                    ttl_days,
+                    self.zone,
+                )
             })
             .map(|record| (record.pk.clone(), record))
             .collect()
