@@ -48,12 +48,15 @@ SES_CONFIGURATION_SET ?=
 # How the reporter finds a week's requests: scan (no index; the table is read once a report) or
 # index (the week-index GSI, one more write unit per request). docs/architecture.md says which.
 WEEK_LOOKUP ?= scan
+# The owner's time zone, an IANA name (Europe/London, America/New_York): the week a request is
+# filed under, the email's days and hours, and the schedule (07:00 on Monday there).
+REPORT_TIMEZONE ?= UTC
 # How deploy builds the functions (tests against the emulator build for the host, in debug).
 LAMBDA_BUILD_FLAGS ?= --release --arm64
 export LAMBDA_BUILD_FLAGS STAGE PROCESSOR_MEMORY PROCESSOR_TIMEOUT REPORTER_MEMORY REPORTER_TIMEOUT
 export REPORT_SENDER REPORT_RECIPIENTS ALARM_EMAIL RECORD_TTL_DAYS WRITE_CONCURRENCY
 export SEND_EMPTY_REPORT SES_CONFIGURATION_SET WEEK_LOOKUP OWNER VERIFY VERIFY_TIMEOUT
-export PROCESSOR_MAX_CONCURRENCY
+export PROCESSOR_MAX_CONCURRENCY REPORT_TIMEZONE
 # make deployer-role: the GitHub repository (owner/name) whose deploy workflow may assume the
 # stage's deployer role (empty: no role, the policies only), and whether to create the account's
 # GitHub OIDC provider (an account has one: false for the second stage).
