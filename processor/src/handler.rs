@@ -171,6 +171,12 @@ impl<S: RecordStore, D: DeadLetterQueue> Processor<S, D> {
         &self.dead_letters
     }
 
+    /// The capabilities back, for a processor with other settings over the same table (a
+    /// stage whose settings change between two batches).
+    pub fn into_parts(self) -> (S, D) {
+        (self.store, self.dead_letters)
+    }
+
     /// One invocation by Lambda's SQS trigger, at the clock's time: the batch processed and
     /// its counts written as metrics; the messages to retry, or the failure of the whole batch.
     pub async fn invoke(

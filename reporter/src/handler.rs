@@ -118,6 +118,12 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
         &self.mailer
     }
 
+    /// The capabilities back, for a reporter with other settings over the same table and
+    /// ledger (a stage whose settings change between two runs).
+    pub fn into_parts(self) -> (S, L, M) {
+        (self.source, self.ledger, self.mailer)
+    }
+
     /// One invocation by Lambda (the schedule, or a maintainer), at the clock's time: the run,
     /// its deadline Lambda's (the lease of a claim it takes), and its outcome written as
     /// metrics, [`Outcome::InProgressElsewhere`] too when another invocation holds the claim.

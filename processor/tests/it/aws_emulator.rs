@@ -474,3 +474,43 @@ async fn halves_processed_by_concurrent_invocations_make_one_correct_record() {
     assert!(wrong.is_empty(), "{} of 40 differ: {wrong:#?}", wrong.len());
     assert_eq!(stored.len(), model.len());
 }
+
+/// `REPORT_TIMEZONE` changes from UTC to Europe/London between a request's query and its
+/// answer, and the query is delivered again after the change. DynamoDB keeps the week the
+/// request was filed under when its query was stored: the answer sets it only if absent, and
+/// the very same query is refused by its condition (the model, `RequestRecord::merged`, agrees).
+#[tokio::test]
+async fn a_request_keeps_its_week_when_the_zone_changes_on_dynamodb_local() {
+    let dynamodb_local = DynamoDbLocal::start();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&dynamodb_local.sdk_config().await);
+    let table = "cv-analytics-zone";
+    create_table(&dynamodb, table, WeekLookup::Scan).await;
+    let in_zone = |zone| {
+        Processor::new(
+            DynamoRecordStore::new(dynamodb.clone(), table),
+            InMemoryDeadLetters::new(),
+            &processor::Config {
+                zone,
+                ..config(table, "dlq.fifo")
+            },
+        )
+    };
+    // 00:30 BST on Monday 7 July 2025 (23:30 UTC on Sunday 6 July): W27 in UTC, W28 in London.
+    let query = r#"{"eventType":"query","requestId":"zone-1","timestamp":1751844600000,"query":"monday night question","metadata":{}}"#.to_string();
+    let response = r#"{"eventType":"response","requestId":"zone-1","timestamp":1751844601000,"matchType":"none","matchScore":0,"reasoning":"no match","metadata":{"matchQuality":0.1,"sourcesUsed":[]}}"#.to_string();
+    let utc = in_zone(shared_types::week::Tz::UTC);
+    utc.process(sqs_event(std::slice::from_ref(&query), 0), fixture_now())
+        .await
+        .unwrap();
+    let london = in_zone(shared_types::week::Tz::Europe__London);
+    for body in [response, query] {
+        london
+            .process(sqs_event(&[body], 1), fixture_now())
+            .await
+            .unwrap();
+    }
+    let stored = scan_request_records(&dynamodb, table).await;
+    let record = &stored["REQ#zone-1"];
+    assert_eq!(record.week.to_string(), "2025-W27");
+    assert!(record.has_query() && record.is_answered());
+}

@@ -367,3 +367,65 @@ async fn a_number_with_more_than_38_significant_digits_is_stored_rounded_to_17()
     let stored = only_record(&processor).match_quality.unwrap();
     assert_eq!(stored.to_string(), "0.12345678901234568");
 }
+
+/// A processor whose `REPORT_TIMEZONE` is `zone`.
+fn processor_in(zone: shared_types::week::Tz) -> FakeProcessor {
+    Processor::new(
+        InMemoryRecordStore::new(),
+        InMemoryDeadLetters::new(),
+        &processor::Config {
+            zone,
+            ..config("table", "dlq.fifo")
+        },
+    )
+}
+
+/// 00:30 BST on Monday 7 July 2025 (23:30 UTC on Sunday 6 July), and its answer a second later.
+const SUMMER_QUERY: &str = r#"{"eventType":"query","requestId":"edge-2","timestamp":1751844600000,"query":"monday night question","metadata":{}}"#;
+const SUMMER_RESPONSE: &str = r#"{"eventType":"response","requestId":"edge-2","timestamp":1751844601000,"matchType":"none","matchScore":0,"reasoning":"no match","metadata":{"matchQuality":0.1,"sourcesUsed":[]}}"#;
+
+#[tokio::test]
+async fn a_request_is_filed_under_the_week_of_its_query_on_the_owners_clocks() {
+    use shared_types::week::Tz;
+    for (zone, expected) in [
+        (Tz::UTC, "2025-W27"),
+        (Tz::Europe__London, "2025-W28"),
+        (Tz::Asia__Singapore, "2025-W28"),
+        (Tz::America__New_York, "2025-W27"),
+    ] {
+        for order in [
+            [SUMMER_QUERY, SUMMER_RESPONSE],
+            [SUMMER_RESPONSE, SUMMER_QUERY],
+        ] {
+            let processor = processor_in(zone);
+            run(&processor, &[order[0].to_string()], 0).await;
+            run(&processor, &[order[1].to_string()], 1).await;
+            let record = only_record(&processor);
+            assert_eq!(record.week.to_string(), expected, "{zone}, {order:?}");
+            assert!(record.has_query() && record.is_answered());
+        }
+    }
+}
+
+/// The zone changes from UTC to Europe/London between a request's query and its answer, and
+/// the query is delivered again after the change: the request keeps the week it was filed
+/// under when its query was stored.
+#[tokio::test]
+async fn a_request_keeps_its_week_when_the_zone_changes_before_its_answer() {
+    let utc = processor_in(shared_types::week::Tz::UTC);
+    run(&utc, &[SUMMER_QUERY.to_string()], 0).await;
+    let (store, dead_letters) = utc.into_parts();
+    let london = Processor::new(
+        store,
+        dead_letters,
+        &processor::Config {
+            zone: shared_types::week::Tz::Europe__London,
+            ..config("table", "dlq.fifo")
+        },
+    );
+    run(&london, &[SUMMER_RESPONSE.to_string()], 1).await;
+    run(&london, &[SUMMER_QUERY.to_string()], 2).await;
+    let record = only_record(&london);
+    assert_eq!(record.week.to_string(), "2025-W27");
+    assert!(record.has_query() && record.is_answered());
+}

@@ -12,3 +12,4 @@ mod layout;
 mod report;
 mod startup;
 mod support;
+mod time_zone;

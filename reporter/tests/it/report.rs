@@ -202,7 +202,7 @@ fn the_report_puts_what_to_add_first_and_the_figures_after() {
         ],
     );
     for fragment in [
-        "Mon 3 Nov 2025 to Sun 9 Nov 2025 (UTC)",
+        "Mon 3 Nov to Sun 9 Nov 2025 (UTC)",
         "3 distinct sessions; 58.3% of questions came without one (anonymous)",
         "2025-11-03 00:00:00 UTC to 2025-11-10 00:00:00 UTC",
         "12 records read, 0 incomplete",

@@ -156,14 +156,15 @@ impl RequestRecord {
     }
 
     /// `stored` after `image` (what one batch knows of the request) is merged into it, by the
-    /// merge rules above: each half of the image is written whole if its event does not lose
-    /// to the stored one ([`compare`]); the shared attributes follow the stored query, or while
-    /// there is none, the stored response. This is the semantics the DynamoDB write implements
+    /// merge rules above: each half of the image is written whole if its event wins against
+    /// the stored one ([`compare`]); the very same event is not written again, so a redelivery
+    /// after `REPORT_TIMEZONE` changed keeps the week its request was filed under. The shared
+    /// attributes follow the stored query, or while there is none, the stored response. This is the semantics the DynamoDB write implements
     /// with condition expressions.
     pub fn merged(stored: Option<&Self>, image: &Self) -> Self {
         let writes = |half| {
             image.rank(half).is_some_and(|candidate| {
-                compare(candidate, stored.and_then(|s| s.rank(half))).may_write()
+                compare(candidate, stored.and_then(|s| s.rank(half))) == Verdict::Wins
             })
         };
         let (query, response) = (writes(Half::Query), writes(Half::Response));

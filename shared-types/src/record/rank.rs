@@ -75,13 +75,6 @@ pub enum Verdict {
     Loses,
 }
 
-impl Verdict {
-    /// A write of the candidate may proceed (rewriting the same event changes nothing).
-    pub(crate) fn may_write(self) -> bool {
-        self != Self::Loses
-    }
-}
-
 /// Compares a candidate with what is stored for its half. A stored half without a digest (an
 /// item from before digests were stored) with the same timestamp is replaced, which upgrades it.
 pub fn compare(candidate: RankRef<'_>, stored: Option<RankRef<'_>>) -> Verdict {

@@ -86,7 +86,8 @@ pub struct LateArrivals {
 pub struct ReportView {
     pub week: String,
     pub subject: String,
-    /// The week's first and last day: `Mon 10 Nov 2025 to Sun 16 Nov 2025`.
+    /// The week's first and last day: `Mon 10 Nov to Sun 16 Nov 2025`, both years when they
+    /// differ (`Mon 29 Dec 2025 to Sun 4 Jan 2026`).
     pub period: String,
     /// The owner's time zone, whose clocks the week, its days and hours are read on.
     pub zone: String,
@@ -147,11 +148,7 @@ impl ReportView {
         Self {
             week: id.to_string(),
             subject: header_safe(&subject(week, found)),
-            period: format!(
-                "{} to {}",
-                first_day.format("%a %-d %b %Y"),
-                last_day.format("%a %-d %b %Y")
-            ),
+            period: period(first_day.date_naive(), last_day.date_naive()),
             zone: zone.name().to_owned(),
             is_empty: week.asked == 0,
             summary: sections::summary(week, found),
@@ -182,5 +179,20 @@ fn subject(week: &WeekAggregator, found: &FoundGaps) -> String {
     format!(
         "CV Analytics - {id}: {}, {things} to add to your CV",
         counted(week.asked, "question", "questions"),
+    )
+}
+
+/// `Mon 10 Nov to Sun 16 Nov 2025`: the first day's year only when it is not the last's.
+fn period(first: chrono::NaiveDate, last: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let first_format = if first.year() == last.year() {
+        "%a %-d %b"
+    } else {
+        "%a %-d %b %Y"
+    };
+    format!(
+        "{} to {}",
+        first.format(first_format),
+        last.format("%a %-d %b %Y")
     )
 }
