@@ -259,18 +259,7 @@ impl Operations {
     /// runs with.
     async fn reporter_addresses(&self) -> Result<(String, Vec<String>, Option<String>), OpsError> {
         let name = self.function_name(Function::Reporter)?;
-        let configuration = self
-            .lambda
-            .get_function_configuration()
-            .function_name(name)
-            .qualifier(LIVE_ALIAS)
-            .send()
-            .await
-            .map_err(aws_failed("read the reporter's settings"))?;
-        let variables = configuration
-            .environment
-            .and_then(|e| e.variables)
-            .unwrap_or_default();
+        let variables = self.reporter_settings().await?;
         let setting = |key: &str| {
             variables
                 .get(key)

@@ -5,13 +5,15 @@
 //! alias, never `$LATEST`. A rollback moves the alias to the version published before the live
 //! one: seconds, no build, and the next deploy moves it forward again.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use serde::Serialize;
 
 use shared_types::stage::LIVE_ALIAS;
-use shared_types::stage::setting::BUILD_COMMIT;
+use shared_types::stage::setting::{BUILD_COMMIT, REPORT_TIMEZONE};
+use shared_types::week::{Tz, parse_zone};
 
 use crate::Operations;
 use crate::error::{OpsError, aws_failed};
@@ -115,6 +117,37 @@ impl Operations {
     /// The deployed name of `function`.
     pub fn function_name(&self, function: Function) -> Result<&str, OpsError> {
         self.stack.output(function.output())
+    }
+
+    /// The environment the reporter's live version runs with: its settings.
+    pub(crate) async fn reporter_settings(&self) -> Result<HashMap<String, String>, OpsError> {
+        let name = self.function_name(Function::Reporter)?;
+        let configuration = self
+            .lambda
+            .get_function_configuration()
+            .function_name(name)
+            .qualifier(LIVE_ALIAS)
+            .send()
+            .await
+            .map_err(aws_failed("read the reporter's settings"))?;
+        Ok(configuration
+            .environment
+            .and_then(|e| e.variables)
+            .unwrap_or_default())
+    }
+
+    /// The owner's time zone the stage runs in: the live reporter's `REPORT_TIMEZONE` (the
+    /// deploy gives the processor the same), UTC when it has none (a stage deployed before the
+    /// setting existed). The weeks `status` counts and the week `verify` expects the canary in.
+    pub async fn live_zone(&self) -> Result<Tz, OpsError> {
+        let settings = self.reporter_settings().await?;
+        match settings.get(REPORT_TIMEZONE) {
+            None => Ok(Tz::UTC),
+            Some(name) => parse_zone(name).ok_or_else(|| OpsError::Refused {
+                step: "read the reporter's settings",
+                message: format!("{REPORT_TIMEZONE} is {name:?}, not an IANA time zone"),
+            }),
+        }
     }
 
     /// Where `function`'s alias points, among its published versions.

@@ -92,7 +92,10 @@ impl Operations {
             reason: m.reason_or_redrive().to_owned(),
             message_id: m.message_id,
         });
-        let this_week = WeekId::containing(now);
+        // The weeks as the stage files them: in the owner's zone (UTC before the functions
+        // were deployed).
+        let zone = self.live_zone().await.unwrap_or(shared_types::week::Tz::UTC);
+        let this_week = WeekId::containing_in(now, zone);
         let last_week = this_week.previous();
         let mut functions = Vec::new();
         for function in Function::ALL {

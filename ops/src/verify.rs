@@ -194,9 +194,11 @@ impl Operations {
             Ok(trigger) => trigger,
             Err(Failed(message)) => return Err(self.canary_failed(request_id, message).await),
         };
+        // The processor files the canary under the week of its query in the owner's zone.
+        let zone = self.live_zone().await?;
         self.send_canary(request_id, now).await?;
         let sent = Instant::now();
-        let week = WeekId::containing(now);
+        let week = WeekId::containing_in(now, zone);
         if let Err(Failed(message)) = self.wait_for_record(request_id, week, now, timeout).await? {
             let message = match trigger {
                 Trigger::Enabled => message,
