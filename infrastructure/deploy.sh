@@ -40,7 +40,7 @@ if [ "$PART" = all ] || [ "$PART" = reporter ]; then
 fi
 : "${PROCESSOR_MEMORY:?}" "${PROCESSOR_TIMEOUT:?}" "${REPORTER_MEMORY:?}" "${REPORTER_TIMEOUT:?}"
 : "${RECORD_TTL_DAYS:?}" "${WRITE_CONCURRENCY:?}" "${SEND_EMPTY_REPORT:?}" "${WEEK_LOOKUP:?}"
-: "${PROCESSOR_MAX_CONCURRENCY:?}"
+: "${PROCESSOR_MAX_CONCURRENCY:?}" "${REPORT_TIMEZONE:?}"
 REPORT_SENDER="${REPORT_SENDER:-}"
 REPORT_RECIPIENTS="${REPORT_RECIPIENTS:-}"
 SES_CONFIGURATION_SET="${SES_CONFIGURATION_SET:-}"
@@ -118,7 +118,9 @@ deploy_wiring() {
   upsert_stack "$STACK-wiring" infrastructure/wiring.yaml \
     "Stage=$STAGE" "QueueArn=$(output QueueArn)" "Owner=$OWNER" \
     "ProcessorMaxConcurrency=$PROCESSOR_MAX_CONCURRENCY" \
-    "ProcessorEventSourceEnabled=$EVENT_SOURCE_ENABLED"
+    "ProcessorEventSourceEnabled=$EVENT_SOURCE_ENABLED" \
+    "ReportTimezone=$REPORT_TIMEZONE" \
+    "ReportScheduleRoleArn=$(output ReportScheduleRoleArn)"
 }
 
 # A part deploys into a stage that exists: the stack for a function, and for the stacks alone,

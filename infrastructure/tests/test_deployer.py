@@ -271,6 +271,28 @@ HANDLER_PERMISSIONS = {
         "update": ("lambda:UpdateFunctionEventInvokeConfig",),
         "delete": ("lambda:DeleteFunctionEventInvokeConfig",),
     },
+    # AWS_Scheduler_Schedule.json (the same repository, read 2026-12-05); the schema also says
+    # the type is not taggable. iam:PassRole: the target's RoleArn.
+    "AWS::Scheduler::Schedule": {
+        "create": ("scheduler:CreateSchedule", "scheduler:GetSchedule", "iam:PassRole"),
+        "read": ("scheduler:GetSchedule",),
+        "update": ("scheduler:UpdateSchedule", "scheduler:GetSchedule", "iam:PassRole"),
+        "delete": ("scheduler:DeleteSchedule", "scheduler:GetSchedule"),
+    },
+}
+
+# Resources the templates no longer declare, which a stage deployed before still has until its
+# next deploy deletes them: CloudFormation deletes a removed resource in the update's cleanup,
+# with the deployer's credentials, and a delete it may not do leaves the resource behind while
+# the update succeeds. Their delete handlers (less unused features) stay allowed, on the ARNs
+# they had, until every stage has been deployed without them. {(template, old logical id):
+# (type, the properties that named it)}.
+RETIRED = {
+    # The daily EventBridge rule (07:00 UTC) and its permission to invoke reporter:live, replaced
+    # by the Scheduler schedule DailyReportSchedule (07:00 in REPORT_TIMEZONE).
+    ("wiring.yaml", "ReportSchedule"): ("AWS::Events::Rule", {"Name": {"Fn::Sub": "cv-analytics-${Stage}-report"}}),
+    ("wiring.yaml", "ReportSchedulePermission"):
+        ("AWS::Lambda::Permission", {"FunctionName": {"Fn::Sub": "cv-analytics-${Stage}-reporter:live"}}),
 }
 
 # Handler permissions that serve only a property the templates do not set, left out: the test
@@ -415,17 +437,35 @@ def stage_resources():
             for logical_id, resource in load(name)["Resources"].items()]
 
 
+def unused_permissions(kind):
+    unused = set()
+    for _, permissions in UNUSED_FEATURES.get(kind, []):
+        unused |= permissions
+    return unused
+
+
+def retired_deletes(kind):
+    """The delete handler's permissions of a retired type, less unused features."""
+    return set(HANDLER_PERMISSIONS[kind]["delete"]) - unused_permissions(kind)
+
+
+def retired_resources():
+    """[(template, old logical id, type, ARN)] of the resources in RETIRED."""
+    return [(template, logical_id, kind, arn_from(template, kind, props))
+            for (template, logical_id), (kind, props) in RETIRED.items()]
+
+
 def handler_actions():
-    """What CloudFormation calls for the types the two templates use, less unused features."""
+    """What CloudFormation calls for the types the two templates use, less unused features, and
+    the deletes of the retired resources."""
     needed = set()
     for _, _, resource in stage_resources():
         kind = resource["Type"]
         if kind not in HANDLER_PERMISSIONS:
             raise AssertionError(f"{kind}: add its registry schema's handler permissions to HANDLER_PERMISSIONS")
-        unused = set()
-        for _, permissions in UNUSED_FEATURES.get(kind, []):
-            unused |= permissions
-        needed |= {a for permissions in HANDLER_PERMISSIONS[kind].values() for a in permissions} - unused
+        needed |= {a for permissions in HANDLER_PERMISSIONS[kind].values() for a in permissions} - unused_permissions(kind)
+    for kind, _ in RETIRED.values():
+        needed |= retired_deletes(kind)
     return needed
 
 
@@ -436,7 +476,11 @@ def direct_actions():
 def arn_of(template, logical_id):
     """The ARN of a resource of stack.yaml or wiring.yaml, from the names the template gives it."""
     resource = load(template)["Resources"][logical_id]
-    props = resource.get("Properties", {})
+    return arn_from(template, resource["Type"], resource.get("Properties", {}))
+
+
+def arn_from(template, kind, props):
+    """The ARN of a resource of type `kind` with these properties."""
     base = f"arn:{PARTITION}:{{}}:{REGION}:{ACCOUNT}:"
     builders = {
         "AWS::SQS::Queue": lambda: base.format("sqs") + render(props["QueueName"]),
@@ -453,8 +497,11 @@ def arn_of(template, logical_id):
         "AWS::Lambda::Permission": lambda: base.format("lambda") + "function:" + render(props["FunctionName"]),
         "AWS::Lambda::EventInvokeConfig":
             lambda: base.format("lambda") + "function:" + render(props["FunctionName"]) + ":" + props["Qualifier"],
+        # In the default group (no GroupName), as the schedule role's trust names it.
+        "AWS::Scheduler::Schedule":
+            lambda: base.format("scheduler") + "schedule/" + props.get("GroupName", "default") + "/" + render(props["Name"]),
     }
-    return builders[resource["Type"]]()
+    return builders[kind]()
 
 
 def resolve(template, value):
@@ -513,8 +560,31 @@ class WhatTheDeployerNeeds(unittest.TestCase):
 
     def test_every_resource_type_of_the_templates_has_its_handler_permissions_and_no_entry_is_stale(self):
         used = {resource["Type"] for _, _, resource in stage_resources()}
+        retired = {kind for kind, _ in RETIRED.values()}
         self.assertEqual(used - set(HANDLER_PERMISSIONS), set(), "add the registry schema's handler permissions")
-        self.assertEqual(set(HANDLER_PERMISSIONS) - used, set(), "no template uses these types any more")
+        self.assertEqual(set(HANDLER_PERMISSIONS) - used - retired, set(), "no template uses these types any more")
+
+    def test_a_retired_resource_is_gone_from_its_template_and_its_id_not_reused_by_another_type(self):
+        """CloudFormation refuses an update that changes a logical id's type ("Update of resource
+        type is not permitted"): a new type takes a new id, and the old resource is deleted."""
+        for (template, logical_id), (kind, _) in RETIRED.items():
+            resources = load(template)["Resources"]
+            if logical_id in resources:
+                self.assertEqual(resources[logical_id]["Type"], kind,
+                                 f"{template}/{logical_id} was {kind}: give the new resource another id")
+                self.fail(f"{template}/{logical_id} is back: drop it from RETIRED")
+
+    def test_the_schedule_is_the_schedulers_not_an_eventbridge_rule(self):
+        types = {resource["Type"] for _, _, resource in stage_resources()}
+        self.assertIn("AWS::Scheduler::Schedule", types)
+        self.assertFalse(types & {"AWS::Events::Rule", "AWS::Lambda::Permission"})
+        allowed = allowed_actions("DeployerResourcesPolicy")
+        self.assertLessEqual({"scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule",
+                              "scheduler:DeleteSchedule"}, allowed)
+        # Nothing creates or changes a rule or a permission any more: their deletes only.
+        self.assertFalse(allowed & {"events:PutRule", "events:PutTargets", "events:TagResource",
+                                    "events:UntagResource", "events:ListTagsForResource", "lambda:AddPermission",
+                                    "lambda:GetPolicy"})
 
     def test_the_handler_permissions_left_out_belong_to_properties_no_template_sets(self):
         for kind, features in UNUSED_FEATURES.items():
@@ -610,6 +680,25 @@ class Scope(unittest.TestCase):
         self.assertTrue(any(fnmatch.fnmatchcase(arn, render(v))
                             for v in create["Condition"]["ArnLike"]["lambda:FunctionArn"]))
 
+    def test_the_retired_resources_may_be_deleted_and_nothing_more(self):
+        """The EventBridge rule and its Lambda permission of a stage deployed before the schedule:
+        the first deploy with the schedule deletes them."""
+        self.assertEqual({(t, i, arn) for t, i, _, arn in retired_resources()}, {
+            ("wiring.yaml", "ReportSchedule", f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/cv-analytics-{STAGE}-report"),
+            ("wiring.yaml", "ReportSchedulePermission",
+             f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:cv-analytics-{STAGE}-reporter:live"),
+        })
+        for _, logical_id, kind, arn in retired_resources():
+            deletes = {a for a in retired_deletes(kind) if any(re.fullmatch(p, arn) for p in arn_patterns(a))}
+            self.assertTrue(deletes, logical_id)
+            for action in deletes:
+                self.assertTrue(allows("DeployerResourcesPolicy", action, arn), f"{logical_id}: {action} on {arn}")
+        [retired] = [s for _, s, _ in statements() if s["Sid"] == "RetiredReportRule"]
+        self.assertEqual(set(retired["Action"]), {"events:DescribeRule", "events:DeleteRule", "events:RemoveTargets",
+                                                  "events:ListTargetsByRule"})
+        [wiring] = [s for _, s, _ in statements() if s["Sid"] == "ReporterWiring"]
+        self.assertIn("lambda:RemovePermission", wiring["Action"])
+
     def test_the_commands_own_calls_are_allowed_on_the_stage(self):
         stack = load("stack.yaml")
         outputs = stack["Outputs"]
@@ -641,15 +730,20 @@ class Scope(unittest.TestCase):
                         for r in rs}
             self.assertEqual(deployer, maintainer[action], action)
 
-    def test_passrole_only_for_the_two_function_roles_and_only_to_lambda(self):
-        passing = [(p, s, rs) for p, s, rs in statements() if "iam:PassRole" in as_list(s["Action"])]
-        self.assertEqual(len(passing), 1)
-        [(policy, statement, resources)] = passing
-        self.assertEqual(statement["Action"], "iam:PassRole")
-        roles = [name for name, r in load("stack.yaml")["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
-        self.assertEqual(sorted(resources), sorted(arn_of("stack.yaml", r) for r in roles))
-        self.assertEqual(len(resources), 2)
-        self.assertEqual(statement["Condition"], {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}})
+    def test_passrole_only_for_the_stages_roles_each_to_its_service_only(self):
+        """The function roles to Lambda (cargo lambda deploy), the schedule's role to Scheduler
+        (the schedule's handler); each statement passes nothing else."""
+        passing = {(p, s["Sid"]): (s, rs) for p, s, rs in statements() if "iam:PassRole" in as_list(s["Action"])}
+        self.assertEqual(set(passing), {("DeployerPolicy", "PassFunctionRoles"),
+                                        ("DeployerResourcesPolicy", "PassScheduleRole")})
+        services = {"PassFunctionRoles": "lambda.amazonaws.com", "PassScheduleRole": "scheduler.amazonaws.com"}
+        roles = {"PassFunctionRoles": ("ProcessorRole", "ReporterRole"), "PassScheduleRole": ("ReportScheduleRole",)}
+        for (policy, sid), (statement, resources) in passing.items():
+            self.assertEqual(statement["Action"], "iam:PassRole", sid)
+            self.assertEqual(sorted(resources), sorted(arn_of("stack.yaml", r) for r in roles[sid]), sid)
+            self.assertEqual(statement["Condition"], {"StringEquals": {"iam:PassedToService": services[sid]}}, sid)
+        every_role = [name for name, r in load("stack.yaml")["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
+        self.assertEqual(sorted(every_role), sorted(r for rs in roles.values() for r in rs))
 
     def test_iam_names_are_exact_so_the_deployer_cannot_change_itself(self):
         stack = load("stack.yaml")["Resources"]

@@ -1,6 +1,6 @@
 """IAM as AWS evaluates it: every AWS call the maintainer command (`cv-analytics`), the deploy
-(the scripts, cargo-lambda, and CloudFormation's handlers on the deployer's behalf), the reporter
-and the processor make, evaluated against the policy that grants it, with the action and the
+(the scripts, cargo-lambda, and CloudFormation's handlers on the deployer's behalf), the reporter,
+the processor and the report schedule (EventBridge Scheduler, with its role) make, evaluated against the policy that grants it, with the action and the
 resource ARN AWS authorizes for that call.
 
 The evaluator is @cloud-copilot/iam-simulate (npm, pinned in dev/tools.sh and installed into
@@ -159,6 +159,8 @@ def policies(caller, setting):
         return [stack.document("ProcessorRole", 0)]
     if caller == "reporter":
         return [stack.document("ReporterRole", 0)]
+    if caller == "scheduler":
+        return [stack.document("ReportScheduleRole", 0)]
     if caller == "maintainer":
         return [stack.document("MaintainerPolicy")]
     if caller == "deployer":
@@ -201,6 +203,7 @@ def arns(setting):
         "reporter:version": function + "reporter:7",
         "processor-role": f"arn:{PARTITION}:iam::{ACCOUNT}:role/cv-analytics-{s}-processor",
         "reporter-role": f"arn:{PARTITION}:iam::{ACCOUNT}:role/cv-analytics-{s}-reporter",
+        "schedule-role": f"arn:{PARTITION}:iam::{ACCOUNT}:role/cv-analytics-{s}-report-schedule",
         "processor-stream": base.format("logs") + f"log-group:/aws/lambda/cv-analytics-{s}-processor:log-stream:"
                                                  "2025/11/17/[$LATEST]0123456789abcdef",
         "reporter-stream": base.format("logs") + f"log-group:/aws/lambda/cv-analytics-{s}-reporter:log-stream:"
@@ -232,6 +235,7 @@ OPS = ("maintainer", "deployer")
 SEND = {"ses:FromAddress": SENDER}
 MARKER = {"dynamodb:LeadingKeys": [WEEK_KEY]}
 TO_LAMBDA = {"iam:PassedToService": "lambda.amazonaws.com"}
+TO_SCHEDULER = {"iam:PassedToService": "scheduler.amazonaws.com"}
 
 CALLS = [
     # The processor (processor/src), and Lambda's SQS trigger with the processor's role.
@@ -253,6 +257,8 @@ CALLS = [
     Call(("reporter",), "ses:SendEmail", "configuration-set", SEND, when=with_configuration_set,
          source="reporter: aws/ses, with SES_CONFIGURATION_SET"),
     *(Call(("reporter",), a, "reporter-stream", source="Lambda's logs") for a in ("logs:CreateLogStream", "logs:PutLogEvents")),
+    # EventBridge Scheduler's daily run (wiring.yaml's DailyReportSchedule), with the schedule's role.
+    Call(("scheduler",), "lambda:InvokeFunction", "reporter:live", source="the report schedule"),
     # cv-analytics (ops/src), as a maintainer or as the deployer (make deploy ends with verify).
     Call(OPS, "cloudformation:DescribeStacks", "stack", source="ops: stack.rs, by name"),
     *(Call(OPS, a, "dlq", source="ops: dlq list, redrive; status")
@@ -301,6 +307,9 @@ CALLS = [
     # the index's ARN.
     Call(("deployer",), "dynamodb:DescribeContributorInsights", "index", when=index,
          source="CloudFormation's AWS::DynamoDB::Table handler, per index"),
+    # The schedule's handler hands the schedule its role (Target.RoleArn), on create and update.
+    Call(("deployer",), "iam:PassRole", "schedule-role", TO_SCHEDULER,
+         source="CloudFormation's AWS::Scheduler::Schedule handler"),
     # Deleting a managed policy detaches it from whoever has it (the chatbot's and the
     # maintainers' users, groups, roles): authorized on them, with the policy's ARN.
     *(Call(("deployer",), a, r, {"iam:PolicyARN": p}, source="CloudFormation's AWS::IAM::ManagedPolicy handler")
@@ -322,17 +331,21 @@ HANDLER_CONTEXT = {
 def handler_calls(setting):
     """What CloudFormation calls for each resource of stack.yaml and wiring.yaml (test_deployer's
     handler permissions less unused features), on the resource's ARN; `*` for an action with no
-    resource type."""
+    resource type. For a retired resource (test_deployer.RETIRED), its delete handler's only."""
     needed = deployer.handler_actions()
+    resources = [(logical_id, resource["Type"], deployer.arn_of(template, logical_id),
+                  deployer.HANDLER_PERMISSIONS[resource["Type"]].values())
+                 for template, logical_id, resource in deployer.stage_resources()]
+    resources += [(logical_id, kind, arn, [deployer.retired_deletes(kind)])
+                  for _, logical_id, kind, arn in deployer.retired_resources()]
     calls = []
-    for template, logical_id, resource in deployer.stage_resources():
-        arn = deployer.arn_of(template, logical_id)
-        if resource["Type"] == "AWS::SNS::Subscription":
+    for logical_id, kind, arn, handlers in resources:
+        if kind == "AWS::SNS::Subscription":
             # SNS authorizes a subscription's calls on its topic (the only resource type IAM
             # lists for them).
             arn = arn.rsplit(":", 1)[0]
         arn = arn.replace(f"-{deployer.STAGE}", f"-{setting.stage}")
-        for permissions in deployer.HANDLER_PERMISSIONS[resource["Type"]].values():
+        for permissions in handlers:
             for action in permissions:
                 if action not in needed:
                     continue
@@ -344,7 +357,7 @@ def handler_calls(setting):
                 else:
                     continue
                 context = HANDLER_CONTEXT.get(action, lambda s: {})(setting)
-                calls.append((action, target, context, f"CloudFormation: {resource['Type']} {logical_id}"))
+                calls.append((action, target, context, f"CloudFormation: {kind} {logical_id}"))
     return sorted(set((a, t, json.dumps(c), s) for a, t, c, s in calls))
 
 
@@ -384,7 +397,7 @@ def verdicts():
     """{(setting, caller, action, resource, source): answer} for every call in every setting."""
     keys, simulations = [], []
     for setting in SETTINGS:
-        for caller in ("processor", "reporter", "maintainer", "deployer"):
+        for caller in ("processor", "reporter", "scheduler", "maintainer", "deployer"):
             documents = policies(caller, setting)
             for action, resource, context, source in requests(setting, caller):
                 keys.append((setting, caller, action, resource, source))
@@ -415,6 +428,17 @@ class TheTemplatesConditionsHold(unittest.TestCase):
             ("reporter", "ses:SendEmail", names["sender"], {"ses:FromAddress": "someone@example.dev"}),
             ("reporter", "dynamodb:PutItem", names["table"], {"dynamodb:LeadingKeys": ["REQ#1"]}),
             ("deployer", "iam:PassRole", names["processor-role"], {"iam:PassedToService": "ec2.amazonaws.com"}),
+            # Each role to its own service only.
+            ("deployer", "iam:PassRole", names["processor-role"], TO_SCHEDULER),
+            ("deployer", "iam:PassRole", names["schedule-role"], TO_LAMBDA),
+            # The schedule's role invokes the live reporter, nothing else.
+            ("scheduler", "lambda:InvokeFunction", names["processor:live"], {}),
+            ("scheduler", "lambda:InvokeFunction", names["processor"], {}),
+            ("scheduler", "lambda:InvokeFunction", names["reporter"], {}),
+            ("scheduler", "lambda:InvokeFunction", names["reporter:version"], {}),
+            # The retired rule may be deleted, not made again.
+            ("deployer", "events:PutRule", f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/cv-analytics-dev-report", {}),
+            ("deployer", "lambda:AddPermission", names["reporter:live"], {}),
             ("deployer", "iam:DetachUserPolicy", names["a-user"], {"iam:PolicyARN": policy + "AdministratorAccess"}),
             ("deployer", "lambda:UpdateEventSourceMapping",
              f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:event-source-mapping:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
@@ -437,6 +461,17 @@ class TheTableHoldsEveryCall(unittest.TestCase):
         for crate in ("processor", "reporter"):
             self.assertEqual(templates.sdk_actions(crate) | templates.TRIGGER_ACTIONS.get(f"{crate.capitalize()}Role", set()),
                              self.rows(crate) - {"logs:CreateLogStream", "logs:PutLogEvents"}, crate)
+
+    def test_the_schedules_call(self):
+        """Scheduler invokes the schedule's target, with the schedule's role: that call alone,
+        on the target's ARN."""
+        [row] = [c for c in CALLS if "scheduler" in c.callers]
+        target = Renderer("wiring.yaml", {"Stage": "dev"}).value(
+            templates.load("wiring.yaml")["Resources"]["DailyReportSchedule"]["Properties"]["Target"]["Arn"])
+        self.assertEqual((row.action, arns(Setting())[row.resource]), ("lambda:InvokeFunction", target))
+        role = {a for s in templates.role_statements(templates.load("stack.yaml"), "ReportScheduleRole")
+                for a in templates.as_list(s["Action"])}
+        self.assertEqual(role, self.rows("scheduler"))
 
     def test_the_maintainer_commands_calls(self):
         self.assertEqual(templates.maintainer_actions(), self.rows("maintainer"))

@@ -207,6 +207,32 @@ class Policies(unittest.TestCase):
         self.assertTrue({"cloudformation:DescribeStacks", "lambda:InvokeFunction", "lambda:UpdateAlias",
                          "sqs:SendMessage", "dynamodb:DeleteItem"} <= maintainer_actions())
 
+    def test_the_schedule_role_is_assumed_by_schedulers_own_schedule_only(self):
+        role = self.stack["Resources"]["ReportScheduleRole"]["Properties"]
+        self.assertEqual(role["RoleName"], {"Fn::Sub": "cv-analytics-${Stage}-report-schedule"})
+        [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+        self.assertEqual((trust["Effect"], trust["Action"], trust["Principal"]),
+                         ("Allow", "sts:AssumeRole", {"Service": "scheduler.amazonaws.com"}))
+        # The confused-deputy conditions: this account, and the schedule wiring.yaml names.
+        schedule = load("wiring.yaml")["Outputs"]["ReportScheduleArn"]["Value"]
+        self.assertEqual(trust["Condition"], {"StringEquals": {
+            "aws:SourceAccount": {"Ref": "AWS::AccountId"},
+            "aws:SourceArn": schedule,
+        }})
+        self.assertEqual(schedule, {"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:"
+                                               "schedule/default/cv-analytics-${Stage}-report"})
+
+    def test_the_schedule_role_may_only_invoke_the_live_reporter(self):
+        statements = list(role_statements(self.stack, "ReportScheduleRole"))
+        self.assertEqual(statements, [{
+            "Sid": "InvokeLiveReporter", "Effect": "Allow", "Action": "lambda:InvokeFunction",
+            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:"
+                                    "function:cv-analytics-${Stage}-reporter:live"},
+        }])
+        # The very ARN the schedule targets.
+        target = load("wiring.yaml")["Resources"]["DailyReportSchedule"]["Properties"]["Target"]
+        self.assertEqual(target["Arn"], statements[0]["Resource"])
+
     def test_the_chatbot_may_only_send_to_the_queue(self):
         statements = self.stack["Resources"]["ProducerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
         self.assertEqual([as_list(s["Action"]) for s in statements], [["sqs:SendMessage"]])
@@ -244,7 +270,10 @@ class SettingsMotoIgnores(unittest.TestCase):
     def test_schedule_retries_and_trigger_settings(self):
         wiring = load("wiring.yaml")["Resources"]
         # Daily: Monday's run sends, the others find it sent and keep the alarm's data daily.
-        self.assertEqual(wiring["ReportSchedule"]["Properties"]["ScheduleExpression"], "cron(0 7 * * ? *)")
+        self.assertEqual(wiring["DailyReportSchedule"]["Properties"]["ScheduleExpression"], "cron(0 7 * * ? *)")
+        # Scheduler hands the event to Lambda within the hour Lambda itself keeps it, at most.
+        self.assertEqual(wiring["DailyReportSchedule"]["Properties"]["Target"]["RetryPolicy"],
+                         {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10})
         retries = wiring["ReporterRetries"]["Properties"]
         self.assertEqual(retries["MaximumRetryAttempts"], 2)
         trigger = wiring["ProcessorTrigger"]["Properties"]
@@ -256,6 +285,58 @@ class SettingsMotoIgnores(unittest.TestCase):
         self.assertEqual((limit["MinValue"], limit["MaxValue"]), (2, 1000))
         makefile = (ROOT / "Makefile").read_text()
         self.assertIn(f"PROCESSOR_MAX_CONCURRENCY ?= {limit['Default']}", makefile)
+
+
+class ReportSchedule(unittest.TestCase):
+    """The reporter's schedule: EventBridge Scheduler, daily at 07:00 in the owner's time zone
+    (moto's CloudFormation skips AWS::Scheduler::Schedule: asserted on the template)."""
+
+    def setUp(self):
+        self.wiring = load("wiring.yaml")
+        self.schedule = self.wiring["Resources"]["DailyReportSchedule"]
+
+    def test_daily_at_seven_in_the_owners_time_zone_exactly(self):
+        self.assertEqual(self.schedule["Type"], "AWS::Scheduler::Schedule")
+        props = self.schedule["Properties"]
+        self.assertEqual(props["Name"], {"Fn::Sub": "cv-analytics-${Stage}-report"})
+        self.assertNotIn("GroupName", props)  # the default group, as the role's trust names it
+        self.assertEqual(props["ScheduleExpression"], "cron(0 7 * * ? *)")
+        self.assertEqual(props["ScheduleExpressionTimezone"], {"Ref": "ReportTimezone"})
+        self.assertEqual(props["FlexibleTimeWindow"], {"Mode": "OFF"})
+        self.assertEqual(props["State"], "ENABLED")
+        self.assertTrue(props["Description"])
+        zone = self.wiring["Parameters"]["ReportTimezone"]
+        self.assertEqual((zone["Type"], zone["Default"]), ("String", "UTC"))
+        self.assertIn("REPORT_TIMEZONE", zone["Description"])
+        # The Makefile's default is the template's.
+        self.assertIn(f"REPORT_TIMEZONE ?= {zone['Default']}", (ROOT / "Makefile").read_text())
+
+    def test_the_target_is_the_live_reporter_with_the_stacks_role(self):
+        target = self.schedule["Properties"]["Target"]
+        self.assertEqual(target["Arn"], {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:"
+                                                     "function:cv-analytics-${Stage}-reporter:live"})
+        self.assertEqual(target["RoleArn"], {"Ref": "ReportScheduleRoleArn"})
+        self.assertIn("ReportScheduleRoleArn", load("stack.yaml")["Outputs"])
+
+    def test_the_input_is_a_scheduled_event_with_the_scheduled_time(self):
+        """What the reporter reads as a scheduled run: `detail-type` (or `source`) and `time`,
+        which Scheduler fills in with the run's scheduled time, in UTC."""
+        import json
+        event = json.loads(self.schedule["Properties"]["Target"]["Input"])
+        self.assertEqual(event, {"source": "aws.scheduler", "detail-type": "Scheduled Event",
+                                 "time": "<aws.scheduler.scheduled-time>",
+                                 "resources": ["<aws.scheduler.schedule-arn>"]})
+
+    def test_the_schedules_arn_is_built_not_read_and_nothing_is_left_of_the_rule(self):
+        # moto skips the type: a GetAtt of it would fail the local stack.
+        outputs = self.wiring["Outputs"]
+        self.assertEqual(outputs["ReportScheduleArn"]["Value"], {"Fn::Sub": (
+            "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/default/cv-analytics-${Stage}-report")})
+        self.assertNotIn("ReportRuleArn", outputs)
+        kinds = {r["Type"] for r in self.wiring["Resources"].values()}
+        self.assertFalse(kinds & {"AWS::Events::Rule", "AWS::Lambda::Permission"}, kinds)
+        # A schedule cannot be tagged (the Tags test counts taggable resources only).
+        self.assertFalse(taggable("AWS::Scheduler::Schedule"))
 
 
 class Tags(unittest.TestCase):
@@ -287,10 +368,8 @@ class LiveAlias(unittest.TestCase):
         wiring = load("wiring.yaml")["Resources"]
         self.assertEqual(wiring["ProcessorTrigger"]["Properties"]["FunctionName"],
                          {"Fn::Sub": "cv-analytics-${Stage}-processor:live"})
-        [target] = wiring["ReportSchedule"]["Properties"]["Targets"]
+        target = wiring["DailyReportSchedule"]["Properties"]["Target"]
         self.assertTrue(target["Arn"]["Fn::Sub"].endswith(":function:cv-analytics-${Stage}-reporter:live"))
-        self.assertEqual(wiring["ReportSchedulePermission"]["Properties"]["FunctionName"],
-                         {"Fn::Sub": "cv-analytics-${Stage}-reporter:live"})
         self.assertEqual(wiring["ReporterRetries"]["Properties"]["Qualifier"], "live")
 
 
@@ -397,11 +476,20 @@ class StackOnEmulator(unittest.TestCase):
     def test_outputs_name_everything_the_deploy_needs(self):
         expected = {
             "QueueUrl", "QueueArn", "DeadLetterQueueUrl", "DeadLetterQueueArn", "TableName", "TableArn",
-            "ProcessorRoleArn", "ReporterRoleArn", "ProcessorFunctionName", "ReporterFunctionName",
+            "ProcessorRoleArn", "ReporterRoleArn", "ReportScheduleRoleArn", "ProcessorFunctionName", "ReporterFunctionName",
             "ProducerPolicyArn", "MaintainerPolicyArn", "AlarmTopicArn", "WeekLookup",
         }
         self.assertEqual(set(self.outputs), expected)
         self.assertEqual(self.outputs["ProcessorFunctionName"], "cv-analytics-dev-processor")
+        self.assertEqual(self.outputs["ReportScheduleRoleArn"], "arn:aws:iam::123456789012:role/cv-analytics-dev-report-schedule")
+
+    def test_the_schedule_role_trusts_this_stages_schedule_only(self):
+        role = self.moto.client("iam").get_role(RoleName="cv-analytics-dev-report-schedule")["Role"]
+        [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+        self.assertEqual(trust["Principal"], {"Service": "scheduler.amazonaws.com"})
+        self.assertEqual(trust["Condition"], {"StringEquals": {
+            "aws:SourceAccount": "123456789012",
+            "aws:SourceArn": "arn:aws:scheduler:us-east-1:123456789012:schedule/default/cv-analytics-dev-report"}})
 
     def test_every_resource_was_created_except_the_types_moto_skips(self):
         template = load("stack.yaml")["Resources"]
@@ -466,7 +554,7 @@ class Alarms(unittest.TestCase):
             if resource["Type"] == "AWS::CloudWatch::Alarm" and props["TreatMissingData"] == "notBreaching":
                 self.assertNotIn("OKActions", props, name)
         no_report = resources["NoReportAlarm"]["Properties"]
-        schedule = load("wiring.yaml")["Resources"]["ReportSchedule"]["Properties"]["ScheduleExpression"]
+        schedule = load("wiring.yaml")["Resources"]["DailyReportSchedule"]["Properties"]["ScheduleExpression"]
         runs_every = 86400 if schedule == "cron(0 7 * * ? *)" else None
         self.assertIsNotNone(runs_every, schedule)
         self.assertEqual(no_report["Statistic"], "Maximum")  # a dry run's 0 never hides a real run's 1
