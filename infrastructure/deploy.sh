@@ -10,6 +10,9 @@
 #              last complete week); the stacks and the other function are not touched;
 #   stack      stack.yaml and wiring.yaml alone (`make deploy-stack`): no build, no function
 #              update; refused before the functions were ever deployed.
+# A part is refused when it would change, on its side only, what both a stack and a function
+# hold: the sender and configuration set (stack and reporter), the owner's time zone
+# REPORT_TIMEZONE (the schedule and both functions).
 # Each version published carries the commit it was built from in its environment
 # (BUILD_COMMIT, which the functions do not read; a version's configuration is immutable, so it
 # stays true after a rollback), which `make status` shows. Called by the Makefile, which holds the settings in one place. Runs on
@@ -57,6 +60,32 @@ BINARY_DIR="${LAMBDA_BINARY_DIR:-}"
 EVENT_SOURCE_ENABLED="${EVENT_SOURCE_ENABLED:-true}"
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# The owner's time zone, checked before anything is deployed: the functions refuse an unknown
+# name at start-up, so a typo would publish functions that never start (and the processor's
+# batches would go to the dead-letter queue). Checked against this machine's tz database
+# (Python's zoneinfo); without one (Python before 3.9, or no database) it is not checked here.
+check_timezone() {
+  local status=0
+  python3 -c '
+import sys
+try:
+    import zoneinfo
+except ImportError:
+    sys.exit(0)
+if not zoneinfo.available_timezones():
+    sys.exit(0)
+try:
+    zoneinfo.ZoneInfo(sys.argv[1])
+except Exception:
+    sys.exit(1)
+' "$REPORT_TIMEZONE" || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "REPORT_TIMEZONE is \"$REPORT_TIMEZONE\": no such time zone in this machine's tz database; give an IANA name such as Europe/London or UTC (a zone newer than the database: \`python3 -m pip install --upgrade tzdata\`)" >&2
+    exit 1
+  fi
+}
+check_timezone
 
 # Cost-allocation tags, on the functions as on every taggable resource of the two stacks.
 TAGS=(--tag "Project=cv-analytics" --tag "Stage=$STAGE")
@@ -161,6 +190,32 @@ refuse_missing() {
       fi
     done
   fi
+  refuse_timezone_change
+}
+
+# The owner's time zone is in three places: the processor's and the reporter's settings, and
+# the schedule (the wiring stack's ReportTimezone). Every part sets one or two of them, so a
+# part alone must not change it: compared with the wiring stack's (a stage deployed before the
+# setting existed has none there, and ran in UTC).
+refuse_timezone_change() {
+  local out deployed
+  if ! out=$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK-wiring" \
+      --query "Stacks[0].Parameters[?ParameterKey=='ReportTimezone'].ParameterValue" --output text 2>&1); then
+    if grep -q "does not exist" <<<"$out"; then
+      echo "$STACK-wiring does not exist in $REGION: the stage's whole deploy never finished; make deploy STAGE=$STAGE" >&2
+    else
+      echo "$out" >&2
+    fi
+    exit 1
+  fi
+  deployed=$out
+  if [ -z "$deployed" ] || [ "$deployed" = None ]; then
+    deployed=UTC
+  fi
+  if [ "$deployed" != "$REPORT_TIMEZONE" ]; then
+    echo "REPORT_TIMEZONE is \"$REPORT_TIMEZONE\" here and \"$deployed\" in $STACK-wiring (the schedule's zone, which both functions run with too); a part alone would change it on one side only: make deploy STAGE=$STAGE REPORT_TIMEZONE=$REPORT_TIMEZONE (the whole deploy changes all three together)" >&2
+    exit 1
+  fi
 }
 
 # The commit the functions are built from, in each published version's BUILD_COMMIT (`make
@@ -218,6 +273,7 @@ deploy_processor() {
     --env-var "STAGE=$STAGE" \
     --env-var "RECORD_TTL_DAYS=$RECORD_TTL_DAYS" \
     --env-var "WRITE_CONCURRENCY=$WRITE_CONCURRENCY" \
+    --env-var "REPORT_TIMEZONE=$REPORT_TIMEZONE" \
     --env-var "BUILD_COMMIT=$COMMIT" \
     "$(output ProcessorFunctionName)"
   drop_owner_tag "$(output ProcessorFunctionName)"
@@ -233,6 +289,7 @@ deploy_reporter() {
       "$(output TableName)" "$REPORT_SENDER" "$REPORT_RECIPIENTS" "$STAGE"
     printf 'SEND_EMPTY_REPORT=%s\nRECORD_TTL_DAYS=%s\n' "$SEND_EMPTY_REPORT" "$RECORD_TTL_DAYS"
     printf 'WEEK_LOOKUP=%s\nBUILD_COMMIT=%s\n' "$(output WeekLookup)" "$COMMIT"
+    printf 'REPORT_TIMEZONE=%s\n' "$REPORT_TIMEZONE"
     if [ -n "$SES_CONFIGURATION_SET" ]; then
       printf 'SES_CONFIGURATION_SET=%s\n' "$SES_CONFIGURATION_SET"
     fi
@@ -261,10 +318,23 @@ verify_processor() {
   fi
 }
 
-# The reporter's live version renders the last complete week without sending it.
+# The reporter's live version renders the last complete week without sending it: the week
+# before today's in REPORT_TIMEZONE, as the reporter counts weeks (`cv-analytics backfill` takes
+# no default week). Where this machine's Python cannot load the zone, the week is counted in
+# UTC, said: it differs only in the hours around Monday's midnight, and any week is a dry run.
 verify_reporter() {
   local week
-  week=$(python3 -c 'import datetime; y, w, _ = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=7)).isocalendar(); print(f"{y}-W{w:02d}")')
+  week=$(python3 -c '
+import datetime, sys
+try:
+    from zoneinfo import ZoneInfo
+    zone = ZoneInfo(sys.argv[1])
+except Exception:
+    print(f"note: this machine cannot load the time zone {sys.argv[1]}; the last complete week is counted in UTC", file=sys.stderr)
+    zone = datetime.timezone.utc
+year, week, _ = (datetime.datetime.now(zone) - datetime.timedelta(days=7)).isocalendar()
+print(f"{year}-W{week:02d}")
+' "$REPORT_TIMEZONE")
   step "verify: the reporter's live version renders $week (a dry run, nothing sent)"
   cv_analytics backfill --from "$week" --to "$week" --dry-run
 }

@@ -80,6 +80,11 @@ class DeployFlow(unittest.TestCase):
             refused = self.make(target, expect_success=False, **settings)
             self.assertNotEqual(refused.returncode, 0)
             self.assertIn("cv-analytics-dev does not exist in us-east-1: deploy everything first", refused.stderr)
+        # A zone the functions would refuse at start-up stops the deploy before anything is made.
+        refused = self.make("deploy", expect_success=False, REPORT_TIMEZONE="Europe/Londn")
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn('REPORT_TIMEZONE is "Europe/Londn": no such time zone', refused.stderr)
+        self.assertEqual(self.moto.client("cloudformation").list_stacks()["StackSummaries"], [])
         first = self.make("deploy").stdout
         self.assertIn("==> deployed cv-analytics-dev in us-east-1", first)
         self.check_functions("scan")
@@ -91,13 +96,14 @@ class DeployFlow(unittest.TestCase):
         self.check_rollback()
         # One part at a time: the reporter alone publishes its version 3.
         self.check_one_part_at_a_time()
+        self.check_a_part_cannot_change_the_zone()
         # A third deploy is the same single command and changes nothing it should not; it moves
         # the alias forward again, and the stage to the week index: the stack's parameter and the
         # reporter's setting follow. (moto's CloudFormation does not apply index changes to an
         # existing table; DynamoDB's UpdateTable adds or removes one index per update, in place.)
-        # The owner's time zone too: the schedule follows it.
+        # The owner's time zone too: the whole deploy changes it in all three places.
         self.make("deploy", WEEK_LOOKUP="index", REPORT_TIMEZONE="Asia/Singapore")
-        self.check_functions("index")
+        self.check_functions("index", "Asia/Singapore")
         self.assertEqual(self.live("reporter"), "4")
         self.check_wiring("Asia/Singapore")
         stack = self.moto.client("cloudformation").describe_stacks(StackName="cv-analytics-dev")["Stacks"][0]
@@ -156,7 +162,22 @@ class DeployFlow(unittest.TestCase):
         self.assertRegex(status, r"cv-analytics-dev-reporter \d+ \(of \d+ published\), published [^,]+, commit feedbeef0001")
         self.assertRegex(status, r"cv-analytics-dev-processor \d+ \(of \d+ published\), published [^,]+, commit 0123456789ab\n")
 
-    def check_functions(self, week_lookup):
+    def check_a_part_cannot_change_the_zone(self):
+        """The owner's time zone is the schedule's and both functions': no part changes it
+        alone, and nothing is deployed when one tries."""
+        before = {f: self.snapshot(f) for f in ("processor", "reporter")}
+        for target, settings in (("deploy", {"FUNCTION": "processor"}), ("deploy", {"FUNCTION": "reporter"}),
+                                 ("deploy-stack", {})):
+            refused = self.make(target, expect_success=False, REPORT_TIMEZONE="America/New_York", **settings)
+            self.assertNotEqual(refused.returncode, 0, f"{target} {settings}")
+            self.assertIn('REPORT_TIMEZONE is "America/New_York" here and "Europe/London" in cv-analytics-dev-wiring',
+                          refused.stderr)
+            self.assertIn("make deploy STAGE=dev REPORT_TIMEZONE=America/New_York", refused.stderr)
+            self.assertNotIn("==> ", refused.stdout)
+        self.assertEqual({f: self.snapshot(f) for f in ("processor", "reporter")}, before)
+        self.check_wiring("Europe/London")
+
+    def check_functions(self, week_lookup, zone=SETTINGS["REPORT_TIMEZONE"]):
         cloudformation = self.moto.client("cloudformation")
         outputs = {o["OutputKey"]: o["OutputValue"]
                    for o in cloudformation.describe_stacks(StackName="cv-analytics-dev")["Stacks"][0]["Outputs"]}
@@ -171,6 +192,7 @@ class DeployFlow(unittest.TestCase):
             "STAGE": "dev",
             "RECORD_TTL_DAYS": "120",
             "WRITE_CONCURRENCY": "8",
+            "REPORT_TIMEZONE": zone,
             "BUILD_COMMIT": "0123456789ab",
         })
         for name in ("cv-analytics-dev-processor", "cv-analytics-dev-reporter"):
@@ -190,6 +212,7 @@ class DeployFlow(unittest.TestCase):
             "RECORD_TTL_DAYS": "120",
             "SES_CONFIGURATION_SET": "cv-analytics-reports",
             "WEEK_LOOKUP": week_lookup,
+            "REPORT_TIMEZONE": zone,
             "BUILD_COMMIT": "0123456789ab",
         })
         parameters = {p["ParameterKey"]: p["ParameterValue"]
@@ -281,6 +304,7 @@ class DeployFlow(unittest.TestCase):
                    outputs["QueueUrl"], str(ROOT / "target" / "debug" / "processor"),
                    f"TABLE_NAME={table}", f"DEAD_LETTER_QUEUE_URL={outputs['DeadLetterQueueUrl']}",
                    "STAGE=dev", "RECORD_TTL_DAYS=120", "WRITE_CONCURRENCY=8",
+                   f"REPORT_TIMEZONE={SETTINGS['REPORT_TIMEZONE']}",
                    f"AWS_ENDPOINT_URL={self.moto.endpoint}", "AWS_REGION=us-east-1",
                    "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing"]
 

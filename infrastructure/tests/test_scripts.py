@@ -282,6 +282,139 @@ class Destroy(unittest.TestCase):
         self.assertNotIn("removed", run.stdout)
 
 
+# A stage as a stand-in `aws` answers for it: the stack exists, its outputs, each function's role
+# and state; the wiring stack's ReportTimezone parameter is WIRING_ZONE's content (a stage
+# deployed before the setting has no such parameter: empty), or the stack does not exist.
+STAGE_AWS = """\
+    zone_file="$(dirname "$0")/wiring-zone"
+    case "$*" in
+      *"--stack-name cv-analytics-dev-wiring"*)
+        if [ -f "$zone_file" ]; then cat "$zone_file"; else
+          echo "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id cv-analytics-dev-wiring does not exist" >&2
+          exit 254
+        fi ;;
+      *"Stacks[0].StackStatus"*) echo UPDATE_COMPLETE ;;
+      *"ParameterKey=='ReportSender'"*) printf 'ReportSender\treports@example.dev\n' ;;
+      *"Stacks[0].Outputs"*)
+        printf 'ProcessorFunctionName\tcv-analytics-dev-processor\nReporterFunctionName\tcv-analytics-dev-reporter\n'
+        printf 'ProcessorRoleArn\tarn:aws:iam::1:role/p\nReporterRoleArn\tarn:aws:iam::1:role/r\n'
+        printf 'TableName\tcv-analytics-dev-records\nDeadLetterQueueUrl\thttps://dlq\nWeekLookup\tscan\n' ;;
+      *"cv-analytics-dev-processor --query Role"*) echo arn:aws:iam::1:role/p ;;
+      *"cv-analytics-dev-reporter --query Role"*) echo arn:aws:iam::1:role/r ;;
+      *get-function-configuration*) printf 'Successful\tNone\n' ;;
+    esac
+    """
+
+# A stand-in `cargo`: logs its arguments, and the env file it is given.
+FAKE_CARGO = """\
+    #!/usr/bin/env bash
+    echo "$*" >> "$(dirname "$0")/cargo.log"
+    while [ $# -gt 0 ]; do
+      if [ "$1" = --env-file ]; then cat "$2" >> "$(dirname "$0")/env-file.log"; fi
+      shift
+    done
+    """
+
+
+# Python's clock at FAKE_NOW (an ISO time with its offset) for the scripts' python3, through a
+# sitecustomize module on PYTHONPATH.
+FAKE_CLOCK = """\
+    import datetime, os
+    if os.environ.get("FAKE_NOW"):
+        class FixedClock(datetime.datetime):
+            @classmethod
+            def now(cls, tz=None):
+                now = datetime.datetime.fromisoformat(os.environ["FAKE_NOW"])
+                return now.astimezone(tz) if tz else now.replace(tzinfo=None)
+        datetime.datetime = FixedClock
+    """
+
+
+class TimeZone(unittest.TestCase):
+    """REPORT_TIMEZONE is the schedule's (the wiring stack's parameter) and both functions': a
+    part alone does not change it; each function is deployed with it; the reporter's check
+    dry-runs the last complete week in it."""
+
+    def deploy(self, part, zone, wiring_zone, now=""):
+        """deploy.sh's part `part` with REPORT_TIMEZONE=zone, against a stage whose wiring stack
+        holds `wiring_zone` (None: no wiring stack), at `now` by Python's clock (empty: the real
+        time)."""
+        directory = tempfile.mkdtemp()
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", directory]))
+        fake_aws(directory, STAGE_AWS)
+        if wiring_zone is not None:
+            (pathlib.Path(directory) / "wiring-zone").write_text(wiring_zone)
+        cargo = pathlib.Path(directory) / "cargo"
+        cargo.write_text(textwrap.dedent(FAKE_CARGO))
+        cargo.chmod(0o755)
+        (pathlib.Path(directory) / "sitecustomize.py").write_text(textwrap.dedent(FAKE_CLOCK))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({
+            "PATH": f"{directory}:{os.environ['PATH']}", "AWS_REGION": "us-east-1", "DEPLOY_PART": part,
+            "STAGE": "dev", "REPORT_SENDER": "reports@example.dev", "REPORT_RECIPIENTS": "owner@example.dev",
+            "PROCESSOR_MEMORY": "128", "PROCESSOR_TIMEOUT": "30", "REPORTER_MEMORY": "256", "REPORTER_TIMEOUT": "120",
+            "RECORD_TTL_DAYS": "90", "WRITE_CONCURRENCY": "4", "SEND_EMPTY_REPORT": "true", "WEEK_LOOKUP": "scan",
+            "PROCESSOR_MAX_CONCURRENCY": "100", "REPORT_TIMEZONE": zone, "OWNER": "data-team",
+            "VERIFY": "true", "LAMBDA_BINARY_DIR": directory, "DEPLOY_COMMIT": "0123456789ab",
+            "PYTHONPATH": directory, "FAKE_NOW": now,
+        })
+        run = subprocess.run(["bash", "infrastructure/deploy.sh"], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=60)
+        logs = {name: (pathlib.Path(directory) / f"{name}.log").read_text()
+                if (pathlib.Path(directory) / f"{name}.log").exists() else ""
+                for name in ("cargo", "env-file", "calls")}
+        return run, logs
+
+    def test_a_part_alone_keeps_the_zone_of_the_stage(self):
+        for part in ("processor", "reporter", "stack"):
+            run, logs = self.deploy(part, "America/New_York", "Europe/London")
+            self.assertNotEqual(run.returncode, 0, part)
+            self.assertIn('REPORT_TIMEZONE is "America/New_York" here and "Europe/London" in cv-analytics-dev-wiring',
+                          run.stderr)
+            self.assertIn("make deploy STAGE=dev REPORT_TIMEZONE=America/New_York", run.stderr)
+            self.assertEqual(logs["cargo"], "", part)
+            self.assertNotIn("create-stack", logs["calls"])
+            self.assertNotIn("update-stack", logs["calls"])
+
+    def test_a_stage_from_before_the_setting_ran_in_utc(self):
+        # No ReportTimezone parameter (the AWS CLI prints nothing for no match).
+        run, _ = self.deploy("processor", "Europe/London", "")
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn('REPORT_TIMEZONE is "Europe/London" here and "UTC" in cv-analytics-dev-wiring', run.stderr)
+        run, logs = self.deploy("processor", "UTC", "")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("--env-var REPORT_TIMEZONE=UTC", logs["cargo"])
+
+    def test_without_a_wiring_stack_the_whole_deploy_is_asked_for(self):
+        run, logs = self.deploy("processor", "UTC", None)
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("cv-analytics-dev-wiring does not exist in us-east-1: the stage's whole deploy never finished; "
+                      "make deploy STAGE=dev", run.stderr)
+        self.assertEqual(logs["cargo"], "")
+
+    def test_each_function_gets_the_zone_and_the_reporters_check_counts_weeks_in_it(self):
+        run, logs = self.deploy("processor", "Europe/London", "Europe/London")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("--env-var REPORT_TIMEZONE=Europe/London", logs["cargo"])
+        # Sunday 16 November 2025, 12:00 UTC, still 2025-W46 in UTC (the last complete week
+        # W45), is Monday 02:00 in Kiritimati (UTC+14): W47 there, so the last complete week is
+        # W46. In New York (UTC-5) it is Sunday morning: W45.
+        for zone, week in (("Pacific/Kiritimati", "2025-W46"), ("America/New_York", "2025-W45"), ("UTC", "2025-W45")):
+            run, logs = self.deploy("reporter", zone, zone, now="2025-11-16T12:00:00+00:00")
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertIn(f"REPORT_TIMEZONE={zone}\n", logs["env-file"])
+            [backfill] = [line for line in logs["cargo"].splitlines() if " backfill " in line]
+            self.assertIn(f"backfill --from {week} --to {week} --dry-run", backfill, zone)
+
+    def test_a_zone_no_function_would_start_with_stops_everything(self):
+        for part in ("all", "processor"):
+            run, logs = self.deploy(part, "Europe/Londn", "Europe/London")
+            self.assertNotEqual(run.returncode, 0)
+            self.assertIn('REPORT_TIMEZONE is "Europe/Londn": no such time zone', run.stderr)
+            self.assertEqual(logs["calls"], "", part)
+            self.assertEqual(logs["cargo"], "", part)
+
+
 class ImportTemplate(unittest.TestCase):
     """`make import-table` imports stack.yaml's own table resource, and nothing else."""
 
