@@ -249,7 +249,7 @@ CALLS = [
     Call(("reporter",), "dynamodb:Query", "index", when=index, source="reporter: dynamo/source, WEEK_LOOKUP=index"),
     Call(("reporter",), "dynamodb:BatchGetItem", "table", source="reporter: dynamo/source"),
     *(Call(("reporter",), a, "table", MARKER, source="reporter: dynamo/ledger, the week's marker")
-      for a in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")),
+      for a in ("dynamodb:UpdateItem", "dynamodb:DeleteItem")),
     # SES authorizes a send on each identity it involves: the sender's address, or its domain
     # where the domain is the verified identity, and each recipient's in the sandbox.
     *(Call(("reporter",), "ses:SendEmail", r, SEND, source="reporter: aws/ses")
@@ -426,7 +426,7 @@ class TheTemplatesConditionsHold(unittest.TestCase):
         policy = f"arn:{PARTITION}:iam::{ACCOUNT}:policy/"
         refused = [
             ("reporter", "ses:SendEmail", names["sender"], {"ses:FromAddress": "someone@example.dev"}),
-            ("reporter", "dynamodb:PutItem", names["table"], {"dynamodb:LeadingKeys": ["REQ#1"]}),
+            ("reporter", "dynamodb:UpdateItem", names["table"], {"dynamodb:LeadingKeys": ["REQ#1"]}),
             ("deployer", "iam:PassRole", names["processor-role"], {"iam:PassedToService": "ec2.amazonaws.com"}),
             # Each role to its own service only.
             ("deployer", "iam:PassRole", names["processor-role"], TO_SCHEDULER),
