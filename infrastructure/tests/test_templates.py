@@ -330,6 +330,13 @@ class ReportSchedule(unittest.TestCase):
         self.assertEqual(event, {"source": "aws.scheduler", "detail-type": "Scheduled Event",
                                  "time": "<aws.scheduler.scheduled-time>",
                                  "resources": ["<aws.scheduler.schedule-arn>"]})
+        # The reporter's fixture (its tests and `make invoke-reporter`) is this input as Scheduler
+        # fills it in.
+        fixture = json.loads((ROOT / "reporter" / "events" / "scheduled.json").read_text())
+        self.assertEqual(set(fixture), set(event))
+        self.assertEqual((fixture["source"], fixture["detail-type"]), (event["source"], event["detail-type"]))
+        self.assertRegex(fixture["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertRegex(fixture["resources"][0], r"^arn:aws:scheduler:[a-z0-9-]+:\d{12}:schedule/default/cv-analytics-dev-report$")
 
     def test_the_schedules_arn_is_built_not_read_and_nothing_is_left_of_the_rule(self):
         # moto skips the type: a GetAtt of it would fail the local stack.

@@ -1,7 +1,9 @@
 //! What an invocation asks for: the scheduled weekly run, or a manual request.
 //!
-//! - EventBridge's scheduled event (`"detail-type": "Scheduled Event"`): the ISO week before the
-//!   event's `time`, so a late or repeated delivery still reports the intended week.
+//! - The schedule's event (`"detail-type": "Scheduled Event"`, the input wiring.yaml gives
+//!   EventBridge Scheduler, as `events/scheduled.json`; an EventBridge rule's event reads the
+//!   same): the ISO week, in the owner's zone, before the one the event's `time` falls in, so a
+//!   late or repeated delivery still reports the intended week.
 //! - A manual request: `{"week": "2025-W45", "dryRun": true, "force": false}`, every key
 //!   optional; without `week`, the week before now. Unknown keys are refused, so a typo such
 //!   as `dry_run` cannot send an email by accident.

@@ -11,7 +11,7 @@ use crate::week::WeekId;
 pub const DEAD_LETTERED: &str = "deadLettered";
 /// Deliveries that added nothing: the same event again, or a rebuilt one that lost.
 pub const DUPLICATES: &str = "duplicates";
-/// Events processed after their week's report was due (Monday 07:00 UTC after the week).
+/// Events processed after their week's report was due (07:00 on the Monday after the week, in the owner's zone).
 pub const LATE: &str = "late";
 
 /// The partition key of a week's counts.
