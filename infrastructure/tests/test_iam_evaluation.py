@@ -273,7 +273,7 @@ CALLS = [
       for f in ("processor", "reporter")),
     *(Call(OPS, "lambda:ListVersionsByFunction", f, source="ops: status, rollback") for f in ("processor", "reporter")),
     Call(OPS, "lambda:ListEventSourceMappings", "any", source="ops: verify, the trigger's state"),
-    Call(OPS, "lambda:GetFunctionConfiguration", "reporter:live", source="ops: verify, the reporter's addresses"),
+    Call(OPS, "lambda:GetFunctionConfiguration", "reporter:live", source="ops: verify, the reporter's addresses and REPORT_TIMEZONE; status, the zone"),
     *(Call(OPS, "ses:GetEmailIdentity", r, source="ops: verify, the address then its domain")
       for r in ("sender", "sender-domain", "recipient")),
     Call(OPS, "ses:GetAccount", "any", source="ops: verify, sandbox and quota"),
