@@ -94,7 +94,10 @@ impl Operations {
         });
         // The weeks as the stage files them: in the owner's zone (UTC before the functions
         // were deployed).
-        let zone = self.live_zone().await.unwrap_or(shared_types::week::Tz::UTC);
+        let zone = self
+            .live_zone()
+            .await
+            .unwrap_or(shared_types::week::Tz::UTC);
         let this_week = WeekId::containing_in(now, zone);
         let last_week = this_week.previous();
         let mut functions = Vec::new();
