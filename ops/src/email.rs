@@ -56,6 +56,28 @@ pub struct EmailReadiness {
     pub warnings: Vec<String>,
 }
 
+/// `production, sending enabled, 3 of 50000 emails sent in the last 24 hours`.
+impl fmt::Display for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, sending {}, {:.0} of {:.0} emails sent in the last 24 hours",
+            if self.production {
+                "production"
+            } else {
+                "sandbox (verified recipients only)"
+            },
+            if self.sending_enabled {
+                "enabled"
+            } else {
+                "DISABLED"
+            },
+            self.sent_last_24_hours,
+            self.max_24_hours
+        )
+    }
+}
+
 /// SES's state, a line each, indented: the account, the sender, the recipients, what stops the
 /// email.
 impl fmt::Display for EmailReadiness {
@@ -66,22 +88,7 @@ impl fmt::Display for EmailReadiness {
             None => "not an SES identity",
         };
         match &self.account {
-            Some(a) => writeln!(
-                f,
-                "  SES account: {}, sending {}, {:.0} of {:.0} emails sent in the last 24 hours",
-                if a.production {
-                    "production"
-                } else {
-                    "sandbox (verified recipients only)"
-                },
-                if a.sending_enabled {
-                    "enabled"
-                } else {
-                    "DISABLED"
-                },
-                a.sent_last_24_hours,
-                a.max_24_hours
-            )?,
+            Some(account) => writeln!(f, "  SES account: {account}")?,
             None => writeln!(f, "  SES account: not read")?,
         }
         writeln!(
@@ -186,40 +193,9 @@ impl Operations {
     pub(crate) async fn email_readiness(&self) -> Result<EmailReadiness, OpsError> {
         let (sender, recipients, configuration_set) = self.reporter_addresses().await?;
         let mut warnings = Vec::new();
-        let account =
-            match self.ses.get_account().send().await {
-                Ok(answer) => Some(Account {
-                    production: answer.production_access_enabled,
-                    sending_enabled: answer.sending_enabled,
-                    max_24_hours: answer
-                        .send_quota
-                        .as_ref()
-                        .map_or(0.0, |q| q.max24_hour_send),
-                    sent_last_24_hours: answer
-                        .send_quota
-                        .as_ref()
-                        .map_or(0.0, |q| q.sent_last24_hours),
-                }),
-                Err(e) => {
-                    warnings.push(format!(
-                    "could not read the SES account (GetAccount: {}): check sandbox or production \
-                     in the SES console",
-                    e.code().or(e.message()).unwrap_or("an error without a code")
-                ));
-                    None
-                }
-            };
+        let account = self.ses_account(&mut warnings).await;
         let configuration_set = match configuration_set {
-            Some(name) => {
-                let exists = match self.configuration_set_exists(&name).await {
-                    Ok(exists) => Some(exists),
-                    Err(e) => {
-                        warnings.push(format!("could not read the configuration set {name}: {e}"));
-                        None
-                    }
-                };
-                Some(ConfigurationSet { name, exists })
-            }
+            Some(name) => Some(self.configuration_set(name, &mut warnings).await),
             None => None,
         };
         let mut identity = |result: Result<Verified, OpsError>, address: &str| {
@@ -253,6 +229,50 @@ impl Operations {
             recipients: checked,
             warnings,
         })
+    }
+
+    /// The SES account's sandbox or production, sending and quota; a warning when unread.
+    async fn ses_account(&self, warnings: &mut Vec<String>) -> Option<Account> {
+        match self.ses.get_account().send().await {
+            Ok(answer) => Some(Account {
+                production: answer.production_access_enabled,
+                sending_enabled: answer.sending_enabled,
+                max_24_hours: answer
+                    .send_quota
+                    .as_ref()
+                    .map_or(0.0, |q| q.max24_hour_send),
+                sent_last_24_hours: answer
+                    .send_quota
+                    .as_ref()
+                    .map_or(0.0, |q| q.sent_last24_hours),
+            }),
+            Err(e) => {
+                warnings.push(format!(
+                    "could not read the SES account (GetAccount: {}): check sandbox or production \
+                     in the SES console",
+                    e.code()
+                        .or(e.message())
+                        .unwrap_or("an error without a code")
+                ));
+                None
+            }
+        }
+    }
+
+    /// Whether the configuration set `name` exists; a warning when unread.
+    async fn configuration_set(
+        &self,
+        name: String,
+        warnings: &mut Vec<String>,
+    ) -> ConfigurationSet {
+        let exists = match self.configuration_set_exists(&name).await {
+            Ok(exists) => Some(exists),
+            Err(e) => {
+                warnings.push(format!("could not read the configuration set {name}: {e}"));
+                None
+            }
+        };
+        ConfigurationSet { name, exists }
     }
 
     /// The sender, the recipients and the configuration set (if any) the reporter's live version

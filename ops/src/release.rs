@@ -139,7 +139,7 @@ impl Operations {
     /// The owner's time zone the stage runs in: the live reporter's `REPORT_TIMEZONE` (the
     /// deploy gives the processor the same), UTC when it has none (a stage deployed before the
     /// setting existed). The weeks `status` counts and the week `verify` expects the canary in.
-    pub async fn live_zone(&self) -> Result<Tz, OpsError> {
+    pub(crate) async fn live_zone(&self) -> Result<Tz, OpsError> {
         let settings = self.reporter_settings().await?;
         match settings.get(REPORT_TIMEZONE) {
             None => Ok(Tz::UTC),

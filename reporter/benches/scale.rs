@@ -144,7 +144,6 @@ fn peak_rss_kib() -> u64 {
 fn run_one(requests: u64) {
     use reporter::ReportLedger;
     use std::sync::atomic::Ordering;
-
     let week: WeekId = "2025-W45".parse().unwrap();
     let source = SyntheticSource {
         week,
@@ -158,16 +157,7 @@ fn run_one(requests: u64) {
     let generation = generation_seconds(&runtime, &source, week);
     // Without stored figures: last week is read in full for the changes.
     let ledger = InMemoryLedger::new();
-    runtime
-        .block_on(build_report(
-            &source,
-            &ledger,
-            week,
-            week.end(),
-            shared_types::week::Tz::UTC,
-            TTL_DAYS,
-        ))
-        .unwrap();
+    build_report_for(&runtime, &source, &ledger, week);
     let read_without = source.read.swap(0, Ordering::Relaxed);
 
     // With them: last week's report stored its figures in its marker.

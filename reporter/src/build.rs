@@ -96,14 +96,31 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
     };
     let found = gaps::find(&current);
     let view = ReportView::assemble(&current, &found, &history, now).with_late_arrivals(&late);
-    let summary = WeekSummary {
-        fingerprint: Some(listed.fingerprint(week)),
-        gaps: stored_gaps(&found),
+    let summary = week_summary(&current, &found, listed.fingerprint(week), &late);
+    Ok(BuiltReport {
+        rendered: render(&view)?,
+        figures: current,
+        late,
+        summary,
+    })
+}
+
+/// The week's figures and gaps as its marker keeps them once the report is sent, with the
+/// corrections of the earlier weeks that got late arrivals (their figures only: see
+/// `Correction`).
+fn week_summary(
+    current: &WeekAggregator,
+    found: &gaps::FoundGaps,
+    fingerprint: u64,
+    late: &[LateArrivals],
+) -> WeekSummary {
+    WeekSummary {
+        fingerprint: Some(fingerprint),
+        gaps: stored_gaps(found),
         corrections: late
             .iter()
             .map(|l| Correction {
                 week: l.week,
-                // Only what a correction applies: the figures (see `Correction`).
                 summary: WeekSummary {
                     gaps: Vec::new(),
                     corrections: Vec::new(),
@@ -112,13 +129,7 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
             })
             .collect(),
         ..current.summary()
-    };
-    Ok(BuiltReport {
-        rendered: render(&view)?,
-        figures: current,
-        late,
-        summary,
-    })
+    }
 }
 
 /// What a report reads of the records.

@@ -188,18 +188,7 @@ impl<S: RecordSource, L: ReportLedger, M: Mailer> Reporter<S, L, M> {
             self.ttl_days,
         )
         .await?;
-        let mut summary = ReportSummary {
-            week: week.to_string(),
-            outcome: Outcome::DryRun,
-            subject: rendered.subject.clone(),
-            records_read: figures.records_read,
-            asked: figures.asked,
-            answered: figures.answered,
-            unanswered: figures.unanswered(),
-            html_bytes: rendered.html.len(),
-            text_bytes: rendered.text.len(),
-            message_id: None,
-        };
+        let mut summary = dry_run_summary(week, &figures, &rendered);
         (summary.outcome, summary.message_id) = self
             .deliver(&request, &rendered, &week_summary, (now, deadline))
             .await?;
@@ -392,5 +381,25 @@ where
                 attempt += 1;
             }
         }
+    }
+}
+
+/// What a run that rendered `week` says of it before (or without) sending it.
+fn dry_run_summary(
+    week: WeekId,
+    figures: &crate::report::aggregate::WeekAggregator,
+    rendered: &crate::report::render::RenderedReport,
+) -> ReportSummary {
+    ReportSummary {
+        week: week.to_string(),
+        outcome: Outcome::DryRun,
+        subject: rendered.subject.clone(),
+        records_read: figures.records_read,
+        asked: figures.asked,
+        answered: figures.answered,
+        unanswered: figures.unanswered(),
+        html_bytes: rendered.html.len(),
+        text_bytes: rendered.text.len(),
+        message_id: None,
     }
 }
