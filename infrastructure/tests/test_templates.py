@@ -470,7 +470,7 @@ class StackOnEmulator(unittest.TestCase):
         self.assertEqual(table.get("GlobalSecondaryIndexes", []), [])
         self.assertEqual(self.outputs["WeekLookup"], "scan")
 
-    def test_week_lookup_index_adds_the_keys_only_week_index(self):
+    def test_week_lookup_index_adds_the_week_index_with_the_keys_and_queryts(self):
         outputs = deploy(
             self.moto.client("cloudformation"), "cv-analytics-prod", "stack.yaml",
             {"Stage": "prod", "QueueVisibilityTimeoutSeconds": "180", "ReportSender": "reports@example.dev",
@@ -482,7 +482,7 @@ class StackOnEmulator(unittest.TestCase):
         [index] = table["GlobalSecondaryIndexes"]
         self.assertEqual(index["IndexName"], "week-index")
         self.assertEqual(index["KeySchema"], [{"AttributeName": "week", "KeyType": "HASH"}])
-        self.assertEqual(index["Projection"]["ProjectionType"], "KEYS_ONLY")
+        self.assertEqual(index["Projection"], {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["queryTs"]})
 
     def test_outputs_name_everything_the_deploy_needs(self):
         expected = {

@@ -96,7 +96,7 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
     };
     let found = gaps::find(&current);
     let view = ReportView::assemble(&current, &found, &history, now).with_late_arrivals(&late);
-    let summary = week_summary(&current, &found, listed.fingerprint(week), &late);
+    let summary = week_summary(&current, &found, &listed, &late);
     Ok(BuiltReport {
         rendered: render(&view)?,
         figures: current,
@@ -111,11 +111,13 @@ pub async fn build_report<S: RecordSource, L: ReportLedger>(
 fn week_summary(
     current: &WeekAggregator,
     found: &gaps::FoundGaps,
-    fingerprint: u64,
+    listed: &WeeksRead,
     late: &[LateArrivals],
 ) -> WeekSummary {
+    let week = current.week();
     WeekSummary {
-        fingerprint: Some(fingerprint),
+        fingerprint: Some(listed.fingerprint(week)),
+        state_fingerprint: Some(listed.state(week)),
         gaps: stored_gaps(found),
         corrections: late
             .iter()
@@ -214,15 +216,9 @@ async fn late_arrivals<S: RecordSource>(
     listed: &WeeksRead,
     zone: Tz,
 ) -> Result<Vec<LateArrivals>, ReporterError> {
-    let changed = |week: WeekId, reported: &WeekSummary| {
-        listed.count(week) != reported.indexed
-            || reported
-                .fingerprint
-                .is_some_and(|f| f != listed.fingerprint(week))
-    };
     let mut weeks: Vec<WeekId> = summaries
         .iter()
-        .filter(|(week, reported)| changed(**week, reported))
+        .filter(|(week, reported)| listed.changed_since(**week, reported))
         .map(|(week, _)| *week)
         .collect();
     if weeks.is_empty() {
@@ -238,10 +234,11 @@ async fn late_arrivals<S: RecordSource>(
         // The figures are recounted; the gaps stay those the report listed.
         let mut now = WeekSummary {
             fingerprint: Some(read.fingerprint(week)),
+            state_fingerprint: Some(read.state(week)),
             gaps: reported.gaps.clone(),
             ..figures.summary()
         };
-        if now.indexed == reported.indexed && now.fingerprint == reported.fingerprint {
+        if !read.changed_since(week, reported) {
             // Changed back between the two reads.
             continue;
         }

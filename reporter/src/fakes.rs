@@ -58,7 +58,7 @@ impl RecordSource for InMemoryRecordSource {
         let records = self.lock().clone();
         let mut read = WeeksRead::starting(weeks, counted);
         for record in records {
-            read.list(record.week, &record.pk);
+            read.list(record.week, &record.pk, record.has_query());
             if weeks.contains(&record.week) {
                 sink(record);
                 read.passed += 1;

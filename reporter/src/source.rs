@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use shared_types::record::report_marker::key_hash;
+use shared_types::record::report_marker::{key_hash, request_state_hash};
 use shared_types::{RequestRecord, WeekId};
 
 use crate::error::ReporterError;
@@ -20,6 +20,10 @@ pub struct WeeksRead {
     /// ([`request_set_hash`](shared_types::record::report_marker::request_set_hash) of their keys): a week whose requests changed without their number
     /// changing has another fingerprint.
     pub fingerprints: BTreeMap<WeekId, u64>,
+    /// The same with whether each request has its query
+    /// ([`request_state_hash`](shared_types::record::report_marker::request_state_hash)): a
+    /// late query joining a response already filed under a week changes it.
+    pub states: BTreeMap<WeekId, u64>,
 }
 
 impl WeeksRead {
@@ -29,17 +33,19 @@ impl WeeksRead {
             passed: 0,
             counts: weeks.iter().chain(counted).map(|w| (*w, 0)).collect(),
             fingerprints: weeks.iter().chain(counted).map(|w| (*w, 0)).collect(),
+            states: weeks.iter().chain(counted).map(|w| (*w, 0)).collect(),
         }
     }
 
-    /// Counts one request (its partition key `pk`) filed under `week`, if the read counts that
-    /// week; whether it did.
-    pub fn list(&mut self, week: WeekId, pk: &str) -> bool {
+    /// Counts one request (its partition key `pk`, and whether its query is stored) filed under
+    /// `week`, if the read counts that week; whether it did.
+    pub fn list(&mut self, week: WeekId, pk: &str, has_query: bool) -> bool {
         let Some(count) = self.counts.get_mut(&week) else {
             return false;
         };
         *count += 1;
         *self.fingerprints.entry(week).or_default() ^= key_hash(pk);
+        *self.states.entry(week).or_default() ^= request_state_hash(pk, has_query);
         true
     }
 
@@ -49,6 +55,27 @@ impl WeeksRead {
 
     pub fn fingerprint(&self, week: WeekId) -> u64 {
         self.fingerprints.get(&week).copied().unwrap_or(0)
+    }
+
+    pub fn state(&self, week: WeekId) -> u64 {
+        self.states.get(&week).copied().unwrap_or(0)
+    }
+
+    /// Whether the requests filed under `week` now differ from those a report counted
+    /// (`reported`): their number, their keys, or which have their query (when the report
+    /// kept that).
+    pub(crate) fn changed_since(
+        &self,
+        week: WeekId,
+        reported: &shared_types::record::report_marker::WeekSummary,
+    ) -> bool {
+        self.count(week) != reported.indexed
+            || reported
+                .fingerprint
+                .is_some_and(|f| f != self.fingerprint(week))
+            || reported
+                .state_fingerprint
+                .is_some_and(|f| f != self.state(week))
     }
 }
 

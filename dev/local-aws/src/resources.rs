@@ -44,7 +44,8 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, lookup:
                     .key_schema(key(attr::WEEK, KeyType::Hash))
                     .projection(
                         Projection::builder()
-                            .projection_type(ProjectionType::KeysOnly)
+                            .projection_type(ProjectionType::Include)
+                            .non_key_attributes(attr::QUERY_TS)
                             .build(),
                     )
                     .build()

@@ -654,3 +654,39 @@ async fn the_largest_mark_the_settings_allow_is_written_on_dynamodb_local() {
     let stored = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
     assert_eq!(stored.gaps.len(), 25);
 }
+
+/// Which requests of a week have their query, as each lookup lists a week it only counts: the
+/// scan reads `queryTs` with the records, and the week index projects it, so a late query
+/// joining a response already filed under a reported week changes the week's fingerprint.
+#[tokio::test]
+async fn each_lookup_lists_which_requests_have_their_query_on_dynamodb_local() {
+    use reporter::RecordSource;
+    use shared_types::record::report_marker::request_state_hash;
+
+    let dynamodb_local = local_aws::DynamoDbLocal::start();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&dynamodb_local.sdk_config().await);
+    let whole = record(
+        "whole",
+        at("2025-11-05T10:00:00Z"),
+        "Do you know Rust?",
+        "anonymous",
+        Some(answer(Full, 90, 1_000, &["Rust"])),
+    );
+    let answer_only = crate::support::incomplete("answer-only", at("2025-11-05T11:00:00Z"));
+    let w45 = whole.week;
+    assert_eq!(answer_only.week, w45);
+    let expected = request_state_hash(&whole.pk, true) ^ request_state_hash(&answer_only.pk, false);
+    for lookup in WeekLookup::ALL {
+        let table = format!("{TABLE}-states-{lookup}");
+        create_table(&dynamodb, &table, lookup).await;
+        put_records(&dynamodb, &table, &[whole.clone(), answer_only.clone()]).await;
+        let source = DynamoRecordSource::new(dynamodb.clone(), &table, lookup);
+        let listed = source.read_weeks(&[], &[w45], &mut |_| {}).await.unwrap();
+        assert_eq!(listed.count(w45), 2, "{lookup}");
+        assert_eq!(
+            listed.state(w45),
+            expected,
+            "{lookup}: which requests have their query"
+        );
+    }
+}

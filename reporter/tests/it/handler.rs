@@ -1,6 +1,6 @@
 //! The weekly run on in-memory fakes: exactly once, dry runs, forcing, empty weeks, failures.
 
-use crate::support::{answer, at, config, record, week};
+use crate::support::{answer, at, config, incomplete, record, week};
 use reporter::Outcome;
 use reporter::fakes::InMemoryMailer;
 use reporter::fakes::InMemoryRecordSource;
@@ -367,6 +367,96 @@ async fn a_request_arriving_after_its_weeks_report_is_reported_late_once_and_cor
     .unwrap();
     let next = &reporter.mailer().sent()[2];
     assert!(!next.text.contains("arrived late"), "{}", next.text);
+}
+
+/// A response whose question had not arrived is filed under 2025-W45 and counted there as
+/// incomplete; its query, redriven after the week's report, joins it under the same key. The
+/// week's requests are the same keys, but one has its query now: the next report says so once,
+/// with the corrected figures, and the report after it says nothing more.
+#[tokio::test]
+async fn a_late_query_joining_its_stored_response_is_reported_once() {
+    use reporter::ReportLedger;
+    let reporter = reporter(true);
+    let w45 = week("2025-W45");
+    let answered_at = at("2025-11-06T09:00:01Z");
+    reporter.source().push(incomplete("joined", answered_at));
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    let reported = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!(
+        (reported.indexed, reported.asked, reported.incomplete),
+        (3, 2, 1)
+    );
+
+    // The query arrives: the same request, now whole, still in 2025-W45.
+    reporter.source().push(record(
+        "joined",
+        at("2025-11-06T09:00:00Z"),
+        "Do you know Elixir?",
+        "anonymous",
+        Some(answer(NoMatch, 4, 1_000, &[])),
+    ));
+    run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let email = &reporter.mailer().sent()[1];
+    let line = "1 question arrived late for 2025-W45, joining answers already filed under it: \
+                it now has 3 questions (2 with a response, 1 without); its report counted 2.";
+    assert!(email.text.contains(line), "{}", email.text);
+    let corrected = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert_eq!(
+        (
+            corrected.indexed,
+            corrected.asked,
+            corrected.incomplete,
+            corrected.late
+        ),
+        (3, 3, 0, 1)
+    );
+
+    run(
+        &reporter,
+        request("2025-W47", false, false),
+        at("2025-11-24T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let next = &reporter.mailer().sent()[2];
+    assert!(!next.text.contains("arrived late"), "{}", next.text);
+}
+
+/// A week reported before the marker kept which requests had their query (its summary has no
+/// `stateFingerprint`) is compared by its keys alone: unchanged, it is not reported again.
+#[tokio::test]
+async fn a_week_reported_before_queries_were_fingerprinted_is_not_taken_for_changed() {
+    use reporter::ReportLedger;
+    let reporter = reporter(true);
+    let w45 = week("2025-W45");
+    run(&reporter, request("2025-W45", false, false), at(NOW))
+        .await
+        .unwrap();
+    let mut old = reporter.ledger().summaries(&[w45]).await.unwrap()[&w45].clone();
+    assert!(old.state_fingerprint.is_some());
+    old.state_fingerprint = None;
+    reporter
+        .ledger()
+        .mark_sent(w45, at(NOW), "m-old", &old, at("2026-02-01T00:00:00Z"))
+        .await
+        .unwrap();
+    run(
+        &reporter,
+        request("2025-W46", false, false),
+        at("2025-11-17T07:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let email = reporter.mailer().sent().last().unwrap().clone();
+    assert!(!email.text.contains("it now has"), "{}", email.text);
 }
 
 /// A dry run shows late arrivals but stores no correction: the real run still reports them.

@@ -5,9 +5,10 @@
 //!   for other item kinds in the same table without a clash.
 //! - `week` is the ISO week of the query ([`WeekId`]). How the reporter finds a week's items is
 //!   the table's [`WeekLookup`]: a parallel `Scan` filtered on `week` (the default, no index), or
-//!   the global secondary index [`WEEK_INDEX`] keyed by `week`, projected `KEYS_ONLY`, which is
-//!   written when an item first appears and when its week changes (one index write unit per
-//!   request).
+//!   the global secondary index [`WEEK_INDEX`] keyed by `week`, projecting the keys and
+//!   `queryTs`, which is written when an item first appears, when its week changes and when its
+//!   query arrives after its response (one index write unit per request, two when the response
+//!   came first).
 //! - `expiresAt` (epoch seconds) is the table's TTL attribute.
 //! - The query half ([`QUERY_HALF`]) and the response half ([`RESPONSE_HALF`]) are plain
 //!   attributes, each written by its own event.

@@ -42,6 +42,13 @@ pub struct WeekSummary {
     /// before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<u64>,
+    /// What those requests were and which of them had their query: the XOR of
+    /// [`request_state_hash`] of each. It changes too when a late query joins a response
+    /// already filed under the week, or a request leaves the week and comes back with its
+    /// query. Absent in markers written before it was kept, whose `fingerprint` is compared
+    /// instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_fingerprint: Option<u64>,
     /// The report week whose late-arrival correction these figures are, if any: a
     /// correction applies only over an older one, so a retried correction never undoes a
     /// later report's.
@@ -133,6 +140,18 @@ impl WeekSummary {
 /// does not depend on the order they are read in. Stable across versions and platforms.
 pub fn request_set_hash<'a>(keys: impl IntoIterator<Item = &'a str>) -> u64 {
     keys.into_iter().fold(0, |set, key| set ^ key_hash(key))
+}
+
+/// The hash of one request's key and whether it has its query: [`key_hash`] for a request
+/// without its query, another for one with it.
+pub fn request_state_hash(key: &str, has_query: bool) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = fnv::FnvHasher::default();
+    hasher.write(key.as_bytes());
+    if has_query {
+        hasher.write(b"#query");
+    }
+    hasher.finish()
 }
 
 /// The 64-bit FNV-1a hash of one request's key.

@@ -2,7 +2,7 @@
 //! (AWS's own engine, which reports consumed capacity) for the demo's workload.
 //!
 //! The pipeline's design: the processor's real handler and DynamoDB adapter on the project's
-//! table (`KEYS_ONLY` week index), with both halves of a request in one batch, with the halves in
+//! table (week index of the keys and `queryTs`), with both halves of a request in one batch, with the halves in
 //! different batches, and with the demo's message stream as delivered (duplicates, responses
 //! before queries, malformed messages).
 //!

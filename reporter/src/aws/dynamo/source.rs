@@ -4,10 +4,10 @@
 //! - [`WeekLookup::Scan`]: one parallel `Scan` of [`SCAN_SEGMENTS`] segments, filtered on the
 //!   weeks asked for and projected to the attributes the report uses. DynamoDB charges the
 //!   whole table whatever the filter keeps, so a report asks for all its weeks in one read.
-//! - [`WeekLookup::Index`]: the index projects keys only, so each week is a paginated `Query`
-//!   for the keys followed by `BatchGetItem` of up to 100 items at a time, projected; a week
-//!   only counted is a `Query` of its keys (the index holds keys only: the read units of a
-//!   `COUNT` query, and the keys give the week's fingerprint).
+//! - [`WeekLookup::Index`]: the index projects the keys and `queryTs`, so each week is a
+//!   paginated `Query` for the keys followed by `BatchGetItem` of up to 100 items at a time,
+//!   projected; a week only counted is a `Query` of its keys and `queryTs` (little more than the
+//!   read units of a `COUNT` query; they give the week's fingerprints).
 
 use std::collections::HashMap;
 
@@ -149,7 +149,8 @@ impl DynamoRecordSource {
                     continue;
                 };
                 let pk = item.get(attr::PK).and_then(|v| v.as_s().ok());
-                read.list(week, pk.map_or("", String::as_str));
+                let has_query = item.contains_key(attr::QUERY_TS);
+                read.list(week, pk.map_or("", String::as_str), has_query);
                 if weeks.contains(&week) {
                     sink(record_from(item)?);
                     read.passed += 1;
@@ -212,7 +213,8 @@ impl DynamoRecordSource {
                 let Some(pk) = item.get(attr::PK).cloned() else {
                     continue;
                 };
-                read.list(week, pk.as_s().map_or("", String::as_str));
+                let has_query = item.contains_key(attr::QUERY_TS);
+                read.list(week, pk.as_s().map_or("", String::as_str), has_query);
                 keys.push(HashMap::from([(attr::PK.to_owned(), pk)]));
                 if keys.len() == BATCH_GET_LIMIT {
                     read.passed += self.fetch(std::mem::take(&mut keys), sink).await?;
@@ -225,7 +227,7 @@ impl DynamoRecordSource {
         Ok(())
     }
 
-    /// The query of the keys the index holds for `week` (it projects keys only).
+    /// The query of the keys (and `queryTs`) the index holds for `week`.
     fn week_keys(&self, week: WeekId) -> QueryFluentBuilder {
         self.client
             .query()
@@ -237,8 +239,8 @@ impl DynamoRecordSource {
     }
 
     /// The keys the index holds for `week`, listed in a read of their own (their number and
-    /// fingerprint). The index projects keys only, so this reads what a `COUNT` query would,
-    /// at the same read units.
+    /// fingerprints). The index projects the keys and `queryTs`, so this reads little more
+    /// than a `COUNT` query would.
     async fn list_week(&self, week: WeekId) -> Result<WeeksRead, ReporterError> {
         let mut read = WeeksRead::starting(&[], &[week]);
         let mut pages = self.week_keys(week).into_paginator().send();
@@ -246,7 +248,7 @@ impl DynamoRecordSource {
             let page = page.map_err(|e| ReporterError::aws("DynamoDB Query (keys)", e))?;
             for item in page.items.unwrap_or_default() {
                 if let Some(pk) = item.get(attr::PK).and_then(|v| v.as_s().ok()) {
-                    read.list(week, pk);
+                    read.list(week, pk, item.contains_key(attr::QUERY_TS));
                 }
             }
         }
@@ -280,6 +282,7 @@ impl RecordSource for DynamoRecordSource {
                 for other in listed {
                     read.counts.extend(other.counts);
                     read.fingerprints.extend(other.fingerprints);
+                    read.states.extend(other.states);
                 }
                 Ok(read)
             }

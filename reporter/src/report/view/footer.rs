@@ -83,7 +83,8 @@ impl Footer {
 }
 
 /// What became of a reported week: more requests (late arrivals), fewer (moved to another
-/// week, when their query came), or others in place of some (both at once).
+/// week, when their query came), others in place of some (both at once), or the same ones
+/// with late queries joining their answers.
 pub(super) fn late_arrival_line(late: &LateArrivals) -> String {
     let (now, reported) = (&late.now, &late.reported);
     let what = match now.indexed.cmp(&reported.indexed) {
@@ -101,6 +102,17 @@ pub(super) fn late_arrival_line(late: &LateArrivals) -> String {
             ),
             late.week
         ),
+        // The same keys: late queries joined answers already filed under the week.
+        std::cmp::Ordering::Equal if now.fingerprint == reported.fingerprint => {
+            match now.asked.checked_sub(reported.asked).filter(|n| *n > 0) {
+                Some(joined) => format!(
+                    "{} late for {}, joining answers already filed under it",
+                    counted(joined, "question arrived", "questions arrived"),
+                    late.week
+                ),
+                None => format!("Requests of {} changed after its report", late.week),
+            }
+        }
         std::cmp::Ordering::Equal => format!(
             "Requests arrived late for {} as others moved out of it",
             late.week
