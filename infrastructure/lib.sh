@@ -148,6 +148,17 @@ stack_status() {
   fi
 }
 
+# The reasons CloudFormation gives for the failures of the stack's last operation, on stderr: its
+# failed events (newest first), back to where that operation began (the stack's own
+# CREATE_IN_PROGRESS or UPDATE_IN_PROGRESS), so that no earlier failure is shown as this one's.
+failure_reasons() {
+  aws cloudformation describe-stack-events --region "$REGION" --stack-name "$1" \
+    --query "StackEvents[].[ResourceType,ResourceStatus,LogicalResourceId,ResourceStatusReason]" \
+    --output text | awk -F'\t' '
+      $1 == "AWS::CloudFormation::Stack" && ($2 == "UPDATE_IN_PROGRESS" || $2 == "CREATE_IN_PROGRESS") { exit }
+      $2 ~ /FAILED/ { print "  " $3 ": " $4 }' >&2 || true
+}
+
 # Creates the stack, or updates it ("no updates" is not an error), and waits for it. A stack
 # whose first creation rolled back (ROLLBACK_COMPLETE) cannot be updated, only deleted: it is
 # deleted and created again.
@@ -176,16 +187,18 @@ upsert_stack() {
       echo "$out" >&2
       return 1
     fi
-    aws cloudformation wait stack-update-complete --region "$REGION" --stack-name "$name"
+    if ! aws cloudformation wait stack-update-complete --region "$REGION" --stack-name "$name"; then
+      echo "$name: the update failed (the stack is $(stack_status "$name")); the events that say why:" >&2
+      failure_reasons "$name"
+      return 1
+    fi
   else
     aws cloudformation create-stack --region "$REGION" --stack-name "$name" \
       --template-body "file://$template" --parameters "$parameters" \
       --capabilities CAPABILITY_NAMED_IAM >/dev/null
     if ! aws cloudformation wait stack-create-complete --region "$REGION" --stack-name "$name"; then
       echo "$name: creation failed; the events that say why:" >&2
-      aws cloudformation describe-stack-events --region "$REGION" --stack-name "$name" \
-        --query "StackEvents[?contains(ResourceStatus, 'FAILED')].[LogicalResourceId,ResourceStatusReason]" \
-        --output text >&2 || true
+      failure_reasons "$name"
       echo "the next \`make deploy\` deletes the rolled-back stack and creates it again" >&2
       return 1
     fi

@@ -503,3 +503,29 @@ class DeployTools(unittest.TestCase):
             self.assertFalse((pathlib.Path(stand_ins) / "called.log").exists(),
                              (pathlib.Path(stand_ins) / "called.log").read_text()
                              if (pathlib.Path(stand_ins) / "called.log").exists() else "")
+
+
+class FailedUpdate(unittest.TestCase):
+    """A stack update that fails prints CloudFormation's reasons for it, as a failed create does,
+    and only this update's."""
+
+    def test_the_reasons_of_this_update_are_printed(self):
+        with tempfile.TemporaryDirectory() as d:
+            fake_aws(d, """\
+                case "$*" in
+                  *"Stacks[0].StackStatus"*)
+                    if grep -q update-stack "$(dirname "$0")/calls.log"; then echo UPDATE_ROLLBACK_COMPLETE;
+                    else echo UPDATE_COMPLETE; fi ;;
+                  *wait*) echo "Waiter StackUpdateComplete failed" >&2; exit 255 ;;
+                  *describe-stack-events*)
+                    printf 'AWS::CloudFormation::Stack\\tUPDATE_ROLLBACK_COMPLETE\\tcv-analytics-dev\\tNone\\n'
+                    printf 'AWS::SQS::Queue\\tUPDATE_FAILED\\tEventQueue\\tInvalid value for VisibilityTimeout\\n'
+                    printf 'AWS::CloudFormation::Stack\\tUPDATE_IN_PROGRESS\\tcv-analytics-dev\\tUser Initiated\\n'
+                    printf 'AWS::DynamoDB::Table\\tCREATE_FAILED\\tRecordsTable\\tan older failure\\n' ;;
+                esac
+                """)
+            run = bash("REGION=us-east-1; upsert_stack cv-analytics-dev infrastructure/stack.yaml Stage=dev", d)
+            self.assertNotEqual(run.returncode, 0)
+            self.assertIn("cv-analytics-dev: the update failed (the stack is UPDATE_ROLLBACK_COMPLETE); the events "
+                          "that say why:\n  EventQueue: Invalid value for VisibilityTimeout\n", run.stderr)
+            self.assertNotIn("older failure", run.stderr)
