@@ -96,8 +96,11 @@ with_deploy_retry() {
 }
 
 # Gives an existing function the role ROLE before it is deployed, so that the version the
-# deploy publishes runs with it: cargo-lambda does not update the role of a function that
-# exists. Nothing to do for a function not created yet, or one with that role already.
+# deploy publishes runs with it. cargo-lambda 1.9.2 sends its --iam-role for a function that
+# exists only inside the UpdateFunctionConfiguration it makes when another setting differs
+# (memory, timeout, layers, environment, tracing, VPC; crates/cargo-lambda-deploy/src/
+# functions.rs, update_function_config): a role that changes alone would stay as it was. Nothing
+# to do for a function not created yet, or one with that role already.
 apply_role() {
   local name=$1 role=$2 current
   if ! current=$(aws lambda get-function-configuration --region "$REGION" --function-name "$name" \

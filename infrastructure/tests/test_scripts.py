@@ -180,8 +180,9 @@ class DeployRetry(unittest.TestCase):
 
 
 class RoleAndTags(unittest.TestCase):
-    """cargo-lambda neither changes the role of a function that exists nor removes a tag: the
-    deploy does both, the role before the version is published."""
+    """cargo-lambda 1.9.2 changes the role of a function that exists only when another setting
+    differs too, and never removes a tag: the deploy does both, the role before the version is
+    published."""
 
     def test_a_new_role_is_applied_to_latest_before_the_deploy_and_waited_for(self):
         with tempfile.TemporaryDirectory() as d:
