@@ -159,8 +159,11 @@ class DeployFlow(unittest.TestCase):
         self.assertEqual(parameters("cv-analytics-dev")["AlarmEmail"], "ops@example.dev")
         self.assertEqual(parameters("cv-analytics-dev-wiring")["ProcessorMaxConcurrency"], "50")
         status = self.make("status").stdout
-        self.assertRegex(status, r"cv-analytics-dev-reporter \d+ \(of \d+ published\), published [^,]+, commit feedbeef0001")
-        self.assertRegex(status, r"cv-analytics-dev-processor \d+ \(of \d+ published\), published [^,]+, commit 0123456789ab\n")
+        # Each line says what `make rollback` would move the alias to.
+        self.assertRegex(status, r"cv-analytics-dev-reporter 3 \(of 3 published\), published [^,]+, commit feedbeef0001; "
+                                 r"make rollback moves it to 2 \(commit 0123456789ab\)\n")
+        self.assertRegex(status, r"cv-analytics-dev-processor \d+ \(of \d+ published\), published [^,]+, "
+                                 r"commit 0123456789ab; make rollback moves it to \d+ \(commit 0123456789ab\)\n")
 
     def check_a_part_cannot_change_the_zone(self):
         """The owner's time zone is the schedule's and both functions': no part changes it
@@ -233,7 +236,8 @@ class DeployFlow(unittest.TestCase):
         # before 1.
         self.assertEqual(self.live("reporter"), "2")
         run = self.make("rollback", FUNCTION="reporter")
-        self.assertIn("cv-analytics-dev-reporter: alias live moved from version 2 to 1", run.stdout)
+        self.assertIn("cv-analytics-dev-reporter: alias live moved from version 2 (commit 0123456789ab) to 1 "
+                      "(commit 0123456789ab)", run.stdout)
         self.assertEqual(self.live("reporter"), "1")
         self.assertIn("live version       cv-analytics-dev-reporter 1 (of 2 published)",
                       self.make("status").stdout)

@@ -60,6 +60,9 @@ pub struct LiveVersion {
     /// The commit the live version was built from, as `make deploy` writes it into the
     /// version's environment (`BUILD_COMMIT`); `None` for a version deployed without one.
     pub commit: Option<String>,
+    /// The commit of each published version that records one.
+    #[serde(skip)]
+    pub commits: std::collections::BTreeMap<u64, String>,
 }
 
 impl LiveVersion {
@@ -73,16 +76,25 @@ impl LiveVersion {
         else {
             return;
         };
+        let commit = version
+            .environment
+            .as_ref()
+            .and_then(|e| e.variables.as_ref())
+            .and_then(|v| v.get(BUILD_COMMIT))
+            .cloned();
         if number == self.live {
             self.published_at = version.last_modified.clone();
-            self.commit = version
-                .environment
-                .as_ref()
-                .and_then(|e| e.variables.as_ref())
-                .and_then(|v| v.get(BUILD_COMMIT))
-                .cloned();
+            self.commit = commit.clone();
+        }
+        if let Some(commit) = commit {
+            self.commits.insert(number, commit);
         }
         self.published.push(number);
+    }
+
+    /// The commit `version` was built from, "unknown" when it records none.
+    pub fn commit_of(&self, version: u64) -> &str {
+        self.commits.get(&version).map_or("unknown", String::as_str)
     }
 
     /// The version published just before the live one, if any.
@@ -101,14 +113,17 @@ pub struct Rollback {
     pub function: String,
     pub from: u64,
     pub to: u64,
+    /// The commits the two versions were built from.
+    pub from_commit: String,
+    pub to_commit: String,
 }
 
 impl fmt::Display for Rollback {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{}: alias live moved from version {} to {} (make status shows it)",
-            self.function, self.from, self.to
+            "{}: alias live moved from version {} (commit {}) to {} (commit {}); make status shows it",
+            self.function, self.from, self.from_commit, self.to, self.to_commit
         )
     }
 }
@@ -160,6 +175,7 @@ impl Operations {
             published: Vec::new(),
             published_at: None,
             commit: None,
+            commits: Default::default(),
         };
         let mut marker = None;
         loop {
@@ -234,6 +250,8 @@ impl Operations {
             .await
             .map_err(aws_failed("move the live alias"))?;
         Ok(Rollback {
+            from_commit: current.commit_of(current.live).to_owned(),
+            to_commit: current.commit_of(to).to_owned(),
             function: current.function,
             from: current.live,
             to,
@@ -253,11 +271,57 @@ mod tests {
             published: published.to_vec(),
             published_at: None,
             commit: None,
+            commits: Default::default(),
         };
         assert_eq!(live(3, &[1, 2, 3]).previous(), Some(2));
         // After a rollback to 2, the next one goes to 1, not back to 3.
         assert_eq!(live(2, &[1, 2, 3]).previous(), Some(1));
         assert_eq!(live(5, &[1, 4, 5, 6]).previous(), Some(4));
         assert_eq!(live(1, &[1, 2]).previous(), None);
+    }
+
+    #[test]
+    fn a_rollback_names_the_versions_and_commits_it_acts_on() {
+        let version = |number: &str, commit: Option<&str>| {
+            aws_sdk_lambda::types::FunctionConfiguration::builder()
+                .version(number)
+                .set_environment(commit.map(|c| {
+                    aws_sdk_lambda::types::EnvironmentResponse::builder()
+                        .variables(BUILD_COMMIT, c)
+                        .build()
+                }))
+                .build()
+        };
+        let mut live = LiveVersion {
+            function: "cv-analytics-dev-reporter".into(),
+            live: 3,
+            published: Vec::new(),
+            published_at: None,
+            commit: None,
+            commits: Default::default(),
+        };
+        for v in [
+            version("$LATEST", Some("c")),
+            version("1", None),
+            version("2", Some("aaa")),
+            version("3", Some("bbb")),
+        ] {
+            live.add(&v);
+        }
+        assert_eq!(
+            (live.commit.as_deref(), live.commit_of(2), live.commit_of(1)),
+            (Some("bbb"), "aaa", "unknown")
+        );
+        let rollback = Rollback {
+            function: live.function.clone(),
+            from: 3,
+            to: 2,
+            from_commit: live.commit_of(3).into(),
+            to_commit: live.commit_of(2).into(),
+        };
+        assert_eq!(
+            rollback.to_string(),
+            "cv-analytics-dev-reporter: alias live moved from version 3 (commit bbb) to 2 (commit aaa); make status shows it\n"
+        );
     }
 }

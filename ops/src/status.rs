@@ -40,6 +40,8 @@ pub struct FunctionStatus {
     /// When the live version was published, and the commit it was built from.
     pub published_at: Option<String>,
     pub commit: Option<String>,
+    /// The version `make rollback` would move the alias to, and its commit.
+    pub rollback_to: Option<(u64, String)>,
     /// Why the live version is unknown.
     pub problem: Option<String>,
 }
@@ -104,6 +106,7 @@ impl Operations {
         for function in Function::ALL {
             functions.push(match self.live_version(function).await {
                 Ok(live) => FunctionStatus {
+                    rollback_to: live.previous().map(|v| (v, live.commit_of(v).to_owned())),
                     function: live.function,
                     live_version: Some(live.live),
                     published_versions: Some(live.published.len()),
@@ -117,6 +120,7 @@ impl Operations {
                     published_versions: None,
                     published_at: None,
                     commit: None,
+                    rollback_to: None,
                     problem: Some(e.to_string()),
                 },
             });
@@ -300,12 +304,16 @@ impl std::fmt::Display for FunctionStatus {
         match (self.live_version, self.published_versions) {
             (Some(live), Some(published)) => writeln!(
                 f,
-                "  live version       {} {live} (of {published} published){}, commit {}",
+                "  live version       {} {live} (of {published} published){}, commit {}; {}",
                 self.function,
                 self.published_at
                     .as_deref()
                     .map_or_else(String::new, |t| format!(", published {t}")),
-                self.commit.as_deref().unwrap_or("unknown")
+                self.commit.as_deref().unwrap_or("unknown"),
+                self.rollback_to.as_ref().map_or_else(
+                    || "nothing to roll back to".to_owned(),
+                    |(v, c)| { format!("make rollback moves it to {v} (commit {c})") }
+                )
             ),
             _ => writeln!(
                 f,
