@@ -16,47 +16,36 @@ export PROPTEST_CASES
 # The week that `make preview` renders.
 WEEK ?=
 
-# Deployment: the stage, and the functions' settings. This is the one place the settings are
-# set: `make deploy` passes every one of them to `cargo lambda deploy` (which replaces the
-# functions' whole environment), and the queue's visibility timeout is derived from
-# PROCESSOR_TIMEOUT (6 times it). The region is the AWS one: AWS_REGION, AWS_DEFAULT_REGION, or
-# the profile's (`make region` prints it).
+# Deployment: the stage (dev or prod), whose settings are in its committed file
+# infrastructure/stages/$(STAGE).env, which every deploy reads (make deploy, make deploy
+# FUNCTION=..., make deploy-stack, the GitHub workflow; docs/deploy.md). A setting given here on
+# the command line or in the environment is passed on only to be compared: one that differs from
+# the file is refused, so that no deploy path resets a setting silently. The region is the AWS
+# one: AWS_REGION, AWS_DEFAULT_REGION, or the profile's (`make region` prints it).
 STAGE ?= dev
+STAGE_SETTINGS := REPORT_SENDER REPORT_RECIPIENTS ALARM_EMAIL OWNER REPORT_TIMEZONE PROCESSOR_MEMORY \
+	PROCESSOR_TIMEOUT REPORTER_MEMORY REPORTER_TIMEOUT RECORD_TTL_DAYS WRITE_CONCURRENCY \
+	PROCESSOR_MAX_CONCURRENCY SEND_EMPTY_REPORT SES_CONFIGURATION_SET WEEK_LOOKUP
+# The deploy targets run with the settings this Makefile sets itself (the local chores' below)
+# removed from their environment: what is left was given.
+NOT_GIVEN = $(foreach v,$(STAGE_SETTINGS),$(if $(filter file undefined,$(origin $(v))),-u $(v)))
+# The local chores' settings (make demo, make bench, cargo xtask; dev/xtask/src/settings.rs holds
+# the same defaults): the functions' sizes and timeouts, the queue trigger's concurrency, the
+# week lookup (scan or index; docs/architecture.md) and the owner's time zone (an IANA name).
 PROCESSOR_MEMORY ?= 128
 PROCESSOR_TIMEOUT ?= 30
 REPORTER_MEMORY ?= 256
 REPORTER_TIMEOUT ?= 120
-REPORT_SENDER ?=
-REPORT_RECIPIENTS ?=
-ALARM_EMAIL ?=
-# The optional cost-allocation tag Owner (Project and Stage are always set).
-OWNER ?=
+PROCESSOR_MAX_CONCURRENCY ?= 100
+WEEK_LOOKUP ?= scan
+REPORT_TIMEZONE ?= UTC
 # false: `make deploy` ends without its post-deploy check (`make verify`); seconds it waits.
 VERIFY ?= true
 VERIFY_TIMEOUT ?= 60
-# Days a record lives (the table's TTL), 14 to 3650; the reporter refuses weeks older than this.
-RECORD_TTL_DAYS ?= 90
-# DynamoDB writes of one batch in flight at once, 1 to 64.
-WRITE_CONCURRENCY ?= 4
-# Most processor invocations the queue's trigger runs at once, 2 to 1000 (its ScalingConfig):
-# with a message group per session each takes about 127 requests a second (BENCHMARKS.md).
-PROCESSOR_MAX_CONCURRENCY ?= 100
-# false: no email for a week without questions.
-SEND_EMPTY_REPORT ?= true
-# An SES configuration set to send with (empty: none).
-SES_CONFIGURATION_SET ?=
-# How the reporter finds a week's requests: scan (no index; the table is read once a report) or
-# index (the week-index GSI, one more write unit per request). docs/architecture.md says which.
-WEEK_LOOKUP ?= scan
-# The owner's time zone, an IANA name (Europe/London, America/New_York): the week a request is
-# filed under, the email's days and hours, and the schedule (07:00 on Monday there).
-REPORT_TIMEZONE ?= UTC
 # How deploy builds the functions (tests against the emulator build for the host, in debug).
 LAMBDA_BUILD_FLAGS ?= --release --arm64
 export LAMBDA_BUILD_FLAGS STAGE PROCESSOR_MEMORY PROCESSOR_TIMEOUT REPORTER_MEMORY REPORTER_TIMEOUT
-export REPORT_SENDER REPORT_RECIPIENTS ALARM_EMAIL RECORD_TTL_DAYS WRITE_CONCURRENCY
-export SEND_EMPTY_REPORT SES_CONFIGURATION_SET WEEK_LOOKUP OWNER VERIFY VERIFY_TIMEOUT
-export PROCESSOR_MAX_CONCURRENCY REPORT_TIMEZONE
+export WEEK_LOOKUP VERIFY VERIFY_TIMEOUT PROCESSOR_MAX_CONCURRENCY REPORT_TIMEZONE
 # make deployer-role: the GitHub repository (owner/name) whose deploy workflow may assume the
 # stage's deployer role (empty: no role, the policies only), and whether to create the account's
 # GitHub OIDC provider (an account has one: false for the second stage).
@@ -224,12 +213,12 @@ bench: tools ## Measure in release, write BENCHMARKS.md and print its summary ag
 bench-reporter: ## The reporter on 10k, 100k and 1M synthetic requests: records read per report, time, peak memory
 	cargo bench --locked -p reporter --bench scale
 
-deploy: deploy-tools ## Deploy STAGE (dev|prod): stack, build, cargo lambda deploy, wiring (REPORT_SENDER, REPORT_RECIPIENTS required); FUNCTION=processor|reporter deploys that function alone
+deploy: deploy-tools ## Deploy STAGE (dev|prod) with the settings of infrastructure/stages/STAGE.env: stack, build, cargo lambda deploy, wiring; FUNCTION=processor|reporter deploys that function alone
 	$(if $(findstring --arm64,$(LAMBDA_BUILD_FLAGS)),dev/tools.sh arm64)
-	DEPLOY_PART=$(or $(FUNCTION),all) infrastructure/deploy.sh
+	env $(NOT_GIVEN) DEPLOY_PART=$(or $(FUNCTION),all) infrastructure/deploy.sh
 
-deploy-stack: deploy-tools ## Apply STAGE's stack.yaml and wiring.yaml alone (an alarm, a queue setting, the schedule): no build, no function update
-	DEPLOY_PART=stack infrastructure/deploy.sh
+deploy-stack: deploy-tools ## Apply STAGE's stack.yaml and wiring.yaml alone (an alarm, the trigger's concurrency): no build, no function update
+	env $(NOT_GIVEN) DEPLOY_PART=stack infrastructure/deploy.sh
 
 deployer-role: deploy-tools ## Once per STAGE, as an administrator: the deployer's policies and, with GITHUB_REPOSITORY=owner/name, its GitHub role
 	infrastructure/deployer.sh

@@ -10,13 +10,12 @@
 #              last complete week); the stacks and the other function are not touched;
 #   stack      stack.yaml and wiring.yaml alone (`make deploy-stack`): no build, no function
 #              update; refused before the functions were ever deployed.
-# A part is refused when it would change, on its side only, what both a stack and a function
-# hold: the sender and configuration set (stack and reporter), the owner's time zone
-# REPORT_TIMEZONE (the schedule and both functions).
-# Each version published carries the commit it was built from in its environment
-# (BUILD_COMMIT, which the functions do not read; a version's configuration is immutable, so it
-# stays true after a rollback), which `make status` shows. Called by the Makefile, which holds the settings in one place. Runs on
-# bash 3.2.
+# The settings are the stage's committed file, infrastructure/stages/$STAGE.env
+# (load_stage_settings, lib.sh); one given otherwise and different is refused. A part is refused
+# when it would change, on its side only, what both a stack and a function hold
+# (refuse_one_sided). Each version published carries the commit it was built from in its
+# environment (BUILD_COMMIT, which the functions do not read; a version's configuration is
+# immutable, so it stays true after a rollback), which `make status` shows. Runs on bash 3.2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . infrastructure/lib.sh
@@ -27,12 +26,18 @@ case "$PART" in
   *) echo "DEPLOY_PART is $PART: all, stack, processor or reporter (FUNCTION=processor|reporter)" >&2; exit 2 ;;
 esac
 : "${STAGE:?STAGE is not set (dev or prod)}"
+# Every setting from the stage's committed file; one given otherwise and different is refused.
+load_stage_settings || exit 1
 # What each part needs: the stack's parameters, and each function's settings.
-if [ "$PART" != processor ]; then
-  : "${REPORT_SENDER:?REPORT_SENDER is not set: the verified SES identity the report is sent from}"
+if [ "$PART" != processor ] && [ -z "$REPORT_SENDER" ]; then
+  echo "REPORT_SENDER is empty in $SETTINGS_FILE: fill in the verified SES identity the report is sent from (and commit the file)" >&2
+  exit 1
 fi
 if [ "$PART" = all ] || [ "$PART" = reporter ]; then
-  : "${REPORT_RECIPIENTS:?REPORT_RECIPIENTS is not set: comma-separated addresses}"
+  if [ -z "$REPORT_RECIPIENTS" ]; then
+    echo "REPORT_RECIPIENTS is empty in $SETTINGS_FILE: fill in the comma-separated addresses the report goes to (and commit the file)" >&2
+    exit 1
+  fi
   # SES sends one message to 50 recipients at most; the reporter refuses more at start-up, so a
   # longer list would deploy a reporter that never starts: refused here first.
   RECIPIENT_COUNT=$(tr ',' '\n' <<<"$REPORT_RECIPIENTS" | grep -c '[^[:space:]]' || true)
@@ -41,13 +46,6 @@ if [ "$PART" = all ] || [ "$PART" = reporter ]; then
     exit 1
   fi
 fi
-: "${PROCESSOR_MEMORY:?}" "${PROCESSOR_TIMEOUT:?}" "${REPORTER_MEMORY:?}" "${REPORTER_TIMEOUT:?}"
-: "${RECORD_TTL_DAYS:?}" "${WRITE_CONCURRENCY:?}" "${SEND_EMPTY_REPORT:?}" "${WEEK_LOOKUP:?}"
-: "${PROCESSOR_MAX_CONCURRENCY:?}" "${REPORT_TIMEZONE:?}"
-REPORT_SENDER="${REPORT_SENDER:-}"
-REPORT_RECIPIENTS="${REPORT_RECIPIENTS:-}"
-SES_CONFIGURATION_SET="${SES_CONFIGURATION_SET:-}"
-OWNER="${OWNER:-}"
 VERIFY="${VERIFY:-true}"
 VERIFY_TIMEOUT="${VERIFY_TIMEOUT:-60}"
 resolve_region
@@ -159,24 +157,6 @@ refuse_missing() {
     echo "$STACK does not exist in $REGION: deploy everything first (make deploy STAGE=$STAGE)" >&2
     exit 1
   fi
-  # The sender and the configuration set are in the stack (the reporter role's SES permission)
-  # and in the reporter's settings: one part alone would set them on one side only.
-  if [ "$PART" != processor ]; then
-    local parameters parameter value expected
-    parameters=$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
-      --query "Stacks[0].Parameters[?ParameterKey=='ReportSender' || ParameterKey=='SesConfigurationSet'].[ParameterKey,ParameterValue]" \
-      --output text)
-    while IFS=$'\t' read -r parameter value; do
-      [ -n "$parameter" ] || continue
-      [ "$value" = None ] && value=""
-      expected=$REPORT_SENDER
-      [ "$parameter" = SesConfigurationSet ] && expected=$SES_CONFIGURATION_SET
-      if [ "$value" != "$expected" ]; then
-        echo "$parameter is \"$value\" in $STACK and the reporter's role allows only that; a part alone would change one side: make deploy STAGE=$STAGE (both together)" >&2
-        exit 1
-      fi
-    done <<<"$parameters"
-  fi
   if [ "$PART" = stack ]; then
     local fn out
     for fn in processor reporter; do
@@ -190,32 +170,63 @@ refuse_missing() {
       fi
     done
   fi
-  refuse_timezone_change
+  refuse_one_sided
 }
 
-# The owner's time zone is in three places: the processor's and the reporter's settings, and
-# the schedule (the wiring stack's ReportTimezone). Every part sets one or two of them, so a
-# part alone must not change it: compared with the wiring stack's (a stage deployed before the
-# setting existed has none there, and ran in UTC).
-refuse_timezone_change() {
-  local out deployed
-  if ! out=$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK-wiring" \
-      --query "Stacks[0].Parameters[?ParameterKey=='ReportTimezone'].ParameterValue" --output text 2>&1); then
-    if grep -q "does not exist" <<<"$out"; then
-      echo "$STACK-wiring does not exist in $REGION: the stage's whole deploy never finished; make deploy STAGE=$STAGE" >&2
-    else
-      echo "$out" >&2
+# The parameters of the two live stacks, "key<TAB>value" lines.
+live_parameters() {
+  local stack out
+  for stack in "$STACK" "$STACK-wiring"; do
+    if ! out=$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$stack" \
+        --query "Stacks[0].Parameters[].[ParameterKey,ParameterValue]" --output text 2>&1); then
+      if grep -q "does not exist" <<<"$out"; then
+        echo "$stack does not exist in $REGION: the stage's whole deploy never finished; make deploy STAGE=$STAGE" >&2
+      else
+        echo "$out" >&2
+      fi
+      return 1
     fi
-    exit 1
-  fi
-  deployed=$out
-  if [ -z "$deployed" ] || [ "$deployed" = None ]; then
-    deployed=UTC
-  fi
-  if [ "$deployed" != "$REPORT_TIMEZONE" ]; then
-    echo "REPORT_TIMEZONE is \"$REPORT_TIMEZONE\" here and \"$deployed\" in $STACK-wiring (the schedule's zone, which both functions run with too); a part alone would change it on one side only: make deploy STAGE=$STAGE REPORT_TIMEZONE=$REPORT_TIMEZONE (the whole deploy changes all three together)" >&2
-    exit 1
-  fi
+    echo "$out"
+  done
+}
+
+# What a stack and a function both hold, and so only the whole deploy changes: a part alone
+# would change it on its side only. Each is compared with the live stage's before anything is
+# deployed, where the part holds one side of it:
+#   parameter (stack)              setting                 parts holding a side
+#   ReportSender (stack)           REPORT_SENDER           stack (the reporter role's SES permission), reporter
+#   SesConfigurationSet (stack)    SES_CONFIGURATION_SET   stack (the same permission), reporter
+#   WeekLookup (stack)             WEEK_LOOKUP             stack (the week index), reporter (its queries)
+#   QueueVisibilityTimeoutSeconds  6 × PROCESSOR_TIMEOUT   stack (the queue), processor
+#   ReportTimezone (wiring)        REPORT_TIMEZONE         stack (the schedule), processor, reporter
+# A stage deployed before a parameter existed ran with its default (scan, UTC).
+refuse_one_sided() {
+  local live refused=0 check parameter setting value default parts deployed note
+  live=$(live_parameters) || exit 1
+  for check in "ReportSender REPORT_SENDER - stack,reporter" \
+      "SesConfigurationSet SES_CONFIGURATION_SET - stack,reporter" \
+      "WeekLookup WEEK_LOOKUP scan stack,reporter" \
+      "QueueVisibilityTimeoutSeconds PROCESSOR_TIMEOUT - stack,processor" \
+      "ReportTimezone REPORT_TIMEZONE UTC stack,processor,reporter"; do
+    read -r parameter setting default parts <<<"$check"
+    case ",$parts," in *",$PART,"*) ;; *) continue ;; esac
+    value=${!setting}
+    note=""
+    if [ "$parameter" = QueueVisibilityTimeoutSeconds ]; then
+      value=$((6 * PROCESSOR_TIMEOUT))
+      note=" (the queue's visibility timeout, 6 times it: $value)"
+    fi
+    deployed=$(awk -F'\t' -v key="$parameter" -v default="$default" \
+      '$1 == key { print $2; found = 1 } END { if (!found) print default }' <<<"$live")
+    if [ "$deployed" = None ] || [ "$deployed" = - ]; then
+      deployed=""
+    fi
+    if [ "$deployed" != "$value" ]; then
+      echo "$setting is \"${!setting}\" in $SETTINGS_FILE$note and the live stage's $parameter is \"$deployed\": a stack and a function both hold it, so a part alone ($PART) would change one side only; make deploy STAGE=$STAGE (the whole deploy) changes them together" >&2
+      refused=1
+    fi
+  done
+  [ "$refused" -eq 0 ] || exit 1
 }
 
 # The commit the functions are built from, in each published version's BUILD_COMMIT (`make
@@ -238,7 +249,6 @@ binary() {
     echo --binary-name "$1"
   fi
 }
-
 # Builds the functions given (processor, reporter), unless BINARY_DIR has them. The packages
 # alone (`-p`), so that their features are their own: the workspace's tools turn on the SDK's
 # aws-lc client and the processor's test fakes, which a workspace-wide build would put in the
@@ -261,47 +271,50 @@ build() {
 # invoke the alias, and `make rollback` moves it back.
 LIVE_ALIAS=live
 
-deploy_processor() {
-  step "function $(output ProcessorFunctionName) (alias $LIVE_ALIAS, commit $COMMIT)"
-  apply_role "$(output ProcessorFunctionName)" "$(output ProcessorRoleArn)"
+# Deploys FUNCTION (processor or reporter) with the settings of ENV_FILE.
+deploy_function() {
+  local fn=$1 name role memory timeout
+  name=$(output "$2FunctionName")
+  role=$(output "$2RoleArn")
+  memory=$3
+  timeout=$4
+  step "function $name (alias $LIVE_ALIAS, commit $COMMIT)"
+  apply_role "$name" "$role"
+  # `--env-var` splits its value on commas (the recipient list is comma-separated): an env file.
   # shellcheck disable=SC2046 # the binary's flag and value are two words on purpose
-  with_deploy_retry "$(output ProcessorFunctionName)" cargo lambda deploy --region "$REGION" $(binary processor) \
-    --iam-role "$(output ProcessorRoleArn)" --alias "$LIVE_ALIAS" "${TAGS[@]}" \
-    --memory "$PROCESSOR_MEMORY" --timeout "$PROCESSOR_TIMEOUT" \
-    --env-var "TABLE_NAME=$(output TableName)" \
-    --env-var "DEAD_LETTER_QUEUE_URL=$(output DeadLetterQueueUrl)" \
-    --env-var "STAGE=$STAGE" \
-    --env-var "RECORD_TTL_DAYS=$RECORD_TTL_DAYS" \
-    --env-var "WRITE_CONCURRENCY=$WRITE_CONCURRENCY" \
-    --env-var "REPORT_TIMEZONE=$REPORT_TIMEZONE" \
-    --env-var "BUILD_COMMIT=$COMMIT" \
-    "$(output ProcessorFunctionName)"
-  drop_owner_tag "$(output ProcessorFunctionName)"
+  with_deploy_retry "$name" cargo lambda deploy --region "$REGION" $(binary "$fn") \
+    --iam-role "$role" --alias "$LIVE_ALIAS" "${TAGS[@]}" \
+    --memory "$memory" --timeout "$timeout" --env-file "$ENV_FILE" "$name"
+  drop_owner_tag "$name"
+}
+
+# The processor's settings, and the reporter's (the lifetime of records is the processor's
+# RECORD_TTL_DAYS, which the reporter needs too: no backfill of weeks already expired). The
+# commit is the only one they do not read.
+deploy_processor() {
+  {
+    printf 'TABLE_NAME=%s\nDEAD_LETTER_QUEUE_URL=%s\nSTAGE=%s\n' \
+      "$(output TableName)" "$(output DeadLetterQueueUrl)" "$STAGE"
+    printf 'RECORD_TTL_DAYS=%s\nWRITE_CONCURRENCY=%s\n' "$RECORD_TTL_DAYS" "$WRITE_CONCURRENCY"
+    printf 'REPORT_TIMEZONE=%s\n' "$REPORT_TIMEZONE"
+    printf 'BUILD_COMMIT=%s\n' "$COMMIT"
+  } > "$ENV_FILE"
+  deploy_function processor Processor "$PROCESSOR_MEMORY" "$PROCESSOR_TIMEOUT"
 }
 
 deploy_reporter() {
-  step "function $(output ReporterFunctionName) (alias $LIVE_ALIAS, commit $COMMIT)"
-  # `--env-var` splits its value on commas and the recipient list is comma-separated, so the
-  # reporter's settings go through an env file. The lifetime of records is the processor's
-  # RECORD_TTL_DAYS, which the reporter needs too (no backfill of weeks already expired).
   {
     printf 'TABLE_NAME=%s\nREPORT_SENDER=%s\nREPORT_RECIPIENTS=%s\nSTAGE=%s\n' \
       "$(output TableName)" "$REPORT_SENDER" "$REPORT_RECIPIENTS" "$STAGE"
     printf 'SEND_EMPTY_REPORT=%s\nRECORD_TTL_DAYS=%s\n' "$SEND_EMPTY_REPORT" "$RECORD_TTL_DAYS"
-    printf 'WEEK_LOOKUP=%s\nBUILD_COMMIT=%s\n' "$(output WeekLookup)" "$COMMIT"
+    printf 'WEEK_LOOKUP=%s\n' "$(output WeekLookup)"
     printf 'REPORT_TIMEZONE=%s\n' "$REPORT_TIMEZONE"
     if [ -n "$SES_CONFIGURATION_SET" ]; then
       printf 'SES_CONFIGURATION_SET=%s\n' "$SES_CONFIGURATION_SET"
     fi
+    printf 'BUILD_COMMIT=%s\n' "$COMMIT"
   } > "$ENV_FILE"
-  apply_role "$(output ReporterFunctionName)" "$(output ReporterRoleArn)"
-  # shellcheck disable=SC2046 # the binary's flag and value are two words on purpose
-  with_deploy_retry "$(output ReporterFunctionName)" cargo lambda deploy --region "$REGION" $(binary reporter) \
-    --iam-role "$(output ReporterRoleArn)" --alias "$LIVE_ALIAS" "${TAGS[@]}" \
-    --memory "$REPORTER_MEMORY" --timeout "$REPORTER_TIMEOUT" \
-    --env-file "$ENV_FILE" \
-    "$(output ReporterFunctionName)"
-  drop_owner_tag "$(output ReporterFunctionName)"
+  deploy_function reporter Reporter "$REPORTER_MEMORY" "$REPORTER_TIMEOUT"
 }
 
 cv_analytics() {

@@ -19,6 +19,47 @@ resolve_region() {
   REGION="$region"
 }
 
+# The deploy settings of a stage, every one of them in its committed file
+# infrastructure/stages/<stage>.env (STAGES_DIR overrides the directory, for the tests): one
+# NAME=value a line, the value taken as it is. The Makefile's deploy targets pass on only the
+# settings given on the command line or in the environment (its own values are the local
+# chores'), and this list is the Makefile's STAGE_SETTINGS too (a test holds them equal).
+STAGE_SETTINGS="REPORT_SENDER REPORT_RECIPIENTS ALARM_EMAIL OWNER REPORT_TIMEZONE PROCESSOR_MEMORY
+PROCESSOR_TIMEOUT REPORTER_MEMORY REPORTER_TIMEOUT RECORD_TTL_DAYS WRITE_CONCURRENCY
+PROCESSOR_MAX_CONCURRENCY SEND_EMPTY_REPORT SES_CONFIGURATION_SET WEEK_LOOKUP"
+
+# Reads STAGE's file into the environment (SETTINGS_FILE names it). A setting already in the
+# environment (given on the command line) with another value is shown and refused: the file is
+# the one place a stage's settings change, so no deploy path resets one silently.
+load_stage_settings() {
+  SETTINGS_FILE="${STAGES_DIR:-infrastructure/stages}/$STAGE.env"
+  if [ ! -f "$SETTINGS_FILE" ]; then
+    echo "no settings file $SETTINGS_FILE for the stage $STAGE: copy infrastructure/stages/dev.env to it, fill it in and commit it" >&2
+    return 1
+  fi
+  local line name value seen=" " refused=0 names=" ${STAGE_SETTINGS//$'\n'/ } "
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in '' | '#'*) continue ;; esac
+    name=${line%%=*}
+    value=${line#*=}
+    case "$names" in
+      *" $name "*) ;;
+      *) echo "$SETTINGS_FILE: \"$line\" is not NAME=value of a setting (one of:$names)" >&2; return 1 ;;
+    esac
+    case "$seen" in *" $name "*) echo "$SETTINGS_FILE sets $name twice" >&2; return 1 ;; esac
+    seen="$seen$name "
+    if [ -n "${!name+set}" ] && [ "${!name}" != "$value" ]; then
+      echo "$name is \"${!name}\" on the command line (or in the environment) and \"$value\" in $SETTINGS_FILE: change the file (and commit it) to change the stage" >&2
+      refused=1
+    fi
+    export "$name=$value"
+  done < "$SETTINGS_FILE"
+  for name in $STAGE_SETTINGS; do
+    case "$seen" in *" $name "*) ;; *) echo "$SETTINGS_FILE has no $name (infrastructure/stages/dev.env lists every setting)" >&2; refused=1 ;; esac
+  done
+  return "$refused"
+}
+
 # Waits until the function's $LATEST has no update in progress (its LastUpdateStatus is not
 # InProgress), at most UPDATE_WAIT_SECONDS (default 300); a function not created yet has
 # nothing to wait for. A failed last update is shown with Lambda's reason and is not waited

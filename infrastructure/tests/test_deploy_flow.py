@@ -16,28 +16,38 @@ import os
 import pathlib
 import signal
 import subprocess
+import tempfile
 import unittest
 
 from infrastructure.tests.test_templates import ROOT, Moto
 
+# The stage's file (infrastructure/stages/dev.env as the tests write it, in STAGES): a test
+# changes a setting as a maintainer does, in the file.
 SETTINGS = {
-    "STAGE": "dev",
     "REPORT_SENDER": "reports@example.dev",
     "REPORT_RECIPIENTS": "owner@example.dev,second@example.dev",
+    "ALARM_EMAIL": "",
     "PROCESSOR_MEMORY": "128",
     "PROCESSOR_TIMEOUT": "30",
     "REPORTER_MEMORY": "256",
     "REPORTER_TIMEOUT": "120",
     "RECORD_TTL_DAYS": "120",
     "WRITE_CONCURRENCY": "8",
+    "PROCESSOR_MAX_CONCURRENCY": "100",
     "SEND_EMPTY_REPORT": "false",
     "SES_CONFIGURATION_SET": "cv-analytics-reports",
     "OWNER": "data-team",
     "REPORT_TIMEZONE": "Europe/London",
+    "WEEK_LOOKUP": "scan",
+}
+# What each run is given besides.
+RUN = {
+    "STAGE": "dev",
     "VERIFY": "false",
     # The commit the deploy records in each version (else the work tree's HEAD).
     "DEPLOY_COMMIT": "0123456789ab",
 }
+STAGES = pathlib.Path(tempfile.mkdtemp(prefix="cv-analytics-stages-"))
 TAGS = {"Project": "cv-analytics", "Stage": "dev", "Owner": "data-team"}
 
 
@@ -50,10 +60,17 @@ class DeployFlow(unittest.TestCase):
     def tearDownClass(cls):
         cls.moto.stop()
 
-    def make(self, target, expect_success=True, **settings):
-        env = dict(os.environ)
-        env.update(SETTINGS)
-        env.update(settings)
+    def make(self, target, expect_success=True, given=(), **settings):
+        """`make target` with the stage's file holding SETTINGS updated with those of
+        `settings`, the rest of `settings` in its environment, and `given` too (as on make's
+        command line)."""
+        env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
+        env.update(RUN)
+        env.update({k: v for k, v in settings.items() if k not in SETTINGS})
+        file = {**SETTINGS, **{k: v for k, v in settings.items() if k in SETTINGS}}
+        (STAGES / f"{env['STAGE']}.env").write_text("".join(f"{k}={v}\n" for k, v in file.items()))
+        env["STAGES_DIR"] = str(STAGES)
+        env.update(given)
         env.pop("AWS_DEFAULT_REGION", None)
         env.update({
             "AWS_ENDPOINT_URL": self.moto.endpoint,
@@ -84,8 +101,12 @@ class DeployFlow(unittest.TestCase):
         refused = self.make("deploy", expect_success=False, REPORT_TIMEZONE="Europe/Londn")
         self.assertNotEqual(refused.returncode, 0)
         self.assertIn('REPORT_TIMEZONE is "Europe/Londn": no such time zone', refused.stderr)
+        # A setting given on the command line that differs from the stage's file: refused.
+        refused = self.make("deploy", expect_success=False, given={"PROCESSOR_TIMEOUT": "60"})
+        self.assertIn(f'PROCESSOR_TIMEOUT is "60" on the command line (or in the environment) and "30" in '
+                      f'{STAGES}/dev.env: change the file (and commit it) to change the stage', refused.stderr)
         self.assertEqual(self.moto.client("cloudformation").list_stacks()["StackSummaries"], [])
-        first = self.make("deploy").stdout
+        first = self.make("deploy", given={"PROCESSOR_TIMEOUT": "30"}).stdout
         self.assertIn("==> deployed cv-analytics-dev in us-east-1", first)
         self.check_functions("scan")
         self.assertEqual(self.live("reporter"), "1")
@@ -108,6 +129,19 @@ class DeployFlow(unittest.TestCase):
         self.check_wiring("Asia/Singapore")
         stack = self.moto.client("cloudformation").describe_stacks(StackName="cv-analytics-dev")["Stacks"][0]
         self.assertIn({"ParameterKey": "WeekLookup", "ParameterValue": "index"}, stack["Parameters"])
+        # What a stack and a function both hold changes with the whole deploy only: the stacks
+        # alone do not drop the index the live reporter queries, nor the processor alone take a
+        # timeout the queue's visibility was not made for.
+        live = {f: self.snapshot(f) for f in ("processor", "reporter")}
+        settings = {"WEEK_LOOKUP": "index", "REPORT_TIMEZONE": "Asia/Singapore"}
+        refused = self.make("deploy-stack", expect_success=False, **{**settings, "WEEK_LOOKUP": "scan"})
+        self.assertIn('WEEK_LOOKUP is "scan" in ', refused.stderr)
+        self.assertIn("and the live stage's WeekLookup is \"index\": a stack and a function both hold it, so a "
+                      "part alone (stack) would change one side only; make deploy STAGE=dev", refused.stderr)
+        refused = self.make("deploy", expect_success=False, FUNCTION="processor", PROCESSOR_TIMEOUT="60", **settings)
+        self.assertIn("(the queue's visibility timeout, 6 times it: 360) and the live stage's "
+                      "QueueVisibilityTimeoutSeconds is \"180\"", refused.stderr)
+        self.assertEqual({f: self.snapshot(f) for f in ("processor", "reporter")}, live)
 
         self.assertIn("removed cv-analytics-dev from us-east-1", self.make("destroy").stdout)
         stacks = self.moto.client("cloudformation").list_stacks(
@@ -137,7 +171,7 @@ class DeployFlow(unittest.TestCase):
         # The sender is the stack's too (the reporter role's SES permission): not one side alone.
         refused = self.make("deploy", expect_success=False, FUNCTION="reporter", REPORT_SENDER="new@example.dev")
         self.assertNotEqual(refused.returncode, 0)
-        self.assertIn('ReportSender is "reports@example.dev" in cv-analytics-dev', refused.stderr)
+        self.assertIn("the live stage's ReportSender is \"reports@example.dev\"", refused.stderr)
         run = self.make("deploy", FUNCTION="reporter", SEND_EMPTY_REPORT="true", DEPLOY_COMMIT="feedbeef0001")
         self.assertIn("==> deployed reporter of cv-analytics-dev", run.stdout)
         self.assertNotIn("==> stack", run.stdout)
@@ -173,9 +207,8 @@ class DeployFlow(unittest.TestCase):
                                  ("deploy-stack", {})):
             refused = self.make(target, expect_success=False, REPORT_TIMEZONE="America/New_York", **settings)
             self.assertNotEqual(refused.returncode, 0, f"{target} {settings}")
-            self.assertIn('REPORT_TIMEZONE is "America/New_York" here and "Europe/London" in cv-analytics-dev-wiring',
-                          refused.stderr)
-            self.assertIn("make deploy STAGE=dev REPORT_TIMEZONE=America/New_York", refused.stderr)
+            self.assertIn('REPORT_TIMEZONE is "America/New_York" in ', refused.stderr)
+            self.assertIn("and the live stage's ReportTimezone is \"Europe/London\"", refused.stderr)
             self.assertNotIn("==> ", refused.stdout)
         self.assertEqual({f: self.snapshot(f) for f in ("processor", "reporter")}, before)
         self.check_wiring("Europe/London")
@@ -188,8 +221,10 @@ class DeployFlow(unittest.TestCase):
         processor = lam.get_function_configuration(FunctionName="cv-analytics-dev-processor")
         self.assertEqual(processor["Role"], outputs["ProcessorRoleArn"])
         self.assertEqual((processor["MemorySize"], processor["Timeout"]), (128, 30))
-        # Every setting of the Makefile, since a deploy replaces the whole environment.
-        self.assertEqual(processor["Environment"]["Variables"], {
+        # Every setting of the stage's file, since a deploy replaces the whole environment.
+        variables = {name: lam.get_function_configuration(FunctionName=f"cv-analytics-dev-{name}")[
+            "Environment"]["Variables"] for name in ("processor", "reporter")}
+        self.assertEqual(variables["processor"], {
             "TABLE_NAME": outputs["TableName"],
             "DEAD_LETTER_QUEUE_URL": outputs["DeadLetterQueueUrl"],
             "STAGE": "dev",
@@ -206,7 +241,7 @@ class DeployFlow(unittest.TestCase):
         reporter = lam.get_function_configuration(FunctionName="cv-analytics-dev-reporter")
         self.assertEqual(reporter["Role"], outputs["ReporterRoleArn"])
         self.assertEqual((reporter["MemorySize"], reporter["Timeout"]), (256, 120))
-        self.assertEqual(reporter["Environment"]["Variables"], {
+        self.assertEqual(variables["reporter"], {
             "TABLE_NAME": outputs["TableName"],
             "REPORT_SENDER": "reports@example.dev",
             "REPORT_RECIPIENTS": "owner@example.dev,second@example.dev",

@@ -180,9 +180,8 @@ class DeployRetry(unittest.TestCase):
 
 
 class RoleAndTags(unittest.TestCase):
-    """cargo-lambda 1.9.2 changes the role of a function that exists only when another setting
-    differs too, and never removes a tag: the deploy does both, the role before the version is
-    published."""
+    """cargo-lambda neither changes the role of a function that exists nor removes a tag: the
+    deploy does both, the role before the version is published."""
 
     def test_a_new_role_is_applied_to_latest_before_the_deploy_and_waited_for(self):
         with tempfile.TemporaryDirectory() as d:
@@ -283,28 +282,49 @@ class Destroy(unittest.TestCase):
         self.assertNotIn("removed", run.stdout)
 
 
-# A stage as a stand-in `aws` answers for it: the stack exists, its outputs, each function's role
-# and state; the wiring stack's ReportTimezone parameter is WIRING_ZONE's content (a stage
-# deployed before the setting has no such parameter: empty), or the stack does not exist.
+# A stage as a stand-in `aws` answers for it: the stack exists, its parameters (the file
+# stack-parameters, "key<TAB>value" lines), its outputs, each function's role and state; the
+# wiring stack's parameters are the file wiring-parameters (a stage deployed before the zone has
+# no ReportTimezone: empty), or the stack does not exist. A function's live version is the JSON of
+# live-<function>.json and its tags tags.json, or it has none (then it is always deployed).
 STAGE_AWS = """\
-    zone_file="$(dirname "$0")/wiring-zone"
+    here="$(dirname "$0")"
     case "$*" in
       *"--stack-name cv-analytics-dev-wiring"*)
-        if [ -f "$zone_file" ]; then cat "$zone_file"; else
+        if [ -f "$here/wiring-parameters" ]; then cat "$here/wiring-parameters"; else
           echo "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id cv-analytics-dev-wiring does not exist" >&2
           exit 254
         fi ;;
       *"Stacks[0].StackStatus"*) echo UPDATE_COMPLETE ;;
-      *"ParameterKey=='ReportSender'"*) printf 'ReportSender\treports@example.dev\n' ;;
+      *"Stacks[0].Parameters"*) cat "$here/stack-parameters" ;;
       *"Stacks[0].Outputs"*)
         printf 'ProcessorFunctionName\tcv-analytics-dev-processor\nReporterFunctionName\tcv-analytics-dev-reporter\n'
         printf 'ProcessorRoleArn\tarn:aws:iam::1:role/p\nReporterRoleArn\tarn:aws:iam::1:role/r\n'
         printf 'TableName\tcv-analytics-dev-records\nDeadLetterQueueUrl\thttps://dlq\nWeekLookup\tscan\n' ;;
+      *"--qualifier live --output json"*)
+        fn="$*"; fn=${fn#*--function-name cv-analytics-dev-}; fn=${fn%% *}
+        if [ -f "$here/live-$fn.json" ]; then cat "$here/live-$fn.json"; else exit 254; fi ;;
+      *"get-alias"*"--query FunctionVersion"*) echo 7 ;;
+      *"lambda get-function "*) echo arn:aws:lambda:us-east-1:1:function:f ;;
+      *"lambda list-tags"*"--output json"*) cat "$here/tags.json" 2>/dev/null || echo '{"Tags": {}}' ;;
       *"cv-analytics-dev-processor --query Role"*) echo arn:aws:iam::1:role/p ;;
       *"cv-analytics-dev-reporter --query Role"*) echo arn:aws:iam::1:role/r ;;
       *get-function-configuration*) printf 'Successful\tNone\n' ;;
     esac
     """
+
+# The live stage's stack parameters as the stand-in answers them by default: the stage file's.
+STACK_PARAMETERS = {"ReportSender": "reports@example.dev", "SesConfigurationSet": "", "WeekLookup": "scan",
+                    "QueueVisibilityTimeoutSeconds": "180"}
+
+# A stage file as the tests deploy it.
+STAGE_FILE = {
+    "REPORT_SENDER": "reports@example.dev", "REPORT_RECIPIENTS": "owner@example.dev", "ALARM_EMAIL": "",
+    "OWNER": "data-team", "REPORT_TIMEZONE": "UTC", "PROCESSOR_MEMORY": "128", "PROCESSOR_TIMEOUT": "30",
+    "REPORTER_MEMORY": "256", "REPORTER_TIMEOUT": "120", "RECORD_TTL_DAYS": "90", "WRITE_CONCURRENCY": "4",
+    "PROCESSOR_MAX_CONCURRENCY": "100", "SEND_EMPTY_REPORT": "true", "SES_CONFIGURATION_SET": "",
+    "WEEK_LOOKUP": "scan",
+}
 
 # A stand-in `cargo`: logs its arguments, and the env file it is given.
 FAKE_CARGO = """\
@@ -331,48 +351,62 @@ FAKE_CLOCK = """\
     """
 
 
+def deploy_stage(test, part, settings=(), given=(), wiring_zone="UTC", stack_parameters=(), now="",
+                 before=None):
+    """deploy.sh's part `part` with the stage file STAGE_FILE updated with `settings`, and `given`
+    in its environment (as on make's command line), against a stage whose wiring stack holds
+    `wiring_zone` (None: no wiring stack; "": no ReportTimezone) and whose stack's parameters are
+    STACK_PARAMETERS updated with `stack_parameters`, at `now` by Python's clock (empty: the real
+    time). `before(directory)` may add to the stand-ins. Returns the run and the logs."""
+    directory = tempfile.mkdtemp()
+    test.addCleanup(lambda: subprocess.run(["rm", "-rf", directory]))
+    here = pathlib.Path(directory)
+    fake_aws(directory, STAGE_AWS)
+    (here / "stages").mkdir()
+    (here / "stages" / "dev.env").write_text(
+        "# the test's stage\n" + "".join(f"{k}={v}\n" for k, v in {**STAGE_FILE, **dict(settings)}.items()))
+    if wiring_zone is not None:
+        (here / "wiring-parameters").write_text(f"ReportTimezone\t{wiring_zone}\n" if wiring_zone else "")
+    (here / "stack-parameters").write_text(
+        "".join(f"{k}\t{v}\n" for k, v in {**STACK_PARAMETERS, **dict(stack_parameters)}.items()))
+    for binary in ("processor", "reporter"):
+        (here / binary).write_text(f"the {binary}'s binary\n")
+    cargo = here / "cargo"
+    cargo.write_text(textwrap.dedent(FAKE_CARGO))
+    cargo.chmod(0o755)
+    (here / "sitecustomize.py").write_text(textwrap.dedent(FAKE_CLOCK))
+    if before:
+        before(here)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in STAGE_FILE}
+    env.update({
+        "PATH": f"{directory}:{os.environ['PATH']}", "AWS_REGION": "us-east-1", "DEPLOY_PART": part,
+        "STAGE": "dev", "STAGES_DIR": str(here / "stages"),
+        "VERIFY": "true", "LAMBDA_BINARY_DIR": directory, "DEPLOY_COMMIT": "0123456789ab",
+        "PYTHONPATH": directory, "FAKE_NOW": now, **dict(given),
+    })
+    run = subprocess.run(["bash", "infrastructure/deploy.sh"], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=60)
+    logs = {name: (here / f"{name}.log").read_text() if (here / f"{name}.log").exists() else ""
+            for name in ("cargo", "env-file", "calls")}
+    return run, logs
+
+
 class TimeZone(unittest.TestCase):
     """REPORT_TIMEZONE is the schedule's (the wiring stack's parameter) and both functions': a
     part alone does not change it; each function is deployed with it; the reporter's check
     dry-runs the last complete week in it."""
 
     def deploy(self, part, zone, wiring_zone, now=""):
-        """deploy.sh's part `part` with REPORT_TIMEZONE=zone, against a stage whose wiring stack
-        holds `wiring_zone` (None: no wiring stack), at `now` by Python's clock (empty: the real
-        time)."""
-        directory = tempfile.mkdtemp()
-        self.addCleanup(lambda: subprocess.run(["rm", "-rf", directory]))
-        fake_aws(directory, STAGE_AWS)
-        if wiring_zone is not None:
-            (pathlib.Path(directory) / "wiring-zone").write_text(wiring_zone)
-        cargo = pathlib.Path(directory) / "cargo"
-        cargo.write_text(textwrap.dedent(FAKE_CARGO))
-        cargo.chmod(0o755)
-        (pathlib.Path(directory) / "sitecustomize.py").write_text(textwrap.dedent(FAKE_CLOCK))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update({
-            "PATH": f"{directory}:{os.environ['PATH']}", "AWS_REGION": "us-east-1", "DEPLOY_PART": part,
-            "STAGE": "dev", "REPORT_SENDER": "reports@example.dev", "REPORT_RECIPIENTS": "owner@example.dev",
-            "PROCESSOR_MEMORY": "128", "PROCESSOR_TIMEOUT": "30", "REPORTER_MEMORY": "256", "REPORTER_TIMEOUT": "120",
-            "RECORD_TTL_DAYS": "90", "WRITE_CONCURRENCY": "4", "SEND_EMPTY_REPORT": "true", "WEEK_LOOKUP": "scan",
-            "PROCESSOR_MAX_CONCURRENCY": "100", "REPORT_TIMEZONE": zone, "OWNER": "data-team",
-            "VERIFY": "true", "LAMBDA_BINARY_DIR": directory, "DEPLOY_COMMIT": "0123456789ab",
-            "PYTHONPATH": directory, "FAKE_NOW": now,
-        })
-        run = subprocess.run(["bash", "infrastructure/deploy.sh"], cwd=ROOT, env=env, capture_output=True, text=True,
-                             timeout=60)
-        logs = {name: (pathlib.Path(directory) / f"{name}.log").read_text()
-                if (pathlib.Path(directory) / f"{name}.log").exists() else ""
-                for name in ("cargo", "env-file", "calls")}
-        return run, logs
+        return deploy_stage(self, part, {"REPORT_TIMEZONE": zone}, wiring_zone=wiring_zone, now=now)
 
     def test_a_part_alone_keeps_the_zone_of_the_stage(self):
         for part in ("processor", "reporter", "stack"):
             run, logs = self.deploy(part, "America/New_York", "Europe/London")
             self.assertNotEqual(run.returncode, 0, part)
-            self.assertIn('REPORT_TIMEZONE is "America/New_York" here and "Europe/London" in cv-analytics-dev-wiring',
-                          run.stderr)
-            self.assertIn("make deploy STAGE=dev REPORT_TIMEZONE=America/New_York", run.stderr)
+            self.assertIn('REPORT_TIMEZONE is "America/New_York" in ', run.stderr)
+            self.assertIn(f'/stages/dev.env and the live stage\'s ReportTimezone is "Europe/London": a stack and a function both hold it, so a part alone '
+                          f'({part}) would change one side only; make deploy STAGE=dev (the whole deploy) changes them '
+                          'together', run.stderr)
             self.assertEqual(logs["cargo"], "", part)
             self.assertNotIn("create-stack", logs["calls"])
             self.assertNotIn("update-stack", logs["calls"])
@@ -381,10 +415,11 @@ class TimeZone(unittest.TestCase):
         # No ReportTimezone parameter (the AWS CLI prints nothing for no match).
         run, _ = self.deploy("processor", "Europe/London", "")
         self.assertNotEqual(run.returncode, 0)
-        self.assertIn('REPORT_TIMEZONE is "Europe/London" here and "UTC" in cv-analytics-dev-wiring', run.stderr)
+        self.assertIn('REPORT_TIMEZONE is "Europe/London" in', run.stderr)
+        self.assertIn('the live stage\'s ReportTimezone is "UTC"', run.stderr)
         run, logs = self.deploy("processor", "UTC", "")
         self.assertEqual(run.returncode, 0, run.stderr)
-        self.assertIn("--env-var REPORT_TIMEZONE=UTC", logs["cargo"])
+        self.assertIn("REPORT_TIMEZONE=UTC\n", logs["env-file"])
 
     def test_without_a_wiring_stack_the_whole_deploy_is_asked_for(self):
         run, logs = self.deploy("processor", "UTC", None)
@@ -396,7 +431,7 @@ class TimeZone(unittest.TestCase):
     def test_each_function_gets_the_zone_and_the_reporters_check_counts_weeks_in_it(self):
         run, logs = self.deploy("processor", "Europe/London", "Europe/London")
         self.assertEqual(run.returncode, 0, run.stderr)
-        self.assertIn("--env-var REPORT_TIMEZONE=Europe/London", logs["cargo"])
+        self.assertIn("REPORT_TIMEZONE=Europe/London\n", logs["env-file"])
         # Sunday 16 November 2025, 12:00 UTC, still 2025-W46 in UTC (the last complete week
         # W45), is Monday 02:00 in Kiritimati (UTC+14): W47 there, so the last complete week is
         # W46. In New York (UTC-5) it is Sunday morning: W45.
@@ -504,6 +539,91 @@ class DeployTools(unittest.TestCase):
             self.assertFalse((pathlib.Path(stand_ins) / "called.log").exists(),
                              (pathlib.Path(stand_ins) / "called.log").read_text()
                              if (pathlib.Path(stand_ins) / "called.log").exists() else "")
+
+
+class StageSettings(unittest.TestCase):
+    """Every deploy reads the stage's committed file (infrastructure/stages/<stage>.env); a
+    setting given on the command line or in the environment that differs from it is shown and
+    refused before anything is called, so that no deploy path resets a setting silently."""
+
+    def test_the_functions_get_the_files_settings(self):
+        run, logs = deploy_stage(self, "processor", {"WRITE_CONCURRENCY": "8", "RECORD_TTL_DAYS": "120"})
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("WRITE_CONCURRENCY=8\nREPORT_TIMEZONE=UTC\n", logs["env-file"])
+        self.assertIn("RECORD_TTL_DAYS=120\n", logs["env-file"])
+        self.assertIn("--memory 128 --timeout 30", logs["cargo"])
+
+    def test_a_value_given_that_differs_from_the_file_is_shown_and_refused(self):
+        for part in ("all", "stack", "processor", "reporter"):
+            run, logs = deploy_stage(self, part, given={"PROCESSOR_TIMEOUT": "60", "OWNER": ""})
+            self.assertNotEqual(run.returncode, 0, part)
+            self.assertIn('PROCESSOR_TIMEOUT is "60" on the command line (or in the environment) and "30" in ', run.stderr)
+            self.assertIn('/stages/dev.env: change the file (and commit it) to change the stage', run.stderr)
+            self.assertIn('OWNER is "" on the command line (or in the environment) and "data-team" in ', run.stderr)
+            self.assertEqual((logs["calls"], logs["cargo"]), ("", ""), part)
+        # The same value given is no change.
+        run, _ = deploy_stage(self, "processor", given={"PROCESSOR_TIMEOUT": "30"})
+        self.assertEqual(run.returncode, 0, run.stderr)
+
+    def test_what_a_deploy_needs_and_the_file_lacks_is_asked_of_the_file(self):
+        run, logs = deploy_stage(self, "all", {"REPORT_SENDER": ""})
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("REPORT_SENDER is empty in ", run.stderr)
+        self.assertIn("/stages/dev.env: fill in the verified SES identity", run.stderr)
+        self.assertEqual(logs["calls"], "")
+        run, _ = deploy_stage(self, "all", {"WEEK_LOKUP": "index"})
+        self.assertIn('"WEEK_LOKUP=index" is not NAME=value of a setting', run.stderr)
+        self.assertNotEqual(run.returncode, 0)
+
+    def test_the_committed_files_hold_every_setting_and_the_makefile_names_the_same(self):
+        for stage in ("dev", "prod"):
+            env = {k: v for k, v in os.environ.items() if k not in STAGE_FILE}
+            run = subprocess.run(["bash", "-c", f". infrastructure/lib.sh; STAGE={stage}; load_stage_settings"],
+                                 cwd=ROOT, env=env, capture_output=True, text=True)
+            self.assertEqual(run.returncode, 0, run.stderr)
+        names = subprocess.run(["bash", "-c", '. infrastructure/lib.sh; echo $STAGE_SETTINGS'], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.split()
+        self.assertEqual(sorted(names), sorted(STAGE_FILE))
+        # make passes on the settings given (command line, environment) and removes its own.
+        run = subprocess.run(["make", "-n", "--no-print-directory", "deploy-stack", "PROCESSOR_TIMEOUT=60"],
+                             cwd=ROOT, env={**env, "OWNER": "x"}, capture_output=True, text=True, check=True)
+        [line] = [line for line in run.stdout.splitlines() if "infrastructure/deploy.sh" in line]
+        removed = re.findall(r"-u (\w+)", line)
+        self.assertEqual(sorted(removed + ["OWNER", "PROCESSOR_TIMEOUT"]), sorted(names))
+
+
+class OneSided(unittest.TestCase):
+    """What a stack and a function both hold is compared with the live stage before a part alone
+    deploys anything: the sender and configuration set (stack, reporter), the week lookup
+    (the stack's index, the reporter's queries), the queue's visibility timeout (6 times the
+    processor's timeout), the time zone (TimeZone above)."""
+
+    def check(self, settings, stack_parameters, refused_parts, message):
+        for part in ("stack", "processor", "reporter"):
+            run, logs = deploy_stage(self, part, settings, stack_parameters=stack_parameters)
+            if part in refused_parts:
+                self.assertNotEqual(run.returncode, 0, part)
+                self.assertIn(message, run.stderr)
+                self.assertIn(f"a part alone ({part}) would change one side only; make deploy STAGE=dev", run.stderr)
+                self.assertEqual(logs["cargo"], "", part)
+                self.assertNotIn("update-stack", logs["calls"], part)
+            else:
+                self.assertEqual(run.returncode, 0, f"{part}: {run.stderr}")
+
+    def test_the_week_index_is_not_dropped_under_the_live_reporter(self):
+        self.check({}, {"WeekLookup": "index"}, ("stack", "reporter"),
+                   "the live stage's WeekLookup is \"index\"")
+
+    def test_a_processor_timeout_moves_with_the_queues_visibility_only(self):
+        self.check({"PROCESSOR_TIMEOUT": "60"}, {}, ("stack", "processor"),
+                   "(the queue's visibility timeout, 6 times it: 360) and the live stage's "
+                   "QueueVisibilityTimeoutSeconds is \"180\"")
+
+    def test_the_sender_and_configuration_set_change_together(self):
+        self.check({"REPORT_SENDER": "new@example.dev"}, {}, ("stack", "reporter"),
+                   "the live stage's ReportSender is \"reports@example.dev\"")
+        self.check({}, {"SesConfigurationSet": "old-set"}, ("stack", "reporter"),
+                   "SES_CONFIGURATION_SET is \"\" in ")
 
 
 class FailedUpdate(unittest.TestCase):

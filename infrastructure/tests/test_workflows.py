@@ -41,12 +41,15 @@ class Workflows(unittest.TestCase):
             self.assertNotIn(stored, text)
         self.assertIn("make deploy", [s.get("run") for s in steps(workflow)])
 
-    def test_the_deploy_workflow_passes_the_time_zone_with_the_makefiles_default(self):
-        """An environment without the variable gives an empty string, which make's `?=` keeps
-        (an empty variable in the environment is defined): the default is spelt out."""
-        job = load("deploy.yml")["jobs"]["deploy"]
-        self.assertEqual(job["env"]["REPORT_TIMEZONE"], "${{ vars.REPORT_TIMEZONE || 'UTC' }}")
-        self.assertIn("REPORT_TIMEZONE ?= UTC\n", (ROOT / "Makefile").read_text())
+    def test_the_deploy_workflow_passes_the_stage_and_no_setting(self):
+        """The stage's settings are its committed file, which `make deploy` reads: a setting the
+        workflow passed (an empty GitHub variable included) would be refused where it differs."""
+        workflow = load("deploy.yml")
+        self.assertEqual(workflow["jobs"]["deploy"]["env"],
+                         {"STAGE": "${{ inputs.stage }}", "AWS_REGION": "${{ vars.AWS_REGION }}"})
+        for step in steps(workflow):
+            self.assertNotIn("env", step, step)
+            self.assertNotRegex(str(step.get("with", "")), r"REPORT_|OWNER|ALARM_|TIMEOUT|MEMORY|WEEK_")
 
     def test_no_run_step_interpolates_an_expression(self):
         # `${{ }}` inside `run:` is pasted into the shell before it runs (script injection): inputs
