@@ -13,9 +13,11 @@
 # The settings are the stage's committed file, infrastructure/stages/$STAGE.env
 # (load_stage_settings, lib.sh); one given otherwise and different is refused. A part is refused
 # when it would change, on its side only, what both a stack and a function hold
-# (refuse_one_sided). Each version published carries the commit it was built from in its
-# environment (BUILD_COMMIT, which the functions do not read; a version's configuration is
-# immutable, so it stays true after a rollback), which `make status` shows. Runs on bash 3.2.
+# (refuse_one_sided). A function whose live version already runs the same binary with the same
+# settings is not deployed again (live_matches). Each version published carries the commit it
+# was built from and its binary's sha256 in its environment (BUILD_COMMIT, BUILD_SHA256, which
+# the functions do not read; a version's configuration is immutable, so they stay true after a
+# rollback), which `make status` shows. Runs on bash 3.2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . infrastructure/lib.sh
@@ -241,7 +243,7 @@ commit_built() {
 }
 
 # What `cargo lambda deploy` deploys for a function: what `cargo lambda build` made, or a binary
-# of BINARY_DIR.
+# of BINARY_DIR; and the file itself.
 binary() {
   if [ -n "$BINARY_DIR" ]; then
     echo --binary-path "$BINARY_DIR/$1"
@@ -249,6 +251,14 @@ binary() {
     echo --binary-name "$1"
   fi
 }
+binary_file() {
+  if [ -n "$BINARY_DIR" ]; then
+    echo "$BINARY_DIR/$1"
+  else
+    echo "target/lambda/$1/bootstrap"
+  fi
+}
+
 # Builds the functions given (processor, reporter), unless BINARY_DIR has them. The packages
 # alone (`-p`), so that their features are their own: the workspace's tools turn on the SDK's
 # aws-lc client and the processor's test fakes, which a workspace-wide build would put in the
@@ -271,7 +281,33 @@ build() {
 # invoke the alias, and `make rollback` moves it back.
 LIVE_ALIAS=live
 
-# Deploys FUNCTION (processor or reporter) with the settings of ENV_FILE.
+# Whether FUNCTION's live version already is what this deploy would publish: the same binary
+# (BUILD_SHA256, which each version's environment records beside BUILD_COMMIT), role, memory,
+# timeout and environment (ENV_FILE), and the function the same tags. cargo-lambda publishes a
+# version on every deploy (its zip holds the binary's modification time, so Lambda never sees
+# the same code twice): an unchanged function is left alone instead, and `make rollback` never
+# lands on a twin of the live version.
+live_matches() {
+  local name=$1 role=$2 memory=$3 timeout=$4 live arn tags
+  live=$(aws lambda get-function-configuration --region "$REGION" --function-name "$name" \
+    --qualifier "$LIVE_ALIAS" --output json 2>/dev/null) || return 1
+  arn=$(aws lambda get-function --region "$REGION" --function-name "$name" \
+    --query Configuration.FunctionArn --output text) || return 1
+  tags=$(aws lambda list-tags --region "$REGION" --resource "$arn" --output json) || return 1
+  python3 -c '
+import json, sys
+live, tags, env_file, role, memory, timeout = sys.argv[1:7]
+live = json.loads(live)
+wanted_env = dict(line.rstrip("\n").split("=", 1) for line in open(env_file) if line.strip())
+wanted_tags = dict(tag.split("=", 1) for tag in sys.argv[7:] if tag != "--tag")
+have = (live.get("Role"), live.get("MemorySize"), live.get("Timeout"),
+        (live.get("Environment") or {}).get("Variables") or {}, json.loads(tags).get("Tags") or {})
+sys.exit(have != (role, int(memory), int(timeout), wanted_env, wanted_tags))
+' "$live" "$tags" "$ENV_FILE" "$role" "$memory" "$timeout" "${TAGS[@]}"
+}
+
+# Deploys FUNCTION (processor or reporter) with the settings of ENV_FILE, unless its live
+# version already is what it would publish.
 deploy_function() {
   local fn=$1 name role memory timeout
   name=$(output "$2FunctionName")
@@ -279,6 +315,11 @@ deploy_function() {
   memory=$3
   timeout=$4
   step "function $name (alias $LIVE_ALIAS, commit $COMMIT)"
+  if live_matches "$name" "$role" "$memory" "$timeout"; then
+    echo "$name: its live version $(aws lambda get-alias --region "$REGION" --function-name "$name" \
+      --name "$LIVE_ALIAS" --query FunctionVersion --output text) already runs this binary with these settings; no version published"
+    return 0
+  fi
   apply_role "$name" "$role"
   # `--env-var` splits its value on commas (the recipient list is comma-separated): an env file.
   # shellcheck disable=SC2046 # the binary's flag and value are two words on purpose
@@ -290,14 +331,14 @@ deploy_function() {
 
 # The processor's settings, and the reporter's (the lifetime of records is the processor's
 # RECORD_TTL_DAYS, which the reporter needs too: no backfill of weeks already expired). The
-# commit is the only one they do not read.
+# binary's sha256 and the commit are the functions' only settings they do not read.
 deploy_processor() {
   {
     printf 'TABLE_NAME=%s\nDEAD_LETTER_QUEUE_URL=%s\nSTAGE=%s\n' \
       "$(output TableName)" "$(output DeadLetterQueueUrl)" "$STAGE"
     printf 'RECORD_TTL_DAYS=%s\nWRITE_CONCURRENCY=%s\n' "$RECORD_TTL_DAYS" "$WRITE_CONCURRENCY"
     printf 'REPORT_TIMEZONE=%s\n' "$REPORT_TIMEZONE"
-    printf 'BUILD_COMMIT=%s\n' "$COMMIT"
+    printf 'BUILD_COMMIT=%s\nBUILD_SHA256=%s\n' "$COMMIT" "$(sha256 "$(binary_file processor)")"
   } > "$ENV_FILE"
   deploy_function processor Processor "$PROCESSOR_MEMORY" "$PROCESSOR_TIMEOUT"
 }
@@ -312,9 +353,13 @@ deploy_reporter() {
     if [ -n "$SES_CONFIGURATION_SET" ]; then
       printf 'SES_CONFIGURATION_SET=%s\n' "$SES_CONFIGURATION_SET"
     fi
-    printf 'BUILD_COMMIT=%s\n' "$COMMIT"
+    printf 'BUILD_COMMIT=%s\nBUILD_SHA256=%s\n' "$COMMIT" "$(sha256 "$(binary_file reporter)")"
   } > "$ENV_FILE"
   deploy_function reporter Reporter "$REPORTER_MEMORY" "$REPORTER_TIMEOUT"
+}
+
+sha256() {
+  python3 -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$1"
 }
 
 cv_analytics() {

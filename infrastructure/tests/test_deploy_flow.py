@@ -49,6 +49,7 @@ RUN = {
 }
 STAGES = pathlib.Path(tempfile.mkdtemp(prefix="cv-analytics-stages-"))
 TAGS = {"Project": "cv-analytics", "Stage": "dev", "Owner": "data-team"}
+UNCHANGED = "already runs this binary with these settings; no version published"
 
 
 class DeployFlow(unittest.TestCase):
@@ -111,9 +112,15 @@ class DeployFlow(unittest.TestCase):
         self.check_functions("scan")
         self.assertEqual(self.live("reporter"), "1")
         self.check_verify()
+        # The same commit deployed again with the same settings publishes nothing.
+        again = self.make("deploy").stdout
+        self.assertIn(f"cv-analytics-dev-processor: its live version 1 {UNCHANGED}", again)
+        self.assertIn(f"cv-analytics-dev-reporter: its live version 1 {UNCHANGED}", again)
+        self.assertEqual([self.snapshot(f)["versions"] for f in ("processor", "reporter")], [["$LATEST", "1"]] * 2)
         # A second deploy that changes a reporter setting publishes its version 2; a rollback
         # moves `live` back to 1.
-        self.make("deploy", SEND_EMPTY_REPORT="true")
+        run = self.make("deploy", SEND_EMPTY_REPORT="true")
+        self.assertIn(f"cv-analytics-dev-processor: its live version 1 {UNCHANGED}", run.stdout)
         self.check_rollback()
         # One part at a time: the reporter alone publishes its version 3.
         self.check_one_part_at_a_time()
@@ -196,8 +203,8 @@ class DeployFlow(unittest.TestCase):
         # Each line says what `make rollback` would move the alias to.
         self.assertRegex(status, r"cv-analytics-dev-reporter 3 \(of 3 published\), published [^,]+, commit feedbeef0001; "
                                  r"make rollback moves it to 2 \(commit 0123456789ab\)\n")
-        self.assertRegex(status, r"cv-analytics-dev-processor \d+ \(of \d+ published\), published [^,]+, "
-                                 r"commit 0123456789ab; make rollback moves it to \d+ \(commit 0123456789ab\)\n")
+        self.assertRegex(status, r"cv-analytics-dev-processor 1 \(of 1 published\), published [^,]+, commit 0123456789ab; "
+                                 r"nothing to roll back to\n")
 
     def check_a_part_cannot_change_the_zone(self):
         """The owner's time zone is the schedule's and both functions': no part changes it
@@ -221,9 +228,12 @@ class DeployFlow(unittest.TestCase):
         processor = lam.get_function_configuration(FunctionName="cv-analytics-dev-processor")
         self.assertEqual(processor["Role"], outputs["ProcessorRoleArn"])
         self.assertEqual((processor["MemorySize"], processor["Timeout"]), (128, 30))
-        # Every setting of the stage's file, since a deploy replaces the whole environment.
-        variables = {name: lam.get_function_configuration(FunctionName=f"cv-analytics-dev-{name}")[
-            "Environment"]["Variables"] for name in ("processor", "reporter")}
+        # Every setting of the stage's file, since a deploy replaces the whole environment, and
+        # the binary's sha256.
+        variables = {name: dict(lam.get_function_configuration(FunctionName=f"cv-analytics-dev-{name}")[
+            "Environment"]["Variables"]) for name in ("processor", "reporter")}
+        for name in variables:
+            self.assertRegex(variables[name].pop("BUILD_SHA256"), r"^[0-9a-f]{64}$")
         self.assertEqual(variables["processor"], {
             "TABLE_NAME": outputs["TableName"],
             "DEAD_LETTER_QUEUE_URL": outputs["DeadLetterQueueUrl"],

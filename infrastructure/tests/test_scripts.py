@@ -4,6 +4,7 @@ check that they stay within bash 3.2, the bash of stock macOS.
 
 Run by `make test`."""
 
+import json
 import os
 import pathlib
 import re
@@ -624,6 +625,43 @@ class OneSided(unittest.TestCase):
                    "the live stage's ReportSender is \"reports@example.dev\"")
         self.check({}, {"SesConfigurationSet": "old-set"}, ("stack", "reporter"),
                    "SES_CONFIGURATION_SET is \"\" in ")
+
+
+class UnchangedFunction(unittest.TestCase):
+    """A function whose live version already runs the binary with the same settings, role and
+    tags is not deployed again: no version is published, so `make rollback` never lands on a twin."""
+
+    def live_as_deployed(self, logs, memory=128):
+        """Writes, into the stand-ins, a live processor version as the deploy of `logs` made it."""
+        env = dict(line.split("=", 1) for line in logs["env-file"].splitlines())
+
+        def before(here):
+            (here / "live-processor.json").write_text(json.dumps({
+                "Role": "arn:aws:iam::1:role/p", "MemorySize": memory, "Timeout": 30,
+                "Environment": {"Variables": env}}))
+            (here / "tags.json").write_text(json.dumps({"Tags": {
+                "Project": "cv-analytics", "Stage": "dev", "Owner": "data-team"}}))
+        return before
+
+    def test_the_same_binary_and_settings_publish_nothing(self):
+        run, logs = deploy_stage(self, "processor")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("lambda deploy", logs["cargo"])
+        self.assertRegex(logs["env-file"], r"BUILD_SHA256=[0-9a-f]{64}\n")
+        run, again = deploy_stage(self, "processor", before=self.live_as_deployed(logs))
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("cv-analytics-dev-processor: its live version 7 already runs this binary with these "
+                      "settings; no version published", run.stdout)
+        self.assertNotIn("lambda deploy", again["cargo"])
+        # Another memory size, or another binary: deployed.
+        run, again = deploy_stage(self, "processor", before=self.live_as_deployed(logs, memory=256))
+        self.assertIn("lambda deploy", again["cargo"])
+
+        def other_binary(here):
+            self.live_as_deployed(logs)(here)
+            (here / "processor").write_text("another build\n")
+        run, again = deploy_stage(self, "processor", before=other_binary)
+        self.assertIn("lambda deploy", again["cargo"])
 
 
 class FailedUpdate(unittest.TestCase):
