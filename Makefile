@@ -220,14 +220,14 @@ deploy: deploy-tools ## Deploy STAGE (dev|prod) with the settings of infrastruct
 deploy-stack: deploy-tools ## Apply STAGE's stack.yaml and wiring.yaml alone (an alarm, the trigger's concurrency): no build, no function update
 	env $(NOT_GIVEN) DEPLOY_PART=stack infrastructure/deploy.sh
 
-deployer-role: deploy-tools ## Once per STAGE, as an administrator: the deployer's policies and, with GITHUB_REPOSITORY=owner/name, its GitHub role
-	infrastructure/deployer.sh
+deployer-role: ## Once per STAGE, as an administrator: the deployer's policies and, with GITHUB_REPOSITORY=owner/name, its GitHub role (CREATE_OIDC_PROVIDER=false for the account's second)
+	$(CV_ANALYTICS) deployer-role
 
-destroy: deploy-tools ## Remove everything `make deploy` made for STAGE (the prod table is kept)
-	infrastructure/destroy.sh
+destroy: ## Remove everything `make deploy` made for STAGE (the prod table is kept)
+	$(CV_ANALYTICS) destroy
 
-import-table: deploy-tools ## Bring STAGE's kept table (after `make destroy STAGE=prod`) into a new stack, then `make deploy`
-	infrastructure/import-table.sh
+import-table: ## Bring STAGE's kept table (after `make destroy STAGE=prod`) into a new stack, then `make deploy`
+	$(CV_ANALYTICS) import-table
 
 region: deploy-tools ## Print the AWS region every command uses (AWS_REGION, AWS_DEFAULT_REGION, or the profile's)
 	@bash -c '. infrastructure/lib.sh && resolve_region && echo "$$REGION"'

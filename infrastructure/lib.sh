@@ -1,4 +1,4 @@
-# Shared by deploy.sh, destroy.sh and import-table.sh (sourced, not run). Written for bash 3.2,
+# Sourced by deploy.sh and the Makefile's region target (not run). Written for bash 3.2,
 # the bash of stock macOS: no associative arrays, no mapfile, no ${var,,}.
 
 # One region rule for every command of the project, the AWS SDK's own order: AWS_REGION, then

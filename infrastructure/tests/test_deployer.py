@@ -25,7 +25,7 @@ from cfnlint.helpers import load_resource
 
 from infrastructure.tests import test_templates as templates
 from infrastructure.tests import test_workflows as workflows
-from infrastructure.tests.test_templates import (IAM_ACTION, INFRA, ROOT, Moto, as_list, deploy,
+from infrastructure.tests.test_templates import (IAM_ACTION, INFRA, NOT_CALLS, ROOT, Moto, as_list, deploy,
                                                  expand_conditions, maintainer_actions, taggable)
 
 TEMPLATE = "deployer.yaml"
@@ -46,7 +46,7 @@ def load(name):
 # ---------------------------------------------------------------------------------------------
 # Source (a): the scripts' `aws <service> <command>` calls.
 
-SCRIPTS = ("deploy.sh", "destroy.sh", "import-table.sh", "lib.sh")
+SCRIPTS = ("deploy.sh", "lib.sh")
 # A command becomes its API operation through botocore's own models (`get-function-configuration`
 # is GetFunctionConfiguration; `wait stack-create-complete` polls DescribeStacks), and the
 # operation its IAM action. Where the names differ: the CLI's service name and the IAM prefix
@@ -99,14 +99,39 @@ def cli_action(service, command, waiter=None):
 
 
 def script_calls():
-    """{IAM action: scripts calling it} over every `aws` call of the scripts."""
+    """{IAM action: scripts or files calling it} over every `aws` call of the scripts and every
+    SDK call of the deployer's Rust code (ops/src/deploy)."""
     calls = {}
     for name in SCRIPTS:
         for service, command, waiter in AWS_CALL.findall(script_text(name)):
             if service in CLI_LOCAL:
                 continue
             calls.setdefault(cli_action(service, command, waiter), set()).add(name)
+    for path, action in deployer_code_calls():
+        calls.setdefault(action, set()).add(path.name)
     return calls
+
+
+# Source (a'): the deployer's Rust code, ops/src/deploy: every `<client>.<operation>()` on one of
+# its clients (`client` is CloudFormation's in stacks.rs), a waiter `wait_until_<name>()` as the
+# operation its model polls. The rest of ops/src is the maintainer's (test_templates).
+DEPLOYER_CODE = ROOT / "ops" / "src" / "deploy"
+DEPLOYER_RECEIVERS = {"client": "cloudformation", "cloudformation": "cloudformation", "lambda": "lambda",
+                      "sqs": "sqs", "dynamodb": "dynamodb"}
+SDK_CALL = re.compile(r"\b(" + "|".join(DEPLOYER_RECEIVERS) + r")\s*\.\s*([a-z_]+)\(\)")
+
+
+def deployer_code_calls():
+    """(file, IAM action) for each SDK call of the deployer's Rust code."""
+    for path in sorted(DEPLOYER_CODE.glob("*.rs")):
+        for receiver, call in SDK_CALL.findall(path.read_text()):
+            if call in NOT_CALLS:
+                continue
+            service = DEPLOYER_RECEIVERS[receiver]
+            if call.startswith("wait_until_"):
+                yield path, cli_action(service, "wait", call.removeprefix("wait_until_").replace("_", "-"))
+            else:
+                yield path, cli_action(service, call.replace("_", "-"))
 
 
 def script_actions():
@@ -601,12 +626,15 @@ class WhatTheDeployerNeeds(unittest.TestCase):
     def test_the_script_scan_finds_the_calls_we_know_of_and_no_message(self):
         # Guards the scan itself: if it stopped finding calls, the tests above would prove nothing.
         calls = script_calls()
-        # Every script reads stacks; import-table's waits read the stack and the change set.
-        self.assertEqual(calls["cloudformation:DescribeStacks"], set(SCRIPTS))
-        self.assertEqual(calls["cloudformation:DescribeChangeSet"], {"import-table.sh"})
-        self.assertEqual(calls["lambda:DeleteFunction"], {"destroy.sh"})
+        # Every script and the stacks' module read stacks; the import's waits read the stack and
+        # the change set.
+        self.assertLessEqual({*SCRIPTS, "stacks.rs"}, calls["cloudformation:DescribeStacks"])
+        self.assertEqual(calls["cloudformation:DescribeChangeSet"], {"import_table.rs"})
+        self.assertEqual(calls["cloudformation:DescribeStackEvents"], {"lib.sh", "stacks.rs"})
+        self.assertEqual(calls["lambda:DeleteFunction"], {"destroy.rs"})
         self.assertEqual(calls["lambda:UntagResource"], {"lib.sh"})
-        self.assertEqual(calls["sqs:GetQueueAttributes"], {"destroy.sh"})
+        self.assertEqual(calls["sqs:GetQueueAttributes"], {"destroy.rs"})
+        self.assertEqual(calls["dynamodb:DescribeTable"], {"deploy.sh", "import_table.rs"})
         # What deploy.sh's message tells a person to type (a here-document) is not a call.
         for advice in ("dynamodb:CreateBackup", "dynamodb:DeleteTable"):
             self.assertNotIn(advice, calls)

@@ -279,15 +279,15 @@ CALLS = [
     Call(OPS, "ses:GetAccount", "any", source="ops: verify, sandbox and quota"),
     Call(OPS, "ses:GetConfigurationSet", "configuration-set", when=with_configuration_set,
          source="ops: verify, the reporter's SES_CONFIGURATION_SET"),
-    # The scripts (infrastructure/*.sh), by stack name.
-    *(Call(("deployer",), a, s, source="lib.sh, deploy.sh, destroy.sh")
+    # The scripts (infrastructure/*.sh) and the deployer's Rust code (ops/src/deploy), by stack name.
+    *(Call(("deployer",), a, s, source="lib.sh, deploy.sh, ops deploy/stacks.rs and destroy.rs")
       for a in ("cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack",
                 "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents") for s in ("stack", "wiring")),
-    *(Call(("deployer",), a, "stack", source="import-table.sh: the import's change set")
+    *(Call(("deployer",), a, "stack", source="ops deploy/import_table.rs: the import's change set")
       for a in ("cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet")),
-    Call(("deployer",), "dynamodb:DescribeTable", "table", source="deploy.sh, import-table.sh: the kept table"),
-    Call(("deployer",), "sqs:GetQueueAttributes", "dlq", source="destroy.sh: dead letters left"),
-    *(Call(("deployer",), a, f, source="lib.sh, destroy.sh, deploy.sh")
+    Call(("deployer",), "dynamodb:DescribeTable", "table", source="deploy.sh, ops deploy/import_table.rs: the kept table"),
+    Call(("deployer",), "sqs:GetQueueAttributes", "dlq", source="ops deploy/destroy.rs: dead letters left"),
+    *(Call(("deployer",), a, f, source="lib.sh, deploy.sh, ops deploy/destroy.rs")
       for a in ("lambda:DeleteFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListTags",
                 "lambda:UntagResource", "lambda:UpdateFunctionConfiguration") for f in ("processor", "reporter")),
     *(Call(("deployer",), "lambda:GetAlias", f"{f}:live", source="deploy.sh") for f in ("processor", "reporter")),

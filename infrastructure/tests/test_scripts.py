@@ -254,35 +254,6 @@ class RolledBackStack(unittest.TestCase):
             self.assertIn("cv-analytics-dev: CREATE_COMPLETE", run.stdout)
 
 
-class Destroy(unittest.TestCase):
-    """`make destroy` calls a function that is not there "not there", and stops on anything else."""
-
-    def destroy(self, delete_function_answer):
-        with tempfile.TemporaryDirectory() as d:
-            fake_aws(d, f"""\
-                case "$*" in
-                  "lambda delete-function"*) {delete_function_answer} ;;
-                esac
-                """)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-            env.update({"PATH": f"{d}:{os.environ['PATH']}", "STAGE": "dev", "AWS_REGION": "us-east-1"})
-            return subprocess.run(["bash", "infrastructure/destroy.sh"], cwd=ROOT, env=env,
-                                  capture_output=True, text=True, timeout=60)
-
-    def test_a_missing_function_is_not_there_and_the_stack_goes(self):
-        run = self.destroy('echo "An error occurred (ResourceNotFoundException) when calling the DeleteFunction operation" >&2; exit 254')
-        self.assertEqual(run.returncode, 0, run.stderr)
-        self.assertIn("function cv-analytics-dev-processor was not there", run.stdout)
-        self.assertIn("removed cv-analytics-dev", run.stdout)
-
-    def test_any_other_failure_is_shown_and_stops(self):
-        run = self.destroy('echo "An error occurred (AccessDeniedException) when calling the DeleteFunction operation" >&2; exit 254')
-        self.assertNotEqual(run.returncode, 0)
-        self.assertIn("could not delete function cv-analytics-dev-processor", run.stderr)
-        self.assertIn("AccessDeniedException", run.stderr)
-        self.assertNotIn("removed", run.stdout)
-
-
 # A stage as a stand-in `aws` answers for it: the stack exists, its parameters (the file
 # stack-parameters, "key<TAB>value" lines), its outputs, each function's role and state; the
 # wiring stack's parameters are the file wiring-parameters (a stage deployed before the zone has
@@ -455,25 +426,21 @@ class TimeZone(unittest.TestCase):
 class ImportTemplate(unittest.TestCase):
     """`make import-table` imports stack.yaml's own table resource, and nothing else."""
 
-    def test_the_import_template_holds_the_table_only_and_lints_clean(self):
-        import json
-        run = subprocess.run(["python3", "infrastructure/import_template.py"], cwd=ROOT,
-                             capture_output=True, text=True, check=True)
-        template = json.loads(run.stdout)
+    def test_the_import_template_is_stack_yamls_table_and_lints_clean(self):
+        from infrastructure.tests.import_template import import_template
+        committed = INFRA / "import-table.json"
+        template = json.loads(committed.read_text())
+        self.assertEqual(template, json.loads(json.dumps(import_template(), default=str)),
+                         "infrastructure/import-table.json differs from stack.yaml's table: "
+                         "python3 -m infrastructure.tests.import_template > infrastructure/import-table.json")
         self.assertEqual(list(template["Resources"]), ["RecordsTable"])
         self.assertEqual(template["Resources"]["RecordsTable"]["DeletionPolicy"], "Retain")
         # The kept table is described as it is, with the week index or without.
         self.assertEqual(template["Parameters"]["WeekLookup"]["AllowedValues"], ["scan", "index"])
         self.assertIn("UseWeekIndex", template["Conditions"])
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            f.write(run.stdout)
-        try:
-            lint = subprocess.run(["python3", "-c", "import sys; from cfnlint.runner import main; sys.exit(main())",
-                                   f.name], capture_output=True, text=True)
-            self.assertEqual(lint.returncode, 0, lint.stdout + lint.stderr)
-        finally:
-            os.unlink(f.name)
-
+        lint = subprocess.run(["python3", "-c", "import sys; from cfnlint.runner import main; sys.exit(main())",
+                               str(committed)], capture_output=True, text=True)
+        self.assertEqual(lint.returncode, 0, lint.stdout + lint.stderr)
 
 
 class FunctionsBuild(unittest.TestCase):
@@ -512,11 +479,13 @@ if __name__ == "__main__":
 
 
 class DeployTools(unittest.TestCase):
-    """The targets an administrator runs to deploy (deploy, deploy-stack, deployer-role, destroy,
-    import-table, region) need the Python tools only (and the deploy's build the arm64 target),
-    not `make tools`' npm packages, Java or Chromium: macOS with Python and Rust is enough."""
+    """The targets an administrator runs to deploy (deploy, deploy-stack, region) need the Python
+    tools only (and the deploy's build the arm64 target), not `make tools`' npm packages, Java or
+    Chromium: macOS with Python and Rust is enough. deployer-role, destroy and import-table are
+    the maintainer command's, and need Rust alone."""
 
-    TARGETS = ("deploy", "deploy-stack", "deployer-role", "destroy", "import-table", "region")
+    TARGETS = ("deploy", "deploy-stack", "region")
+    RUST_ONLY = ("deployer-role", "destroy", "import-table")
 
     def test_the_deploy_targets_install_the_python_tools_only(self):
         for target in self.TARGETS:
@@ -525,6 +494,11 @@ class DeployTools(unittest.TestCase):
             commands = [line.strip() for line in run.stdout.splitlines()]
             self.assertIn("dev/tools.sh deploy", commands, target)
             self.assertNotIn("dev/tools.sh", commands, f"{target} runs all of make tools")
+        for target in self.RUST_ONLY:
+            run = subprocess.run(["make", "-n", "--no-print-directory", target, "STAGE=dev"],
+                                 cwd=ROOT, capture_output=True, text=True, check=True)
+            [command] = run.stdout.splitlines()
+            self.assertRegex(command, rf"^cargo run .* -p ops --bin cv-analytics -- --stage dev {target}$")
 
     def test_the_deploy_tools_need_no_npm_java_or_chromium(self):
         with tempfile.TemporaryDirectory() as stand_ins:

@@ -8,8 +8,12 @@
 //! version of each function is live, and the rollback), `verify` (a canary question and answer
 //! through the deployed stage) with `email` (whether SES will send the weekly email); and
 //! `stack` (the stage's CloudFormation stack, its outputs and parameters) and `error`.
+//!
+//! `deploy` is the deployer's side: the [`Deployer`] of a stage makes its deployer's stack,
+//! removes the stage and imports a kept table.
 
 mod backfill;
+mod deploy;
 mod dlq;
 mod email;
 mod error;
@@ -21,6 +25,7 @@ mod verify;
 use aws_config::SdkConfig;
 
 pub use backfill::{Backfilled, weeks};
+pub use deploy::{Deployer, DeployerRole, Destroyed, GitHubRole, Imported};
 pub use dlq::{DeadLetter, DeadLetters, Peek, RedriveReport};
 pub use email::{Account, ConfigurationSet, EmailReadiness, Verified};
 pub use error::OpsError;
@@ -30,6 +35,18 @@ pub use status::{
     DeadLetterStatus, Depth, FunctionStatus, OldestDeadLetter, SentReport, Status, WeekCount,
 };
 pub use verify::{Canary, Checked};
+
+/// The configuration's region, the SDK's own rule: AWS_REGION, then AWS_DEFAULT_REGION, then
+/// the profile's.
+fn region_of(sdk: &SdkConfig) -> Result<String, OpsError> {
+    sdk.region().map(ToString::to_string).ok_or_else(|| {
+        OpsError::Usage(
+            "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), give the profile one with \
+             `aws configure set region <region>`, or pass --region"
+                .into(),
+        )
+    })
+}
 
 /// A deployed stage and the clients that reach it.
 #[derive(Debug, Clone)]
@@ -44,13 +61,7 @@ pub struct Operations {
 impl Operations {
     /// Finds `stage`'s stack in the configuration's region.
     pub async fn connect(sdk: &SdkConfig, stage: &str) -> Result<Self, OpsError> {
-        let region = sdk.region().map(ToString::to_string).ok_or_else(|| {
-            OpsError::Usage(
-                "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), give the profile one \
-                 with `aws configure set region <region>`, or pass --region"
-                    .into(),
-            )
-        })?;
+        let region = region_of(sdk)?;
         let cloudformation = aws_sdk_cloudformation::Client::new(sdk);
         let stack = Stack::find(&cloudformation, stage, &region).await?;
         Ok(Self::with_clients(stack, sdk))

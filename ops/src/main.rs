@@ -11,7 +11,7 @@ use aws_config::{BehaviorVersion, Region};
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use ops::{Function, Operations, OpsError, weeks};
+use ops::{Deployer, Function, GitHubRole, Operations, OpsError, weeks};
 use serde::Serialize;
 use shared_types::WeekId;
 
@@ -69,6 +69,8 @@ enum Command {
     },
     /// Send one canary question and answer through the deployed queue, wait for the merged
     /// record, check and delete it, and check that the dead-letter queue did not grow.
+    #[command(flatten)]
+    Deploy(DeployCommand),
     Verify {
         /// Seconds to wait for the trigger, then as many for the merged record.
         #[arg(long, default_value_t = 60)]
@@ -77,6 +79,32 @@ enum Command {
         #[arg(long)]
         no_email: bool,
     },
+}
+
+/// The deployer's commands, each for an administrator or the deploy (`make deployer-role`,
+/// `make destroy`, `make import-table`).
+#[derive(Debug, Subcommand)]
+enum DeployCommand {
+    /// Once per stage, as an administrator: the deployer's policies and, for a GitHub
+    /// repository, the role its deploy workflow assumes (the stack cv-analytics-<stage>-deployer).
+    DeployerRole {
+        /// owner/name of the repository whose deploy workflow may assume the role; none: the
+        /// policies alone.
+        #[arg(long, env = "GITHUB_REPOSITORY", default_value = "")]
+        github_repository: String,
+        /// Whether this stack creates the account's OIDC provider for GitHub: false for the
+        /// second stage, or an account that has one.
+        #[arg(long, env = "CREATE_OIDC_PROVIDER", default_value_t = true, action = clap::ArgAction::Set)]
+        create_oidc_provider: bool,
+        /// The cost-allocation tag Owner (none: no tag).
+        #[arg(long, env = "OWNER", default_value = "")]
+        owner: String,
+    },
+    /// Remove everything a deploy made for the stage: the wiring stack, the two functions, the
+    /// stack (the prod table is kept).
+    Destroy,
+    /// Bring the stage's kept table (after a destroy of prod) into a new stack; then deploy.
+    ImportTable,
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,8 +146,12 @@ async fn run(cli: Cli) -> Result<(), OpsError> {
     if let Some(region) = &cli.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    let ops = Operations::connect(&loader.load().await, &cli.stage).await?;
+    let sdk = loader.load().await;
     let json = cli.json;
+    if let Command::Deploy(command) = cli.command {
+        return deploy(&Deployer::new(&sdk, &cli.stage)?, command, json).await;
+    }
+    let ops = Operations::connect(&sdk, &cli.stage).await?;
     match cli.command {
         Command::Status => show(json, &ops.status(Utc::now()).await?),
         Command::Dlq { action } => dlq(&ops, action, json).await?,
@@ -141,6 +173,7 @@ async fn run(cli: Cli) -> Result<(), OpsError> {
             show(json, &backfilled?);
         }
         Command::Rollback { function } => show(json, &ops.rollback(function).await?),
+        Command::Deploy(_) => {}
         Command::Verify { timeout, no_email } => {
             let request_id = uuid::Uuid::new_v4().to_string();
             let checked = ops
@@ -159,6 +192,36 @@ async fn run(cli: Cli) -> Result<(), OpsError> {
                 });
             }
         }
+    }
+    Ok(())
+}
+
+/// The deployer's commands; each says what it does as it goes (on stderr with --json).
+async fn deploy(deployer: &Deployer, command: DeployCommand, json: bool) -> Result<(), OpsError> {
+    let mut say = |line: String| {
+        if json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
+    match command {
+        DeployCommand::DeployerRole {
+            github_repository,
+            create_oidc_provider,
+            owner,
+        } => {
+            let github = (!github_repository.is_empty()).then_some(GitHubRole {
+                repository: github_repository,
+                create_oidc_provider,
+            });
+            let role = deployer
+                .deployer_role(github.as_ref(), &owner, &mut say)
+                .await?;
+            show(json, &role);
+        }
+        DeployCommand::Destroy => show(json, &deployer.destroy(&mut say).await?),
+        DeployCommand::ImportTable => show(json, &deployer.import_table(&mut say).await?),
     }
     Ok(())
 }

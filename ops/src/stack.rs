@@ -21,7 +21,7 @@ pub struct Stack {
 impl Stack {
     /// Describes `cv-analytics-<stage>` in `region`.
     pub async fn find(client: &Client, stage: &str, region: &str) -> Result<Self, OpsError> {
-        let name = format!("cv-analytics-{stage}");
+        let name = shared_types::stage::stack_name(stage);
         let not_found = || OpsError::StackNotFound {
             stack: name.clone(),
             stage: stage.to_owned(),

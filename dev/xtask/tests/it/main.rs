@@ -5,6 +5,7 @@
 
 mod backfill;
 mod demo_flow;
+mod deployer;
 mod fault_injection;
 mod operations;
 mod settings;

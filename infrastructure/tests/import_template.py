@@ -1,4 +1,5 @@
-"""Prints the template that `import-table.sh` imports the records table with: stack.yaml's own
+"""Prints the template that `cv-analytics import-table` imports the records table with
+(infrastructure/import-table.json, which test_scripts holds equal to this): stack.yaml's own
 RecordsTable resource (so the import matches what `make deploy` then updates), with the
 parameters and conditions it refers to, and nothing else (an import may only hold the resources
 it imports). The table is always retained during the import: CloudFormation requires a
@@ -6,7 +7,7 @@ DeletionPolicy on imported resources, and the next deploy sets stack.yaml's own 
 cost-allocation tags, left out here: they need the Owner parameter, and an import changes no
 property of the table anyway). Its
 `WeekLookup` parameter describes the kept table as it is (with the week index or without);
-`import-table.sh` finds out which. The conditions are those the table names (the week index,
+`cv-analytics import-table` finds out which. The conditions are those the table names (the week index,
 prod's deletion protection)."""
 
 import json
@@ -15,7 +16,7 @@ import sys
 
 from cfnlint.decode import decode
 
-STACK = pathlib.Path(__file__).resolve().parent / "stack.yaml"
+STACK = pathlib.Path(__file__).resolve().parent.parent / "stack.yaml"
 
 
 def conditions(value):
@@ -41,7 +42,7 @@ def import_template():
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "cv-analytics: a kept records table, imported into its stack again",
         "Parameters": {name: template["Parameters"][name] for name in ("Stage", "WeekLookup")},
-        "Conditions": {name: template["Conditions"][name] for name in conditions(table)},
+        "Conditions": {name: template["Conditions"][name] for name in sorted(conditions(table))},
         "Resources": {"RecordsTable": table},
     }
 
