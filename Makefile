@@ -171,7 +171,7 @@ lint: tools ## cargo fmt --check, clippy -D warnings, cfn-lint, shellcheck, the 
 	cargo fmt --manifest-path dev/fuzz/Cargo.toml -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(PYTHON) -c 'import sys; from cfnlint.runner import main; sys.exit(main())' infrastructure/*.yaml
-	shellcheck --shell=bash --external-sources infrastructure/*.sh dev/*.sh dev/xtask/*.sh .ci/run
+	shellcheck --shell=bash --external-sources dev/*.sh dev/xtask/*.sh .ci/run
 	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	npm --prefix producer run -s build
 
@@ -215,10 +215,10 @@ bench-reporter: ## The reporter on 10k, 100k and 1M synthetic requests: records 
 
 deploy: deploy-tools ## Deploy STAGE (dev|prod) with the settings of infrastructure/stages/STAGE.env: stack, build, cargo lambda deploy, wiring; FUNCTION=processor|reporter deploys that function alone
 	$(if $(findstring --arm64,$(LAMBDA_BUILD_FLAGS)),dev/tools.sh arm64)
-	env $(NOT_GIVEN) DEPLOY_PART=$(or $(FUNCTION),all) infrastructure/deploy.sh
+	env $(NOT_GIVEN) $(CV_ANALYTICS) deploy $(if $(FUNCTION),--function $(FUNCTION))
 
-deploy-stack: deploy-tools ## Apply STAGE's stack.yaml and wiring.yaml alone (an alarm, the trigger's concurrency): no build, no function update
-	env $(NOT_GIVEN) DEPLOY_PART=stack infrastructure/deploy.sh
+deploy-stack: ## Apply STAGE's stack.yaml and wiring.yaml alone (an alarm, the trigger's concurrency): no build, no function update
+	env $(NOT_GIVEN) $(CV_ANALYTICS) deploy-stack
 
 deployer-role: ## Once per STAGE, as an administrator: the deployer's policies and, with GITHUB_REPOSITORY=owner/name, its GitHub role (CREATE_OIDC_PROVIDER=false for the account's second)
 	$(CV_ANALYTICS) deployer-role
@@ -229,5 +229,5 @@ destroy: ## Remove everything `make deploy` made for STAGE (the prod table is ke
 import-table: ## Bring STAGE's kept table (after `make destroy STAGE=prod`) into a new stack, then `make deploy`
 	$(CV_ANALYTICS) import-table
 
-region: deploy-tools ## Print the AWS region every command uses (AWS_REGION, AWS_DEFAULT_REGION, or the profile's)
-	@bash -c '. infrastructure/lib.sh && resolve_region && echo "$$REGION"'
+region: ## Print the AWS region every command uses (AWS_REGION, AWS_DEFAULT_REGION, or the profile's)
+	@$(CV_ANALYTICS) region

@@ -1,5 +1,5 @@
 """The deployer's stack (infrastructure/deployer.yaml): its two managed policies allow exactly what
-the stage's commands need, derived from their sources (the scripts' `aws` calls, cargo-lambda's
+the stage's commands need, derived from their sources (the deploy's SDK calls, cargo-lambda's
 calls, what CloudFormation's handlers call for each resource type of stack.yaml and wiring.yaml,
 and the maintainer command's SDK calls), on the stage's resources only; the GitHub role trusts
 one repository's stage environment only; and the stack deploys into moto.
@@ -44,38 +44,20 @@ def load(name):
     return copy.deepcopy(_parsed(name))
 
 # ---------------------------------------------------------------------------------------------
-# Source (a): the scripts' `aws <service> <command>` calls.
-
-SCRIPTS = ("deploy.sh", "lib.sh")
-# A command becomes its API operation through botocore's own models (`get-function-configuration`
-# is GetFunctionConfiguration; `wait stack-create-complete` polls DescribeStacks), and the
-# operation its IAM action. Where the names differ: the CLI's service name and the IAM prefix
-# here, the operation and the action in test_templates.IAM_ACTION (`invoke` is
-# lambda:InvokeFunction, the batch calls are their single actions).
+# Source (a): the deploy's own code, ops/src/deploy (cv-analytics deploy, deploy-stack, destroy,
+# import-table, deployer-role): every `<client>.<operation>()` on one of its clients (`client` is
+# CloudFormation's in stacks.rs), a waiter `wait_until_<name>()` as the operation its model polls.
+# The rest of ops/src is the maintainer's (test_templates.maintainer_actions), which the deploy
+# calls too (its post-deploy check) and the deployer's policy covers. An SDK operation becomes
+# its IAM action through botocore's own models (`get_function_configuration` is
+# GetFunctionConfiguration; `wait_until_stack_create_complete` polls DescribeStacks); where the
+# names differ, the service and the IAM prefix here, the operation and the action in
+# test_templates.IAM_ACTION.
 CLI_IAM_PREFIX = {"sesv2": "ses", "s3api": "s3"}
-# `aws configure` reads and writes the local configuration: no API call.
-CLI_LOCAL = {"configure"}
-# An `aws` at the start of a command, not in a message (those are quoted in backticks).
-AWS_CALL = re.compile(r"(?<![\w`$./-])aws\s+([a-z0-9-]+)\s+([a-z0-9-]+)(?:\s+([a-z0-9-]+))?")
-HEREDOC = re.compile(r"(?<!<)<<(?!<)-?\s*['\"]?([A-Za-z_]\w*)['\"]?")
-
-
-def script_text(name):
-    """The script's commands: no comment lines, no here-document bodies (messages to the
-    reader), continuation lines joined."""
-    kept, end = [], None
-    for line in (INFRA / name).read_text().splitlines():
-        if end is not None:
-            if line.strip() == end:
-                end = None
-            continue
-        if line.lstrip().startswith("#"):
-            continue
-        kept.append(line)
-        heredoc = HEREDOC.search(line)
-        if heredoc:
-            end = heredoc.group(1)
-    return "\n".join(kept).replace("\\\n", " ")
+DEPLOYER_CODE = ROOT / "ops" / "src" / "deploy"
+DEPLOYER_RECEIVERS = {"client": "cloudformation", "cloudformation": "cloudformation", "lambda": "lambda",
+                      "sqs": "sqs", "dynamodb": "dynamodb"}
+SDK_CALL = re.compile(r"\b(" + "|".join(DEPLOYER_RECEIVERS) + r")\s*\.\s*([a-z_]+)\(\)")
 
 
 @functools.lru_cache(maxsize=None)
@@ -84,8 +66,9 @@ def botocore_session():
 
 
 def cli_action(service, command, waiter=None):
-    """The IAM action of one `aws` command: the API operation botocore's service model (or, for
-    `wait`, its waiter model) names for it, as `prefix:Operation`."""
+    """The IAM action of one operation, named as the AWS CLI names it (`get-function-configuration`,
+    `wait stack-create-complete`): the API operation botocore's service model (or, for `wait`,
+    its waiter model) names for it, as `prefix:Operation`."""
     session = botocore_session()
     if command == "wait":
         model = session.get_waiter_model(service)
@@ -98,33 +81,13 @@ def cli_action(service, command, waiter=None):
     return IAM_ACTION.get(action, action)
 
 
-def script_calls():
-    """{IAM action: scripts or files calling it} over every `aws` call of the scripts and every
-    SDK call of the deployer's Rust code (ops/src/deploy)."""
-    calls = {}
-    for name in SCRIPTS:
-        for service, command, waiter in AWS_CALL.findall(script_text(name)):
-            if service in CLI_LOCAL:
-                continue
-            calls.setdefault(cli_action(service, command, waiter), set()).add(name)
-    for path, action in deployer_code_calls():
-        calls.setdefault(action, set()).add(path.name)
-    return calls
-
-
-# Source (a'): the deployer's Rust code, ops/src/deploy: every `<client>.<operation>()` on one of
-# its clients (`client` is CloudFormation's in stacks.rs), a waiter `wait_until_<name>()` as the
-# operation its model polls. The rest of ops/src is the maintainer's (test_templates).
-DEPLOYER_CODE = ROOT / "ops" / "src" / "deploy"
-DEPLOYER_RECEIVERS = {"client": "cloudformation", "cloudformation": "cloudformation", "lambda": "lambda",
-                      "sqs": "sqs", "dynamodb": "dynamodb"}
-SDK_CALL = re.compile(r"\b(" + "|".join(DEPLOYER_RECEIVERS) + r")\s*\.\s*([a-z_]+)\(\)")
-
-
 def deployer_code_calls():
-    """(file, IAM action) for each SDK call of the deployer's Rust code."""
+    """(file, IAM action) for each SDK call of the deploy's code."""
     for path in sorted(DEPLOYER_CODE.glob("*.rs")):
-        for receiver, call in SDK_CALL.findall(path.read_text()):
+        text = path.read_text()
+        if "#[cfg(test)]\nmod tests" in text:
+            text = text[:text.index("#[cfg(test)]\nmod tests")]
+        for receiver, call in SDK_CALL.findall(text):
             if call in NOT_CALLS:
                 continue
             service = DEPLOYER_RECEIVERS[receiver]
@@ -134,14 +97,22 @@ def deployer_code_calls():
                 yield path, cli_action(service, call.replace("_", "-"))
 
 
-def script_actions():
-    return set(script_calls())
+def deploy_calls():
+    """{IAM action: files of ops/src/deploy calling it}."""
+    calls = {}
+    for path, action in deployer_code_calls():
+        calls.setdefault(action, set()).add(path.name)
+    return calls
+
+
+def deploy_actions():
+    return set(deploy_calls())
 
 
 # ---------------------------------------------------------------------------------------------
 # Source (b): cargo-lambda 1.9.2's own calls, for `cargo lambda deploy --iam-role <role>
 # --alias live --tag ...` without --s3-bucket, --description, --enable-function-url or
-# --log-retention (deploy.sh). Read in crates/cargo-lambda-deploy/src/functions.rs at tag v1.9.2
+# --log-retention (ops/src/deploy/functions.rs). Read in crates/cargo-lambda-deploy/src/functions.rs at tag v1.9.2
 # (commit 67129fc); without --iam-role it would create a role itself (roles.rs: IAM and STS).
 CARGO_LAMBDA_CALLS = {
     "lambda:GetFunction",  # upsert_function, l.124: create or update
@@ -149,7 +120,7 @@ CARGO_LAMBDA_CALLS = {
     "lambda:UpdateFunctionConfiguration",  # update_function_config, l.354 and l.431-434
     "lambda:UpdateFunctionCode",  # update_function_code, l.456 and l.489-491, Publish=true
     "lambda:GetFunctionConfiguration",  # wait_for_ready_state, l.529-534, Qualifier=the alias
-    # Called (l.309, l.499) only with --description, which deploy.sh does not pass; every deploy
+    # Called (l.309, l.499) only with --description, which the deploy does not pass; every deploy
     # publishes with Publish=true instead. Kept: whether IAM authorises that publish as
     # lambda:PublishVersion too is not documented, and it is the stage's own functions only.
     "lambda:PublishVersion",
@@ -495,7 +466,7 @@ def handler_actions():
 
 
 def direct_actions():
-    return script_actions() | CARGO_LAMBDA_CALLS | maintainer_actions()
+    return deploy_actions() | CARGO_LAMBDA_CALLS | maintainer_actions()
 
 
 def arn_of(template, logical_id):
@@ -575,7 +546,7 @@ class WhatTheDeployerNeeds(unittest.TestCase):
 
     def test_the_deployer_policy_allows_what_the_commands_call_and_nothing_more(self):
         allowed, needed = allowed_actions("DeployerPolicy"), direct_actions()
-        self.assertEqual(needed - allowed, set(), "DeployerPolicy lacks what the scripts, cargo-lambda or cv-analytics call")
+        self.assertEqual(needed - allowed, set(), "DeployerPolicy lacks what the deploy, cargo-lambda or cv-analytics call")
         self.assertEqual(allowed - needed, set(), "DeployerPolicy allows what nothing calls")
 
     def test_the_resources_policy_allows_what_cloudformation_calls_and_nothing_more(self):
@@ -623,20 +594,19 @@ class WhatTheDeployerNeeds(unittest.TestCase):
                         self.assertFalse(sets_property(resource.get("Properties", {}), prop),
                                          f"{template}/{logical_id} sets {prop}: its permissions are needed now")
 
-    def test_the_script_scan_finds_the_calls_we_know_of_and_no_message(self):
+    def test_the_code_scan_finds_the_calls_we_know_of(self):
         # Guards the scan itself: if it stopped finding calls, the tests above would prove nothing.
-        calls = script_calls()
-        # Every script and the stacks' module read stacks; the import's waits read the stack and
-        # the change set.
-        self.assertLessEqual({*SCRIPTS, "stacks.rs"}, calls["cloudformation:DescribeStacks"])
+        calls = deploy_calls()
+        self.assertEqual(calls["cloudformation:DescribeStacks"], {"stacks.rs", "import_table.rs"})
         self.assertEqual(calls["cloudformation:DescribeChangeSet"], {"import_table.rs"})
-        self.assertEqual(calls["cloudformation:DescribeStackEvents"], {"lib.sh", "stacks.rs"})
+        self.assertEqual(calls["cloudformation:DescribeStackEvents"], {"stacks.rs"})
         self.assertEqual(calls["lambda:DeleteFunction"], {"destroy.rs"})
-        self.assertEqual(calls["lambda:UntagResource"], {"lib.sh"})
+        self.assertEqual(calls["lambda:UntagResource"], {"functions.rs"})
+        self.assertEqual(calls["lambda:GetAlias"], {"checks.rs", "functions.rs"})
         self.assertEqual(calls["sqs:GetQueueAttributes"], {"destroy.rs"})
-        self.assertEqual(calls["dynamodb:DescribeTable"], {"deploy.sh", "import_table.rs"})
-        # What deploy.sh's message tells a person to type (a here-document) is not a call.
-        for advice in ("dynamodb:CreateBackup", "dynamodb:DeleteTable"):
+        self.assertEqual(calls["dynamodb:DescribeTable"], {"checks.rs", "import_table.rs"})
+        # What a message tells a person to type is not a call, nor a test's mock.
+        for advice in ("dynamodb:CreateBackup", "dynamodb:DeleteTable", "dynamodb:UpdateTable"):
             self.assertNotIn(advice, calls)
 
     def test_cli_names_become_iam_actions(self):
@@ -738,7 +708,7 @@ class Scope(unittest.TestCase):
                    "dynamodb": [arn_of("stack.yaml", "RecordsTable")],
                    "sqs": [arn_of("stack.yaml", "DeadLetterQueue")],
                    "iam": [arn_of("stack.yaml", r) for r in ("ProcessorRole", "ReporterRole")]}
-        for action in script_actions() | CARGO_LAMBDA_CALLS:
+        for action in deploy_actions() | CARGO_LAMBDA_CALLS:
             for arn in targets[action.split(":")[0]]:
                 self.assertTrue(allows("DeployerPolicy", action, arn), f"{action} on {arn}")
 
@@ -753,7 +723,7 @@ class Scope(unittest.TestCase):
             for arn in arns:
                 self.assertTrue(allows("DeployerPolicy", action, arn), f"{action} on {arn}")
         # What only the maintainer command calls is on exactly the maintainer policy's resources.
-        for action in maintainer_actions() - script_actions() - CARGO_LAMBDA_CALLS:
+        for action in maintainer_actions() - deploy_actions() - CARGO_LAMBDA_CALLS:
             deployer = {r for p, s, rs in statements() if p == "DeployerPolicy" and action in as_list(s["Action"])
                         for r in rs}
             self.assertEqual(deployer, maintainer[action], action)

@@ -1,5 +1,5 @@
 """IAM as AWS evaluates it: every AWS call the maintainer command (`cv-analytics`), the deploy
-(the scripts, cargo-lambda, and CloudFormation's handlers on the deployer's behalf), the reporter,
+(its code in ops/src/deploy, cargo-lambda, and CloudFormation's handlers on the deployer's behalf), the reporter,
 the processor and the report schedule (EventBridge Scheduler, with its role) make, evaluated against the policy that grants it, with the action and the
 resource ARN AWS authorizes for that call.
 
@@ -20,7 +20,7 @@ one stack id would match. The test writes that literal `*` as LITERAL_STAR, a ch
 holds, which only a policy's wildcard matches, as in IAM.
 
 The calls are in one table, CALLS, below; the scans of test_templates and test_deployer (the code's
-SDK calls, the scripts' `aws` calls, cargo-lambda's, the registry's handler permissions) hold the
+SDK calls, the deploy's, cargo-lambda's, the registry's handler permissions) hold the
 table to the code: an action they find that the table has no row for fails.
 
 Run by `make test` (python -m unittest discover); needs node and `make tools`.
@@ -279,18 +279,18 @@ CALLS = [
     Call(OPS, "ses:GetAccount", "any", source="ops: verify, sandbox and quota"),
     Call(OPS, "ses:GetConfigurationSet", "configuration-set", when=with_configuration_set,
          source="ops: verify, the reporter's SES_CONFIGURATION_SET"),
-    # The scripts (infrastructure/*.sh) and the deployer's Rust code (ops/src/deploy), by stack name.
-    *(Call(("deployer",), a, s, source="lib.sh, deploy.sh, ops deploy/stacks.rs and destroy.rs")
+    # The deploy's code (ops/src/deploy), by stack name.
+    *(Call(("deployer",), a, s, source="ops deploy/stacks.rs, destroy.rs")
       for a in ("cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack",
                 "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents") for s in ("stack", "wiring")),
     *(Call(("deployer",), a, "stack", source="ops deploy/import_table.rs: the import's change set")
       for a in ("cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet")),
-    Call(("deployer",), "dynamodb:DescribeTable", "table", source="deploy.sh, ops deploy/import_table.rs: the kept table"),
+    Call(("deployer",), "dynamodb:DescribeTable", "table", source="ops deploy/checks.rs, import_table.rs: the kept table"),
     Call(("deployer",), "sqs:GetQueueAttributes", "dlq", source="ops deploy/destroy.rs: dead letters left"),
-    *(Call(("deployer",), a, f, source="lib.sh, deploy.sh, ops deploy/destroy.rs")
+    *(Call(("deployer",), a, f, source="ops deploy/functions.rs, retry.rs, destroy.rs")
       for a in ("lambda:DeleteFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListTags",
                 "lambda:UntagResource", "lambda:UpdateFunctionConfiguration") for f in ("processor", "reporter")),
-    *(Call(("deployer",), "lambda:GetAlias", f"{f}:live", source="deploy.sh") for f in ("processor", "reporter")),
+    *(Call(("deployer",), "lambda:GetAlias", f"{f}:live", source="ops deploy/checks.rs, functions.rs") for f in ("processor", "reporter")),
     # cargo lambda deploy 1.9.2 (test_deployer.CARGO_LAMBDA_CALLS), on each function.
     *(Call(("deployer",), a, f, source="cargo lambda deploy")
       for a in ("lambda:GetFunction", "lambda:CreateFunction", "lambda:UpdateFunctionConfiguration",
@@ -477,7 +477,7 @@ class TheTableHoldsEveryCall(unittest.TestCase):
         self.assertEqual(templates.maintainer_actions(), self.rows("maintainer"))
 
     def test_the_deploys_own_calls(self):
-        direct = deployer.script_actions() | deployer.CARGO_LAMBDA_CALLS | templates.maintainer_actions()
+        direct = deployer.deploy_actions() | deployer.CARGO_LAMBDA_CALLS | templates.maintainer_actions()
         # Less the rows of CloudFormation's handler calls on another resource than their own.
         handlers = {"dynamodb:DescribeContributorInsights", "iam:DetachUserPolicy", "iam:DetachGroupPolicy",
                     "iam:DetachRolePolicy"}

@@ -25,7 +25,7 @@ mod verify;
 use aws_config::SdkConfig;
 
 pub use backfill::{Backfilled, weeks};
-pub use deploy::{Deployer, DeployerRole, Destroyed, GitHubRole, Imported};
+pub use deploy::{Deployer, DeployerRole, Destroyed, GitHubRole, Imported, Options, Part};
 pub use dlq::{DeadLetter, DeadLetters, Peek, RedriveReport};
 pub use email::{Account, ConfigurationSet, EmailReadiness, Verified};
 pub use error::OpsError;
@@ -39,12 +39,14 @@ pub use verify::{Canary, Checked};
 /// The configuration's region, the SDK's own rule: AWS_REGION, then AWS_DEFAULT_REGION, then
 /// the profile's.
 fn region_of(sdk: &SdkConfig) -> Result<String, OpsError> {
+    let profile = std::env::var("AWS_PROFILE")
+        .map(|p| format!(" --profile {p}"))
+        .unwrap_or_default();
     sdk.region().map(ToString::to_string).ok_or_else(|| {
-        OpsError::Usage(
+        OpsError::Usage(format!(
             "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), give the profile one with \
-             `aws configure set region <region>`, or pass --region"
-                .into(),
-        )
+             `aws configure set region <region>{profile}`, or pass --region"
+        ))
     })
 }
 

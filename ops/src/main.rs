@@ -11,7 +11,7 @@ use aws_config::{BehaviorVersion, Region};
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use ops::{Deployer, Function, GitHubRole, Operations, OpsError, weeks};
+use ops::{Deployer, Function, GitHubRole, Operations, OpsError, Options, Part, weeks};
 use serde::Serialize;
 use shared_types::WeekId;
 
@@ -71,6 +71,9 @@ enum Command {
     /// record, check and delete it, and check that the dead-letter queue did not grow.
     #[command(flatten)]
     Deploy(DeployCommand),
+    /// Print the AWS region every command uses: AWS_REGION, AWS_DEFAULT_REGION, or the
+    /// profile's (the SDK's own order).
+    Region,
     Verify {
         /// Seconds to wait for the trigger, then as many for the merged record.
         #[arg(long, default_value_t = 60)]
@@ -100,11 +103,80 @@ enum DeployCommand {
         #[arg(long, env = "OWNER", default_value = "")]
         owner: String,
     },
+    /// Deploy the stage with the settings of its committed file (infrastructure/stages/
+    /// <stage>.env): stack, build, cargo lambda deploy of each function, wiring, the post-deploy
+    /// check; --function deploys that function alone.
+    Deploy {
+        #[arg(long, value_enum)]
+        function: Option<Function>,
+        #[command(flatten)]
+        how: How,
+    },
+    /// Apply the stage's stack.yaml and wiring.yaml alone: no build, no function update.
+    DeployStack {
+        #[command(flatten)]
+        how: How,
+    },
     /// Remove everything a deploy made for the stage: the wiring stack, the two functions, the
     /// stack (the prod table is kept).
     Destroy,
     /// Bring the stage's kept table (after a destroy of prod) into a new stack; then deploy.
     ImportTable,
+}
+
+/// How a deploy runs, besides the stage's settings (each from the environment the Makefile
+/// gives it, or its flag).
+#[derive(Debug, clap::Args)]
+struct How {
+    /// Where the stages' settings files are.
+    #[arg(long, env = "STAGES_DIR", default_value = "infrastructure/stages")]
+    stages_dir: std::path::PathBuf,
+    /// Run the post-deploy check.
+    #[arg(long, env = "VERIFY", default_value_t = true, action = clap::ArgAction::Set)]
+    verify: bool,
+    /// Seconds the check waits for the trigger, then as many for the merged record.
+    #[arg(long, env = "VERIFY_TIMEOUT", default_value_t = 60)]
+    verify_timeout: u64,
+    /// Binaries built already, deployed as they are instead of building (the tests').
+    #[arg(long, env = "LAMBDA_BINARY_DIR")]
+    binary_dir: Option<std::path::PathBuf>,
+    /// Whether the queue's trigger is enabled.
+    #[arg(long, env = "EVENT_SOURCE_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    event_source_enabled: bool,
+    /// The commit recorded in each version (default: the work tree's HEAD).
+    #[arg(long, env = "DEPLOY_COMMIT")]
+    commit: Option<String>,
+    /// The longest wait, in seconds, for a function's update in progress.
+    #[arg(long, env = "UPDATE_WAIT_SECONDS", default_value_t = 300)]
+    update_wait_seconds: u64,
+    /// Seconds between two looks at a function's update in progress.
+    #[arg(long, env = "UPDATE_POLL_SECONDS", default_value_t = 2)]
+    update_poll_seconds: u64,
+    /// Seconds before deploying again with a role Lambda cannot assume yet (doubled each time).
+    #[arg(long, env = "ROLE_RETRY_DELAY", default_value_t = 2)]
+    role_retry_delay: u64,
+}
+
+impl How {
+    fn options(self, part: Part) -> Options {
+        // `cargo lambda build`'s flags: LAMBDA_BUILD_FLAGS as it is, empty included (the
+        // Makefile sets it; an emulator's build has none).
+        let flags =
+            std::env::var("LAMBDA_BUILD_FLAGS").unwrap_or_else(|_| "--release --arm64".into());
+        Options {
+            part,
+            stages_dir: self.stages_dir,
+            verify: self.verify,
+            verify_timeout: Duration::from_secs(self.verify_timeout),
+            build_flags: flags.split_whitespace().map(str::to_owned).collect(),
+            binary_dir: self.binary_dir.filter(|d| !d.as_os_str().is_empty()),
+            event_source_enabled: self.event_source_enabled,
+            commit: self.commit.filter(|c| !c.is_empty()),
+            update_wait: Duration::from_secs(self.update_wait_seconds),
+            update_poll: Duration::from_secs(self.update_poll_seconds),
+            role_retry_delay: Duration::from_secs(self.role_retry_delay),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +220,10 @@ async fn run(cli: Cli) -> Result<(), OpsError> {
     }
     let sdk = loader.load().await;
     let json = cli.json;
+    if let Command::Region = cli.command {
+        println!("{}", Deployer::new(&sdk, &cli.stage)?.region);
+        return Ok(());
+    }
     if let Command::Deploy(command) = cli.command {
         return deploy(&Deployer::new(&sdk, &cli.stage)?, command, json).await;
     }
@@ -173,7 +249,7 @@ async fn run(cli: Cli) -> Result<(), OpsError> {
             show(json, &backfilled?);
         }
         Command::Rollback { function } => show(json, &ops.rollback(function).await?),
-        Command::Deploy(_) => {}
+        Command::Deploy(_) | Command::Region => {}
         Command::Verify { timeout, no_email } => {
             let request_id = uuid::Uuid::new_v4().to_string();
             let checked = ops
@@ -185,11 +261,8 @@ async fn run(cli: Cli) -> Result<(), OpsError> {
                 )
                 .await?;
             show(json, &checked);
-            if let Some(email) = checked.email.filter(|e| !e.problems.is_empty()) {
-                return Err(OpsError::Refused {
-                    step: "check that SES will send the weekly email",
-                    message: email.problems.join("; "),
-                });
+            if let Some(refused) = checked.refusal() {
+                return Err(refused);
             }
         }
     }
@@ -219,6 +292,17 @@ async fn deploy(deployer: &Deployer, command: DeployCommand, json: bool) -> Resu
                 .deployer_role(github.as_ref(), &owner, &mut say)
                 .await?;
             show(json, &role);
+        }
+        DeployCommand::Deploy { function, how } => {
+            let part = match function {
+                None => Part::All,
+                Some(Function::Processor) => Part::Processor,
+                Some(Function::Reporter) => Part::Reporter,
+            };
+            deployer.deploy(&how.options(part), &mut say).await?;
+        }
+        DeployCommand::DeployStack { how } => {
+            deployer.deploy(&how.options(Part::Stack), &mut say).await?;
         }
         DeployCommand::Destroy => show(json, &deployer.destroy(&mut say).await?),
         DeployCommand::ImportTable => show(json, &deployer.import_table(&mut say).await?),

@@ -93,7 +93,7 @@ impl LiveVersion {
     }
 
     /// The commit `version` was built from, "unknown" when it records none.
-    pub fn commit_of(&self, version: u64) -> &str {
+    pub(crate) fn commit_of(&self, version: u64) -> &str {
         self.commits.get(&version).map_or("unknown", String::as_str)
     }
 

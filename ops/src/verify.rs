@@ -62,6 +62,17 @@ pub struct Checked {
     pub email: Option<EmailReadiness>,
 }
 
+impl Checked {
+    /// The check's refusal when SES would not send the weekly email.
+    pub fn refusal(&self) -> Option<OpsError> {
+        let problems = &self.email.as_ref()?.problems;
+        (!problems.is_empty()).then(|| OpsError::Refused {
+            step: "check that SES will send the weekly email",
+            message: problems.join("; "),
+        })
+    }
+}
+
 impl fmt::Display for Checked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = &self.canary;

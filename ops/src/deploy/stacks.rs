@@ -232,6 +232,27 @@ pub(crate) async fn delete(client: &Client, name: &str) -> Result<(), OpsError> 
     Ok(())
 }
 
+/// The parameters stack `name` was applied with, or `None` when there is no such stack.
+pub(crate) async fn parameters_of(
+    client: &Client,
+    name: &str,
+) -> Result<Option<Vec<(String, String)>>, OpsError> {
+    match client.describe_stacks().stack_name(name).send().await {
+        Ok(described) => Ok(Some(
+            described
+                .stacks
+                .and_then(|s| s.into_iter().next())
+                .and_then(|s| s.parameters)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|p| Some((p.parameter_key?, p.parameter_value?)))
+                .collect(),
+        )),
+        Err(e) if e.as_service_error().is_some_and(is_missing) => Ok(None),
+        Err(e) => Err(aws_failed("describe the stack")(e)),
+    }
+}
+
 /// The outputs of stack `name`, sorted by key.
 pub(crate) async fn outputs(
     client: &Client,
@@ -258,7 +279,16 @@ pub(crate) async fn outputs(
 #[cfg(test)]
 mod tests {
     use aws_sdk_cloudformation::error::ErrorMetadata;
-    use aws_sdk_cloudformation::operation::update_stack::UpdateStackError;
+    use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
+    use aws_sdk_cloudformation::operation::describe_stacks::{
+        DescribeStacksError, DescribeStacksOutput,
+    };
+    use aws_sdk_cloudformation::operation::update_stack::{UpdateStackError, UpdateStackOutput};
+    use aws_sdk_cloudformation::operation::{
+        create_stack::CreateStackOutput, delete_stack::DeleteStackOutput,
+    };
+    use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackEvent};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
     use super::*;
 
@@ -269,6 +299,36 @@ mod tests {
                 .message(message)
                 .build(),
         )
+    }
+
+    fn stack_in(status: StackStatus) -> DescribeStacksOutput {
+        let stack = Stack::builder()
+            .stack_name("cv-analytics-dev")
+            .stack_status(status)
+            .creation_time(aws_sdk_cloudformation::primitives::DateTime::from_secs(0))
+            .build();
+        DescribeStacksOutput::builder().stacks(stack).build()
+    }
+
+    fn template() -> Template<'static> {
+        Template {
+            name: "cv-analytics-dev".into(),
+            body: "{}",
+            parameters: vec![("Stage", "dev".into())],
+        }
+    }
+
+    fn event(kind: &str, status: &str, id: &str, reason: &str) -> StackEvent {
+        StackEvent::builder()
+            .stack_id("id")
+            .event_id(id)
+            .stack_name("cv-analytics-dev")
+            .timestamp(aws_sdk_cloudformation::primitives::DateTime::from_secs(0))
+            .resource_type(kind)
+            .resource_status(ResourceStatus::from(status))
+            .logical_resource_id(id)
+            .resource_status_reason(reason)
+            .build()
     }
 
     #[test]
@@ -286,5 +346,122 @@ mod tests {
                 .build(),
         );
         assert!(!is_unchanged(&throttled), "the code decides first");
+    }
+
+    #[tokio::test]
+    async fn a_rolled_back_stack_is_deleted_and_created_again() {
+        let described = mock!(Client::describe_stacks)
+            .sequence()
+            .output(|| stack_in(StackStatus::RollbackComplete))
+            .error(|| {
+                DescribeStacksError::generic(
+                    ErrorMetadata::builder()
+                        .code("ValidationError")
+                        .message("Stack with id cv-analytics-dev does not exist")
+                        .build(),
+                )
+            })
+            .output(|| stack_in(StackStatus::CreateComplete))
+            .build();
+        let deleted =
+            mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+        let created =
+            mock!(Client::create_stack).then_output(|| CreateStackOutput::builder().build());
+        let client = mock_client!(
+            aws_sdk_cloudformation,
+            RuleMode::MatchAny,
+            [&described, &deleted, &created]
+        );
+        let mut said = Vec::new();
+        let applied = apply(&client, &template(), &mut |l| said.push(l))
+            .await
+            .unwrap();
+        assert_eq!(applied, Applied::Created);
+        assert_eq!(
+            (
+                deleted.num_calls(),
+                created.num_calls(),
+                described.num_calls()
+            ),
+            (1, 1, 3)
+        );
+        assert!(said[0].contains("ROLLBACK_COMPLETE"), "{said:?}");
+        assert_eq!(said[1], "cv-analytics-dev: CREATE_COMPLETE");
+    }
+
+    #[tokio::test]
+    async fn a_failed_update_prints_the_reasons_of_this_update_only() {
+        let described = mock!(Client::describe_stacks)
+            .sequence()
+            .output(|| stack_in(StackStatus::UpdateComplete))
+            .output(|| stack_in(StackStatus::UpdateRollbackComplete))
+            .repeatedly()
+            .build();
+        let updated =
+            mock!(Client::update_stack).then_output(|| UpdateStackOutput::builder().build());
+        let events = mock!(Client::describe_stack_events).then_output(|| {
+            DescribeStackEventsOutput::builder()
+                .stack_events(event(
+                    "AWS::CloudFormation::Stack",
+                    "UPDATE_ROLLBACK_COMPLETE",
+                    "cv-analytics-dev",
+                    "",
+                ))
+                .stack_events(event(
+                    "AWS::SQS::Queue",
+                    "UPDATE_FAILED",
+                    "EventQueue",
+                    "Invalid value for VisibilityTimeout",
+                ))
+                .stack_events(event(
+                    "AWS::CloudFormation::Stack",
+                    "UPDATE_IN_PROGRESS",
+                    "cv-analytics-dev",
+                    "User Initiated",
+                ))
+                .stack_events(event(
+                    "AWS::DynamoDB::Table",
+                    "CREATE_FAILED",
+                    "RecordsTable",
+                    "an older failure",
+                ))
+                .build()
+        });
+        let client = mock_client!(
+            aws_sdk_cloudformation,
+            RuleMode::MatchAny,
+            [&described, &updated, &events]
+        );
+        let failed = apply(&client, &template(), &mut |_| {})
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            failed.contains(
+                "cv-analytics-dev: the update failed (the stack is UPDATE_ROLLBACK_COMPLETE); the \
+                 events that say why:\n  EventQueue: Invalid value for VisibilityTimeout"
+            ),
+            "{failed}"
+        );
+        assert!(!failed.contains("older failure"), "{failed}");
+    }
+
+    #[tokio::test]
+    async fn no_updates_to_perform_is_no_change() {
+        let described =
+            mock!(Client::describe_stacks).then_output(|| stack_in(StackStatus::UpdateComplete));
+        let updated = mock!(Client::update_stack)
+            .then_error(|| validation("No updates are to be performed."));
+        let client = mock_client!(
+            aws_sdk_cloudformation,
+            RuleMode::MatchAny,
+            [&described, &updated]
+        );
+        let mut said = Vec::new();
+        let applied = apply(&client, &template(), &mut |l| said.push(l))
+            .await
+            .unwrap();
+        assert_eq!(applied, Applied::Unchanged);
+        assert_eq!(said, ["cv-analytics-dev: no changes"]);
     }
 }

@@ -27,7 +27,19 @@ fn help_lists_every_maintainer_command() {
     let output = cv_analytics(&["--help"], &[]);
     assert!(output.status.success());
     let help = text(&output);
-    for command in ["status", "dlq", "backfill", "rollback", "verify"] {
+    for command in [
+        "status",
+        "dlq",
+        "backfill",
+        "rollback",
+        "verify",
+        "deploy",
+        "deploy-stack",
+        "destroy",
+        "import-table",
+        "deployer-role",
+        "region",
+    ] {
         assert!(help.contains(command), "{command} missing from:\n{help}");
     }
 }
@@ -56,4 +68,49 @@ fn an_unreachable_aws_is_an_error_that_names_the_stack_not_a_panic() {
     assert!(said.starts_with("error: "), "{said}");
     assert!(said.contains("cv-analytics-dev"), "{said}");
     assert!(!said.contains("panicked"), "{said}");
+}
+
+#[test]
+fn the_region_is_the_environments_then_the_profiles_or_a_clear_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        "[profile work]\nregion = eu-south-2\n[profile bare]\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let home = dir.path().to_str().unwrap();
+    let region = |vars: &[(&str, &str)]| {
+        let mut all = vec![
+            ("HOME", home),
+            ("AWS_CONFIG_FILE", config),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ];
+        all.extend_from_slice(vars);
+        cv_analytics(&["region"], &all)
+    };
+    for (vars, expected) in [
+        (
+            &[("AWS_REGION", "eu-west-1"), ("AWS_PROFILE", "work")][..],
+            "eu-west-1",
+        ),
+        (&[("AWS_DEFAULT_REGION", "eu-north-1")][..], "eu-north-1"),
+        (&[("AWS_PROFILE", "work")][..], "eu-south-2"),
+    ] {
+        let output = region(vars);
+        assert!(output.status.success(), "{}", text(&output));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            format!("{expected}\n")
+        );
+    }
+    let none = region(&[("AWS_PROFILE", "bare")]);
+    let said = text(&none);
+    assert_eq!(none.status.code(), Some(1), "{said}");
+    assert!(said.contains("no AWS region: set AWS_REGION"), "{said}");
+    assert!(
+        said.contains("aws configure set region <region> --profile bare"),
+        "{said}"
+    );
 }
