@@ -18,6 +18,12 @@
 //!   set's intent names and its aggregate figures, never how its questions were filed. Its
 //!   later figures are therefore no longer blind.
 //!
+//! - `gaps/blind2.tsv`, the third measurement, written after those changes by another helper
+//!   who had never seen the lexicon, the taxonomy or the method: 686 questions in 69 intents,
+//!   248 not in English, 132 traps, 25 off-topic, 42 long recruiter messages. Its topics file
+//!   was written from the intents' descriptions before any of its questions was run. Its first
+//!   run is the one reported (docs/reporting.md); nothing has been tuned on it.
+//!
 //! For each set the adjusted Rand index, pairwise precision, recall and F1 of the groups
 //! against the intents, and the questions filed under a topic whose label is false for them
 //! (traps among them), are printed (`cargo test -p reporter --test it gaps -- --nocapture`)
@@ -49,6 +55,14 @@ fn blind_set() -> Set {
         "blind",
         include_str!("gaps/blind.tsv"),
         include_str!("gaps/blind.topics.tsv"),
+    )
+}
+
+fn blind2_set() -> Set {
+    Set::parse(
+        "blind2",
+        include_str!("gaps/blind2.tsv"),
+        include_str!("gaps/blind2.topics.tsv"),
     )
 }
 
@@ -156,6 +170,32 @@ fn the_grouping_on_the_blind_set_is_held_where_it_is_and_measured_against_the_is
     let measured = report(&set, &floors);
     println!(
         "the issue's floors on the blind set: ARI {:.3} of 0.85, precision {:.3} of 0.95, \
+         {} of 0 traps under a false topic",
+        measured.scores.ari,
+        measured.scores.precision,
+        measured.traps_misfiled(&set)
+    );
+}
+
+/// The third measurement, on a set no part of the method has seen. Its first run (ARI 0.625,
+/// precision 0.763, recall 0.537, 32 questions and 12 of 132 traps under a false label) is below
+/// the issue's floors (ARI 0.85, pairwise precision 0.95, no trap under a false topic); it is
+/// printed against them and held where that run left it, so that a change that loses ground
+/// here fails.
+#[test]
+fn the_grouping_on_the_second_blind_set_is_measured_against_the_issues_floors() {
+    let set = blind2_set();
+    assert!(set.questions.len() >= 400 && set.intents() >= 45 && set.traps() >= 40);
+    let floors = Floors {
+        ari: 0.62,
+        precision: 0.76,
+        f1: 0.62,
+        misfiled: 32,
+        traps_misfiled: 12,
+    };
+    let measured = report(&set, &floors);
+    println!(
+        "the issue's floors on the second blind set: ARI {:.3} of 0.85, precision {:.3} of 0.95, \
          {} of 0 traps under a false topic",
         measured.scores.ari,
         measured.scores.precision,
