@@ -23,6 +23,7 @@ mod status;
 mod verify;
 
 use aws_config::SdkConfig;
+use shared_types::stage::output;
 
 pub use backfill::{Backfilled, weeks};
 pub use deploy::{Deployer, DeployerRole, Destroyed, GitHubRole, Imported, Options, Part};
@@ -84,8 +85,8 @@ impl Operations {
     pub fn dead_letters(&self) -> Result<DeadLetters, OpsError> {
         Ok(DeadLetters::new(
             self.sqs.clone(),
-            self.stack.output("DeadLetterQueueUrl")?,
-            self.stack.output("QueueUrl")?,
+            self.stack.output(output::DEAD_LETTER_QUEUE_URL)?,
+            self.stack.output(output::QUEUE_URL)?,
         ))
     }
 }

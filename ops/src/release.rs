@@ -5,6 +5,7 @@
 //! alias, never `$LATEST`. A rollback moves the alias to the version published before the live
 //! one: seconds, no build, and the next deploy moves it forward again.
 
+use shared_types::stage::output;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -32,8 +33,8 @@ impl Function {
     /// The stack output naming the deployed function.
     fn output(self) -> &'static str {
         match self {
-            Self::Processor => "ProcessorFunctionName",
-            Self::Reporter => "ReporterFunctionName",
+            Self::Processor => output::PROCESSOR_FUNCTION_NAME,
+            Self::Reporter => output::REPORTER_FUNCTION_NAME,
         }
     }
 }

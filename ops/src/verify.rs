@@ -7,6 +7,7 @@
 //! meanwhile. A stage passes only if the trigger, the function's live version, its role and the
 //! table work together.
 
+use shared_types::stage::output;
 use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -197,7 +198,7 @@ impl Operations {
         now: DateTime<Utc>,
         timeout: Duration,
     ) -> Result<Canary, OpsError> {
-        let dead_letter_queue = self.stack.output("DeadLetterQueueUrl")?;
+        let dead_letter_queue = self.stack.output(output::DEAD_LETTER_QUEUE_URL)?;
         let dead_letters = self.depth(dead_letter_queue).await?;
         // A trigger created a moment ago may still be Creating or Enabling: wait for it, so
         // that a slow start is not a failed deploy.
@@ -277,7 +278,7 @@ impl Operations {
         &self,
         timeout: Duration,
     ) -> Result<Result<Trigger, Failed>, OpsError> {
-        let queue = self.stack.output("QueueArn")?;
+        let queue = self.stack.output(output::QUEUE_ARN)?;
         let name = self.function_name(Function::Processor)?;
         let started = Instant::now();
         loop {
@@ -331,7 +332,7 @@ impl Operations {
 
     /// The canary's query and response, as the producer sends them.
     async fn send_canary(&self, request_id: &str, now: DateTime<Utc>) -> Result<(), OpsError> {
-        let queue = self.stack.output("QueueUrl")?;
+        let queue = self.stack.output(output::QUEUE_URL)?;
         for event in &canary(request_id, now) {
             let body = serde_json::to_string(event).map_err(|e| OpsError::Usage(e.to_string()))?;
             self.sqs
@@ -356,7 +357,7 @@ impl Operations {
         now: DateTime<Utc>,
         timeout: Duration,
     ) -> Result<Result<(), Failed>, OpsError> {
-        let table = self.stack.output("TableName")?;
+        let table = self.stack.output(output::TABLE_NAME)?;
         let started = Instant::now();
         let mut last_seen = None;
         loop {
@@ -394,7 +395,7 @@ impl Operations {
     async fn delete_record(&self, request_id: &str) -> Result<(), OpsError> {
         self.dynamodb
             .delete_item()
-            .table_name(self.stack.output("TableName")?)
+            .table_name(self.stack.output(output::TABLE_NAME)?)
             .key(attr::PK, AttributeValue::S(request_key(request_id)))
             .send()
             .await

@@ -9,6 +9,27 @@ pub fn stack_name(stage: &str) -> String {
     format!("cv-analytics-{stage}")
 }
 
+/// The stack of what needs the functions to exist (the trigger, the schedule): wiring.yaml's.
+pub fn wiring_stack_name(stage: &str) -> String {
+    format!("{}-wiring", stack_name(stage))
+}
+
+/// The stack of the stage's deployer (deployer.yaml: its policies and GitHub role).
+pub fn deployer_stack_name(stage: &str) -> String {
+    format!("{}-deployer", stack_name(stage))
+}
+
+/// The records table of `stage` (stack.yaml's `RecordsTable`; also its output `TableName`).
+pub fn table_name(stage: &str) -> String {
+    format!("{}-records", stack_name(stage))
+}
+
+/// The function `function` (`processor`, `reporter`) of `stage` (also the outputs
+/// `ProcessorFunctionName`, `ReporterFunctionName`).
+pub fn function_name(stage: &str, function: &str) -> String {
+    format!("{}-{function}", stack_name(stage))
+}
+
 /// The alias of each function that its trigger and schedule invoke: a deploy moves it to the
 /// version it publishes, a rollback back to the one before.
 pub const LIVE_ALIAS: &str = "live";
@@ -16,9 +37,17 @@ pub const LIVE_ALIAS: &str = "live";
 /// The outputs of `infrastructure/stack.yaml`, by key.
 pub mod output {
     pub const QUEUE_URL: &str = "QueueUrl";
+    pub const QUEUE_ARN: &str = "QueueArn";
     pub const DEAD_LETTER_QUEUE_URL: &str = "DeadLetterQueueUrl";
     pub const TABLE_NAME: &str = "TableName";
+    /// How the reporter finds a week's requests, as the stack was deployed (`scan`, `index`).
+    pub const WEEK_LOOKUP: &str = "WeekLookup";
     pub const PRODUCER_POLICY_ARN: &str = "ProducerPolicyArn";
+    pub const PROCESSOR_FUNCTION_NAME: &str = "ProcessorFunctionName";
+    pub const REPORTER_FUNCTION_NAME: &str = "ReporterFunctionName";
+    pub const PROCESSOR_ROLE_ARN: &str = "ProcessorRoleArn";
+    pub const REPORTER_ROLE_ARN: &str = "ReporterRoleArn";
+    pub const REPORT_SCHEDULE_ROLE_ARN: &str = "ReportScheduleRoleArn";
 }
 
 /// The functions' settings: the environment variables a deploy gives them and they read once

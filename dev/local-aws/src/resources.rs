@@ -155,7 +155,7 @@ pub async fn deploy_stack(
     lookup: WeekLookup,
 ) -> anyhow::Result<std::collections::HashMap<String, String>> {
     use aws_sdk_cloudformation::types::{Capability, Parameter};
-    let name = format!("cv-analytics-{stage}");
+    let name = shared_types::stage::stack_name(stage);
     let parameter = |k: &str, v: String| {
         Parameter::builder()
             .parameter_key(k)

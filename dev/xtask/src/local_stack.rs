@@ -5,6 +5,7 @@
 //!
 //! `cargo xtask local-stack -- cargo lambda watch -p processor`
 
+use shared_types::stage::output;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -33,17 +34,17 @@ pub async fn local_stack(command: &[String], settings: &Settings) -> anyhow::Res
         "local stack on {} (moto PID {}): table {}, queue {}",
         moto.endpoint,
         moto.pid(),
-        get("TableName"),
-        get("QueueUrl")
+        get(output::TABLE_NAME),
+        get(output::QUEUE_URL)
     );
 
     let mut child = tokio::process::Command::new(program)
         .args(args)
         .envs(moto.client_env())
-        .env("TABLE_NAME", get("TableName"))
-        .env("DEAD_LETTER_QUEUE_URL", get("DeadLetterQueueUrl"))
-        .env("QUEUE_URL", get("QueueUrl"))
-        .env("PRODUCER_POLICY_ARN", get("ProducerPolicyArn"))
+        .env("TABLE_NAME", get(output::TABLE_NAME))
+        .env("DEAD_LETTER_QUEUE_URL", get(output::DEAD_LETTER_QUEUE_URL))
+        .env("QUEUE_URL", get(output::QUEUE_URL))
+        .env("PRODUCER_POLICY_ARN", get(output::PRODUCER_POLICY_ARN))
         .env("REPORT_SENDER", SENDER)
         .env("REPORT_RECIPIENTS", RECIPIENT)
         .env("STAGE", "dev")

@@ -31,7 +31,8 @@ impl Deployer {
         };
         if part == Part::Stack {
             for function in Function::ALL {
-                let function_name = format!("{name}-{function}");
+                let function_name =
+                    shared_types::stage::function_name(&self.stage, &function.to_string());
                 let alias = self
                     .lambda
                     .get_alias()
@@ -55,7 +56,7 @@ impl Deployer {
                 }
             }
         }
-        let wiring = format!("{name}-wiring");
+        let wiring = shared_types::stage::wiring_stack_name(&self.stage);
         let Some(wiring_parameters) = stacks::parameters_of(&self.cloudformation, &wiring).await?
         else {
             return Err(OpsError::Usage(format!(
@@ -82,7 +83,7 @@ impl Deployer {
         {
             return Ok(());
         }
-        let table = format!("{stack}-records");
+        let table = shared_types::stage::table_name(&self.stage);
         if self
             .dynamodb
             .describe_table()

@@ -39,7 +39,7 @@ impl Deployer {
         owner: &str,
         say: &mut dyn FnMut(String),
     ) -> Result<DeployerRole, OpsError> {
-        let name = format!("{}-deployer", self.stack_name());
+        let name = shared_types::stage::deployer_stack_name(&self.stage);
         let template = Template {
             name: name.clone(),
             body: TEMPLATE,

@@ -3,6 +3,7 @@
 //! the two functions, then the stack. The prod table outlives it (its DeletionPolicy);
 //! `cv-analytics import-table` brings it back into a new stack.
 
+use shared_types::stage::output;
 use std::fmt;
 
 use aws_sdk_lambda::error::SdkError;
@@ -53,7 +54,8 @@ impl Deployer {
                 self.stage
             ));
         }
-        stacks::delete(&self.cloudformation, &format!("{stack}-wiring")).await?;
+        let wiring = shared_types::stage::wiring_stack_name(&self.stage);
+        stacks::delete(&self.cloudformation, &wiring).await?;
         let mut destroyed = Destroyed {
             stack: stack.clone(),
             region: self.region.clone(),
@@ -62,7 +64,7 @@ impl Deployer {
             functions_missing: Vec::new(),
         };
         for function in Function::ALL {
-            let name = format!("{stack}-{function}");
+            let name = shared_types::stage::function_name(&self.stage, &function.to_string());
             let deleted = self
                 .lambda
                 .delete_function()
@@ -87,7 +89,10 @@ impl Deployer {
         let Ok(outputs) = stacks::outputs(&self.cloudformation, &self.stack_name()).await else {
             return 0;
         };
-        let Some((_, url)) = outputs.iter().find(|(k, _)| k == "DeadLetterQueueUrl") else {
+        let Some((_, url)) = outputs
+            .iter()
+            .find(|(k, _)| k == output::DEAD_LETTER_QUEUE_URL)
+        else {
             return 0;
         };
         let attributes = self

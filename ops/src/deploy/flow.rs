@@ -13,6 +13,7 @@
 //! The settings are the stage's committed file ([`Settings`]). A part is refused when it would
 //! change, on its side only, what both a stack and a function hold ([`one_sided`]).
 
+use shared_types::stage::output;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -230,7 +231,7 @@ impl Deployer {
         options: &Options,
         say: &mut dyn FnMut(String),
     ) -> Result<(), OpsError> {
-        let name = format!("{}-wiring", stack.name);
+        let name = shared_types::stage::wiring_stack_name(&self.stage);
         step(
             say,
             format!("wiring {name} (SQS trigger, daily report schedule, retries)"),
@@ -240,7 +241,7 @@ impl Deployer {
             body: WIRING_TEMPLATE,
             parameters: vec![
                 ("Stage", self.stage.clone()),
-                ("QueueArn", stack.output("QueueArn")?.to_owned()),
+                ("QueueArn", stack.output(output::QUEUE_ARN)?.to_owned()),
                 ("Owner", settings.get("OWNER").to_owned()),
                 (
                     "ProcessorMaxConcurrency",
@@ -252,8 +253,8 @@ impl Deployer {
                 ),
                 ("ReportTimezone", settings.get("REPORT_TIMEZONE").to_owned()),
                 (
-                    "ReportScheduleRoleArn",
-                    stack.output("ReportScheduleRoleArn")?.to_owned(),
+                    output::REPORT_SCHEDULE_ROLE_ARN,
+                    stack.output(output::REPORT_SCHEDULE_ROLE_ARN)?.to_owned(),
                 ),
             ],
         };
@@ -277,14 +278,14 @@ impl Deployer {
             Function::Processor => (
                 "PROCESSOR_MEMORY",
                 "PROCESSOR_TIMEOUT",
-                "ProcessorFunctionName",
-                "ProcessorRoleArn",
+                output::PROCESSOR_FUNCTION_NAME,
+                output::PROCESSOR_ROLE_ARN,
             ),
             Function::Reporter => (
                 "REPORTER_MEMORY",
                 "REPORTER_TIMEOUT",
-                "ReporterFunctionName",
-                "ReporterRoleArn",
+                output::REPORTER_FUNCTION_NAME,
+                output::REPORTER_ROLE_ARN,
             ),
         };
         let number = |name: &'static str| -> Result<i32, OpsError> {
@@ -375,7 +376,7 @@ impl Deployer {
             say,
             format!(
                 "verify: a canary question and answer through {}",
-                ops.stack.output("QueueUrl")?
+                ops.stack.output(output::QUEUE_URL)?
             ),
         );
         let request_id = uuid::Uuid::new_v4().to_string();

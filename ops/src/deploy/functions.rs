@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
-use shared_types::stage::{LIVE_ALIAS, setting};
+use shared_types::stage::{LIVE_ALIAS, output, setting};
 
 use super::settings::Settings;
 use super::{Deployer, Options};
@@ -50,12 +50,15 @@ pub(crate) fn environment(
     sha256: &str,
 ) -> Result<Vec<(&'static str, String)>, OpsError> {
     let from = |name: &'static str| (name, settings.get(name).to_owned());
-    let mut environment = vec![(setting::TABLE_NAME, stack.output("TableName")?.to_owned())];
+    let mut environment = vec![(
+        setting::TABLE_NAME,
+        stack.output(output::TABLE_NAME)?.to_owned(),
+    )];
     match function {
         Function::Processor => environment.extend([
             (
                 setting::DEAD_LETTER_QUEUE_URL,
-                stack.output("DeadLetterQueueUrl")?.to_owned(),
+                stack.output(output::DEAD_LETTER_QUEUE_URL)?.to_owned(),
             ),
             (setting::STAGE, stack.stage.clone()),
             from(setting::RECORD_TTL_DAYS),
@@ -68,7 +71,10 @@ pub(crate) fn environment(
                 (setting::STAGE, stack.stage.clone()),
                 from(setting::SEND_EMPTY_REPORT),
                 from(setting::RECORD_TTL_DAYS),
-                (setting::WEEK_LOOKUP, stack.output("WeekLookup")?.to_owned()),
+                (
+                    setting::WEEK_LOOKUP,
+                    stack.output(output::WEEK_LOOKUP)?.to_owned(),
+                ),
             ]);
             if !settings.get(setting::SES_CONFIGURATION_SET).is_empty() {
                 environment.push(from(setting::SES_CONFIGURATION_SET));

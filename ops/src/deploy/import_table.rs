@@ -34,7 +34,7 @@ impl Deployer {
     /// Imports the stage's kept table into a new stack; refused when the stack exists.
     pub async fn import_table(&self, say: &mut dyn FnMut(String)) -> Result<Imported, OpsError> {
         let stack = self.stack_name();
-        let table = format!("{stack}-records");
+        let table = shared_types::stage::table_name(&self.stage);
         if let Some(status) = stacks::status(&self.cloudformation, &stack).await? {
             return Err(OpsError::Usage(format!(
                 "the stack {stack} exists ({}): there is nothing to import; run make deploy \

@@ -4,6 +4,7 @@
 //! mapping: what succeeds is deleted, failures are left for redelivery), then the reporter
 //! invoked with a scheduled event and the email read back from the emulator.
 
+use shared_types::stage::output;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -193,10 +194,10 @@ impl Stack {
                 .with_context(|| format!("the stack has no output {key}"))
         };
         Ok(Self {
-            table: output("TableName")?,
-            queue_url: output("QueueUrl")?,
-            queue_arn: output("QueueArn")?,
-            dlq_url: output("DeadLetterQueueUrl")?,
+            table: output(output::TABLE_NAME)?,
+            queue_url: output(output::QUEUE_URL)?,
+            queue_arn: output(output::QUEUE_ARN)?,
+            dlq_url: output(output::DEAD_LETTER_QUEUE_URL)?,
         })
     }
 }
