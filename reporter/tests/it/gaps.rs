@@ -203,6 +203,34 @@ fn the_grouping_on_the_second_blind_set_is_measured_against_the_issues_floors() 
     );
 }
 
+/// A word a week says about several subjects (here the owner's name, with certifications, a
+/// language, a licence and a start date) is no question's subject: it neither joins two
+/// certificates into one gap nor names one.
+#[test]
+fn a_word_said_about_many_subjects_names_no_gap_and_joins_nothing() {
+    let questions = [
+        "Is Alex AWS certified?",
+        "Is Alex CKA certified?",
+        "Does Alex speak French?",
+        "Has Alex got a driving licence?",
+        "Can Alex start next month?",
+        "Does Alex know COBOL?",
+        "COBOL experience?",
+    ];
+    let grouping = gaps::group_at(&questions, THRESHOLD);
+    let labels: Vec<&str> = grouping.groups.iter().map(|g| g.label.as_str()).collect();
+    assert!(labels.iter().all(|l| !l.contains("Alex")), "{labels:?}");
+    assert!(labels.contains(&"Certifications: AWS"), "{labels:?}");
+    assert!(labels.contains(&"Certifications: CKA"), "{labels:?}");
+    let cobol: Vec<_> = grouping
+        .groups
+        .iter()
+        .filter(|g| g.label == "COBOL")
+        .collect();
+    assert_eq!(cobol.len(), 1, "{labels:?}");
+    assert_eq!(cobol[0].members, [5, 6]);
+}
+
 #[test]
 fn the_scores_themselves_are_right_on_known_cases() {
     assert_eq!(scores(&[0, 0, 1, 1], &[5, 5, 7, 7]).ari, 1.0);

@@ -2,7 +2,7 @@
 //! lexicon, or else a family of skills of the taxonomy); those of a topic that does not split,
 //! and those of a family, one group each; the others clustered by their words.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::lexical::{self, Features, Vocabulary, cluster_at};
 use super::skills::{self, Family};
@@ -61,6 +61,9 @@ pub struct Reading {
     pub about: Option<About>,
     /// The positions of the words that say so (a topic's trigger, a family's terms).
     matched: Vec<usize>,
+    /// The positions of content words the week uses with many subjects ([`spread_words`]):
+    /// neither content nor a subject.
+    aside: Vec<usize>,
     /// How the email writes the family's terms it names (`iOS`, `Flutter`).
     pub(super) terms: Vec<String>,
     /// The stems of its content words, those that say what it is about left out.
@@ -81,19 +84,50 @@ impl Reading {
                 None => (None, Vec::new(), Vec::new()),
             },
         };
-        let content = lexical::stems(
-            words
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !matched.contains(i))
-                .map(|(_, w)| w),
-        );
-        Self {
+        let mut reading = Self {
             words,
             about,
             matched,
+            aside: Vec::new(),
             terms,
-            content,
+            content: Vec::new(),
+        };
+        reading.content = reading.content_stems();
+        reading
+    }
+
+    /// The stems of its content words: neither those that say what it is about nor those set
+    /// aside.
+    fn content_stems(&self) -> Vec<String> {
+        lexical::stems(
+            self.words
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !self.matched.contains(i) && !self.aside.contains(i))
+                .map(|(_, w)| w),
+        )
+    }
+
+    /// Its content words, by position: neither matched nor set aside.
+    fn content_words(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.words
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| {
+                words::is_content(w) && !self.matched.contains(i) && !self.aside.contains(i)
+            })
+            .map(|(i, w)| (i, w.as_str()))
+    }
+
+    /// Sets the words of `spread` aside.
+    fn set_aside(&mut self, spread: &HashSet<String>) {
+        self.aside = self
+            .content_words()
+            .filter(|(_, w)| spread.contains(*w))
+            .map(|(i, _)| i)
+            .collect();
+        if !self.aside.is_empty() {
+            self.content = self.content_stems();
         }
     }
 
@@ -148,7 +182,11 @@ pub struct Grouping {
 /// Groups `questions`, given most asked first (every tie breaks on this order), at
 /// `threshold` for the questions grouped by their words.
 pub fn group_at(questions: &[&str], threshold: f32) -> Grouping {
-    let readings: Vec<Reading> = questions.iter().map(|q| Reading::of(q)).collect();
+    let mut readings: Vec<Reading> = questions.iter().map(|q| Reading::of(q)).collect();
+    let spread = spread_words(&readings);
+    for reading in &mut readings {
+        reading.set_aside(&spread);
+    }
     let vocabulary = Reading::vocabulary(&readings);
     let vectors: Vec<Features> = readings.iter().map(|r| r.vector(&vocabulary)).collect();
     // The questions of each topic or family (None: neither), in input order.
@@ -190,6 +228,28 @@ pub fn group_at(questions: &[&str], threshold: f32) -> Grouping {
         readings,
         vectors,
     }
+}
+
+/// Subjects (topics or families) a content word may be used with and still be one.
+const MAX_SUBJECTS_OF_A_WORD: usize = 2;
+
+/// The content words this batch of questions uses with more than [`MAX_SUBJECTS_OF_A_WORD`]
+/// different subjects: a word said about certifications, the cloud and a driving licence alike
+/// is no question's subject, whatever it is (the owner's name, `production`, `team`), so it
+/// neither joins questions nor names a gap.
+fn spread_words(readings: &[Reading]) -> HashSet<String> {
+    let mut subjects: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for reading in readings {
+        let Some(about) = reading.about else { continue };
+        for (_, word) in reading.content_words() {
+            subjects.entry(word).or_default().insert(about.id());
+        }
+    }
+    subjects
+        .into_iter()
+        .filter(|(_, ids)| ids.len() > MAX_SUBJECTS_OF_A_WORD)
+        .map(|(word, _)| word.to_owned())
+        .collect()
 }
 
 /// [`group_at`] at [`THRESHOLD`].
@@ -255,9 +315,8 @@ fn subject(members: &[usize], questions: &[&str], readings: &[Reading]) -> Optio
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for &m in members {
         let mut seen = HashSet::new();
-        let matched = &readings[m].matched;
-        for (i, word) in readings[m].words.iter().enumerate() {
-            if words::is_content(word) && !matched.contains(&i) && seen.insert(word.as_str()) {
+        for (_, word) in readings[m].content_words() {
+            if seen.insert(word) {
                 match counts.iter_mut().find(|(w, _)| *w == word) {
                     Some((_, n)) => *n += 1,
                     None => counts.push((word, 1)),

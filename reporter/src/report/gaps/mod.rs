@@ -10,7 +10,8 @@
 //! triggers in English, French, German, Spanish, Dutch, Italian and Portuguese, are one gap per
 //! topic whatever their words (a topic that splits, such as certifications, is one gap per
 //! language). The rest are grouped by their **words** ([`lexical`]): TF-IDF vectors of their
-//! content stems and trigrams, average-linkage clustering at cosine [`THRESHOLD`]. Off-topic
+//! content stems and trigrams, average-linkage clustering at cosine [`THRESHOLD`]; a content
+//! word the week uses with more than two subjects (the owner's name) is set aside. Off-topic
 //! questions ("can you fix my printer") are counted apart and never a gap.
 //!
 //! **Which gap is what** ([`classify`]). A group whose questions got a useful answer at other times this week
