@@ -121,6 +121,12 @@ fn matches(
         && *live_tags == tags
 }
 
+/// A function's ARN without its version or alias (`arn:aws:lambda:<region>:<account>:function:
+/// <name>`), which its tags are read by.
+fn unqualified(arn: &str) -> String {
+    arn.split(':').take(7).collect::<Vec<_>>().join(":")
+}
+
 impl Deployer {
     /// The live version of the function when it already is what `wanted` would publish.
     async fn unchanged_live_version(&self, wanted: &Wanted) -> Option<String> {
@@ -132,7 +138,7 @@ impl Deployer {
             .send()
             .await
             .ok()?;
-        let arn = live.function_arn()?.rsplit_once(':')?.0.to_owned();
+        let arn = unqualified(live.function_arn()?);
         let tags = self.lambda.list_tags().resource(arn).send().await.ok()?;
         let tags = tags.tags.unwrap_or_default();
         if !matches(wanted, &live, &tags) {
@@ -434,6 +440,14 @@ mod tests {
         let deployer = self::deployer(&[&function, &no_owner, &untagged]);
         deployer.drop_owner_tag("fn", &mut |_| {}).await.unwrap();
         assert_eq!(untagged.num_calls(), 1, "no Owner tag: nothing removed");
+    }
+
+    #[test]
+    fn a_functions_tags_are_read_by_its_unqualified_arn() {
+        let function = "arn:aws:lambda:eu-west-2:1:function:cv-analytics-dev-processor";
+        assert_eq!(unqualified(&format!("{function}:7")), function);
+        assert_eq!(unqualified(&format!("{function}:live")), function);
+        assert_eq!(unqualified(function), function);
     }
 
     #[test]
