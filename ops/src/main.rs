@@ -67,13 +67,13 @@ enum Command {
         #[arg(long, value_enum)]
         function: Function,
     },
-    /// Send one canary question and answer through the deployed queue, wait for the merged
-    /// record, check and delete it, and check that the dead-letter queue did not grow.
     #[command(flatten)]
     Deploy(DeployCommand),
     /// Print the AWS region every command uses: AWS_REGION, AWS_DEFAULT_REGION, or the
     /// profile's (the SDK's own order).
     Region,
+    /// Send one canary question and answer through the deployed queue, wait for the merged
+    /// record, check and delete it, and check that the dead-letter queue did not grow.
     Verify {
         /// Seconds to wait for the trigger, then as many for the merged record.
         #[arg(long, default_value_t = 60)]
@@ -132,7 +132,8 @@ struct How {
     #[arg(long, env = "STAGES_DIR", default_value = "infrastructure/stages")]
     stages_dir: std::path::PathBuf,
     /// Run the post-deploy check.
-    #[arg(long, env = "VERIFY", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, env = "VERIFY", default_value_t = true, action = clap::ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new())]
     verify: bool,
     /// Seconds the check waits for the trigger, then as many for the merged record.
     #[arg(long, env = "VERIFY_TIMEOUT", default_value_t = 60)]
@@ -141,7 +142,8 @@ struct How {
     #[arg(long, env = "LAMBDA_BINARY_DIR")]
     binary_dir: Option<std::path::PathBuf>,
     /// Whether the queue's trigger is enabled.
-    #[arg(long, env = "EVENT_SOURCE_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, env = "EVENT_SOURCE_ENABLED", default_value_t = true, action = clap::ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new())]
     event_source_enabled: bool,
     /// The commit recorded in each version (default: the work tree's HEAD).
     #[arg(long, env = "DEPLOY_COMMIT")]

@@ -84,15 +84,21 @@ impl Deployer {
             return Ok(());
         }
         let table = shared_types::stage::table_name(&self.stage);
-        if self
+        match self
             .dynamodb
             .describe_table()
             .table_name(&table)
             .send()
             .await
-            .is_err()
         {
-            return Ok(());
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                return Ok(());
+            }
+            Err(e) => return Err(aws_failed("look for a kept table")(e)),
         }
         let (region, stage) = (&self.region, &self.stage);
         Err(OpsError::Usage(format!(

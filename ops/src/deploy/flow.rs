@@ -3,7 +3,7 @@
 //! - all: first time and every time: stack.yaml, the build, `cargo lambda deploy` of each
 //!   function with its role and settings from the stack's outputs (publishing a version and
 //!   moving the alias `live` to it), wiring.yaml, then the post-deploy check (a canary through
-//!   the deployed queue; `--no-verify` leaves it out);
+//!   the deployed queue; `VERIFY=false` leaves it out);
 //! - processor, reporter: that function alone: built, deployed, its `live` moved, then checked
 //!   (the canary; for the reporter, a dry run of `live` for the last complete week); the stacks
 //!   and the other function are not touched;
@@ -202,7 +202,10 @@ impl Deployer {
             ),
         );
         self.refuse_retained_table().await?;
-        let visibility = VISIBILITY_PER_TIMEOUT * settings.number("PROCESSOR_TIMEOUT")?;
+        let visibility = settings
+            .number("PROCESSOR_TIMEOUT")?
+            .checked_mul(VISIBILITY_PER_TIMEOUT)
+            .ok_or_else(|| OpsError::Usage("PROCESSOR_TIMEOUT is too large".into()))?;
         let template = Template {
             name,
             body: STACK_TEMPLATE,

@@ -77,7 +77,7 @@ pub(crate) fn one_sided(
             "QueueVisibilityTimeoutSeconds" => {
                 let seconds = setting.parse::<u32>().map_or_else(
                     |_| setting.to_owned(),
-                    |t| (VISIBILITY_PER_TIMEOUT * t).to_string(),
+                    |t| t.saturating_mul(VISIBILITY_PER_TIMEOUT).to_string(),
                 );
                 let note = format!(" (the queue's visibility timeout, 6 times it: {seconds})");
                 (seconds, note)

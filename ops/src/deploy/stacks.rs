@@ -62,7 +62,7 @@ pub(crate) async fn status(client: &Client, name: &str) -> Result<Option<StackSt
 
 /// CloudFormation's reasons for the failures of the stack's last operation, newest first: its
 /// failed events back to where that operation began (the stack's own CREATE_IN_PROGRESS or
-/// UPDATE_IN_PROGRESS, or IMPORT_IN_PROGRESS), so that no earlier failure is shown as this one's.
+/// UPDATE_IN_PROGRESS, IMPORT_IN_PROGRESS or DELETE_IN_PROGRESS), so that no earlier failure is shown as this one's.
 pub(crate) async fn failure_reasons(client: &Client, name: &str) -> Vec<String> {
     let mut reasons = Vec::new();
     let mut pages = client
@@ -71,13 +71,26 @@ pub(crate) async fn failure_reasons(client: &Client, name: &str) -> Vec<String> 
         .into_paginator()
         .items()
         .send();
-    while let Some(Ok(event)) = pages.next().await {
+    while let Some(event) = pages.next().await {
+        let event = match event {
+            Ok(event) => event,
+            Err(e) => {
+                reasons.push(format!(
+                    "(could not read the stack's events: {})",
+                    aws_sdk_cloudformation::error::DisplayErrorContext(&e)
+                ));
+                break;
+            }
+        };
         let status = event.resource_status.as_ref().map(|s| s.as_str());
         let status = status.unwrap_or_default();
         if event.resource_type.as_deref() == Some("AWS::CloudFormation::Stack")
             && matches!(
                 status,
-                "CREATE_IN_PROGRESS" | "UPDATE_IN_PROGRESS" | "IMPORT_IN_PROGRESS"
+                "CREATE_IN_PROGRESS"
+                    | "UPDATE_IN_PROGRESS"
+                    | "IMPORT_IN_PROGRESS"
+                    | "DELETE_IN_PROGRESS"
             )
         {
             break;

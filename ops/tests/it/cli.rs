@@ -27,6 +27,11 @@ fn help_lists_every_maintainer_command() {
     let output = cv_analytics(&["--help"], &[]);
     assert!(output.status.success());
     let help = text(&output);
+    // Each a line of the command list: `  <command>  <what it does>`.
+    let listed: Vec<&str> = help
+        .lines()
+        .filter_map(|l| l.strip_prefix("  ")?.split_whitespace().next())
+        .collect();
     for command in [
         "status",
         "dlq",
@@ -40,7 +45,14 @@ fn help_lists_every_maintainer_command() {
         "deployer-role",
         "region",
     ] {
-        assert!(help.contains(command), "{command} missing from:\n{help}");
+        assert!(listed.contains(&command), "{command} missing from:\n{help}");
+    }
+    // Every command says what it does.
+    for line in help
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.trim_start().starts_with('-'))
+    {
+        assert!(line.split_whitespace().count() > 1, "no help text: {line}");
     }
 }
 
