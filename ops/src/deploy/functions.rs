@@ -316,24 +316,10 @@ mod tests {
     use aws_sdk_lambda::operation::update_function_configuration::UpdateFunctionConfigurationOutput;
     use aws_sdk_lambda::types::error::ResourceNotFoundException;
     use aws_sdk_lambda::types::{FunctionConfiguration, LastUpdateStatus};
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+    use aws_smithy_mocks::mock;
 
     use super::*;
-
-    fn options() -> Options {
-        Options::for_tests()
-    }
-
-    fn state(status: LastUpdateStatus) -> GetFunctionConfigurationOutput {
-        GetFunctionConfigurationOutput::builder()
-            .last_update_status(status)
-            .role("arn:aws:iam::1:role/old")
-            .build()
-    }
-
-    fn deployer(rules: &[&Rule]) -> Deployer {
-        Deployer::for_tests(mock_client!(aws_sdk_lambda, RuleMode::MatchAny, rules))
-    }
+    use crate::deploy::test_support::{deployer, state};
 
     fn wanted(role: &str) -> Wanted {
         Wanted {
@@ -354,7 +340,7 @@ mod tests {
             .match_requests(|r| r.role() == Some("arn:aws:iam::1:role/new"))
             .then_output(|| UpdateFunctionConfigurationOutput::builder().build());
         let deployer = deployer(&[&read, &updated]);
-        let options = options();
+        let options = Options::for_tests();
         let mut said = Vec::new();
         deployer
             .apply_role(&wanted("arn:aws:iam::1:role/new"), &options, &mut |l| {
@@ -384,7 +370,7 @@ mod tests {
                     .build(),
             )
         });
-        let options = options();
+        let options = Options::for_tests();
         let deployer = deployer(&[&missing]);
         assert!(
             deployer

@@ -89,6 +89,29 @@ impl Deployer {
     }
 }
 
+/// What the deploy's tests share: a deployer whose Lambda answers by `rules`, and the state of
+/// a function as Lambda reads it.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
+    use aws_sdk_lambda::types::LastUpdateStatus;
+    use aws_smithy_mocks::{Rule, RuleMode, mock_client};
+
+    use super::Deployer;
+
+    pub(crate) fn deployer(rules: &[&Rule]) -> Deployer {
+        Deployer::for_tests(mock_client!(aws_sdk_lambda, RuleMode::MatchAny, rules))
+    }
+
+    /// A function whose last update has `status`, with the role `old`.
+    pub(crate) fn state(status: LastUpdateStatus) -> GetFunctionConfigurationOutput {
+        GetFunctionConfigurationOutput::builder()
+            .last_update_status(status)
+            .role("arn:aws:iam::1:role/old")
+            .build()
+    }
+}
+
 /// What a deploy deploys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Part {

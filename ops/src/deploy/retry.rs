@@ -168,29 +168,15 @@ mod tests {
 
     use aws_sdk_lambda::Client;
     use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+    use aws_smithy_mocks::mock;
 
     use super::*;
+    use crate::deploy::test_support::{deployer, state};
 
     const CONFLICT: &str = "ResourceConflictException: The operation cannot be performed at this \
         time. An update is in progress for resource: arn:aws:lambda:eu-west-2:1:function:fn";
     const NOT_ASSUMABLE: &str = "InvalidParameterValueException: The role defined for the \
         function cannot be assumed by Lambda.";
-
-    fn options() -> Options {
-        Options::for_tests()
-    }
-
-    fn state(status: LastUpdateStatus) -> GetFunctionConfigurationOutput {
-        GetFunctionConfigurationOutput::builder()
-            .last_update_status(status)
-            .role("arn:aws:iam::1:role/old")
-            .build()
-    }
-
-    fn deployer(rules: &[&Rule]) -> Deployer {
-        Deployer::for_tests(mock_client!(aws_sdk_lambda, RuleMode::MatchAny, rules))
-    }
 
     /// A deploy that fails `failures` times with `message`, then works; its calls counted.
     fn failing(
@@ -214,7 +200,7 @@ mod tests {
         let deployer = deployer(&[&ready]);
         let (calls, mut said) = (Cell::new(0), Vec::new());
         let deploy = failing(&calls, 3, NOT_ASSUMABLE);
-        let options = options();
+        let options = Options::for_tests();
         deployer
             .with_deploy_retry("fn", &options, &mut |l| said.push(l), deploy)
             .await
@@ -243,7 +229,7 @@ mod tests {
             .build();
         let deployer = deployer(&[&statuses]);
         let (calls, mut said) = (Cell::new(0), Vec::new());
-        let options = options();
+        let options = Options::for_tests();
         deployer
             .with_deploy_retry(
                 "fn",
@@ -286,7 +272,7 @@ mod tests {
         });
         let deployer = deployer(&[&failed]);
         let (calls, mut said) = (Cell::new(0), Vec::new());
-        let options = options();
+        let options = Options::for_tests();
         deployer
             .with_deploy_retry(
                 "fn",
@@ -308,7 +294,7 @@ mod tests {
         let ready = mock!(Client::get_function_configuration)
             .then_output(|| state(LastUpdateStatus::Successful));
         let deployer = deployer(&[&ready]);
-        let options = options();
+        let options = Options::for_tests();
         let calls = Cell::new(0);
         let denied = failing(&calls, 9, "AccessDeniedException: no");
         assert!(
